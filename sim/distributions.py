@@ -1,0 +1,298 @@
+"""Distributions declared as data, sampled by inverse transform.
+
+A scenario writes a distribution as a mapping, ``{dist: triangular, min: 3, mode: 7, max: 10}``;
+pydantic picks the class by its ``dist`` tag and checks its parameters on load. Every class maps
+uniform numbers ``u`` in [0, 1) to values through its quantile function (``ppf``), vectorised over
+numpy arrays. Inverse transform is what lets the random streams be keyed to the case: the same
+uniform number of the same case gives the same luck in every scenario, whatever distribution a
+scenario puts on top of it (see ``sim.streams``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from scipy.special import gammaincinv, ndtri
+
+from sim.conditions import check_condition
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def mean(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Fixed(_Spec):
+    """Always the same value."""
+
+    dist: Literal["fixed"]
+    value: NonNegative
+
+    def ppf(self, u):
+        return np.full(np.shape(u), float(self.value))
+
+    def mean(self):
+        return float(self.value)
+
+
+class Uniform(_Spec):
+    dist: Literal["uniform"]
+    min: NonNegative
+    max: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min > self.max:
+            raise ValueError(f"uniform needs min <= max, found min={self.min}, max={self.max}")
+        return self
+
+    def ppf(self, u):
+        return self.min + (self.max - self.min) * np.asarray(u, dtype=float)
+
+    def mean(self):
+        return (self.min + self.max) / 2
+
+
+class Triangular(_Spec):
+    dist: Literal["triangular"]
+    min: NonNegative
+    mode: NonNegative
+    max: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.min <= self.mode <= self.max:
+            raise ValueError(
+                "triangular needs min <= mode <= max, "
+                f"found min={self.min}, mode={self.mode}, max={self.max}"
+            )
+        return self
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        lo, mode, hi = self.min, self.mode, self.max
+        width = hi - lo
+        if width == 0:
+            return np.full(u.shape, float(lo))
+        split = (mode - lo) / width
+        left = lo + np.sqrt(u * width * (mode - lo))
+        right = hi - np.sqrt((1 - u) * width * (hi - mode))
+        return np.where(u < split, left, right)
+
+    def mean(self):
+        return (self.min + self.mode + self.max) / 3
+
+
+class Exponential(_Spec):
+    dist: Literal["exponential"]
+    mean_: Positive = Field(alias="mean")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def ppf(self, u):
+        return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
+
+    def mean(self):
+        return float(self.mean_)
+
+
+class _MeanCv(_Spec):
+    """Shared parameter check for distributions given by median/shape or by mean and cv."""
+
+    mean_: Positive | None = Field(default=None, alias="mean")
+    cv: Positive | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def _check_pair(self, own: tuple[str, str], values: tuple) -> None:
+        own_given = [v is not None for v in values]
+        mean_given = [self.mean_ is not None, self.cv is not None]
+        by_own = all(own_given) and not any(mean_given)
+        by_mean = all(mean_given) and not any(own_given)
+        if not (by_own or by_mean):
+            raise ValueError(
+                f"{self.dist} needs either {own[0]} and {own[1]}, or mean and cv (not both)"
+            )
+
+
+class Lognormal(_MeanCv):
+    """Lognormal by its median and sigma (of the log), or by its mean and coefficient of variation."""
+
+    dist: Literal["lognormal"]
+    median: Positive | None = None
+    sigma: Positive | None = None
+
+    @model_validator(mode="after")
+    def _params(self):
+        self._check_pair(("median", "sigma"), (self.median, self.sigma))
+        return self
+
+    def _mu_sigma(self) -> tuple[float, float]:
+        if self.median is not None:
+            return math.log(self.median), float(self.sigma)
+        s2 = math.log1p(self.cv**2)
+        return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
+
+    def ppf(self, u):
+        mu, s = self._mu_sigma()
+        return np.exp(mu + s * ndtri(np.asarray(u, dtype=float)))
+
+    def mean(self):
+        mu, s = self._mu_sigma()
+        return math.exp(mu + s * s / 2)
+
+
+class Gamma(_MeanCv):
+    """Gamma by shape and scale, or by mean and coefficient of variation."""
+
+    dist: Literal["gamma"]
+    shape: Positive | None = None
+    scale: Positive | None = None
+
+    @model_validator(mode="after")
+    def _params(self):
+        self._check_pair(("shape", "scale"), (self.shape, self.scale))
+        return self
+
+    def _shape_scale(self) -> tuple[float, float]:
+        if self.shape is not None:
+            return float(self.shape), float(self.scale)
+        return 1 / self.cv**2, self.mean_ * self.cv**2
+
+    def ppf(self, u):
+        k, theta = self._shape_scale()
+        return gammaincinv(k, np.asarray(u, dtype=float)) * theta
+
+    def mean(self):
+        k, theta = self._shape_scale()
+        return k * theta
+
+
+class Empirical(_Spec):
+    """A discrete distribution: ``values`` with ``weights`` (equal weights when omitted)."""
+
+    dist: Literal["empirical"]
+    values: list[NonNegative] = Field(min_length=1)
+    weights: list[NonNegative] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"empirical needs as many weights as values, found {len(self.weights)} "
+                    f"weights for {len(self.values)} values"
+                )
+            if sum(self.weights) <= 0:
+                raise ValueError("empirical needs weights that add up to more than 0")
+        return self
+
+    def _cumulative(self) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
+        return np.cumsum(w) / w.sum()
+
+    def ppf(self, u):
+        idx = np.searchsorted(self._cumulative(), np.asarray(u, dtype=float), side="right")
+        return np.asarray(self.values, dtype=float)[np.minimum(idx, len(self.values) - 1)]
+
+    def mean(self):
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
+        return float(np.dot(self.values, w) / w.sum())
+
+
+Distribution = Annotated[
+    Fixed | Uniform | Triangular | Exponential | Lognormal | Gamma | Empirical,
+    Field(discriminator="dist"),
+]
+"""A non-negative continuous or discrete distribution (durations, capacities in kVA)."""
+
+DISTRIBUTION_NAMES = ("fixed", "uniform", "triangular", "exponential", "lognormal", "gamma", "empirical")
+
+
+# Attribute distributions: a case's attributes may also be flags, categories or constants.
+
+
+class Bernoulli(_Spec):
+    """A yes/no attribute, true with probability ``p``; ``when`` makes it false unless the
+    condition on earlier attributes holds (route approval only for cases with external works)."""
+
+    dist: Literal["bernoulli"]
+    p: Annotated[float, Field(ge=0, le=1)]
+    when: dict | None = None
+
+    @model_validator(mode="after")
+    def _condition(self):
+        if self.when is not None:
+            check_condition(self.when)
+        return self
+
+    def ppf(self, u):
+        return np.asarray(u) < self.p
+
+    def mean(self):
+        return float(self.p)
+
+
+class Categorical(_Spec):
+    """One of named categories, with weights (they need not add up to 1)."""
+
+    dist: Literal["categorical"]
+    values: dict[str, NonNegative] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if sum(self.values.values()) <= 0:
+            raise ValueError("categorical needs weights that add up to more than 0")
+        return self
+
+    def ppf(self, u):
+        w = np.fromiter(self.values.values(), dtype=float)
+        idx = np.searchsorted(np.cumsum(w) / w.sum(), np.asarray(u, dtype=float), side="right")
+        names = np.array(list(self.values), dtype=object)
+        return names[np.minimum(idx, len(names) - 1)]
+
+
+class Constant(_Spec):
+    """The same value for every case; a plain scalar in YAML (``important: false``) means this."""
+
+    dist: Literal["constant"]
+    value: bool | int | float | str
+
+    def ppf(self, u):
+        return np.full(np.shape(u), self.value, dtype=object)
+
+
+def _constant_from_scalar(value):
+    if isinstance(value, (bool, int, float, str)):
+        return {"dist": "constant", "value": value}
+    return value
+
+
+AttributeDistribution = Annotated[
+    Annotated[
+        Constant
+        | Bernoulli
+        | Categorical
+        | Fixed
+        | Uniform
+        | Triangular
+        | Exponential
+        | Lognormal
+        | Gamma
+        | Empirical,
+        Field(discriminator="dist"),
+    ],
+    BeforeValidator(_constant_from_scalar),
+]
+"""What a segment may declare for an attribute: a constant, a flag, a category or a number."""

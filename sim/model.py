@@ -1,0 +1,230 @@
+"""The connection process as SimPy processes: arrivals, a case's flow, parallel branches, rework.
+
+Simulation time is *working time*: working days since the calendar's start (see
+``sim.calendar``). Stage durations are in working days, except stages with ``calendar: calendar``
+(the customer's own construction), whose calendar days are mapped through the calendar.
+
+Each segment has an arrival process (Poisson, case numbers 0, 1, 2, ...). A case draws its
+attributes, then walks its segment's flow. A stage is skipped when its condition fails; otherwise
+the case takes its materials (first visit only), queues for the stage's pools, holds them for the
+sampled duration, and may fail and go through rework. A ``parallel`` step runs its branches as
+separate processes and continues when all have finished. Every random number comes from the
+case-keyed streams (``sim.streams``), so cases meet the same luck in every scenario.
+
+The model is pure: scenario and replication number in, ``RunRecords`` out. No printing, no files.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from functools import lru_cache
+
+import numpy as np
+import simpy
+
+from sim.calendar import WorkingCalendar
+from sim.conditions import holds
+from sim.distributions import Bernoulli, Categorical, Constant, Exponential
+from sim.records import CaseClock, RunRecords
+from sim.resources import MaterialStock, ResourcePool
+from sim.scenario import ParallelStep, Scenario, StageStep, _as_list
+from sim.streams import CaseStreams
+
+
+@lru_cache(maxsize=8)
+def _china_calendar(start, end, beyond_published: str) -> WorkingCalendar:
+    return WorkingCalendar.china(start, end, beyond_published=beyond_published)
+
+
+def calendar_for(scenario: Scenario) -> WorkingCalendar:
+    """A calendar long enough for the whole horizon (warm-up, arrivals and the drain cap)."""
+    import datetime as dt
+
+    h = scenario.horizon
+    needed = h.warmup_days + h.arrival_days + h.drain_days
+    days = math.ceil(needed * 7 / 5 * 1.1) + 45  # ample: 5 working days a week plus holidays
+    cal = _china_calendar(h.start, h.start + dt.timedelta(days=days), scenario.calendar.beyond_published)
+    if cal.total_working_days < needed:  # pragma: no cover - the margin above is generous
+        raise AssertionError("calendar margin too small")
+    return cal
+
+
+class _Case:
+    __slots__ = ("number", "segment", "attrs", "counted", "arrival", "clock", "visits", "procedures", "reworks")
+
+    def __init__(self, number, segment, attrs, counted, arrival):
+        self.number = number
+        self.segment = segment
+        self.attrs = attrs
+        self.counted = counted
+        self.arrival = arrival
+        self.clock = CaseClock(arrival)
+        self.visits: dict[str, int] = {}
+        self.procedures: set[str] = set()
+        self.reworks = 0
+
+
+class ConnectionModel:
+    def __init__(self, scenario: Scenario, replication: int, calendar: WorkingCalendar | None = None):
+        self.sc = scenario
+        self.replication = replication
+        self.calendar = calendar or calendar_for(scenario)
+        self.env = simpy.Environment()
+        self.streams = CaseStreams(scenario.seed, replication)
+        h = scenario.horizon
+        self.count_from = h.warmup_days
+        self.count_until = h.warmup_days + h.arrival_days
+        self.cap = self.count_until + h.drain_days
+        self.pools = {
+            name: ResourcePool(self.env, name, spec, scenario.scale, self.count_from)
+            for name, spec in scenario.resources.items()
+        }
+        self.materials = {
+            name: MaterialStock(self.env, name, spec, scenario.scale, self.streams)
+            for name, spec in scenario.materials.items()
+        }
+        self.records = RunRecords(scenario, replication, self.calendar)
+        self.open_cases: dict[tuple[str, int], _Case] = {}
+        self.counted_open = 0
+        self.arrivals_done = False
+        self.done = self.env.event()
+        self._categorical_cum = {}
+
+    # ------------------------------------------------------------------ running
+    def run(self) -> RunRecords:
+        for name, segment in self.sc.segments.items():
+            rate = segment.arrivals.rate_per_wd * self.sc.scale
+            if rate > 0:
+                self.env.process(self._arrivals(name, Exponential(dist="exponential", mean=1 / rate)))
+        self.env.process(self._close_cohort())
+        self.env.run(until=self.done)
+        end = self.env.now
+        for case in self.open_cases.values():
+            if case.counted:
+                self.records.add(case, None, end)
+        self.records.finish(end, self.pools.values(), self.materials.values())
+        return self.records
+
+    def _close_cohort(self):
+        yield self.env.timeout(self.count_until)
+        self.arrivals_done = True
+        if self.counted_open == 0:
+            self.done.succeed()
+            return
+        yield self.env.timeout(self.cap - self.count_until)
+        if not self.done.triggered:
+            self.done.succeed()
+
+    def _arrivals(self, segment: str, gap):
+        t = 0.0
+        number = 0
+        while True:
+            t += self.streams.sample(segment, "arrival", number, gap)
+            yield self.env.timeout(t - self.env.now)
+            counted = self.count_from <= t < self.count_until
+            case = _Case(number, segment, self._attributes(segment, number), counted, t)
+            self.env.process(self._case(case))
+            number += 1
+
+    def _attributes(self, segment: str, number: int) -> dict:
+        attrs: dict = {}
+        for name, spec in self.sc.segments[segment].attributes.items():
+            if isinstance(spec, Constant):
+                attrs[name] = spec.value
+                continue
+            purpose = "attr:" + name
+            if isinstance(spec, Bernoulli):
+                u = self.streams.uniform(segment, purpose, number)
+                attrs[name] = holds(spec.when, attrs) and u < spec.p
+            elif isinstance(spec, Categorical):
+                cum = self._categorical_cum.get(id(spec))
+                if cum is None:
+                    w = np.fromiter(spec.values.values(), dtype=float)
+                    cum = self._categorical_cum[id(spec)] = (list(np.cumsum(w) / w.sum()), list(spec.values))
+                u = self.streams.uniform(segment, purpose, number)
+                attrs[name] = cum[1][min(bisect.bisect_right(cum[0], u), len(cum[1]) - 1)]
+            else:
+                attrs[name] = self.streams.sample(segment, purpose, number, spec)
+        return attrs
+
+    # ------------------------------------------------------------------ a case
+    def _case(self, case: _Case):
+        key = (case.segment, case.number)
+        self.open_cases[key] = case
+        if case.counted:
+            self.counted_open += 1
+        yield from self._steps(case, self.sc.segments[case.segment].flow)
+        del self.open_cases[key]
+        if case.counted:
+            self.records.add(case, self.env.now, self.env.now)
+            self.counted_open -= 1
+            if self.counted_open == 0 and self.arrivals_done and not self.done.triggered:
+                self.done.succeed()
+
+    def _steps(self, case: _Case, steps):
+        for step in steps:
+            if isinstance(step, str):
+                yield from self._visit(case, step)
+            elif isinstance(step, StageStep):
+                if holds(step.when, case.attrs):
+                    yield from self._visit(case, step.stage)
+            elif isinstance(step, ParallelStep):
+                branches = [self.env.process(self._steps(case, b)) for b in step.parallel]
+                yield self.env.all_of(branches)
+
+    def _visit(self, case: _Case, name: str):
+        stage = self.sc.stages[name]
+        if not holds(stage.when, case.attrs):
+            return
+        duration, pools = stage.duration, stage.pools
+        for variant in stage.variants:
+            if holds(variant.when, case.attrs):
+                duration = variant.duration or duration
+                pools = pools if variant.pool is None else _as_list(variant.pool)
+                break
+        rework = stage.rework
+        attempts = rework.max_attempts if rework else 1
+        for attempt in range(attempts):
+            draw = case.visits.get(name, 0)
+            case.visits[name] = draw + 1
+            case.clock.enter(self.env.now, stage.owner, stage.handling)
+            if stage.materials and draw == 0:
+                use = stage.materials
+                yield from self.materials[use.item].supply(case.segment, case.number, use.quantity)
+            held = []
+            for pool_name in pools:
+                pool = self.pools[pool_name]
+                request = yield from pool.acquire(case.counted)
+                held.append((pool, request))
+            days = self.streams.sample(case.segment, "duration:" + name, case.number, duration, draw)
+            if stage.calendar == "calendar":
+                yield self.env.timeout(self._calendar_delay(days))
+            else:
+                yield self.env.timeout(days)
+            for pool, request in reversed(held):
+                pool.release(request)
+            case.clock.leave(self.env.now, stage.owner, stage.handling)
+            if stage.procedure:
+                case.procedures.add(stage.procedure)
+            if rework is None or attempt == attempts - 1:
+                return
+            if self.streams.uniform(case.segment, "rework:" + name, case.number, draw) >= rework.probability:
+                return
+            case.reworks += 1
+            if rework.fix is not None:
+                yield from self._visit(case, rework.fix)
+
+    def _calendar_delay(self, days: float) -> float:
+        """Working time that ``days`` calendar days from now take; past the calendar, beyond the cap."""
+        now = self.env.now
+        cal = self.calendar
+        t_end = cal.calendar_time(now) + days
+        if t_end >= len(cal.is_working):
+            return self.cap + 1 - now
+        return cal.working_time(t_end) - now
+
+
+def simulate(scenario: Scenario, replication: int) -> RunRecords:
+    """Run one replication of a scenario."""
+    return ConnectionModel(scenario, replication).run()

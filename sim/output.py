@@ -1,0 +1,74 @@
+"""Writing results: tables as Parquet (default) or CSV, and ``manifest.json``.
+
+Every file is written to a temporary name in the output folder and renamed into place, so a run
+that fails or is interrupted never leaves a half-written table, and files it does not produce are
+left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+FORMATS = ("parquet", "csv")
+_PACKAGES = ("simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "holidays", "pyyaml")
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(frame: pd.DataFrame, folder: Path, name: str, fmt: str = "parquet") -> Path:
+    """Write ``frame`` as ``folder/name.parquet`` or ``.csv``; returns the path."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    path = Path(folder) / f"{name}.{fmt}"
+    if fmt == "parquet":
+        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    return path
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    path = Path(path)
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("connection-sim", *_PACKAGES):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_manifest(folder: Path, content: dict) -> Path:
+    """``manifest.json``: what was run (resolved scenario, digest, seed), with what, and the files."""
+    body = {"command": sys.argv, "versions": versions(), **content}
+    path = Path(folder) / "manifest.json"
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(body, fh, indent=2, ensure_ascii=False, default=str)
+            fh.write("\n")
+
+    _atomic_write(path, write)
+    return path

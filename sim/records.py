@@ -1,0 +1,227 @@
+"""Per-case records and the three clocks.
+
+Every instant of a case, from application to power-on, is charged to one party. In a sequence of
+stages that is the owner of the stage in hand (its queueing included). Inside parallel branches the
+clock-stop rule applies: an instant is charged to the customer if any customer branch is working,
+else to the government if any government branch is, else to the utility. So
+
+    elapsed = utility + government + customer          (for every case, exactly)
+    full_process = utility + government                (the seed's 全过程: customer's works excluded)
+
+and ``handling`` is the time during which at least one formal procedure stage (``handling: true``)
+is active: Appendix 2's 合计. ``CaseClock`` keeps these in working days as the case moves, and
+marks each change of party; ``RunRecords`` turns the marks into calendar days once per run, with
+one vectorised pass through the calendar.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import pandas as pd
+
+from sim.calendar import WorkingCalendar
+
+PARTIES = ("customer", "government", "utility")  # clock-stop priority, highest first
+_INDEX = {p: i for i, p in enumerate(PARTIES)}
+UTILITY = _INDEX["utility"]
+
+
+class CaseClock:
+    __slots__ = ("counts", "party", "since", "totals", "handling_active", "handling_since", "handling", "marks")
+
+    def __init__(self, start: float):
+        self.counts = [0, 0, 0]
+        self.party = UTILITY
+        self.since = start
+        self.totals = [0.0, 0.0, 0.0]
+        self.handling_active = 0
+        self.handling_since = start
+        self.handling = 0.0
+        self.marks = [(start, UTILITY)]
+
+    def _switch(self, now: float) -> None:
+        counts = self.counts
+        new = 0 if counts[0] else 1 if counts[1] else 2 if counts[2] else self.party
+        if new != self.party:
+            self.totals[self.party] += now - self.since
+            self.since = now
+            self.party = new
+            self.marks.append((now, new))
+
+    def enter(self, now: float, owner: str, handling: bool) -> None:
+        self.counts[_INDEX[owner]] += 1
+        self._switch(now)
+        if handling:
+            if self.handling_active == 0:
+                self.handling_since = now
+            self.handling_active += 1
+
+    def leave(self, now: float, owner: str, handling: bool) -> None:
+        self.counts[_INDEX[owner]] -= 1
+        self._switch(now)
+        if handling:
+            self.handling_active -= 1
+            if self.handling_active == 0:
+                self.handling += now - self.handling_since
+
+    def totals_at(self, now: float) -> tuple[list[float], float]:
+        """Party totals and handling time up to ``now`` (for open cases, without closing)."""
+        totals = list(self.totals)
+        totals[self.party] += now - self.since
+        handling = self.handling + (now - self.handling_since if self.handling_active else 0.0)
+        return totals, handling
+
+
+CASE_MEASURES = ("elapsed", "utility", "government", "customer", "full_process", "handling")
+
+
+class RunRecords:
+    """What one replication produced: the counted cases, the pools and the materials."""
+
+    def __init__(self, scenario, replication: int, calendar: WorkingCalendar):
+        self.scenario = scenario
+        self.replication = replication
+        self.calendar = calendar
+        self._cols: dict[str, list] = {
+            k: []
+            for k in (
+                "segment",
+                "case_number",
+                "arrival_wd",
+                "connected_wd",
+                "finished",
+                "utility_wd",
+                "government_wd",
+                "customer_wd",
+                "handling_wd",
+                "procedures",
+                "reworks",
+            )
+        }
+        self._attrs: dict[str, list] = {}
+        self._mark_row = array("q")
+        self._mark_time = array("d")
+        self._mark_party = array("b")
+        self._end_time = array("d")
+        self.cases: pd.DataFrame | None = None
+        self.pools: pd.DataFrame | None = None
+        self.materials: pd.DataFrame | None = None
+        self.end_wd: float | None = None
+
+    def add(self, case, connected: float | None, now: float) -> None:
+        row = len(self._cols["segment"])
+        totals, handling = case.clock.totals_at(now)
+        c = self._cols
+        c["segment"].append(case.segment)
+        c["case_number"].append(case.number)
+        c["arrival_wd"].append(case.arrival)
+        c["connected_wd"].append(np.nan if connected is None else connected)
+        c["finished"].append(connected is not None)
+        c["customer_wd"].append(totals[0])
+        c["government_wd"].append(totals[1])
+        c["utility_wd"].append(totals[2])
+        c["handling_wd"].append(handling)
+        c["procedures"].append(len(case.procedures))
+        c["reworks"].append(case.reworks)
+        for name, value in case.attrs.items():
+            column = self._attrs.get(name)
+            if column is None:
+                column = self._attrs[name] = [None] * row
+            column.append(value)
+        for column in self._attrs.values():
+            if len(column) < row + 1:
+                column.append(None)
+        for t, party in case.clock.marks:
+            self._mark_row.append(row)
+            self._mark_time.append(t)
+            self._mark_party.append(party)
+        self._end_time.append(now)
+
+    def finish(self, end: float, pools, materials) -> None:
+        self.end_wd = end
+        c = self._cols
+        n = len(c["segment"])
+        df = pd.DataFrame(
+            {
+                "scenario": pd.Series([self.scenario.name] * n, dtype="string"),
+                "replication": np.full(n, self.replication, dtype=np.int64),
+                "case_id": pd.Series(
+                    [f"{s}:{k}" for s, k in zip(c["segment"], c["case_number"])], dtype="string"
+                ),
+                "segment": pd.Series(c["segment"], dtype="string"),
+                "case_number": np.asarray(c["case_number"], dtype=np.int64),
+            }
+        )
+        for name, values in self._attrs.items():
+            df[name] = _attribute_column(values)
+        arrival = np.asarray(c["arrival_wd"], dtype=float)
+        connected = np.asarray(c["connected_wd"], dtype=float)
+        cal = self.calendar
+        arrival_cd = cal.calendar_time(arrival) if n else np.zeros(0)
+        finished = np.asarray(c["finished"], dtype=bool)
+        connected_cd = np.full(n, np.nan)
+        connected_cd[finished] = cal.calendar_time(connected[finished]) if finished.any() else []
+        df["arrival"] = _timestamps(cal, arrival_cd)
+        df["connected"] = _timestamps(cal, connected_cd)
+        df["arrival_wd"] = arrival
+        df["connected_wd"] = connected
+        df["finished"] = finished
+        end_time = np.frombuffer(self._end_time, dtype=float) if n else np.zeros(0)
+        df["elapsed_wd"] = end_time - arrival
+        for party in ("utility", "government", "customer"):
+            df[f"{party}_wd"] = np.asarray(c[f"{party}_wd"], dtype=float)
+        df["full_process_wd"] = df["utility_wd"] + df["government_wd"]
+        df["handling_wd"] = np.asarray(c["handling_wd"], dtype=float)
+        party_cd = self._calendar_days_by_party(n, end_time)
+        df["elapsed_cd"] = party_cd.sum(axis=1)
+        for i, party in enumerate(("customer", "government", "utility")):
+            df[f"{party}_cd"] = party_cd[:, i]
+        df["full_process_cd"] = df["utility_cd"] + df["government_cd"]
+        df["procedures"] = np.asarray(c["procedures"], dtype=np.int64)
+        df["reworks"] = np.asarray(c["reworks"], dtype=np.int64)
+        self.cases = df
+        self.pools = pd.DataFrame([p.summary(end) for p in pools])
+        self.materials = pd.DataFrame([m.summary() for m in materials])
+        for frame in (self.pools, self.materials):
+            frame.insert(0, "replication", self.replication)
+            frame.insert(0, "scenario", self.scenario.name)
+        self._cols = {}
+        self._attrs = {}
+
+    def _calendar_days_by_party(self, n: int, end_time: np.ndarray) -> np.ndarray:
+        """Sum, per case and party, the calendar length of the intervals between marks."""
+        out = np.zeros((n, 3))
+        if n == 0:
+            return out
+        rows = np.frombuffer(self._mark_row, dtype=np.int64)
+        times = np.frombuffer(self._mark_time, dtype=float)
+        party = np.frombuffer(self._mark_party, dtype=np.int8)
+        # an interval ends at the next mark of the same case, or at the case's end time
+        next_time = np.empty_like(times)
+        next_time[:-1] = times[1:]
+        last = np.ones(len(rows), dtype=bool)
+        last[:-1] = rows[1:] != rows[:-1]
+        next_time[last] = end_time[rows[last]]
+        cal = self.calendar
+        length = cal.calendar_time(next_time) - cal.calendar_time(times)
+        np.add.at(out, (rows, party), length)
+        return out
+
+
+def _timestamps(cal: WorkingCalendar, t: np.ndarray) -> pd.Series:
+    stamps = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[s]")
+    ok = ~np.isnan(t)
+    if ok.any():
+        stamps[ok] = cal.to_datetime(t[ok])
+    return pd.Series(stamps)
+
+
+def _attribute_column(values: list) -> pd.Series:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, (bool, np.bool_)) for v in present):
+        return pd.Series(values, dtype="boolean")
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return pd.Series([np.nan if v is None else v for v in values], dtype=float)
+    return pd.Series(values, dtype="string")

@@ -1,0 +1,65 @@
+"""Random numbers keyed to the case, not to the order of events.
+
+Every random input of a case comes from a stream named by (seed, replication, segment, purpose):
+``arrival`` for its inter-arrival time, ``attr:kva`` for an attribute, ``duration:plan_reply`` for
+a stage's duration, ``rework:completion_hv`` for a pass/fail draw, and so on. Case number ``i`` of a
+segment always reads row ``i`` of its streams, whatever happened to the other cases. So a scenario
+that removes a step or adds staff changes no other draw of any case: paired comparisons between
+scenarios use common random numbers that stay synchronised.
+
+The numbers are drawn in blocks of ``CHUNK`` cases (numpy arrays, fast), from a
+``numpy.random.SeedSequence`` whose spawn key holds the replication, the hashed segment and
+purpose, the draw number and the chunk number. Draw ``j`` of a case (its ``j``-th rework attempt,
+say) reads its own block, so a loop never borrows another case's numbers. Values are produced by
+inverse transform (``spec.ppf``) on whole blocks and cached per distribution.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+CHUNK = 2048
+
+
+def stable_key(name: str) -> int:
+    """A hash of a name that is the same in every process and Python version."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+class CaseStreams:
+    """The uniform numbers (and sampled values) of one replication, addressed by case."""
+
+    def __init__(self, seed: int, replication: int) -> None:
+        self.seed = int(seed)
+        self.replication = int(replication)
+        self._uniform_blocks: dict[tuple, np.ndarray] = {}
+        self._value_blocks: dict[tuple, np.ndarray] = {}
+
+    def _block(self, segment: str, purpose: str, draw: int, chunk: int) -> np.ndarray:
+        key = (segment, purpose, draw, chunk)
+        block = self._uniform_blocks.get(key)
+        if block is None:
+            seq = np.random.SeedSequence(
+                entropy=self.seed,
+                spawn_key=(self.replication, stable_key(segment), stable_key(purpose), draw, chunk),
+            )
+            block = np.random.default_rng(seq).random(CHUNK)
+            self._uniform_blocks[key] = block
+        return block
+
+    def uniform(self, segment: str, purpose: str, case: int, draw: int = 0) -> float:
+        """Draw number ``draw`` of case ``case`` for ``purpose``: a float in [0, 1)."""
+        chunk, row = divmod(case, CHUNK)
+        return float(self._block(segment, purpose, draw, chunk)[row])
+
+    def sample(self, segment: str, purpose: str, case: int, spec, draw: int = 0) -> float:
+        """``spec.ppf`` of the same uniform number that ``uniform`` gives, computed per block."""
+        chunk, row = divmod(case, CHUNK)
+        key = (segment, purpose, draw, chunk, id(spec))
+        values = self._value_blocks.get(key)
+        if values is None:
+            values = spec.ppf(self._block(segment, purpose, draw, chunk))
+            self._value_blocks[key] = values
+        return float(values[row])
