@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default: results/SCENARIO_NAME)")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
+    p.add_argument("--events", action="store_true", help="also write the stage event log (events)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = verbs.add_parser("validate", help="load and check scenario files; nothing runs")
@@ -104,7 +105,7 @@ def _cmd_run(args) -> int:
     jobs = args.jobs or min(default_jobs(), reps)
     bar, tick = _progress(reps, scenario.name)
     try:
-        result = run(scenario, reps=reps, seed=args.seed, jobs=jobs, progress=tick)
+        result = run(scenario, reps=reps, seed=args.seed, jobs=jobs, progress=tick, events=args.events)
     finally:
         if bar is not None:
             bar.close()
@@ -116,6 +117,8 @@ def _cmd_run(args) -> int:
         write_table(result.pools, out, "pools", args.format),
         write_table(result.materials, out, "materials", args.format),
     ]
+    if result.events is not None:
+        written.append(write_table(result.events, out, "events", args.format))
     manifest = write_manifest(
         out,
         {

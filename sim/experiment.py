@@ -53,6 +53,7 @@ class RunResult:
     kpis: pd.DataFrame
     pools: pd.DataFrame
     materials: pd.DataFrame
+    events: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
         """Per segment: the mean over replications of each KPI, with its 95% half-width."""
@@ -65,10 +66,10 @@ class RunResult:
         return summarise(self.pools, ["pool"], ["capacity", "utilisation", "wait_wd_mean", "n_served"])
 
 
-def _one(args: tuple[Scenario, int]):
-    scenario, replication = args
-    records = simulate(scenario, replication)
-    return records.cases, records.pools, records.materials
+def _one(args: tuple[Scenario, int, bool]):
+    scenario, replication, events = args
+    records = simulate(scenario, replication, events=events)
+    return records.cases, records.pools, records.materials, records.events
 
 
 def default_jobs() -> int:
@@ -81,18 +82,20 @@ def run(
     seed: int | None = None,
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
+    events: bool = False,
 ) -> RunResult:
     """Run ``reps`` replications (default: the scenario's) with ``seed`` (default: the scenario's).
 
     ``jobs`` > 1 runs replications on that many processes; the tables are identical either way.
     ``progress`` is called with 1 after each finished replication (the CLI passes a tqdm bar).
+    ``events`` also returns the event log (one row per stage queue entry, start and completion).
     """
     if seed is not None:
         scenario = _with(scenario, seed=int(seed))
     reps = scenario.replications if reps is None else int(reps)
     if reps < 1:
         raise ValueError(f"reps must be at least 1, found {reps}")
-    tasks = [(scenario, r) for r in range(reps)]
+    tasks = [(scenario, r, events) for r in range(reps)]
     parts = []
     if jobs > 1 and reps > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, reps)) as pool:
@@ -108,8 +111,9 @@ def run(
     cases = pd.concat([p[0] for p in parts], ignore_index=True)
     pools = pd.concat([p[1] for p in parts], ignore_index=True)
     materials = pd.concat([p[2] for p in parts], ignore_index=True)
+    log = pd.concat([p[3] for p in parts], ignore_index=True) if events else None
     kpis = segment_kpis(cases, scenario)
-    return RunResult(scenario, reps, cases, kpis, pools, materials)
+    return RunResult(scenario, reps, cases, kpis, pools, materials, log)
 
 
 def _with(scenario: Scenario, **changes) -> Scenario:

@@ -66,7 +66,13 @@ class _Case:
 
 
 class ConnectionModel:
-    def __init__(self, scenario: Scenario, replication: int, calendar: WorkingCalendar | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        replication: int,
+        calendar: WorkingCalendar | None = None,
+        events: bool = False,
+    ):
         self.sc = scenario
         self.replication = replication
         self.calendar = calendar or calendar_for(scenario)
@@ -84,7 +90,8 @@ class ConnectionModel:
             name: MaterialStock(self.env, name, spec, scenario.scale, self.streams)
             for name, spec in scenario.materials.items()
         }
-        self.records = RunRecords(scenario, replication, self.calendar)
+        self.records = RunRecords(scenario, replication, self.calendar, events=events)
+        self.log = self.records.log_event if events else None
         self.open_cases: dict[tuple[str, int], _Case] = {}
         self.counted_open = 0
         self.arrivals_done = False
@@ -189,6 +196,8 @@ class ConnectionModel:
             draw = case.visits.get(name, 0)
             case.visits[name] = draw + 1
             case.clock.enter(self.env.now, stage.owner, stage.handling)
+            if self.log and case.counted:
+                self.log(case, name, "schedule", self.env.now, pools, stage.owner, draw)
             if stage.materials and draw == 0:
                 use = stage.materials
                 yield from self.materials[use.item].supply(case.segment, case.number, use.quantity)
@@ -198,6 +207,8 @@ class ConnectionModel:
                 request = yield from pool.acquire(case.counted)
                 held.append((pool, request))
             days = self.streams.sample(case.segment, "duration:" + name, case.number, duration, draw)
+            if self.log and case.counted:
+                self.log(case, name, "start", self.env.now, pools, stage.owner, draw)
             if stage.calendar == "calendar":
                 yield self.env.timeout(self._calendar_delay(days))
             else:
@@ -205,6 +216,8 @@ class ConnectionModel:
             for pool, request in reversed(held):
                 pool.release(request)
             case.clock.leave(self.env.now, stage.owner, stage.handling)
+            if self.log and case.counted:
+                self.log(case, name, "complete", self.env.now, pools, stage.owner, draw)
             if stage.procedure:
                 case.procedures.add(stage.procedure)
             if rework is None or attempt == attempts - 1:
@@ -225,6 +238,6 @@ class ConnectionModel:
         return cal.working_time(t_end) - now
 
 
-def simulate(scenario: Scenario, replication: int) -> RunRecords:
-    """Run one replication of a scenario."""
-    return ConnectionModel(scenario, replication).run()
+def simulate(scenario: Scenario, replication: int, events: bool = False) -> RunRecords:
+    """Run one replication of a scenario; ``events`` also keeps the stage event log."""
+    return ConnectionModel(scenario, replication, events=events).run()

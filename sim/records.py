@@ -80,8 +80,10 @@ CASE_MEASURES = ("elapsed", "utility", "government", "customer", "full_process",
 class RunRecords:
     """What one replication produced: the counted cases, the pools and the materials."""
 
-    def __init__(self, scenario, replication: int, calendar: WorkingCalendar):
+    def __init__(self, scenario, replication: int, calendar: WorkingCalendar, events: bool = False):
         self.scenario = scenario
+        self._events: list[tuple] | None = [] if events else None
+        self.events: pd.DataFrame | None = None
         self.replication = replication
         self.calendar = calendar
         self._cols: dict[str, list] = {
@@ -139,6 +141,23 @@ class RunRecords:
             self._mark_party.append(party)
         self._end_time.append(now)
 
+    def log_event(self, case, stage: str, transition: str, now: float, pools, owner: str, attempt: int):
+        """One row of the event log: a stage's queue entry (schedule), start or completion."""
+        resource = "+".join(pools) if pools else owner
+        self._events.append((case.segment, case.number, stage, transition, now, resource, owner, attempt))
+
+    def _event_table(self) -> pd.DataFrame:
+        rows = self._events
+        columns = ["segment", "case_number", "concept:name", "lifecycle:transition", "time_wd",
+                   "org:resource", "owner", "attempt"]
+        df = pd.DataFrame(rows, columns=columns)
+        df.insert(0, "case:concept:name", (df["segment"] + ":" + df["case_number"].astype(str)).astype("string"))
+        df.insert(0, "replication", self.replication)
+        df.insert(0, "scenario", self.scenario.name)
+        times = df["time_wd"].to_numpy(dtype=float)
+        df["time:timestamp"] = _timestamps(self.calendar, self.calendar.calendar_time(times) if len(times) else times)
+        return df
+
     def finish(self, end: float, pools, materials) -> None:
         self.end_wd = end
         c = self._cols
@@ -187,6 +206,9 @@ class RunRecords:
         for frame in (self.pools, self.materials):
             frame.insert(0, "replication", self.replication)
             frame.insert(0, "scenario", self.scenario.name)
+        if self._events is not None:
+            self.events = self._event_table()
+            self._events = None
         self._cols = {}
         self._attrs = {}
 

@@ -1,0 +1,49 @@
+"""Validation against queueing theory: a single pool with Poisson arrivals and exponential service
+is an M/M/c queue, whose mean wait in queue is given by the Erlang C formula."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from conftest import tiny_scenario
+from scipy import stats
+
+import sim
+from sim.scenario import scenario_from_dict
+
+
+def erlang_c_wait(arrival_rate: float, mean_service: float, servers: int) -> float:
+    """Mean wait in queue of M/M/c."""
+    load = arrival_rate * mean_service
+    rho = load / servers
+    top = load**servers / math.factorial(servers) / (1 - rho)
+    bottom = sum(load**k / math.factorial(k) for k in range(servers)) + top
+    prob_wait = top / bottom
+    return prob_wait * mean_service / (servers * (1 - rho))
+
+
+def test_single_pool_mean_wait_matches_erlang_c_within_its_interval():
+    rate, mean_service, servers = 2.1, 1.0, 3  # rho = 0.7
+    stages = {
+        "serve": {
+            "label": "serve",
+            "owner": "utility",
+            "pool": "desk",
+            "duration": {"dist": "exponential", "mean": mean_service},
+        }
+    }
+    data = tiny_scenario(
+        stages, ["serve"], resources={"desk": {"capacity": servers}}, per_day=rate, days=1000
+    )
+    data["horizon"].update(warmup_days=100, drain_days=50)
+    result = sim.run(scenario_from_dict(data), reps=20, seed=2021)
+    per_rep = result.pools["wait_wd_mean"].to_numpy()
+    mean = per_rep.mean()
+    half = stats.t.ppf(0.995, len(per_rep) - 1) * per_rep.std(ddof=1) / np.sqrt(len(per_rep))
+    theory = erlang_c_wait(rate, mean_service, servers)  # 0.5470 working days
+    assert abs(mean - theory) <= half, (mean, half, theory)
+    # and the interval is tight enough to mean something (under 10% of the value)
+    assert half < 0.1 * theory
+    utilisation = result.pools["utilisation"].mean()
+    assert abs(utilisation - 0.7) < 0.02
