@@ -1,0 +1,70 @@
+"""Overlays (``extends``) and ``--set`` overrides on the way to a validated scenario."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from conftest import BASELINE
+
+import sim
+from sim.scenario import ScenarioError
+
+
+def write(path, text: str):
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_overlay_merges_mappings_and_replaces_lists(tmp_path):
+    write(
+        tmp_path / "m.yaml",
+        f"""
+        extends: {BASELINE}
+        name: measure
+        resources:
+          inspector: {{capacity: 5}}
+        segments:
+          lv_resident:
+            flow: [resident_acceptance, resident_connection]
+        """,
+    )
+    base = sim.load_scenario(BASELINE)
+    sc = sim.load_scenario(tmp_path / "m.yaml")
+    assert sc.name == "measure"
+    assert sc.resources["inspector"].capacity == 5
+    assert sc.resources["inspector"].cases_per_unit == base.resources["inspector"].cases_per_unit
+    assert sc.resources["inspector"].label == base.resources["inspector"].label
+    assert sc.segments["lv_resident"].flow == ["resident_acceptance", "resident_connection"]
+    assert sc.segments["lv_smb"] == base.segments["lv_smb"]
+
+
+def test_overlays_chain_and_the_child_wins(tmp_path):
+    write(tmp_path / "a.yaml", f"extends: {BASELINE}\nname: a\nseed: 1\nreplications: 2\n")
+    write(tmp_path / "b.yaml", "extends: a.yaml\nname: b\nseed: 2\n")
+    sc = sim.load_scenario(tmp_path / "b.yaml")
+    assert (sc.name, sc.seed, sc.replications) == ("b", 2, 2)
+
+
+def test_set_overrides_replace_existing_keys_with_typed_values():
+    sc = sim.load_scenario(
+        BASELINE,
+        ["resources.inspector.capacity=7", "segments.hv_single.flow[1]=plan_reply_hv_dual", "scale=2.5"],
+    )
+    assert sc.resources["inspector"].capacity == 7
+    assert sc.segments["hv_single"].flow[1] == "plan_reply_hv_dual"
+    assert sc.scale == 2.5
+    mapping = sim.load_scenario(BASELINE, {"stages.acceptance.duration": {"dist": "fixed", "value": 1}})
+    assert mapping.stages["acceptance"].duration.mean() == 1
+
+
+def test_set_refuses_a_key_that_does_not_exist():
+    with pytest.raises(ScenarioError, match=r"no key 'capacty'.*did you mean 'capacity'"):
+        sim.load_scenario(BASELINE, ["resources.inspector.capacty=3"])
+
+
+def test_digest_changes_with_the_scenario_and_only_then():
+    a = sim.load_scenario(BASELINE)
+    b = sim.load_scenario(BASELINE)
+    c = sim.load_scenario(BASELINE, ["resources.inspector.capacity=4"])
+    assert a.digest() == b.digest() != c.digest()
