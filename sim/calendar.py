@@ -56,9 +56,7 @@ class WorkingCalendar:
         flags = np.array(self.is_working, dtype=bool)  # private read-only copies
         cum_end = np.array(self.cum_end, dtype=float)
         if flags.ndim != 1 or flags.size == 0 or cum_end.shape != flags.shape:
-            raise CalendarError(
-                "is_working and cum_end must be non-empty 1-D arrays of equal length"
-            )
+            raise CalendarError("is_working and cum_end must be non-empty 1-D arrays of equal length")
         if not np.array_equal(cum_end, np.cumsum(flags, dtype=float)):
             raise CalendarError("cum_end must be the running count of working days")
         cum_start = cum_end - flags
@@ -74,9 +72,7 @@ class WorkingCalendar:
         return cls(start, flags, np.cumsum(flags, dtype=float))
 
     @classmethod
-    def china(
-        cls, start: date, end: date, *, beyond_published: str = "error"
-    ) -> WorkingCalendar:
+    def china(cls, start: date, end: date, *, beyond_published: str = "error") -> WorkingCalendar:
         """Mainland China calendar covering ``start`` to ``end`` inclusive."""
         if beyond_published not in BEYOND_PUBLISHED_CHOICES:
             raise CalendarError(
@@ -99,9 +95,7 @@ class WorkingCalendar:
         statutory = holidays.China(years=[y for y in years if y > last], observed=False)
         days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
         off = np.array(sorted({*published, *statutory}), dtype="datetime64[D]")
-        worked_weekend = np.array(
-            sorted(published.weekend_workdays), dtype="datetime64[D]"
-        )
+        worked_weekend = np.array(sorted(published.weekend_workdays), dtype="datetime64[D]")
         # 1970-01-01 was a Thursday (weekday 3).
         weekday = (days.astype(np.int64) + 3) % 7
         flags = ((weekday < 5) & ~np.isin(days, off)) | np.isin(days, worked_weekend)
@@ -122,8 +116,7 @@ class WorkingCalendar:
         if not np.all(inside):
             bad = float(arr[~inside].flat[0] if arr.ndim else arr)
             raise CalendarError(
-                f"{what} {bad} is outside [0, {hi:g}]: "
-                f"the calendar covers {self.start} to {self.end}"
+                f"{what} {bad} is outside [0, {hi:g}]: the calendar covers {self.start} to {self.end}"
             )
         return arr
 
@@ -143,9 +136,7 @@ class WorkingCalendar:
         k = np.searchsorted(self.cum_end, arr, side="left")
         return _as_float(k + (arr - self._cum_start[k]))
 
-    def add_working_days(
-        self, t: float | np.ndarray, d: float | np.ndarray
-    ) -> float | np.ndarray:
+    def add_working_days(self, t: float | np.ndarray, d: float | np.ndarray) -> float | np.ndarray:
         """Calendar time at which d working days started at calendar time t are done."""
         return self.calendar_time(np.asarray(self.working_time(t)) + d)
 
@@ -168,8 +159,7 @@ class WorkingCalendar:
         first, last = date(year, 1, 1), date(year, 12, 31)
         if first < self.start or last > self.end:
             raise CalendarError(
-                f"year {year} is not fully covered: "
-                f"the calendar covers {self.start} to {self.end}"
+                f"year {year} is not fully covered: the calendar covers {self.start} to {self.end}"
             )
         lo = (first - self.start).days
         return int(np.count_nonzero(self.is_working[lo : lo + (last - first).days + 1]))

@@ -58,8 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--reps", type=_positive_int, help="replications (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="replace an existing scenario key, e.g. resources.inspector.capacity=4")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="replace an existing scenario key, e.g. resources.inspector.capacity=4",
+    )
     p.add_argument("--out", type=Path, help="output folder (default: results/SCENARIO_NAME)")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
@@ -140,8 +146,10 @@ def _cmd_run(args) -> int:
 def _cmd_validate(args) -> int:
     for path in args.scenarios:
         scenario = load_scenario(path, args.overrides)
-        print(f"{path}: ok ({scenario.name}: {len(scenario.segments)} segments, "
-              f"{len(scenario.stages)} stages, digest {scenario.digest()[:12]})")
+        print(
+            f"{path}: ok ({scenario.name}: {len(scenario.segments)} segments, "
+            f"{len(scenario.stages)} stages, digest {scenario.digest()[:12]})"
+        )
     return 0
 
 
@@ -186,8 +194,12 @@ def format_result(result: RunResult) -> str:
         {
             "pool": pools["pool"],
             "slots": [_fmt(c, digits=0) if c != float("inf") else "unlimited" for c in pools["capacity"]],
-            "utilisation %": [_fmt(100 * u, 100 * h, 0) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])],
-            "mean wait (wd)": [_fmt(w, h, 2) for w, h in zip(pools["wait_wd_mean"], pools["wait_wd_mean_hw"])],
+            "utilisation %": [
+                _fmt(100 * u, 100 * h, 0) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])
+            ],
+            "mean wait (wd)": [
+                _fmt(w, h, 2) for w, h in zip(pools["wait_wd_mean"], pools["wait_wd_mean_hw"])
+            ],
         }
     ).to_string(index=False)
     head = (

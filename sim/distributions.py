@@ -74,8 +74,7 @@ class Triangular(_Spec):
     def _ordered(self):
         if not self.min <= self.mode <= self.max:
             raise ValueError(
-                "triangular needs min <= mode <= max, "
-                f"found min={self.min}, mode={self.mode}, max={self.max}"
+                f"triangular needs min <= mode <= max, found min={self.min}, mode={self.mode}, max={self.max}"
             )
         return self
 
@@ -121,9 +120,7 @@ class _MeanCv(_Spec):
         by_own = all(own_given) and not any(mean_given)
         by_mean = all(mean_given) and not any(own_given)
         if not (by_own or by_mean):
-            raise ValueError(
-                f"{self.dist} needs either {own[0]} and {own[1]}, or mean and cv (not both)"
-            )
+            raise ValueError(f"{self.dist} needs either {own[0]} and {own[1]}, or mean and cv (not both)")
 
 
 class Lognormal(_MeanCv):

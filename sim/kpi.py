@@ -38,13 +38,22 @@ def _kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segm
         "n_cases": n,
         "n_finished": len(finished),
         "n_open": n - len(finished),
-        "open_age_wd_max": float(seg.loc[~seg["finished"], "elapsed_wd"].max()) if n > len(finished) else np.nan,
+        "open_age_wd_max": float(seg.loc[~seg["finished"], "elapsed_wd"].max())
+        if n > len(finished)
+        else np.nan,
     }
     for m in CASE_MEASURES:
         values = finished[f"{m}_wd"].to_numpy()
         if len(values):
             p50, p95 = np.percentile(values, [50, 95])
-            row.update({f"{m}_wd_mean": values.mean(), f"{m}_wd_p50": p50, f"{m}_wd_p95": p95, f"{m}_wd_max": values.max()})
+            row.update(
+                {
+                    f"{m}_wd_mean": values.mean(),
+                    f"{m}_wd_p50": p50,
+                    f"{m}_wd_p95": p95,
+                    f"{m}_wd_max": values.max(),
+                }
+            )
         else:
             row.update({f"{m}_wd_{s}": np.nan for s in ("mean", "p50", "p95", "max")})
     row["elapsed_cd_mean"] = finished["elapsed_cd"].mean() if len(finished) else np.nan

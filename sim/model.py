@@ -51,7 +51,17 @@ def calendar_for(scenario: Scenario) -> WorkingCalendar:
 
 
 class _Case:
-    __slots__ = ("number", "segment", "attrs", "counted", "arrival", "clock", "visits", "procedures", "reworks")
+    __slots__ = (
+        "arrival",
+        "attrs",
+        "clock",
+        "counted",
+        "number",
+        "procedures",
+        "reworks",
+        "segment",
+        "visits",
+    )
 
     def __init__(self, number, segment, attrs, counted, arrival):
         self.number = number
@@ -63,6 +73,71 @@ class _Case:
         self.visits: dict[str, int] = {}
         self.procedures: set[str] = set()
         self.reworks = 0
+
+
+class _StagePlan:
+    """A stage as the model walks it: names resolved to pool and stock objects, purposes named."""
+
+    __slots__ = (
+        "attempts",
+        "calendar_days",
+        "duration",
+        "duration_purpose",
+        "fix",
+        "handling",
+        "material",
+        "name",
+        "owner",
+        "pool_names",
+        "pools",
+        "procedure",
+        "quantity",
+        "rework_probability",
+        "rework_purpose",
+        "variants",
+        "when",
+    )
+
+    def __init__(self, name: str, stage, pools: dict, materials: dict):
+        self.name = name
+        self.owner = stage.owner
+        self.handling = stage.handling
+        self.procedure = stage.procedure
+        self.when = stage.when
+        self.duration = stage.duration
+        self.pool_names = stage.pools
+        self.pools = tuple(pools[p] for p in stage.pools)
+        self.variants = [
+            (
+                v.when,
+                v.duration or stage.duration,
+                self.pools if v.pool is None else tuple(pools[p] for p in _as_list(v.pool)),
+            )
+            for v in stage.variants
+        ]
+        self.calendar_days = stage.calendar == "calendar"
+        self.attempts = stage.rework.max_attempts if stage.rework else 1
+        self.rework_probability = stage.rework.probability if stage.rework else 0.0
+        self.fix = stage.rework.fix if stage.rework else None
+        self.material = materials[stage.materials.item] if stage.materials else None
+        self.quantity = stage.materials.quantity if stage.materials else 0
+        self.duration_purpose = "duration:" + name
+        self.rework_purpose = "rework:" + name
+
+
+_Step = tuple  # (stage plan or None, condition or None, parallel branches or None)
+
+
+def _compile_flow(steps, plans: dict) -> list[_Step]:
+    out = []
+    for step in steps:
+        if isinstance(step, str):
+            out.append((plans[step], None, None))
+        elif isinstance(step, StageStep):
+            out.append((plans[step.stage], step.when, None))
+        elif isinstance(step, ParallelStep):
+            out.append((None, None, [_compile_flow(b, plans) for b in step.parallel]))
+    return out
 
 
 class ConnectionModel:
@@ -90,6 +165,11 @@ class ConnectionModel:
             name: MaterialStock(self.env, name, spec, scenario.scale, self.streams)
             for name, spec in scenario.materials.items()
         }
+        self.plans = {
+            name: _StagePlan(name, stage, self.pools, self.materials)
+            for name, stage in scenario.stages.items()
+        }
+        self.flows = {name: _compile_flow(seg.flow, self.plans) for name, seg in scenario.segments.items()}
         self.records = RunRecords(scenario, replication, self.calendar, events=events)
         self.log = self.records.log_event if events else None
         self.open_cases: dict[tuple[str, int], _Case] = {}
@@ -161,7 +241,7 @@ class ConnectionModel:
         self.open_cases[key] = case
         if case.counted:
             self.counted_open += 1
-        yield from self._steps(case, self.sc.segments[case.segment].flow)
+        yield from self._steps(case, self.flows[case.segment])
         del self.open_cases[key]
         if case.counted:
             self.records.add(case, self.env.now, self.env.now)
@@ -169,64 +249,69 @@ class ConnectionModel:
             if self.counted_open == 0 and self.arrivals_done and not self.done.triggered:
                 self.done.succeed()
 
-    def _steps(self, case: _Case, steps):
-        for step in steps:
-            if isinstance(step, str):
-                yield from self._visit(case, step)
-            elif isinstance(step, StageStep):
-                if holds(step.when, case.attrs):
-                    yield from self._visit(case, step.stage)
-            elif isinstance(step, ParallelStep):
-                branches = [self.env.process(self._steps(case, b)) for b in step.parallel]
-                yield self.env.all_of(branches)
+    def _steps(self, case: _Case, steps: list[_Step]):
+        attrs = case.attrs
+        for plan, when, branches in steps:
+            if when is not None and not holds(when, attrs):
+                continue
+            if branches is None:
+                yield from self._visit(case, plan)
+            else:
+                yield self.env.all_of([self.env.process(self._steps(case, b)) for b in branches])
 
-    def _visit(self, case: _Case, name: str):
-        stage = self.sc.stages[name]
-        if not holds(stage.when, case.attrs):
+    def _visit(self, case: _Case, plan: _StagePlan):
+        attrs = case.attrs
+        if plan.when is not None and not holds(plan.when, attrs):
             return
-        duration, pools = stage.duration, stage.pools
-        for variant in stage.variants:
-            if holds(variant.when, case.attrs):
-                duration = variant.duration or duration
-                pools = pools if variant.pool is None else _as_list(variant.pool)
+        duration, pools = plan.duration, plan.pools
+        for when, variant_duration, variant_pools in plan.variants:
+            if holds(when, attrs):
+                duration, pools = variant_duration, variant_pools
                 break
-        rework = stage.rework
-        attempts = rework.max_attempts if rework else 1
-        for attempt in range(attempts):
+        env = self.env
+        log = self.log if case.counted else None
+        counted = case.counted
+        name = plan.name
+        for attempt in range(plan.attempts):
             draw = case.visits.get(name, 0)
             case.visits[name] = draw + 1
-            case.clock.enter(self.env.now, stage.owner, stage.handling)
-            if self.log and case.counted:
-                self.log(case, name, "schedule", self.env.now, pools, stage.owner, draw)
-            if stage.materials and draw == 0:
-                use = stage.materials
-                yield from self.materials[use.item].supply(case.segment, case.number, use.quantity)
+            case.clock.enter(env.now, plan.owner, plan.handling)
+            if log:
+                log(case, name, "schedule", env.now, plan.pool_names, plan.owner, draw)
+            if plan.material is not None and draw == 0:
+                yield from plan.material.supply(case.segment, case.number, plan.quantity)
             held = []
-            for pool_name in pools:
-                pool = self.pools[pool_name]
-                request = yield from pool.acquire(case.counted)
-                held.append((pool, request))
-            days = self.streams.sample(case.segment, "duration:" + name, case.number, duration, draw)
-            if self.log and case.counted:
-                self.log(case, name, "start", self.env.now, pools, stage.owner, draw)
-            if stage.calendar == "calendar":
-                yield self.env.timeout(self._calendar_delay(days))
-            else:
-                yield self.env.timeout(days)
-            for pool, request in reversed(held):
+            for pool in pools:
+                if pool.resource is None:
+                    pool.start(counted, 0.0)
+                    held.append((pool, None))
+                else:
+                    asked = env.now
+                    request = pool.resource.request()
+                    yield request
+                    pool.start(counted, env.now - asked)
+                    held.append((pool, request))
+            days = self.streams.sample(case.segment, plan.duration_purpose, case.number, duration, draw)
+            if log:
+                log(case, name, "start", env.now, plan.pool_names, plan.owner, draw)
+            if plan.calendar_days:
+                days = self._calendar_delay(days)
+            yield env.timeout(days)
+            for pool, request in held:
                 pool.release(request)
-            case.clock.leave(self.env.now, stage.owner, stage.handling)
-            if self.log and case.counted:
-                self.log(case, name, "complete", self.env.now, pools, stage.owner, draw)
-            if stage.procedure:
-                case.procedures.add(stage.procedure)
-            if rework is None or attempt == attempts - 1:
+            case.clock.leave(env.now, plan.owner, plan.handling)
+            if log:
+                log(case, name, "complete", env.now, plan.pool_names, plan.owner, draw)
+            if plan.procedure:
+                case.procedures.add(plan.procedure)
+            if attempt == plan.attempts - 1:
                 return
-            if self.streams.uniform(case.segment, "rework:" + name, case.number, draw) >= rework.probability:
+            u = self.streams.uniform(case.segment, plan.rework_purpose, case.number, draw)
+            if u >= plan.rework_probability:
                 return
             case.reworks += 1
-            if rework.fix is not None:
-                yield from self._visit(case, rework.fix)
+            if plan.fix is not None:
+                yield from self._visit(case, self.plans[plan.fix])
 
     def _calendar_delay(self, days: float) -> float:
         """Working time that ``days`` calendar days from now take; past the calendar, beyond the cap."""

@@ -29,7 +29,16 @@ UTILITY = _INDEX["utility"]
 
 
 class CaseClock:
-    __slots__ = ("counts", "party", "since", "totals", "handling_active", "handling_since", "handling", "marks")
+    __slots__ = (
+        "counts",
+        "handling",
+        "handling_active",
+        "handling_since",
+        "marks",
+        "party",
+        "since",
+        "totals",
+    )
 
     def __init__(self, start: float):
         self.counts = [0, 0, 0]
@@ -148,14 +157,26 @@ class RunRecords:
 
     def _event_table(self) -> pd.DataFrame:
         rows = self._events
-        columns = ["segment", "case_number", "concept:name", "lifecycle:transition", "time_wd",
-                   "org:resource", "owner", "attempt"]
+        columns = [
+            "segment",
+            "case_number",
+            "concept:name",
+            "lifecycle:transition",
+            "time_wd",
+            "org:resource",
+            "owner",
+            "attempt",
+        ]
         df = pd.DataFrame(rows, columns=columns)
-        df.insert(0, "case:concept:name", (df["segment"] + ":" + df["case_number"].astype(str)).astype("string"))
+        df.insert(
+            0, "case:concept:name", (df["segment"] + ":" + df["case_number"].astype(str)).astype("string")
+        )
         df.insert(0, "replication", self.replication)
         df.insert(0, "scenario", self.scenario.name)
         times = df["time_wd"].to_numpy(dtype=float)
-        df["time:timestamp"] = _timestamps(self.calendar, self.calendar.calendar_time(times) if len(times) else times)
+        df["time:timestamp"] = _timestamps(
+            self.calendar, self.calendar.calendar_time(times) if len(times) else times
+        )
         return df
 
     def finish(self, end: float, pools, materials) -> None:

@@ -45,21 +45,16 @@ class ResourcePool:
             self._area += self._busy * (now - start)
         self._since = now
 
-    def acquire(self, counted: bool):
-        """Generator: wait for a unit; returns the request to hand back to ``release``."""
-        arrived = self.env.now
-        request = None
-        if self.resource is not None:
-            request = self.resource.request()
-            yield request
+    def start(self, counted: bool, wait: float) -> None:
+        """A unit starts serving a case that waited ``wait`` for it (the model requests the unit
+        from ``resource`` itself, to keep one generator frame per stage visit)."""
         self._account()
         self._busy += 1
         if counted:
-            wait = self.env.now - arrived
             self.waits += 1
             self.wait_total += wait
-            self.wait_max = max(self.wait_max, wait)
-        return request
+            if wait > self.wait_max:
+                self.wait_max = wait
 
     def release(self, request) -> None:
         self._account()
@@ -86,9 +81,7 @@ class ResourcePool:
 
 
 class MaterialStock:
-    def __init__(
-        self, env: simpy.Environment, name: str, spec: Material, scale: float, streams: CaseStreams
-    ):
+    def __init__(self, env: simpy.Environment, name: str, spec: Material, scale: float, streams: CaseStreams):
         self.env = env
         self.name = name
         self.spec = spec
@@ -114,9 +107,7 @@ class MaterialStock:
             cut += route.probability
             if u < cut:
                 self.by_route[route_name] += 1
-                delay = self.streams.sample(
-                    segment, f"material:{self.name}:{route_name}", case, route.delay
-                )
+                delay = self.streams.sample(segment, f"material:{self.name}:{route_name}", case, route.delay)
                 yield self.env.timeout(delay)
                 return
         self.by_route["stock"] += 1
@@ -130,7 +121,9 @@ class MaterialStock:
 
     def _replenish(self):
         self.orders += 1
-        lead = self.streams.sample("warehouse", f"lead_time:{self.name}", self.orders - 1, self.spec.lead_time)
+        lead = self.streams.sample(
+            "warehouse", f"lead_time:{self.name}", self.orders - 1, self.spec.lead_time
+        )
         yield self.env.timeout(lead)
         yield self.stock.put(self.reorder_quantity)
 

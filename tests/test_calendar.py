@@ -92,21 +92,15 @@ def test_end_beyond_published_year_raises_and_mentions_beyond_published():
 
 def test_unknown_beyond_published_value_raises():
     with pytest.raises(CalendarError, match="beyond_published"):
-        WorkingCalendar.china(
-            date(2021, 1, 1), date(2021, 12, 31), beyond_published="guess"
-        )
+        WorkingCalendar.china(date(2021, 1, 1), date(2021, 12, 31), beyond_published="guess")
 
 
 def test_statutory_only_builds_with_holidays_and_weekends_off_beyond_published_year():
-    cal = WorkingCalendar.china(
-        date(2026, 1, 1), date(2030, 12, 31), beyond_published="statutory_only"
-    )
+    cal = WorkingCalendar.china(date(2026, 1, 1), date(2030, 12, 31), beyond_published="statutory_only")
     assert not is_working(cal, date(2030, 10, 1))  # National Day, a Tuesday
     assert date(2030, 10, 5).weekday() == 5 and not is_working(cal, date(2030, 10, 5))
     assert is_working(cal, date(2030, 10, 8))
-    assert is_working(
-        cal, date(2026, 2, 14)
-    )  # published adjusted Saturday still honoured
+    assert is_working(cal, date(2026, 2, 14))  # published adjusted Saturday still honoured
 
 
 def test_queries_outside_the_covered_range_raise(cal):
@@ -131,13 +125,9 @@ def test_from_flags_hand_made_pattern_gives_exact_values():
     np.testing.assert_array_equal(cal.cum_end, [0, 1, 2, 2, 2, 3])
     assert cal.end == date(2024, 1, 6) and cal.total_working_days == 3.0
     t = np.array([0.0, 0.5, 1.0, 1.25, 2.0, 3.0, 3.5, 5.0, 5.5, 6.0])
-    np.testing.assert_array_equal(
-        cal.working_time(t), [0.0, 0.0, 0.0, 0.25, 1.0, 2.0, 2.0, 2.0, 2.5, 3.0]
-    )
+    np.testing.assert_array_equal(cal.working_time(t), [0.0, 0.0, 0.0, 0.25, 1.0, 2.0, 2.0, 2.0, 2.5, 3.0])
     w = np.array([0.0, 0.25, 1.0, 1.5, 2.0, 2.5, 3.0])
-    np.testing.assert_array_equal(
-        cal.calendar_time(w), [0.0, 1.25, 2.0, 2.5, 3.0, 5.5, 6.0]
-    )
+    np.testing.assert_array_equal(cal.calendar_time(w), [0.0, 1.25, 2.0, 2.5, 3.0, 5.5, 6.0])
     assert cal.add_working_days(0.0, 2.0) == 3.0
     assert cal.add_working_days(2.5, 1.0) == 5.5
     assert cal.add_calendar_days_in_working_time(1.0, 3.0) == 2.0

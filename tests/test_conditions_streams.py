@@ -22,8 +22,24 @@ CASE = {"region": "west", "kva": 400, "important": False}
         ({"kva": {"max": 400}}, True),
         ({"kva": {"min": 401}}, False),
         ({"kva": {"min": 160, "max": 1250}, "region": "west"}, True),
-        ({"any": [{"region": "main_urban", "kva": {"max": 1250}}, {"region": "west", "kva": {"max": 400}}]}, True),
-        ({"any": [{"region": "main_urban", "kva": {"max": 1250}}, {"region": "west", "kva": {"max": 399}}]}, False),
+        (
+            {
+                "any": [
+                    {"region": "main_urban", "kva": {"max": 1250}},
+                    {"region": "west", "kva": {"max": 400}},
+                ]
+            },
+            True,
+        ),
+        (
+            {
+                "any": [
+                    {"region": "main_urban", "kva": {"max": 1250}},
+                    {"region": "west", "kva": {"max": 399}},
+                ]
+            },
+            False,
+        ),
         ({"all": [{"region": "west"}, {"important": False}]}, True),
         ({"not": {"region": "west"}}, False),
         (None, True),
@@ -63,7 +79,9 @@ def test_a_case_reads_the_same_number_whatever_was_drawn_before():
         b.uniform("hv_single", "duration:plan_reply", case)
         b.uniform("lv_smb", "duration:acceptance", case)
     for case in (0, 3, CHUNK + 5):
-        assert a.uniform("lv_smb", "duration:acceptance", case) == b.uniform("lv_smb", "duration:acceptance", case)
+        assert a.uniform("lv_smb", "duration:acceptance", case) == b.uniform(
+            "lv_smb", "duration:acceptance", case
+        )
 
 
 def test_streams_differ_by_seed_replication_segment_purpose_and_draw():

@@ -191,7 +191,9 @@ def test_same_seed_gives_identical_tables_serial_and_on_processes():
 def _service_times(scenario) -> pd.Series:
     """Per (case, stage, attempt): the sampled duration, i.e. completion minus start."""
     events = ConnectionModel(scenario, 0, events=True).run().events
-    keyed = events.set_index(["case:concept:name", "concept:name", "attempt", "lifecycle:transition"])["time_wd"]
+    keyed = events.set_index(["case:concept:name", "concept:name", "attempt", "lifecycle:transition"])[
+        "time_wd"
+    ]
     return (keyed.xs("complete", level=3) - keyed.xs("start", level=3)).sort_index()
 
 
