@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.calendar import CalendarError
 from sim.experiment import RunResult, default_jobs, run
+from sim.model import calendar_for
 from sim.output import FORMATS, write_manifest, write_table
 from sim.scenario import ScenarioError, load_scenario
 
@@ -146,6 +147,7 @@ def _cmd_run(args) -> int:
 def _cmd_validate(args) -> int:
     for path in args.scenarios:
         scenario = load_scenario(path, args.overrides)
+        calendar_for(scenario)  # a horizon beyond the published calendar fails here, not at run
         print(
             f"{path}: ok ({scenario.name}: {len(scenario.segments)} segments, "
             f"{len(scenario.stages)} stages, digest {scenario.digest()[:12]})"

@@ -88,7 +88,6 @@ class _StagePlan:
         "material",
         "name",
         "owner",
-        "pool_names",
         "pools",
         "procedure",
         "quantity",
@@ -105,13 +104,14 @@ class _StagePlan:
         self.procedure = stage.procedure
         self.when = stage.when
         self.duration = stage.duration
-        self.pool_names = stage.pools
-        self.pools = tuple(pools[p] for p in stage.pools)
+        # pools are always requested in one global order (by name), so that two stages holding
+        # the same pools can never wait for each other
+        self.pools = tuple(pools[p] for p in sorted(stage.pools))
         self.variants = [
             (
                 v.when,
                 v.duration or stage.duration,
-                self.pools if v.pool is None else tuple(pools[p] for p in _as_list(v.pool)),
+                self.pools if v.pool is None else tuple(pools[p] for p in sorted(_as_list(v.pool))),
             )
             for v in stage.variants
         ]
@@ -129,14 +129,17 @@ _Step = tuple  # (stage plan or None, condition or None, parallel branches or No
 
 
 def _compile_flow(steps, plans: dict) -> list[_Step]:
+    """The flow with stage names resolved; disabled stages (``enabled: false``) left out."""
     out = []
     for step in steps:
         if isinstance(step, str):
-            out.append((plans[step], None, None))
+            if plans[step] is not None:
+                out.append((plans[step], None, None))
         elif isinstance(step, StageStep):
-            out.append((plans[step.stage], step.when, None))
+            if plans[step.stage] is not None:
+                out.append((plans[step.stage], step.when, None))
         elif isinstance(step, ParallelStep):
-            out.append((None, None, [_compile_flow(b, plans) for b in step.parallel]))
+            out.append((None, step.when, [_compile_flow(b, plans) for b in step.parallel]))
     return out
 
 
@@ -166,7 +169,7 @@ class ConnectionModel:
             for name, spec in scenario.materials.items()
         }
         self.plans = {
-            name: _StagePlan(name, stage, self.pools, self.materials)
+            name: _StagePlan(name, stage, self.pools, self.materials) if stage.enabled else None
             for name, stage in scenario.stages.items()
         }
         self.flows = {name: _compile_flow(seg.flow, self.plans) for name, seg in scenario.segments.items()}
@@ -277,7 +280,7 @@ class ConnectionModel:
             case.visits[name] = draw + 1
             case.clock.enter(env.now, plan.owner, plan.handling)
             if log:
-                log(case, name, "schedule", env.now, plan.pool_names, plan.owner, draw)
+                log(case, name, "schedule", env.now, pools, plan.owner, draw)
             if plan.material is not None and draw == 0:
                 yield from plan.material.supply(case.segment, case.number, plan.quantity)
             held = []
@@ -293,7 +296,7 @@ class ConnectionModel:
                     held.append((pool, request))
             days = self.streams.sample(case.segment, plan.duration_purpose, case.number, duration, draw)
             if log:
-                log(case, name, "start", env.now, plan.pool_names, plan.owner, draw)
+                log(case, name, "start", env.now, pools, plan.owner, draw)
             if plan.calendar_days:
                 days = self._calendar_delay(days)
             yield env.timeout(days)
@@ -301,7 +304,7 @@ class ConnectionModel:
                 pool.release(request)
             case.clock.leave(env.now, plan.owner, plan.handling)
             if log:
-                log(case, name, "complete", env.now, plan.pool_names, plan.owner, draw)
+                log(case, name, "complete", env.now, pools, plan.owner, draw)
             if plan.procedure:
                 case.procedures.add(plan.procedure)
             if attempt == plan.attempts - 1:
@@ -310,7 +313,7 @@ class ConnectionModel:
             if u >= plan.rework_probability:
                 return
             case.reworks += 1
-            if plan.fix is not None:
+            if plan.fix is not None and self.plans[plan.fix] is not None:
                 yield from self._visit(case, self.plans[plan.fix])
 
     def _calendar_delay(self, days: float) -> float:

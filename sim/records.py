@@ -152,7 +152,7 @@ class RunRecords:
 
     def log_event(self, case, stage: str, transition: str, now: float, pools, owner: str, attempt: int):
         """One row of the event log: a stage's queue entry (schedule), start or completion."""
-        resource = "+".join(pools) if pools else owner
+        resource = "+".join(p.name for p in pools) if pools else owner
         self._events.append((case.segment, case.number, stage, transition, now, resource, owner, attempt))
 
     def _event_table(self) -> pd.DataFrame:

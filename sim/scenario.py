@@ -22,7 +22,7 @@ import typing
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from sim.conditions import attributes_used, check_condition
-from sim.distributions import AttributeDistribution, Bernoulli, Distribution
+from sim.distributions import AttributeDistribution, Bernoulli, Categorical, Distribution
 
 Owner = Literal["utility", "customer", "government"]
 Measure = Literal["elapsed", "utility", "government", "customer", "full_process", "handling"]
@@ -136,6 +136,7 @@ class Stage(_Model):
     handling: bool = False
     procedure: str | None = None
     materials: MaterialUse | None = None
+    enabled: bool = True
 
     @property
     def pools(self) -> list[str]:
@@ -149,6 +150,7 @@ class StageStep(_Model):
 
 class ParallelStep(_Model):
     parallel: Annotated[list[list[FlowStep]], Field(min_length=2)]
+    when: Condition | None = None
 
 
 def _step_kind(value: Any) -> str:
@@ -164,11 +166,9 @@ def _step_kind(value: Any) -> str:
 
 
 FlowStep = Annotated[
-    Union[
-        Annotated[str, Tag("name")],
-        Annotated[StageStep, Tag("stage")],
-        Annotated[ParallelStep, Tag("parallel")],
-    ],
+    Annotated[str, Tag("name")]
+    | Annotated[StageStep, Tag("stage")]
+    | Annotated[ParallelStep, Tag("parallel")],
     Discriminator(_step_kind),
 ]
 ParallelStep.model_rebuild()
@@ -305,9 +305,15 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        _fail((shown, line), (), f"malformed YAML: {exc.problem or exc.context}")
+        problem = exc.problem or exc.context
+        if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            # e.g. an unclosed bracket: the parser fails on a later line than the one to fix
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        _fail((shown, line), (), f"malformed YAML: {problem}")
     except yaml.YAMLError as exc:
         _fail((shown, None), (), f"malformed YAML: {exc}")
+    except ValueError as exc:  # e.g. a date that does not exist, 2021-13-01
+        _fail((shown, None), (), f"malformed YAML value: {exc}")
     lines: dict[KeyPath, Location] = {}
     if node is not None:
         _collect_lines(node, (), shown, lines)
@@ -352,25 +358,60 @@ def _merge(base: Any, over: Any, base_lines: dict, over_lines: dict, path: KeyPa
     return copy.deepcopy(over)
 
 
-def _resolve(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, dict]:
-    data, lines = _read_yaml(path, shown)
-    parent_ref = data.pop("extends", None)
-    if parent_ref is None:
-        return data, lines
+def _parents(path: Path, data: dict, lines: dict, chain: tuple[Path, ...]) -> list[Path]:
+    """The files named by ``extends`` (one path or a list), checked to exist and not to cycle."""
+    refs = data.pop("extends", None)
+    if refs is None:
+        return []
     where = lines.get(("extends",))
-    if not isinstance(parent_ref, str) or not parent_ref:
-        _fail(where, ("extends",), f"found {parent_ref!r}, expected the path of a scenario file")
-    parent = (path.parent / parent_ref).resolve()
-    if parent in chain or parent == path.resolve():
-        cycle = " -> ".join(_display(p) for p in (*chain, path.resolve(), parent))
-        _fail(where, ("extends",), f"extends cycle: {cycle}")
-    if not parent.is_file():
-        _fail(where, ("extends",), f"parent scenario {_display(parent)} does not exist")
-    base, base_lines = _resolve(parent, _display(parent), (*chain, path.resolve()))
-    lines = {k: v for k, v in lines.items() if k != ("extends",)}
+    refs = [refs] if isinstance(refs, str) else refs
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r for r in refs):
+        _fail(where, ("extends",), f"found {refs!r}, expected the path of a scenario file or a list of them")
+    parents = []
+    for i, ref in enumerate(refs):
+        parent = (path.parent / ref).resolve()
+        at = lines.get(("extends", i), where)
+        if parent in chain or parent == path.resolve():
+            cycle = " -> ".join(_display(p) for p in (*chain, path.resolve(), parent))
+            _fail(at, ("extends",), f"extends cycle: {cycle}")
+        if not parent.is_file():
+            _fail(at, ("extends",), f"parent scenario {_display(parent)} does not exist")
+        parents.append(parent)
+    return parents
+
+
+def _resolve(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, dict, set[Path]]:
+    """The merged data of a file and its parents, the line map, and every file merged in.
+
+    ``extends: [base.yaml, m1.yaml, m2.yaml]`` resolves ``base.yaml`` fully, then applies the
+    *own* content of each further file in order: a measure file is a patch on the base it
+    extends, so a bundle of measures is the base with their patches. Each further file's own
+    ``extends`` must already be part of what was merged before it."""
+    data, lines = _read_yaml(path, shown)
+    parents = _parents(path, data, lines, chain)
+    lines = {k: v for k, v in lines.items() if k[:1] != ("extends",)}
+    if not parents:
+        return data, lines, {path.resolve()}
+    inner = (*chain, path.resolve())
+    base, base_lines, merged_files = _resolve(parents[0], _display(parents[0]), inner)
+    for i, patch_path in enumerate(parents[1:], start=1):
+        patch, patch_lines = _read_yaml(patch_path, _display(patch_path))
+        for needed in _parents(patch_path, patch, patch_lines, inner):
+            if needed not in merged_files:
+                _fail(
+                    lines.get(("extends", i)) or (shown, None),
+                    ("extends",),
+                    f"{_display(patch_path)} extends {_display(needed)}, which is not merged before it "
+                    "in this list",
+                )
+        patch_lines = {k: v for k, v in patch_lines.items() if k[:1] != ("extends",)}
+        base = _merge(base, patch, base_lines, patch_lines)
+        base_lines.update({k: v for k, v in patch_lines.items() if k not in base_lines})
+        merged_files.add(patch_path)
     merged = _merge(base, data, base_lines, lines)
     base_lines.update({k: v for k, v in lines.items() if k not in base_lines})
-    return merged, base_lines
+    merged_files.add(path.resolve())
+    return merged, base_lines, merged_files
 
 
 _INDEX = re.compile(r"^(?P<key>[^\[\]]*)((?:\[\d+\])*)$")
@@ -399,7 +440,7 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any] | list[str], lines:
                 raise ScenarioError(f"--set {item}: expected KEY.PATH=VALUE")
             try:
                 pairs[key.strip()] = yaml.safe_load(raw)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, ValueError):
                 raise ScenarioError(f"--set {item}: the value is not valid YAML") from None
         overrides = pairs
     data = copy.deepcopy(data)
@@ -409,25 +450,27 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any] | list[str], lines:
         for depth, part in enumerate(path):
             here = format_path(path[:depth]) if depth else "the top level"
             last = depth == len(path) - 1
-            if isinstance(node, dict) and part in node:
-                pass
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                pass
-            else:
-                if isinstance(node, dict):
-                    hint = _suggest(str(part), node)
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            in_dict = isinstance(node, dict) and part in node
+            if not (in_list or in_dict):
+                known = _allowed_keys(path[: depth + 1], data) if isinstance(node, dict) else []
+                if last and part in known:
+                    pass  # a key the schema has, left at its default in the file
+                elif isinstance(node, dict):
+                    hint = _suggest(str(part), list(node) + known)
                     problem = f"no key '{part}' at {here}{hint}; --set only replaces existing keys"
+                    raise ScenarioError(f"--set {format_path(path)}: {problem}")
                 else:
                     problem = f"'{part}' does not name an existing item at {here}"
-                raise ScenarioError(f"--set {format_path(path)}: {problem}")
+                    raise ScenarioError(f"--set {format_path(path)}: {problem}")
             if last:
                 node[part] = value
             else:
                 node = node[part]
         n = len(path)
-        for key in [k for k in lines if k[: n] == path]:
+        for key in [k for k in lines if k[:n] == path]:
             del lines[key]
-        lines[path] = (f"--set {format_path(path)}", None)
+        lines[path] = ("--set", None)
     return data
 
 
@@ -442,7 +485,7 @@ def load_scenario(
     """Load, merge, override and validate a scenario file; raise ``ScenarioError`` when it is bad."""
     path = Path(path)
     shown = _display(path)
-    data, lines = _resolve(path, shown, ())
+    data, lines, _ = _resolve(path, shown, ())
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     if overrides:
         data = apply_overrides(data, overrides, lines)
@@ -463,8 +506,11 @@ def validate(data: dict, lines: dict[KeyPath, Location], default_file: str) -> S
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        path, problem = _explain(errors[0], data)
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        # a misspelt key also makes the right one missing: report the misspelling
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        path, problem = _explain(first, data)
+        n = len(errors) - 1
+        more = f" (and {n} more problem{'s' if n > 1 else ''})" if n else ""
         _fail(_locate(path, lines, default_file), path, problem + more)
     _cross_check(scenario, lines, default_file)
     return scenario
@@ -477,34 +523,67 @@ def _locate(path: KeyPath, lines: dict, default_file: str) -> Location:
     return (default_file, None)
 
 
-def _data_path(loc: tuple, data: Any) -> KeyPath:
-    """Pydantic's error location with union tags (``triangular``, ``function-after``...) removed:
-    only the parts that are keys or indices of the data stay."""
+def _data_path(loc: tuple, data: Any, kind: str) -> KeyPath:
+    """Pydantic's error location with union tags (``triangular``, ``stage``, ``function-after``...)
+    removed: only the parts that are keys or indices of the data stay, and, for a ``missing``
+    error, the absent key at the end."""
     path: list = []
     node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
+    tag = None
+    for i, part in enumerate(loc):
+        if tag is not None and part == tag:
+            tag = None  # the union member pydantic tried, not a key (a key of that name may follow)
+        elif (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            tag = _union_tag(node, tuple(path))
+        elif kind == "missing" and i == len(loc) - 1:
             path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and part not in node:
-            # a missing or unknown key is the last meaningful part
-            if not isinstance(node.get(part), dict):
-                path.append(part)
-                break
     return tuple(path)
 
 
-def _allowed_keys(path: KeyPath) -> list[str]:
-    """The keys the schema accepts at the mapping that holds ``path[-1]``."""
+def _union_tag(node: Any, path: KeyPath) -> str | None:
+    """The tag pydantic puts in an error location after a value of a tagged union: the ``dist`` of
+    a distribution, the kind of a flow step (``name``, ``stage``, ``parallel``)."""
+    if isinstance(node, dict) and isinstance(node.get("dist"), str):
+        return node["dist"]
+    in_flow = path[:1] == ("segments",) and len(path) >= 3 and isinstance(path[-1], int)
+    if in_flow and (path[-2] == "flow" or path[-3] == "parallel"):
+        return _step_kind(node)
+    return None
+
+
+def _schema_at(path: KeyPath) -> Any:
+    """The type the schema gives the value at ``path`` (None when it cannot tell)."""
     target: Any = Scenario
-    for part in path[:-1]:
+    for part in path:
         target = _descend(target, part)
         if target is None:
-            return []
-    models = _models_in(target)
+            return None
+    return target
+
+
+def _dist_names(models: list[type[BaseModel]]) -> list[str]:
+    """The ``dist`` tags of the distribution models among ``models``."""
+    return [
+        name
+        for model in models
+        if "dist" in model.model_fields
+        for name in typing.get_args(model.model_fields["dist"].annotation)
+    ]
+
+
+def _allowed_keys(path: KeyPath, data: Any) -> list[str]:
+    """The keys the schema accepts at the mapping that holds ``path[-1]``."""
+    models = _models_in(_schema_at(path[:-1]))
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    if isinstance(node, dict) and isinstance(node.get("dist"), str):
+        # a distribution: the keys of the one its ``dist`` names, not of every distribution
+        models = [m for m in models if node["dist"] in _dist_names([m])] or models
     keys: list[str] = []
     for model in models:
         for name, field in model.model_fields.items():
@@ -540,11 +619,11 @@ def _descend(tp, part):
 
 
 def _explain(error: dict, data: dict) -> tuple[KeyPath, str]:
-    path = _data_path(error["loc"], data)
     kind = error["type"]
+    path = _data_path(error["loc"], data, kind)
     found = error.get("input")
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(path)
+        allowed = _allowed_keys(path, data)
         hint = _suggest(str(path[-1]), allowed)
         expected = f"; expected one of {', '.join(allowed)}" if allowed else ""
         return path, f"unknown key '{path[-1]}'{hint}{expected}"
@@ -553,10 +632,14 @@ def _explain(error: dict, data: dict) -> tuple[KeyPath, str]:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         expected = error.get("ctx", {}).get("expected_tags", "")
         tag = found.get("dist") if isinstance(found, dict) else found
-        names = [t.strip(" '") for t in str(expected).split(",")]
+        # union_tag_not_found carries no expected tags: take them from the schema
+        names = _dist_names(_models_in(_schema_at(path))) or [t.strip(" '") for t in str(expected).split(",")]
         if kind == "union_tag_not_found":
             return path, f"a distribution needs 'dist: NAME', expected one of {', '.join(names)}"
-        return path, f"unknown distribution '{tag}'{_suggest(str(tag), names)}; expected one of {', '.join(names)}"
+        return (
+            path,
+            f"unknown distribution '{tag}'{_suggest(str(tag), names)}; expected one of {', '.join(names)}",
+        )
     message = error["msg"].removeprefix("Value error, ")
     if kind == "value_error" or kind == "assertion_error":
         return path, message
@@ -567,15 +650,63 @@ def _explain(error: dict, data: dict) -> tuple[KeyPath, str]:
 
 
 def _walk_flow(steps, path: KeyPath):
-    """(path, stage name, step condition) for every stage named in a flow, branches included."""
+    """(path of the step, stage name or None for a parallel step, the step's condition) for every
+    step of a flow, branches included."""
     for i, step in enumerate(steps):
         if isinstance(step, str):
-            yield path + (i,), step, None
+            yield (*path, i), step, None
         elif isinstance(step, StageStep):
-            yield path + (i, "stage"), step.stage, step.when
+            yield (*path, i), step.stage, step.when
         else:
+            yield (*path, i), None, step.when
             for b, branch in enumerate(step.parallel):
-                yield from _walk_flow(branch, path + (i, "parallel", b))
+                yield from _walk_flow(branch, (*path, i, "parallel", b))
+
+
+# names of the per-case table's own columns: an attribute may not take one of them
+RESERVED_ATTRIBUTES = frozenset(
+    {
+        "scenario",
+        "replication",
+        "case_id",
+        "segment",
+        "case_number",
+        "arrival",
+        "connected",
+        "finished",
+        "procedures",
+        "reworks",
+    }
+    | {f"{m}_{u}" for m in (*MEASURES, "arrival", "connected") for u in ("wd", "cd")}
+)
+
+
+def _value_problem(cond: Mapping, attributes: dict) -> str | None:
+    """A value in a condition that its attribute can never take (a typo that would never match)."""
+    for key, want in cond.items():
+        if key in ("any", "all"):
+            for item in want:
+                if problem := _value_problem(item, attributes):
+                    return problem
+            continue
+        if key == "not":
+            if problem := _value_problem(want, attributes):
+                return problem
+            continue
+        spec = attributes[key]
+        wanted = want if isinstance(want, list) else [want]
+        if isinstance(spec, Bernoulli) and not all(isinstance(w, bool) for w in wanted):
+            return f"attribute '{key}' is true or false, found {want!r}"
+        if isinstance(spec, Categorical):
+            if isinstance(want, Mapping):
+                return f"attribute '{key}' is a category, a range {want!r} cannot match it"
+            for w in wanted:
+                if w not in spec.values:
+                    hint = _suggest(str(w), spec.values)
+                    return (
+                        f"attribute '{key}' has no category {w!r}{hint}; categories: {', '.join(spec.values)}"
+                    )
+    return None
 
 
 def _cross_check(sc: Scenario, lines: dict, default_file: str) -> None:
@@ -612,19 +743,34 @@ def _cross_check(sc: Scenario, lines: dict, default_file: str) -> None:
                             f"'{aname}' in this segment",
                         )
             declared.append(aname)
-        for path, name, when in _walk_flow(seg.flow, base + ("flow",)):
-            need(name, sc.stages, path, "stage")
+        for aname in seg.attributes:
+            if aname in RESERVED_ATTRIBUTES:
+                fail((*base, "attributes", aname), f"'{aname}' names a column of the cases table; rename it")
+        conds: list[tuple[KeyPath, Any]] = []
+        stages_used: list[str] = []
+        for path, name, when in _walk_flow(seg.flow, (*base, "flow")):
+            conds.append(((*path, "when"), when))
+            if name is not None:
+                need(name, sc.stages, path, "stage")
+                stages_used.append(name)
+        seen: set[str] = set()
+        while stages_used:  # the flow's stages and, through rework, their fix stages
+            name = stages_used.pop()
+            if name in seen:
+                continue
+            seen.add(name)
             stage = sc.stages[name]
-            conds = [(path, when), (("stages", name, "when"), stage.when)]
+            conds.append((("stages", name, "when"), stage.when))
             conds += [(("stages", name, "variants", v, "when"), x.when) for v, x in enumerate(stage.variants)]
-            fix = stage.rework.fix if stage.rework else None
-            if fix is not None:
-                conds.append((("stages", fix, "when"), sc.stages[fix].when))
-            for cpath, cond in conds:
-                for used in attributes_used(cond):
-                    if used not in seg.attributes:
-                        fail(
-                            cpath,
-                            f"condition reads attribute '{used}', which segment '{gname}' does "
-                            f"not define{_suggest(used, seg.attributes)}",
-                        )
+            if stage.rework and stage.rework.fix is not None:
+                stages_used.append(stage.rework.fix)
+        for cpath, cond in conds:
+            for used in attributes_used(cond):
+                if used not in seg.attributes:
+                    fail(
+                        cpath,
+                        f"condition reads attribute '{used}', which segment '{gname}' does "
+                        f"not define{_suggest(used, seg.attributes)}",
+                    )
+            if cond is not None and (problem := _value_problem(cond, seg.attributes)):
+                fail(cpath, f"{problem} (in segment '{gname}')")

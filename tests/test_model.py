@@ -212,3 +212,23 @@ def test_removing_a_stage_leaves_every_other_sampled_duration_unchanged():
     pd.testing.assert_series_equal(kept.loc[common], after.loc[common])
     # queueing did change: the test is not trivially comparing identical runs
     assert not before.index.equals(after.index)
+
+
+def test_disabled_stage_and_conditional_parallel_step():
+    stages = {
+        "accept": {"label": "a", "owner": "utility", "duration": fixed(1), "enabled": False},
+        "works": {"label": "w", "owner": "customer", "duration": fixed(5)},
+        "grid": {"label": "g", "owner": "utility", "duration": fixed(4)},
+    }
+    flow = [
+        "accept",
+        {"parallel": [["works"], ["grid"]], "when": {"pilot": True}},
+        {"stage": "works", "when": {"pilot": False}},
+        {"stage": "grid", "when": {"pilot": False}},
+    ]
+    attributes = {"pilot": {"dist": "bernoulli", "p": 0.5}}
+    cases = sim.run(scenario_from_dict(tiny_scenario(stages, flow, attributes=attributes)), reps=1).cases
+    pilot = cases["pilot"].astype(bool)
+    assert pilot.any() and (~pilot).any()
+    assert cases.loc[pilot, "elapsed_wd"].to_numpy() == pytest.approx(5, abs=1e-9)
+    assert cases.loc[~pilot, "elapsed_wd"].to_numpy() == pytest.approx(9, abs=1e-9)

@@ -68,3 +68,29 @@ def test_digest_changes_with_the_scenario_and_only_then():
     b = sim.load_scenario(BASELINE)
     c = sim.load_scenario(BASELINE, ["resources.inspector.capacity=4"])
     assert a.digest() == b.digest() != c.digest()
+
+
+def test_a_list_of_parents_applies_each_measure_patch_in_order(tmp_path):
+    write(tmp_path / "m1.yaml", f"extends: {BASELINE}\nname: m1\nresources: {{inspector: {{capacity: 5}}}}\n")
+    write(
+        tmp_path / "m2.yaml",
+        f"extends: {BASELINE}\nname: m2\nresources: {{plan_engineer: {{capacity: 9}}}}\n",
+    )
+    write(tmp_path / "bundle.yaml", f"extends: [{BASELINE}, m1.yaml, m2.yaml]\nname: bundle\n")
+    sc = sim.load_scenario(tmp_path / "bundle.yaml")
+    assert sc.name == "bundle"
+    assert sc.resources["inspector"].capacity == 5  # m1's patch survives m2's
+    assert sc.resources["plan_engineer"].capacity == 9
+
+
+def test_a_patch_whose_base_is_not_merged_before_it_is_refused(tmp_path):
+    write(tmp_path / "other.yaml", f"extends: {BASELINE}\nname: other\n")
+    write(tmp_path / "m1.yaml", "extends: other.yaml\nname: m1\n")
+    write(tmp_path / "bundle.yaml", f"extends: [{BASELINE}, m1.yaml]\nname: bundle\n")
+    with pytest.raises(ScenarioError, match=r"m1.yaml extends .*other.yaml, which is not merged before it"):
+        sim.load_scenario(tmp_path / "bundle.yaml")
+
+
+def test_set_may_replace_a_key_the_file_leaves_at_its_default():
+    sc = sim.load_scenario(BASELINE, ["stages.acceptance.enabled=false"])
+    assert sc.stages["acceptance"].enabled is False

@@ -1,0 +1,371 @@
+"""Bad input through the real command line: every class of scenario or usage error exits with
+status 2 and prints one line on stderr that names the file, the line, the key path and what was
+expected, without a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+BASELINE_TEXT = BASELINE.read_text(encoding="utf-8")
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "run_sim.py", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def fails(*args) -> str:
+    """Run the command line and check the bad-input contract: exit status 2, nothing on stdout,
+    exactly one line on stderr and no traceback. Returns that line without its ``error: ``."""
+    proc = cli(*args)
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.endswith("\n") and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("error: "), proc.stderr
+    return proc.stderr.removeprefix("error: ").rstrip("\n")
+
+
+def shown(path: Path) -> str:
+    """A file as error messages show it: relative to the working directory (the repository root)
+    when inside it, else absolute."""
+    rel = os.path.relpath(path, ROOT)
+    return path.as_posix() if rel.startswith("..") else rel
+
+
+def edit(old: str, new: str, text: str = BASELINE_TEXT) -> str:
+    assert text.count(old) == 1, f"{old!r} is not unique in the baseline"
+    return text.replace(old, new)
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based number of the one line of ``text`` that contains ``needle``."""
+    found = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+    assert len(found) == 1, (needle, found)
+    return found[0]
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder.resolve() / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def bad_baseline(tmp_path: Path, old: str, new: str, needle: str | None = None) -> tuple[Path, str]:
+    """The baseline with one edit, and ``FILE:LINE`` of the line holding ``needle`` (default: the
+    first line of ``new``)."""
+    text = edit(old, new)
+    path = write(tmp_path, "bad.yaml", text)
+    needle = needle if needle is not None else new.strip().splitlines()[0]
+    return path, f"{shown(path)}:{line_of(text, needle)}"
+
+
+def overlay(tmp_path: Path, body: str) -> Path:
+    """An overlay of the baseline holding ``body`` (dedented)."""
+    return write(tmp_path, "overlay.yaml", f"extends: {BASELINE.as_posix()}\n" + textwrap.dedent(body))
+
+
+INSPECTOR = "    label_zh: 检查人员\n    capacity: 3 "
+MID_INSPECTION_DURATION = "{dist: triangular, min: 2, mode: 3, max: 5}    # before: ≤5"
+
+
+# --------------------------------------------------------------------------- schema errors
+
+
+def test_unknown_key_is_named_with_its_path_and_a_suggestion(tmp_path):
+    path, where = bad_baseline(tmp_path, INSPECTOR, "    label_zh: 检查人员\n    capacty: 3 ", "capacty")
+    assert fails("validate", path).startswith(
+        f"{where}: resources.inspector.capacty: unknown key 'capacty' (did you mean 'capacity'?); "
+        "expected one of capacity, cases_per_unit, label, label_zh, owner"
+    )
+
+
+def test_unknown_key_in_an_overlay_names_the_overlay_file_and_line(tmp_path):
+    text = f"extends: {BASELINE.as_posix()}\nname: overlay\nresources:\n  inspector:\n    capacty: 4\n"
+    path = write(tmp_path, "overlay.yaml", text)
+    assert fails("run", path, "--out", tmp_path / "out") == (
+        f"{shown(path)}:5: resources.inspector.capacty: unknown key 'capacty' (did you mean 'capacity'?); "
+        "expected one of capacity, cases_per_unit, label, label_zh, owner"
+    )
+
+
+@pytest.mark.parametrize("verb", ["validate", "run"])
+def test_value_of_the_wrong_type_is_quoted_with_what_was_expected(tmp_path, verb):
+    path, where = bad_baseline(tmp_path, INSPECTOR, "    label_zh: 检查人员\n    capacity: many ", "many")
+    message = fails(verb, path, *(["--out", tmp_path / "out"] if verb == "run" else []))
+    assert message.startswith(f"{where}: resources.inspector.capacity: found 'many'; ")
+    assert "valid integer" in message
+
+
+@pytest.mark.parametrize(
+    ("duration", "problem"),
+    [
+        (
+            "{dist: triangular, min: 4, mode: 3, max: 5}",
+            "stages.mid_inspection.duration: triangular needs min <= mode <= max, "
+            "found min=4.0, mode=3.0, max=5.0",
+        ),
+        (
+            "{dist: trianglar, min: 2, mode: 3, max: 5}",
+            "stages.mid_inspection.duration: unknown distribution 'trianglar' "
+            "(did you mean 'triangular'?); expected one of fixed, uniform, triangular, exponential, "
+            "lognormal, gamma, empirical",
+        ),
+        (
+            "{dist: triangular, min: 2, max: 5}",
+            "stages.mid_inspection.duration.mode: missing required key 'mode'",
+        ),
+        (
+            "{dist: triangular, min: 2, mod: 3, max: 5}",
+            "stages.mid_inspection.duration.mod: unknown key 'mod' (did you mean 'mode'?); "
+            "expected one of dist, max, min, mode (and 1 more problem)",
+        ),
+        (
+            "{min: 2, mode: 3, max: 5}",
+            "stages.mid_inspection.duration: a distribution needs 'dist: NAME', expected one of "
+            "fixed, uniform, triangular, exponential, lognormal, gamma, empirical",
+        ),
+    ],
+    ids=["min-above-mode", "unknown-name", "missing-parameter", "misspelt-parameter", "no-dist"],
+)
+def test_bad_distribution_is_explained_at_its_key_path(tmp_path, duration, problem):
+    path, where = bad_baseline(tmp_path, MID_INSPECTION_DURATION, duration)
+    assert fails("validate", path) == f"{where}: {problem}"
+
+
+def test_probability_above_one_is_refused(tmp_path):
+    path, where = bad_baseline(
+        tmp_path, "probability: 0.20\n      fix: resubmit", "probability: 1.5\n      fix: resubmit"
+    )
+    assert fails("validate", path).startswith(
+        f"{where}: stages.acceptance.rework.probability: found 1.5; input should be less than or equal to 1"
+    )
+
+
+def test_duplicate_key_is_refused_at_its_second_occurrence(tmp_path):
+    path, where = bad_baseline(
+        tmp_path, INSPECTOR, "    label_zh: 检查人员\n    capacity: 3\n    capacity: 7 ", "capacity: 7"
+    )
+    assert fails("validate", path) == f"{where}: resources.inspector.capacity: duplicate key"
+
+
+# ---------------------------------------------------------------------------- cross-checks
+
+
+def test_undefined_stage_in_a_flow_is_named_with_a_suggestion(tmp_path):
+    path, where = bad_baseline(tmp_path, "      - plan_reply_lv\n", "      - plan_reply_lvv\n")
+    assert fails("validate", path) == (
+        f"{where}: segments.lv_smb.flow[1]: stage 'plan_reply_lvv' is not defined "
+        "(did you mean 'plan_reply_lv'?)"
+    )
+
+
+def test_undefined_pool_of_a_stage_is_named_with_a_suggestion(tmp_path):
+    path, where = bad_baseline(tmp_path, "    pool: inspector\n", "    pool: inspektor\n")
+    assert fails("validate", path) == (
+        f"{where}: stages.mid_inspection.pool: pool 'inspektor' is not defined (did you mean 'inspector'?)"
+    )
+
+
+def test_condition_of_a_flow_step_on_an_undefined_attribute_is_refused(tmp_path):
+    path, where = bad_baseline(
+        tmp_path,
+        "{stage: grid_upgrade, when: {grid_constrained: true}}\n      - customer_works_lv",
+        "{stage: grid_upgrade, when: {grid_constraned: true}}\n      - customer_works_lv",
+    )
+    assert fails("validate", path) == (
+        f"{where}: segments.lv_smb.flow[5].when: condition reads attribute 'grid_constraned', which "
+        "segment 'lv_smb' does not define (did you mean 'grid_constrained'?)"
+    )
+
+
+def test_condition_of_a_stage_on_an_attribute_a_segment_lacks_is_refused(tmp_path):
+    text = (
+        f"extends: {BASELINE.as_posix()}\nname: overlay\n"
+        "stages:\n  plan_reply_lv:\n    when: {important: true}\n"
+    )
+    path = write(tmp_path, "overlay.yaml", text)
+    assert fails("validate", path) == (
+        f"{shown(path)}:5: stages.plan_reply_lv.when: condition reads attribute 'important', which "
+        "segment 'lv_smb' does not define"
+    )
+
+
+def test_attribute_condition_on_an_attribute_not_drawn_before_is_refused(tmp_path):
+    text = (
+        f"extends: {BASELINE.as_posix()}\nname: overlay\n"
+        "segments:\n  lv_resident:\n    attributes:\n"
+        "      approval: {dist: bernoulli, p: 0.5, when: {kva: {max: 100}}}\n"
+    )
+    path = write(tmp_path, "overlay.yaml", text)
+    assert fails("validate", path) == (
+        f"{shown(path)}:6: segments.lv_resident.attributes.approval.when: condition reads attribute "
+        "'kva', which is not drawn before 'approval' in this segment"
+    )
+
+
+# ------------------------------------------------------------------------ files and extends
+
+
+def test_missing_scenario_file_is_reported(tmp_path):
+    path = tmp_path.resolve() / "nowhere.yaml"
+    assert fails("validate", path) == f"{shown(path)}: no such file"
+    assert fails("run", path, "--out", tmp_path / "out") == f"{shown(path)}: no such file"
+
+
+def test_missing_parent_of_extends_is_reported_at_the_extends_line(tmp_path):
+    path = write(tmp_path, "orphan.yaml", "name: orphan\nextends: missing.yaml\n")
+    parent = tmp_path.resolve() / "missing.yaml"
+    assert fails("validate", path) == (
+        f"{shown(path)}:2: extends: parent scenario {shown(parent)} does not exist"
+    )
+
+
+def test_extends_cycle_is_reported_with_the_chain(tmp_path):
+    a = write(tmp_path, "a.yaml", "extends: b.yaml\nname: a\n")
+    b = write(tmp_path, "b.yaml", "name: b\nextends: a.yaml\n")
+    assert fails("validate", a) == (
+        f"{shown(b)}:2: extends: extends cycle: {shown(a)} -> {shown(b)} -> {shown(a)}"
+    )
+
+
+def test_malformed_yaml_bad_indentation_points_at_the_line(tmp_path):
+    path, where = bad_baseline(
+        tmp_path, INSPECTOR, "    label_zh: 检查人员\n      capacity: 3 ", "capacity: 3"
+    )
+    assert fails("validate", path) == f"{where}: malformed YAML: mapping values are not allowed here"
+
+
+def test_malformed_yaml_unclosed_bracket_names_the_line_where_it_opens(tmp_path):
+    text = edit(MID_INSPECTION_DURATION, "{dist: triangular, min: 2, mode: 3, max: 5  # unclosed")
+    path = write(tmp_path, "bad.yaml", text)
+    opened = line_of(text, "# unclosed")
+    message = fails("validate", path)
+    assert message.startswith(f"{shown(path)}:{opened + 1}: malformed YAML: expected ',' or '}}'")
+    assert message.endswith(f"(while parsing a flow mapping that starts on line {opened})")
+
+
+# ------------------------------------------------------------------------------------ --set
+
+
+def test_set_of_an_unknown_key_is_refused_with_a_suggestion():
+    assert fails("validate", BASELINE, "--set", "resources.inspector.capacty=4") == (
+        "--set resources.inspector.capacty: no key 'capacty' at resources.inspector "
+        "(did you mean 'capacity'?); --set only replaces existing keys"
+    )
+
+
+@pytest.mark.parametrize("verb", ["validate", "run"])
+def test_set_of_a_value_of_the_wrong_type_is_refused(tmp_path, verb):
+    extra = ["--out", tmp_path / "out"] if verb == "run" else []
+    message = fails(verb, BASELINE, "--set", "resources.inspector.capacity=abc", *extra)
+    assert message == (
+        "--set: resources.inspector.capacity: found 'abc'; input should be a valid integer, "
+        "unable to parse string as an integer"
+    )
+
+
+def test_set_without_a_value_is_refused():
+    assert fails("validate", BASELINE, "--set", "seed") == "--set seed: expected KEY.PATH=VALUE"
+
+
+# ------------------------------------------------------------------------- command line
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        ([], "run_sim.py: the following arguments are required: VERB"),
+        (["simulate"], "run_sim.py: argument VERB: invalid choice: 'simulate'"),
+        (["run"], "run_sim.py run: the following arguments are required: scenario"),
+        (["validate"], "run_sim.py validate: the following arguments are required: scenarios"),
+        (
+            ["run", BASELINE, "--reps", "0"],
+            "run_sim.py run: argument --reps: expected a number of at least 1, found 0",
+        ),
+        (
+            ["run", BASELINE, "--reps", "two"],
+            "run_sim.py run: argument --reps: expected a whole number, found 'two'",
+        ),
+        (
+            ["run", BASELINE, "--seed", "-1"],
+            "run_sim.py run: argument --seed: expected a seed of 0 or more, found -1",
+        ),
+    ],
+    ids=[
+        "no-verb",
+        "unknown-verb",
+        "run-without-scenario",
+        "validate-without-scenario",
+        "reps-0",
+        "reps-not-a-number",
+        "negative-seed",
+    ],
+)
+def test_bad_command_line_usage_is_one_line_with_exit_status_2(args, problem):
+    message = fails(*args)
+    assert message.startswith(problem)
+    assert message.endswith("(see --help)")
+
+
+# -------------------------------------------------------------------------------- valid
+
+
+def test_valid_baseline_validates_with_exit_status_0():
+    proc = cli("validate", "scenarios/baseline.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.startswith("scenarios/baseline.yaml: ok (baseline: 6 segments, 26 stages, digest ")
+
+
+def test_condition_value_an_attribute_never_takes_is_refused(tmp_path):
+    path = overlay(
+        tmp_path,
+        """
+        stages:
+          approval_lv:
+            when: {region: main-urban}
+        """,
+    )
+    message = fails("validate", path)
+    assert "stages.approval_lv.when: attribute 'region' has no category 'main-urban'" in message
+    assert "did you mean 'main_urban'" in message
+
+
+def test_attribute_named_like_a_cases_column_is_refused(tmp_path):
+    path = overlay(
+        tmp_path,
+        """
+        segments:
+          lv_resident:
+            attributes:
+              segment: household
+        """,
+    )
+    assert "segments.lv_resident.attributes.segment: 'segment' names a column of the cases table" in fails(
+        "validate", path
+    )
+
+
+def test_a_date_that_does_not_exist_is_refused(tmp_path):
+    path = overlay(tmp_path, "horizon: {start: 2021-13-01}\n")
+    assert "malformed YAML value" in fails("validate", path)
+
+
+def test_horizon_beyond_the_published_calendar_fails_at_validate(tmp_path):
+    path = overlay(tmp_path, "horizon: {start: 2026-06-01}\n")
+    message = fails("validate", path)
+    assert "beyond_published" in message
