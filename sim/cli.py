@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--events", action="store_true", help="also write the stage event log (events)")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    p = verbs.add_parser("compare", help="compare scenarios with a reference on common random numbers")
+    p.add_argument("reference", help="reference scenario YAML file (e.g. the baseline)")
+    p.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare with it")
+    p.add_argument("--reps", type=_positive_int, help="replications (default: the reference's)")
+    p.add_argument("--seed", type=_seed, help="common random seed (default: the reference's)")
+    p.add_argument("--out", type=Path, help="output folder (default: results/compare-REFERENCE)")
+    p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
+    p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figures")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     p = verbs.add_parser("validate", help="load and check scenario files; nothing runs")
     p.add_argument("scenarios", nargs="+", help="scenario YAML files")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -85,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
-        return {"run": _cmd_run, "validate": _cmd_validate}[args.verb](args)
+        return {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate}[args.verb](args)
     except (ScenarioError, CalendarError, UsageError) as exc:
         if debug:
             traceback.print_exc()
@@ -141,6 +152,71 @@ def _cmd_run(args) -> int:
         },
     )
     print(f"\nwrote {', '.join(p.name for p in written)} and {manifest.name} to {out}")
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    import warnings
+
+    from sim.compare import compare
+    from sim.plots import CJK_HINT, FIGURES
+    from sim.report import comparison_table, write_report
+
+    reference = load_scenario(args.reference)
+    others = [load_scenario(path) for path in args.others]
+    reps = args.reps or reference.replications
+    jobs = args.jobs or min(default_jobs(), reps)
+    bar, tick = _progress(reps * (1 + len(others)), "compare")
+    try:
+        result = compare(reference, others, reps=reps, seed=args.seed, jobs=jobs, progress=tick)
+    except ValueError as exc:  # e.g. two scenarios with the same name
+        raise UsageError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 40):
+        print(
+            f"Compared with {result.reference}: seed {result.seed}, {result.replications} replications "
+            "each, paired by replication; means ± 95% half-width, working days\n"
+        )
+        print(comparison_table(result).to_string(index=False))
+    out = args.out or Path("results") / f"compare-{reference.name}"
+    out.mkdir(parents=True, exist_ok=True)
+    written = [write_table(result.table, out, "comparison", args.format)]
+    written.append(write_table(result.pools, out, "pools", args.format))
+    kpis = pd.concat([r.kpis for r in result.runs.values()], ignore_index=True)
+    written.append(write_table(kpis, out, "kpis", args.format))
+    import matplotlib.pyplot as plt
+
+    figures = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for key, make in FIGURES.items():
+            fig = make(result, lang=args.lang)
+            fig.savefig(out / f"{key}.png", dpi=120)
+            plt.close(fig)
+            figures[key] = f"{key}.png"
+    if any(CJK_HINT in str(w.message) for w in caught):
+        print(f"warning: {CJK_HINT}", file=sys.stderr)
+    md, page = write_report(result, out, figures)
+    manifest = write_manifest(
+        out,
+        {
+            "reference": result.reference,
+            "scenarios": {
+                name: {"file": r.scenario.source, "digest": r.scenario.digest()}
+                for name, r in result.runs.items()
+            },
+            "seed": result.seed,
+            "replications": result.replications,
+            "jobs": jobs,
+            "files": [p.name for p in written] + list(figures.values()) + [md.name, page.name],
+        },
+    )
+    print(
+        f"\nwrote {', '.join(p.name for p in written)}, {len(figures)} figures, {md.name}, {page.name} "
+        f"and {manifest.name} to {out}"
+    )
     return 0
 
 

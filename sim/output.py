@@ -45,6 +45,13 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str, fmt: str = "parque
     return path
 
 
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write a text file (a report, a log) atomically."""
+    path = Path(path)
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)

@@ -1,0 +1,141 @@
+"""Comparing scenarios: the same replications (same seed) for each, paired differences.
+
+Every scenario is run with one common seed and the same replication numbers, so replication ``r``
+of each scenario meets the same cases with the same luck (case-keyed streams). The difference of a
+KPI between a scenario and the reference is taken replication by replication and summarised by its
+mean and 95% t-interval: the paired interval, much narrower than comparing two independent means.
+A scenario compared with itself has a difference of exactly zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment import RunResult, run
+from sim.scenario import Scenario
+from sim.stats import t_half_width
+
+# KPIs compared per segment: column of the kpis table -> short description
+COMPARED = {
+    "handling_wd_mean": "handling, mean (wd)",
+    "full_process_wd_mean": "full process, mean (wd)",
+    "elapsed_wd_mean": "elapsed, mean (wd)",
+    "target_wd_mean": "target measure, mean (wd)",
+    "target_wd_p95": "target measure, p95 (wd)",
+    "target_wd_max": "target measure, max (wd)",
+    "on_target_share": "share on target",
+    "procedures_mean": "procedures per case",
+}
+HEADLINE_SEGMENTS = ("lv_smb", "hv_single", "hv_dual")
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """``table``: one row per segment, scenario and KPI with the mean over replications, its
+    half-width, and the paired difference to the reference with its half-width. ``pools``: pool
+    utilisation and waits side by side. ``runs``: each scenario's ``RunResult``."""
+
+    reference: str
+    scenarios: list[str]
+    seed: int
+    replications: int
+    runs: dict[str, RunResult]
+    table: pd.DataFrame
+    pools: pd.DataFrame
+
+    def wide(
+        self, kpis: Sequence[str] = ("target_wd_mean", "target_wd_p95", "on_target_share")
+    ) -> pd.DataFrame:
+        """Segments x scenarios with the chosen KPIs (means) as columns, for reading."""
+        sub = self.table[self.table["kpi"].isin(kpis)]
+        return sub.pivot_table(index=["segment", "scenario"], columns="kpi", values="mean", sort=False)
+
+
+def _with_target_columns(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Add ``target_wd_mean/p95/max``: the statistics of each row's own target measure."""
+    out = kpis.copy()
+    for stat in ("mean", "p95", "max"):
+        values = np.full(len(out), np.nan)
+        for measure in out["target_measure"].dropna().unique():
+            rows = (out["target_measure"] == measure).to_numpy()
+            values[rows] = out.loc[rows, f"{measure}_wd_{stat}"].to_numpy()
+        out[f"target_wd_{stat}"] = values
+    return out
+
+
+def compare(
+    reference: Scenario,
+    others: Sequence[Scenario],
+    reps: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> CompareResult:
+    """Run the reference and the other scenarios on common random numbers and compare them.
+
+    ``seed`` defaults to the reference's seed and ``reps`` to its replications; every scenario is
+    run with both, whatever its own file says."""
+    scenarios = [reference, *others]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ to be compared, found {names}")
+    seed = reference.seed if seed is None else int(seed)
+    reps = reference.replications if reps is None else int(reps)
+    runs = {s.name: run(s, reps=reps, seed=seed, jobs=jobs, progress=progress) for s in scenarios}
+    return CompareResult(
+        reference=reference.name,
+        scenarios=names,
+        seed=seed,
+        replications=reps,
+        runs=runs,
+        table=_kpi_table(runs, reference.name),
+        pools=_pool_table(runs),
+    )
+
+
+def _kpi_table(runs: dict[str, RunResult], reference: str) -> pd.DataFrame:
+    frames = {
+        name: _with_target_columns(r.kpis).set_index(["segment", "replication"]) for name, r in runs.items()
+    }
+    ref = frames[reference]
+    rows = []
+    for segment in ref.index.get_level_values("segment").unique():
+        ref_seg = ref.loc[segment]
+        for name, frame in frames.items():
+            seg = frame.loc[segment]
+            target = seg["target_measure"].dropna()
+            for kpi in COMPARED:
+                values = seg[kpi].to_numpy(dtype=float)
+                diff = values - ref_seg[kpi].reindex(seg.index).to_numpy(dtype=float)
+                rows.append(
+                    {
+                        "segment": segment,
+                        "scenario": name,
+                        "kpi": kpi,
+                        "target_measure": target.iloc[0] if len(target) else None,
+                        "target_days": seg["target_days"].iloc[0],
+                        "mean": _nanmean(values),
+                        "hw": t_half_width(values),
+                        "diff": _nanmean(diff),
+                        "diff_hw": t_half_width(diff),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else float("nan")
+
+
+def _pool_table(runs: dict[str, RunResult]) -> pd.DataFrame:
+    frames = []
+    for name, result in runs.items():
+        summary = result.pool_summary()
+        summary.insert(0, "scenario", name)
+        frames.append(summary)
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,283 @@
+"""Figures of a comparison: distributions against the targets, a waterfall of days saved, shares
+on target and pool utilisation. Every function returns a matplotlib ``Figure`` and draws nothing on
+screen; the caller saves it. Labels are English by default and Chinese with ``lang="zh"``
+(segment names from the scenario's ``label_zh``), in a CJK font when one is installed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from sim.compare import HEADLINE_SEGMENTS, CompareResult
+
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Source Han Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+    "AR PL UMing CN",
+)
+CJK_HINT = (
+    "no CJK font is installed, Chinese labels will show as boxes: install the Debian package "
+    "fonts-noto-cjk (or fonts-wqy-zenhei) and run again"
+)
+
+TEXT = {
+    "en": {
+        "distribution": "Distribution of the target measure per segment",
+        "cdf": "share of cases",
+        "wd": "working days",
+        "target": "target",
+        "waterfall": "Days saved on the target measure, measure by measure",
+        "mean_wd": "mean, working days",
+        "on_target": "Share of cases on target",
+        "share": "share on target (%)",
+        "utilisation": "Pool utilisation",
+        "util_axis": "utilisation (%)",
+        "full_process": "full process",
+        "handling": "handling",
+        "elapsed": "elapsed",
+        "end": "level",
+    },
+    "zh": {
+        "distribution": "各类客户目标指标的分布",
+        "cdf": "累计占比",
+        "wd": "工作日",
+        "target": "目标",
+        "waterfall": "各项措施节省的天数（目标指标）",
+        "mean_wd": "平均值（工作日）",
+        "on_target": "达标率",
+        "share": "达标率（%）",
+        "utilisation": "资源利用率",
+        "util_axis": "利用率（%）",
+        "full_process": "全过程",
+        "handling": "办理环节",
+        "elapsed": "总时长",
+        "end": "水平",
+    },
+}
+POOL_ZH_FALLBACK = "label_zh"
+
+
+def cjk_font() -> str | None:
+    """The name of an installed font that has Chinese glyphs, or None."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _style(lang: str) -> dict:
+    if lang not in TEXT:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(TEXT)}")
+    if lang == "zh":
+        font = cjk_font()
+        if font is None:
+            warnings.warn(CJK_HINT, stacklevel=3)
+            return {}
+        return {"font.family": [font, "DejaVu Sans"], "axes.unicode_minus": False}
+    return {}
+
+
+def _segment_label(result: CompareResult, segment: str, lang: str) -> str:
+    spec = result.runs[result.reference].scenario.segments[segment]
+    return (spec.label_zh or spec.label) if lang == "zh" else spec.label
+
+
+def _scenario_label(result: CompareResult, name: str, lang: str) -> str:
+    sc = result.runs[name].scenario
+    return (sc.title_zh or sc.name) if lang == "zh" else name
+
+
+def _target_segments(result: CompareResult) -> list[str]:
+    with_target = result.table.dropna(subset=["target_days"])["segment"].unique().tolist()
+    return [
+        s
+        for s in with_target
+        if result.table.query("segment == @s and kpi == 'target_wd_mean'")["mean"].notna().any()
+    ]
+
+
+def target_distribution_figure(
+    result: CompareResult, segments: Sequence[str] | None = None, lang: str = "en"
+) -> Figure:
+    """ECDF of each case's target measure, per segment and scenario, with the target lines."""
+    t = TEXT[lang]
+    segments = list(segments or _target_segments(result))
+    with plt.rc_context(_style(lang)):
+        ncols = min(3, len(segments)) or 1
+        nrows = max(1, -(-len(segments) // ncols))
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False)
+        for ax, segment in zip(axes.flat, segments):
+            bounds: dict[float, list[str]] = {}
+            measure = None
+            for name in result.scenarios:
+                run = result.runs[name]
+                target = run.scenario.segments[segment].target
+                if target is None:
+                    continue
+                measure = target.measure
+                cases = run.cases[(run.cases["segment"] == segment) & run.cases["finished"]]
+                values = np.sort(cases[f"{measure}_wd"].to_numpy())
+                if len(values):
+                    share = np.arange(1, len(values) + 1) / len(values)
+                    ax.step(values, share, where="post", label=_scenario_label(result, name, lang))
+                bounds.setdefault(target.days, []).append(name)
+            for days in bounds:
+                ax.axvline(days, color="black", linestyle="--", linewidth=1)
+                ax.annotate(
+                    f"{t['target']} {days:g}", (days, 0.02), rotation=90, fontsize=8, ha="right", va="bottom"
+                )
+            measure_label = t.get(measure or "", measure or "")
+            ax.set_title(f"{_segment_label(result, segment, lang)} — {measure_label}")
+            ax.set_xlabel(f"{measure_label} ({t['wd']})")
+            ax.set_ylabel(t["cdf"])
+            ax.set_ylim(0, 1.02)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7, loc="lower right")
+        for ax in list(axes.flat)[len(segments) :]:
+            ax.set_visible(False)
+        fig.suptitle(t["distribution"])
+        fig.tight_layout()
+    return fig
+
+
+def waterfall_figure(
+    result: CompareResult, segments: Sequence[str] = HEADLINE_SEGMENTS, lang: str = "en"
+) -> Figure:
+    """From the reference's mean target measure, the change each next scenario brings, in the order
+    given (e.g. baseline → 2021 → 2022 → 2023), ending at the last scenario's level."""
+    t = TEXT[lang]
+    segments = [s for s in segments if s in set(result.table["segment"])]
+    means = result.table[result.table["kpi"] == "target_wd_mean"].set_index(["segment", "scenario"])["mean"]
+    with plt.rc_context(_style(lang)):
+        fig, axes = plt.subplots(
+            1, max(1, len(segments)), figsize=(5.2 * max(1, len(segments)), 4), squeeze=False
+        )
+        for ax, segment in zip(axes.flat, segments):
+            levels = [means.get((segment, name), np.nan) for name in result.scenarios]
+            labels = [_scenario_label(result, n, lang) for n in result.scenarios]
+            x = np.arange(len(levels) + 1)
+            ax.bar(x[0], levels[0], color="tab:gray")
+            ax.text(x[0], levels[0], f"{levels[0]:.1f}", ha="center", va="bottom", fontsize=8)
+            for i in range(1, len(levels)):
+                step = levels[i] - levels[i - 1]
+                color = "tab:green" if step <= 0 else "tab:red"
+                ax.bar(x[i], step, bottom=levels[i - 1], color=color)
+                ax.text(
+                    x[i], max(levels[i], levels[i - 1]), f"{step:+.1f}", ha="center", va="bottom", fontsize=8
+                )
+            ax.bar(x[-1], levels[-1], color="tab:blue")
+            ax.text(x[-1], levels[-1], f"{levels[-1]:.1f}", ha="center", va="bottom", fontsize=8)
+            target = result.runs[result.scenarios[-1]].scenario.segments[segment].target
+            if target is not None:
+                ax.axhline(
+                    target.days,
+                    color="black",
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"{t['target']} {target.days:g}",
+                )
+                ax.legend(fontsize=8)
+            steps = [f"→ {label}" for label in labels[1:]]
+            ax.set_xticks(
+                x, [labels[0], *steps, f"{labels[-1]} ({t['end']})"], rotation=30, ha="right", fontsize=8
+            )
+            top = np.nanmax([*levels, target.days if target else 0])
+            ax.set_ylim(0, top * 1.15)
+            ax.set_ylabel(t["mean_wd"])
+            measure = target.measure if target else ""
+            ax.set_title(f"{_segment_label(result, segment, lang)} — {t.get(measure, measure)}")
+            ax.grid(axis="y", alpha=0.3)
+        fig.suptitle(t["waterfall"])
+        fig.tight_layout()
+    return fig
+
+
+def on_target_figure(result: CompareResult, lang: str = "en") -> Figure:
+    """Share of cases on target, per segment and scenario, with 95% intervals."""
+    t = TEXT[lang]
+    rows = result.table[(result.table["kpi"] == "on_target_share") & result.table["mean"].notna()]
+    segments = list(dict.fromkeys(rows["segment"]))
+    with plt.rc_context(_style(lang)):
+        fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(segments) * max(1, len(result.scenarios)) / 2), 4))
+        width = 0.8 / max(1, len(result.scenarios))
+        x = np.arange(len(segments))
+        for i, name in enumerate(result.scenarios):
+            sub = rows[rows["scenario"] == name].set_index("segment").reindex(segments)
+            ax.bar(
+                x + i * width,
+                100 * sub["mean"],
+                width,
+                yerr=100 * sub["hw"].fillna(0),
+                capsize=2,
+                label=_scenario_label(result, name, lang),
+            )
+        ax.set_xticks(
+            x + width * (len(result.scenarios) - 1) / 2,
+            [_segment_label(result, s, lang) for s in segments],
+            rotation=20,
+            ha="right",
+            fontsize=8,
+        )
+        ax.set_ylabel(t["share"])
+        ax.set_ylim(0, 105)
+        ax.axhline(100, color="black", linewidth=0.5)
+        ax.set_title(t["on_target"])
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+    return fig
+
+
+def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
+    """Time-weighted utilisation of each limited pool, per scenario, with 95% intervals."""
+    t = TEXT[lang]
+    pools = result.pools[np.isfinite(result.pools["capacity"])]
+    names = list(dict.fromkeys(pools["pool"]))
+    ref = result.runs[result.reference].scenario
+    with plt.rc_context(_style(lang)):
+        fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) * max(1, len(result.scenarios)) / 2), 4))
+        width = 0.8 / max(1, len(result.scenarios))
+        x = np.arange(len(names))
+        for i, name in enumerate(result.scenarios):
+            sub = pools[pools["scenario"] == name].set_index("pool").reindex(names)
+            ax.bar(
+                x + i * width,
+                100 * sub["utilisation"],
+                width,
+                yerr=100 * sub["utilisation_hw"].fillna(0),
+                capsize=2,
+                label=_scenario_label(result, name, lang),
+            )
+        labels = []
+        for pool in names:
+            spec = ref.resources.get(pool)
+            label = (spec.label_zh if lang == "zh" else spec.label) if spec is not None else None
+            labels.append(label or pool)
+        ax.set_xticks(
+            x + width * (len(result.scenarios) - 1) / 2, labels, rotation=30, ha="right", fontsize=8
+        )
+        ax.set_ylabel(t["util_axis"])
+        ax.set_ylim(0, 105)
+        ax.set_title(t["utilisation"])
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+    return fig
+
+
+FIGURES = {
+    "target_distribution": target_distribution_figure,
+    "waterfall": waterfall_figure,
+    "on_target": on_target_figure,
+    "utilisation": utilisation_figure,
+}

@@ -1,0 +1,188 @@
+"""The comparison report a planner can forward: ``report.md`` with the figures beside it, and a
+self-contained ``report.html`` with the figures embedded.
+
+It says what was compared (files, digests), with which seed and how many replications, gives the
+table of means with the paired differences to the reference, the figures, and the assumptions
+every scenario declares.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from sim.compare import COMPARED, CompareResult
+from sim.output import write_text
+
+FIGURE_CAPTIONS = {
+    "target_distribution": "Distribution of each segment's target measure, with the target lines",
+    "waterfall": "Change of the mean target measure from one scenario to the next",
+    "on_target": "Share of cases on target (95% intervals)",
+    "utilisation": "Utilisation of the staff and office pools (95% intervals)",
+}
+
+
+def _num(value: float, hw: float | None = None, percent: bool = False) -> str:
+    if pd.isna(value):
+        return "–"
+    scale, unit, digits = (100, "%", 1) if percent else (1, "", 1)
+    text = f"{scale * value:.{digits}f}{unit}"
+    if hw is not None and not pd.isna(hw) and hw != 0:
+        text += f" ± {scale * hw:.{digits}f}"
+    return text
+
+
+def comparison_table(result: CompareResult) -> pd.DataFrame:
+    """Rows: segment x scenario; columns: target, and per KPI the mean and the paired difference
+    to the reference (± 95% half-widths). The printed and the reported table."""
+    rows = []
+    table = result.table
+    for (segment, scenario), group in table.groupby(["segment", "scenario"], sort=False):
+        g = group.set_index("kpi")
+        target = g["target_measure"].iloc[0]
+        days = g["target_days"].iloc[0]
+        row = {
+            "segment": segment,
+            "scenario": scenario,
+            "target": "–" if pd.isna(days) else f"{target} ≤ {days:g}",
+        }
+        for kpi in ("target_wd_mean", "target_wd_p95", "target_wd_max", "on_target_share", "procedures_mean"):
+            percent = kpi == "on_target_share"
+            row[COMPARED[kpi]] = _num(g.at[kpi, "mean"], g.at[kpi, "hw"], percent)
+            if scenario != result.reference and kpi in ("target_wd_mean", "on_target_share"):
+                row[f"Δ {COMPARED[kpi]}"] = _num(g.at[kpi, "diff"], g.at[kpi, "diff_hw"], percent)
+            elif kpi in ("target_wd_mean", "on_target_share"):
+                row[f"Δ {COMPARED[kpi]}"] = "(reference)"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = [
+        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([head, rule, *body])
+
+
+def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
+    """The report as Markdown; ``figures`` maps figure keys to file names beside the report."""
+    lines = [
+        f"# Comparison: {', '.join(result.scenarios)}",
+        "",
+        f"Reference: **{result.reference}**. Every scenario was run with seed **{result.seed}** and "
+        f"**{result.replications}** replications on common random numbers: replication *r* of each "
+        "scenario meets the same cases with the same luck, so differences are paired by replication. "
+        "Values are means over replications ± the 95% t-interval half-width; times are in working days "
+        "(wd) over the finished counted cases; the target measure is each segment's own "
+        "(three-zero: full process; LV and HV: handling).",
+        "",
+        "## Scenarios",
+        "",
+    ]
+    for name in result.scenarios:
+        sc = result.runs[name].scenario
+        lines.append(f"- **{name}** — {sc.title}" + (f" ({sc.title_zh})" if sc.title_zh else ""))
+        lines.append(f"  file `{sc.source}`, digest `{sc.digest()[:16]}`")
+    lines += ["", "## Results per segment", "", _markdown_table(comparison_table(result)), ""]
+    pools = result.pools[["scenario", "pool", "capacity", "utilisation", "utilisation_hw", "wait_wd_mean"]]
+    pool_rows = pd.DataFrame(
+        {
+            "scenario": pools["scenario"],
+            "pool": pools["pool"],
+            "slots": ["unlimited" if c == float("inf") else f"{c:g}" for c in pools["capacity"]],
+            "utilisation": [_num(u, h, True) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])],
+            "mean wait (wd)": [_num(w) for w in pools["wait_wd_mean"]],
+        }
+    )
+    lines += ["## Pools", "", _markdown_table(pool_rows), ""]
+    if figures:
+        lines += ["## Figures", ""]
+        for key, file in figures.items():
+            lines += [
+                f"![{FIGURE_CAPTIONS.get(key, key)}]({file})",
+                "",
+                f"*{FIGURE_CAPTIONS.get(key, key)}.*",
+                "",
+            ]
+    lines += ["## Assumptions the scenarios declare", ""]
+    for name in result.scenarios:
+        assumptions = result.runs[name].scenario.assumptions
+        if assumptions:
+            lines.append(f"**{name}**")
+            lines.append("")
+            lines += [f"- {a}" for a in assumptions]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def report_html(markdown: str, folder: Path) -> str:
+    """A small, dependency-free rendering of the report's Markdown, images embedded as data URIs."""
+    out = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Comparison report</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
+        "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px}"
+        "img{max-width:100%}</style></head><body>",
+    ]
+    lines = markdown.splitlines()
+    i = 0
+    in_list = False
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append(lines[i])
+                i += 1
+            cells = [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in rows]
+            out.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in cells[0]) + "</tr>")
+            for row in cells[2:]:
+                out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>")
+            out.append("</table>")
+            continue
+        if in_list and not line.startswith(("- ", "  ")):
+            out.append("</ul>")
+            in_list = False
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            out.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
+        elif line.startswith("!["):
+            alt, file = re.match(r"!\[(.*)\]\((.*)\)", line).groups()
+            data = base64.b64encode((folder / file).read_bytes()).decode()
+            out.append(f"<p><img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'></p>")
+        elif line.startswith("- "):
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{_inline(line[2:])}")
+        elif line.startswith("  ") and in_list:
+            out.append(f"<br>{_inline(line.strip())}")
+        elif line.strip():
+            out.append(f"<p>{_inline(line)}</p>")
+        i += 1
+    if in_list:
+        out.append("</ul>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _inline(text: str) -> str:
+    text = html.escape(text.replace("\\|", "|"))
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+    return re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
+
+
+def write_report(result: CompareResult, folder: Path, figures: dict[str, str]) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.html`` into ``folder`` (figures already there)."""
+    folder = Path(folder)
+    markdown = report_markdown(result, figures)
+    md_path = write_text(folder / "report.md", markdown)
+    html_path = write_text(folder / "report.html", report_html(markdown, folder))
+    return md_path, html_path

@@ -1,0 +1,152 @@
+"""Comparisons on common random numbers, their figures and the report."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import BASELINE, ROOT, baseline_dict
+
+import sim
+from sim.compare import compare
+from sim.plots import on_target_figure, target_distribution_figure, utilisation_figure, waterfall_figure
+from sim.scenario import scenario_from_dict
+
+
+def short(data: dict, name: str) -> sim.Scenario:
+    data = {**data, "name": name}
+    data["horizon"] = {**data["horizon"], "warmup_days": 10, "arrival_days": 60}
+    return scenario_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def result():
+    base = baseline_dict()
+    faster = baseline_dict()
+    faster["resources"]["plan_engineer"]["capacity"] = 6
+    faster["stages"]["plan_reply_lv"]["duration"] = {"dist": "triangular", "min": 1, "mode": 2, "max": 3}
+    return compare(short(base, "baseline"), [short(base, "same"), short(faster, "faster")], reps=3, seed=9)
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero(result):
+    same = result.table[result.table["scenario"] == "same"]
+    finite = same[np.isfinite(same["diff"])]
+    assert len(finite) > 0
+    assert (finite["diff"] == 0).all()
+    assert (finite["diff_hw"] == 0).all()
+
+
+def test_paired_interval_is_narrower_than_the_unpaired_one(result):
+    row = result.table.query("segment == 'lv_smb' and scenario == 'faster' and kpi == 'target_wd_mean'").iloc[
+        0
+    ]
+    assert row["diff"] < 0  # a faster plan reply shortens the three-zero full process
+    base = result.table.query(
+        "segment == 'lv_smb' and scenario == 'baseline' and kpi == 'target_wd_mean'"
+    ).iloc[0]
+    assert row["diff_hw"] < base["hw"]
+
+
+def test_every_scenario_ran_the_same_cases(result):
+    ids = {name: set(r.cases.query("segment == 'hv_single'")["case_id"]) for name, r in result.runs.items()}
+    assert ids["baseline"] == ids["same"] == ids["faster"]
+
+
+def test_distribution_figure_has_a_curve_per_scenario_and_the_target_lines(result):
+    fig = target_distribution_figure(result, segments=["lv_smb", "hv_single"])
+    ax_smb, ax_hv = fig.axes[:2]
+    assert [t.get_text() for t in ax_smb.get_legend().get_texts()] == ["baseline", "same", "faster"]
+    assert ax_smb.get_xlabel() == "full process (working days)"
+    assert ax_smb.get_ylabel() == "share of cases"
+    vertical = [line.get_xdata()[0] for line in ax_smb.get_lines() if line.get_linestyle() == "--"]
+    assert vertical == [8]
+    assert [line.get_xdata()[0] for line in ax_hv.get_lines() if line.get_linestyle() == "--"] == [22]
+    assert fig._suptitle.get_text() == "Distribution of the target measure per segment"
+
+
+def test_waterfall_steps_add_up_to_the_last_level(result):
+    fig = waterfall_figure(result, segments=["lv_smb"])
+    ax = fig.axes[0]
+    bars = ax.patches
+    assert len(bars) == 1 + 2 + 1  # reference level, two steps, final level
+    means = result.table.query("segment == 'lv_smb' and kpi == 'target_wd_mean'").set_index("scenario")[
+        "mean"
+    ]
+    assert bars[0].get_height() == pytest.approx(means["baseline"])
+    assert sum(b.get_height() for b in bars[1:3]) == pytest.approx(means["faster"] - means["baseline"])
+    assert bars[-1].get_height() == pytest.approx(means["faster"])
+    assert [line.get_ydata()[0] for line in ax.get_lines()] == [8]  # the target line
+    assert ax.get_ylabel() == "mean, working days"
+
+
+def test_share_and_utilisation_figures_have_a_bar_per_scenario_and_group(result):
+    fig = on_target_figure(result)
+    ax = fig.axes[0]
+    groups = len(ax.get_xticks())
+    assert len(ax.patches) == 3 * groups
+    assert ax.get_ylabel() == "share on target (%)"
+    util = utilisation_figure(result).axes[0]
+    limited = sum(1 for p in result.runs["baseline"].scenario.resources.values() if p.capacity is not None)
+    assert len(util.patches) == 3 * limited
+    assert util.get_title() == "Pool utilisation"
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_chinese_labels_come_from_the_scenario(result):
+    with pytest.warns(UserWarning, match="fonts-noto-cjk") if _no_cjk() else contextlib.nullcontext():
+        fig = target_distribution_figure(result, segments=["lv_smb"], lang="zh")
+    assert fig.axes[0].get_title().startswith("低压小微企业（三零）")
+
+
+def _no_cjk() -> bool:
+    from sim.plots import cjk_font
+
+    return cjk_font() is None
+
+
+def test_compare_command_writes_tables_figures_and_report(tmp_path):
+    overlay = tmp_path / "more.yaml"
+    overlay.write_text(
+        f"extends: {BASELINE}\nname: more_inspectors\nassumptions: [two more inspectors]\n"
+        "resources: {inspector: {capacity: 5}}\nhorizon: {arrival_days: 40}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "run_sim.py",
+            "compare",
+            str(BASELINE),
+            str(overlay),
+            "--reps",
+            "2",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "more_inspectors" in proc.stdout and "share on target" in proc.stdout
+    for name in (
+        "comparison.parquet",
+        "pools.parquet",
+        "kpis.parquet",
+        "manifest.json",
+        "report.md",
+        "report.html",
+    ):
+        assert (out / name).is_file(), name
+    for key in ("target_distribution", "waterfall", "on_target", "utilisation"):
+        assert (out / f"{key}.png").stat().st_size > 10_000
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "seed **20210304**" in report and "**2** replications" in report
+    assert "two more inspectors" in report
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 4
