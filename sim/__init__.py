@@ -8,8 +8,18 @@ The public API returns pandas DataFrames and is what the command line and the no
     >>> result.summary()       # one row per customer segment
 """
 
+from sim.compare import CompareResult, compare
 from sim.experiment import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
-__all__ = ["RunResult", "Scenario", "ScenarioError", "load_scenario", "run", "scenario_from_dict"]
+__all__ = [
+    "CompareResult",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "compare",
+    "load_scenario",
+    "run",
+    "scenario_from_dict",
+]
 __version__ = "0.1.0"

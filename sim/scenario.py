@@ -341,8 +341,12 @@ def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: dict) -> Non
 
 
 def _merge(base: Any, over: Any, base_lines: dict, over_lines: dict, path: KeyPath = ()) -> Any:
-    """Deep merge of ``over`` onto ``base``; the line map follows the value that wins."""
-    if isinstance(base, dict) and isinstance(over, dict):
+    """Deep merge of ``over`` onto ``base``; the line map follows the value that wins.
+
+    Mappings merge, except two kinds that are one value each and replace whole: a distribution
+    (a mapping with ``dist``) and a condition (the value of a ``when`` key)."""
+    atomic = path[-1:] == ("when",) or (isinstance(over, dict) and "dist" in over)
+    if isinstance(base, dict) and isinstance(over, dict) and not atomic:
         merged = dict(base)
         for key, value in over.items():
             sub = path + (key,)

@@ -94,3 +94,25 @@ def test_a_patch_whose_base_is_not_merged_before_it_is_refused(tmp_path):
 def test_set_may_replace_a_key_the_file_leaves_at_its_default():
     sc = sim.load_scenario(BASELINE, ["stages.acceptance.enabled=false"])
     assert sc.stages["acceptance"].enabled is False
+
+
+def test_an_overlay_distribution_or_condition_replaces_the_parents_whole(tmp_path):
+    write(
+        tmp_path / "m.yaml",
+        f"""
+        extends: {BASELINE}
+        name: m
+        stages:
+          customer_works_lv:
+            duration: {{dist: lognormal, median: 3, sigma: 0.4}}
+          approval_lv:
+            when: {{region: main_urban}}
+          plan_reply_lv:
+            duration: {{mode: 4}}
+        """,
+    )
+    sc = sim.load_scenario(tmp_path / "m.yaml")
+    assert sc.stages["customer_works_lv"].duration.dist == "lognormal"
+    assert sc.stages["approval_lv"].when == {"region": "main_urban"}
+    plan = sc.stages["plan_reply_lv"].duration  # without dist: merged key by key
+    assert (plan.dist, plan.min, plan.mode, plan.max) == ("triangular", 3, 4, 10)
