@@ -12,7 +12,6 @@ names exists). The result is an immutable ``Scenario``. The format is documented
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import json
@@ -314,6 +313,7 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
         _fail((shown, None), (), f"malformed YAML: {exc}")
     except ValueError as exc:  # e.g. a date that does not exist, 2021-13-01
         _fail((shown, None), (), f"malformed YAML value: {exc}")
+    data = _unshared(data)
     lines: dict[KeyPath, Location] = {}
     if node is not None:
         _collect_lines(node, (), shown, lines)
@@ -322,6 +322,17 @@ def _read_yaml(path: Path, shown: str) -> tuple[Any, dict[KeyPath, Location]]:
     if not isinstance(data, dict):
         _fail((shown, 1), (), f"a scenario is a mapping of keys, found {type(data).__name__}")
     return data, lines
+
+
+def _unshared(value: Any) -> Any:
+    """A copy in which no two places share a mapping or list. YAML aliases (``*lv_flow``) load as
+    one shared object, which ``copy.deepcopy`` keeps shared: an override of one segment's flow
+    would change every segment that aliases it."""
+    if isinstance(value, dict):
+        return {k: _unshared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshared(v) for v in value]
+    return value
 
 
 def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: dict) -> None:
@@ -345,6 +356,9 @@ def _merge(base: Any, over: Any, base_lines: dict, over_lines: dict, path: KeyPa
 
     Mappings merge, except two kinds that are one value each and replace whole: a distribution
     (a mapping with ``dist``) and a condition (the value of a ``when`` key)."""
+    if path == ("assumptions",) and isinstance(base, list) and isinstance(over, list):
+        # assumptions accumulate along the chain: a bundle declares those of all its measures
+        return _unshared(base + [a for a in over if a not in base])
     atomic = path[-1:] == ("when",) or (isinstance(over, dict) and "dist" in over)
     if isinstance(base, dict) and isinstance(over, dict) and not atomic:
         merged = dict(base)
@@ -359,7 +373,7 @@ def _merge(base: Any, over: Any, base_lines: dict, over_lines: dict, path: KeyPa
     for key in [k for k in base_lines if k[:n] == path and len(k) > n]:
         del base_lines[key]
     base_lines.update({k: v for k, v in over_lines.items() if k[:n] == path})
-    return copy.deepcopy(over)
+    return _unshared(over)
 
 
 def _parents(path: Path, data: dict, lines: dict, chain: tuple[Path, ...]) -> list[Path]:
@@ -447,7 +461,7 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any] | list[str], lines:
             except (yaml.YAMLError, ValueError):
                 raise ScenarioError(f"--set {item}: the value is not valid YAML") from None
         overrides = pairs
-    data = copy.deepcopy(data)
+    data = _unshared(data)
     for text, value in overrides.items():
         path = parse_key_path(text) if isinstance(text, str) else tuple(text)
         node = data
@@ -500,7 +514,7 @@ def load_scenario(
 
 def scenario_from_dict(data: dict, source: str = "<memory>") -> Scenario:
     """Validate a scenario given as a mapping (notebooks, tests); errors name key paths."""
-    scenario = validate(copy.deepcopy(data), {}, default_file=source)
+    scenario = validate(_unshared(data), {}, default_file=source)
     scenario._source = source
     return scenario
 

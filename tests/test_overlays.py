@@ -116,3 +116,18 @@ def test_an_overlay_distribution_or_condition_replaces_the_parents_whole(tmp_pat
     assert sc.stages["approval_lv"].when == {"region": "main_urban"}
     plan = sc.stages["plan_reply_lv"].duration  # without dist: merged key by key
     assert (plan.dist, plan.min, plan.mode, plan.max) == ("triangular", 3, 4, 10)
+
+
+def test_set_on_an_aliased_flow_changes_only_that_segment():
+    # lv_smb and lv_standard share one YAML anchor (&lv_flow) in the baseline file
+    sc = sim.load_scenario(BASELINE, ["segments.lv_smb.flow[1]=plan_reply_hv_single"])
+    assert sc.segments["lv_smb"].flow[1] == "plan_reply_hv_single"
+    assert sc.segments["lv_standard"].flow[1] == "plan_reply_lv"
+
+
+def test_assumptions_accumulate_along_the_extends_chain(tmp_path):
+    write(tmp_path / "a.yaml", f"extends: {BASELINE}\nname: a\nassumptions: [from a]\n")
+    write(tmp_path / "b.yaml", "extends: a.yaml\nname: b\nassumptions: [from b, from a]\n")
+    sc = sim.load_scenario(tmp_path / "b.yaml")
+    base = sim.load_scenario(BASELINE).assumptions
+    assert sc.assumptions == [*base, "from a", "from b"]
