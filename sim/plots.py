@@ -38,7 +38,7 @@ TEXT = {
         "cdf": "share of cases",
         "wd": "working days",
         "target": "target",
-        "waterfall": "Days saved on the target measure, measure by measure",
+        "waterfall": "Change of the mean target measure, scenario by scenario (roll-out order)",
         "mean_wd": "mean, working days",
         "on_target": "Share of cases on target",
         "share": "share on target (%)",
@@ -54,7 +54,7 @@ TEXT = {
         "cdf": "累计占比",
         "wd": "工作日",
         "target": "目标",
-        "waterfall": "各项措施节省的天数（目标指标）",
+        "waterfall": "目标指标平均值的变化（按推行顺序）",
         "mean_wd": "平均值（工作日）",
         "on_target": "达标率",
         "share": "达标率（%）",
@@ -119,6 +119,7 @@ def target_distribution_figure(
         for ax, segment in zip(axes.flat, segments):
             bounds: dict[float, list[str]] = {}
             measure = None
+            p99 = 0.0
             for name in result.scenarios:
                 run = result.runs[name]
                 target = run.scenario.segments[segment].target
@@ -128,6 +129,7 @@ def target_distribution_figure(
                 cases = run.cases[(run.cases["segment"] == segment) & run.cases["finished"]]
                 values = np.sort(cases[f"{measure}_wd"].to_numpy())
                 if len(values):
+                    p99 = max(p99, float(np.percentile(values, 99)))
                     share = np.arange(1, len(values) + 1) / len(values)
                     ax.step(values, share, where="post", label=_scenario_label(result, name, lang))
                 bounds.setdefault(target.days, []).append(name)
@@ -141,6 +143,8 @@ def target_distribution_figure(
             ax.set_xlabel(f"{measure_label} ({t['wd']})")
             ax.set_ylabel(t["cdf"])
             ax.set_ylim(0, 1.02)
+            if bounds:  # the long tail of a few cases would squeeze the region around the target
+                ax.set_xlim(0, max(p99, 2 * max(bounds)) * 1.05)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7, loc="lower right")
         for ax in list(axes.flat)[len(segments) :]:

@@ -19,7 +19,10 @@ from sim.compare import COMPARED, CompareResult
 from sim.output import write_text
 
 FIGURE_CAPTIONS = {
-    "target_distribution": "Distribution of each segment's target measure, with the target lines",
+    "target_distribution": (
+        "Distribution of each segment's target measure, with the target lines "
+        "(x axis cut at the 99th percentile)"
+    ),
     "waterfall": "Change of the mean target measure from one scenario to the next",
     "on_target": "Share of cases on target (95% intervals)",
     "utilisation": "Utilisation of the staff and office pools (95% intervals)",
