@@ -114,14 +114,19 @@ def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
                 f"*{FIGURE_CAPTIONS.get(key, key)}.*",
                 "",
             ]
-    lines += ["## Assumptions the scenarios declare", ""]
+    lines += [
+        "## Assumptions the scenarios declare",
+        "",
+        "Each scenario lists those it adds to the scenarios above it (an overlay declares its parents'"
+        " assumptions too).",
+        "",
+    ]
+    listed: set[str] = set()
     for name in result.scenarios:
-        assumptions = result.runs[name].scenario.assumptions
-        if assumptions:
-            lines.append(f"**{name}**")
-            lines.append("")
-            lines += [f"- {a}" for a in assumptions]
-            lines.append("")
+        new = [a for a in result.runs[name].scenario.assumptions if a not in listed]
+        listed.update(new)
+        if new:
+            lines += [f"**{name}**", "", *[f"- {a}" for a in new], ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
