@@ -8,18 +8,26 @@ The public API returns pandas DataFrames and is what the command line and the no
     >>> result.summary()       # one row per customer segment
 """
 
+from sim.check import check_baseline, record_baseline
 from sim.compare import CompareResult, compare
 from sim.experiment import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from sim.sweep import sweep
+from sim.timeline import timeline, timeline_figure
 
 __all__ = [
     "CompareResult",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "check_baseline",
     "compare",
     "load_scenario",
+    "record_baseline",
     "run",
     "scenario_from_dict",
+    "sweep",
+    "timeline",
+    "timeline_figure",
 ]
 __version__ = "0.1.0"

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.calendar import CalendarError
+from sim.check import BaselineError
+from sim.events import EVENT_FORMATS, write_events
 from sim.experiment import RunResult, default_jobs, run
 from sim.model import calendar_for
 from sim.output import FORMATS, write_manifest, write_table
@@ -71,6 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
     p.add_argument("--events", action="store_true", help="also write the stage event log (events)")
+    p.add_argument(
+        "--precision",
+        action="append",
+        default=[],
+        metavar="KPI=H",
+        help="run replications until KPI's 95%% half-width is at most H (or H%% of its mean), "
+        "e.g. on_target_share=0.02 or lv_smb.handling_wd_mean=5%%; --reps is then the first batch",
+    )
+    p.add_argument("--max-reps", type=_positive_int, default=100, help="cap for --precision (100)")
+    p.add_argument(
+        "--events-format",
+        choices=EVENT_FORMATS,
+        help="event log format (implies --events; default: the table format); xes is IEEE 1849 XES",
+    )
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = verbs.add_parser("compare", help="compare scenarios with a reference on common random numbers")
@@ -82,6 +98,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figures")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = verbs.add_parser("check", help="rerun the baseline and compare its KPIs with the recorded ones")
+    p.add_argument(
+        "--baseline", type=Path, help="baseline KPI file (default: tests/regression/baseline_kpis.json)"
+    )
+    p.add_argument("--update", action="store_true", help="rerun and rewrite the baseline file")
+    p.add_argument("--scenario", help="scenario to run (default: the one the file records)")
+    p.add_argument("--reps", type=_positive_int, help="replications to record (only with --update)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="try a change, e.g. stages.completion_lv.duration.mode=4 (not with --update)",
+    )
+    p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
+    p.add_argument("--changed", action="store_true", help="print only the KPIs that changed")
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    p = verbs.add_parser("sweep", help="run a sweep: a base scenario over a grid or a list of points")
+    p.add_argument("sweep", help="sweep YAML file (see docs/sweeps.md)")
+    on = p.add_mutually_exclusive_group()
+    on.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
+    on.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the points on a Dask cluster")
+    p.add_argument("--resume", action="store_true", help="skip the points already written to the folder")
+    p.add_argument("--out", type=Path, help="output folder (default: results/SWEEP_NAME)")
+    p.add_argument("--reps", type=_positive_int, help="replications per point (default: the sweep's)")
+    p.add_argument("--seed", type=_seed, help="random seed (default: the sweep's)")
+    p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     p = verbs.add_parser("validate", help="load and check scenario files; nothing runs")
@@ -96,8 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
-        return {"run": _cmd_run, "compare": _cmd_compare, "validate": _cmd_validate}[args.verb](args)
-    except (ScenarioError, CalendarError, UsageError) as exc:
+        return {
+            "run": _cmd_run,
+            "compare": _cmd_compare,
+            "validate": _cmd_validate,
+            "sweep": _cmd_sweep,
+            "check": _cmd_check,
+        }[args.verb](args)
+    except (ScenarioError, CalendarError, UsageError, BaselineError) as exc:
         if debug:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
@@ -123,11 +176,17 @@ def _cmd_run(args) -> int:
     jobs = args.jobs or min(default_jobs(), reps)
     bar, tick = _progress(reps, scenario.name)
     try:
-        result = run(scenario, reps=reps, seed=args.seed, jobs=jobs, progress=tick, events=args.events)
+        events = args.events or args.events_format is not None
+        if args.precision:
+            result, precision = _run_to_precision(args, scenario, reps, jobs, tick, events)
+        else:
+            result = run(scenario, reps=reps, seed=args.seed, jobs=jobs, progress=tick, events=events)
     finally:
         if bar is not None:
             bar.close()
     print(format_result(result))
+    if args.precision:
+        print(_format_precision(precision))
     out = args.out or Path("results") / scenario.name
     written = [
         write_table(result.kpis, out, "kpis", args.format),
@@ -136,7 +195,8 @@ def _cmd_run(args) -> int:
         write_table(result.materials, out, "materials", args.format),
     ]
     if result.events is not None:
-        written.append(write_table(result.events, out, "events", args.format))
+        fmt = args.events_format or args.format
+        written.append(write_events(result.events, out, fmt, cases=result.cases))
     manifest = write_manifest(
         out,
         {
@@ -220,6 +280,48 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _run_to_precision(args, scenario, reps, jobs, tick, events):
+    from sim.experiment import run_to_precision
+    from sim.stats import PrecisionError
+
+    try:
+        return run_to_precision(
+            scenario,
+            args.precision,
+            reps=args.reps,
+            max_reps=args.max_reps,
+            seed=args.seed,
+            jobs=jobs,
+            progress=tick,
+            events=events,
+        )
+    except PrecisionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _format_precision(report) -> str:
+    rows = report.assign(
+        mean=report["mean"].map(lambda v: _fmt(v, digits=3)),
+        half_width=report["half_width"].map(lambda v: _fmt(v, digits=3)),
+        requested=report["requested"].map(lambda v: _fmt(v, digits=3)),
+        met=report["met"].map({True: "yes", False: "NO"}),
+    )
+    return "\nprecision (95% half-width) after the sequential procedure:\n" + rows.to_string(index=False)
+
+
+def _cmd_sweep(args) -> int:
+    from sim.sweep import command
+
+    def bar(total: int, label: str):
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=label, unit="point", file=sys.stderr)
+
+    return command(args, bar)
+
+
 def _cmd_validate(args) -> int:
     for path in args.scenarios:
         scenario = load_scenario(path, args.overrides)
@@ -285,3 +387,81 @@ def format_result(result: RunResult) -> str:
         "days (wd) over finished counted cases; mean over replications, ± 95% half-width"
     )
     return f"{head}\n\n{table}\n\n{pool_rows}"
+
+
+def _cmd_check(args) -> int:
+    from sim import check
+
+    path = args.baseline or check.DEFAULT_BASELINE
+    if args.update:
+        return _check_update(args, path)
+    if args.reps:
+        raise UsageError("check: --reps chooses the replications of a new recording (use it with --update)")
+    recorded = check.Baseline.read(path)
+    bar, tick = _progress(recorded.replications, "check")
+    try:
+        outcome = check.check_baseline(path, args.overrides, args.scenario, args.jobs, tick)
+    finally:
+        if bar is not None:
+            bar.close()
+    report = outcome.report
+    print(
+        f"check: {outcome.scenario.name} ({outcome.scenario.source}), {recorded.replications} replications, "
+        f"seed {recorded.seed}, against {check.display_path(Path(path))}"
+        + (f"; with {', '.join(args.overrides)}" if args.overrides else "")
+    )
+    print(
+        f"tolerance: t-test of each change against its recorded 95% interval, family-wise level "
+        f"{report.attrs['alpha']:g} over {report.attrs['tested']} KPIs (Bonferroni); 'exact' where the "
+        "recorded half-width is 0\n"
+    )
+    print(check.format_report(report, only_changed=args.changed))
+    for note in outcome.notes:
+        print(f"note: {note}")
+    bad = check.drifted(report)
+    print(f"\n{check.summary_line(report)}")
+    if not bad.empty:
+        names = ", ".join(f"{g}.{k}" for g, k in zip(bad["group"], bad["kpi"]))
+        print(f"DRIFT in {len(bad)} KPI(s): {names}")
+        return 1
+    print("ok: no KPI drifted")
+    return 0
+
+
+def _check_update(args, path: Path) -> int:
+    from sim import check
+
+    if args.overrides:
+        raise UsageError("check: --update records the scenario as it is; --set is for trying a change")
+    old = check.Baseline.read(path) if Path(path).exists() else None
+    reps = args.reps or (old.replications if old else check.DEFAULT_REPLICATIONS)
+    bar, tick = _progress(reps, "check --update")
+    try:
+        new, old, report = check.update_baseline(path, args.scenario, args.reps, args.jobs, tick)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(
+        f"recorded {len(new.kpis)} KPIs of {new.scenario_name} ({new.replications} replications, "
+        f"seed {new.seed}, digest {new.scenario_digest[:12]}) in {check.display_path(Path(path))}"
+    )
+    if old is None:
+        return 0
+    changes = [
+        f"{label} {before} -> {after}"
+        for label, before, after in (
+            ("scenario digest", old.scenario_digest[:12], new.scenario_digest[:12]),
+            ("seed", old.seed, new.seed),
+            ("replications", old.replications, new.replications),
+        )
+        if before != after
+    ]
+    if changes:
+        print("changed: " + "; ".join(changes))
+    changed = report[report["verdict"] != "same"]
+    if changed.empty:
+        print("no KPI changed")
+    else:
+        print(f"{len(changed)} KPI(s) changed ({check.summary_line(report)}):")
+        print(check.format_report(report, only_changed=True))
+    return 0

@@ -175,11 +175,11 @@ class ConnectionModel:
         self.flows = {name: _compile_flow(seg.flow, self.plans) for name, seg in scenario.segments.items()}
         self.records = RunRecords(scenario, replication, self.calendar, events=events)
         self.log = self.records.log_event if events else None
-        self.open_cases: dict[tuple[str, int], _Case] = {}
+        self.open_cases: dict[tuple[str, int], _Case] = {}  # counted cases not yet connected
         self.counted_open = 0
         self.arrivals_done = False
         self.done = self.env.event()
-        self._categorical_cum = {}
+        self._attribute_plans = {name: self._attribute_plan(name) for name in scenario.segments}
 
     # ------------------------------------------------------------------ running
     def run(self) -> RunRecords:
@@ -217,36 +217,60 @@ class ConnectionModel:
             self.env.process(self._case(case))
             number += 1
 
+    def _attribute_plan(self, segment: str) -> list[tuple]:
+        """The segment's attributes as (name, kind, purpose, argument), resolved once per run:
+        kind 0 a constant (argument: the value), 1 a flag (its condition and p), 2 a category
+        (cumulative weights and values), 3 a distribution sampled by inverse transform."""
+        plan = []
+        for name, spec in self.sc.segments[segment].attributes.items():
+            purpose = "attr:" + name
+            if isinstance(spec, Constant):
+                plan.append((name, 0, purpose, spec.value))
+            elif isinstance(spec, Bernoulli):
+                plan.append((name, 1, purpose, (spec.when, spec.p)))
+            elif isinstance(spec, Categorical):
+                w = np.fromiter(spec.values.values(), dtype=float)
+                plan.append((name, 2, purpose, (list(np.cumsum(w) / w.sum()), list(spec.values))))
+            else:
+                plan.append((name, 3, purpose, spec))
+        return plan
+
     def _attributes(self, segment: str, number: int) -> dict:
         attrs: dict = {}
-        for name, spec in self.sc.segments[segment].attributes.items():
-            if isinstance(spec, Constant):
-                attrs[name] = spec.value
-                continue
-            purpose = "attr:" + name
-            if isinstance(spec, Bernoulli):
-                u = self.streams.uniform(segment, purpose, number)
-                attrs[name] = holds(spec.when, attrs) and u < spec.p
-            elif isinstance(spec, Categorical):
-                cum = self._categorical_cum.get(id(spec))
-                if cum is None:
-                    w = np.fromiter(spec.values.values(), dtype=float)
-                    cum = self._categorical_cum[id(spec)] = (list(np.cumsum(w) / w.sum()), list(spec.values))
-                u = self.streams.uniform(segment, purpose, number)
-                attrs[name] = cum[1][min(bisect.bisect_right(cum[0], u), len(cum[1]) - 1)]
+        streams = self.streams
+        for name, kind, purpose, arg in self._attribute_plans[segment]:
+            if kind == 0:
+                attrs[name] = arg
+            elif kind == 1:
+                u = streams.uniform(segment, purpose, number)
+                attrs[name] = holds(arg[0], attrs) and u < arg[1]
+            elif kind == 2:
+                u = streams.uniform(segment, purpose, number)
+                cum, values = arg
+                attrs[name] = values[min(bisect.bisect_right(cum, u), len(values) - 1)]
             else:
-                attrs[name] = self.streams.sample(segment, purpose, number, spec)
+                attrs[name] = streams.sample(segment, purpose, number, arg)
         return attrs
 
     # ------------------------------------------------------------------ a case
     def _case(self, case: _Case):
+        counted = case.counted
         key = (case.segment, case.number)
-        self.open_cases[key] = case
-        if case.counted:
+        if counted:  # only counted cases are reported open at the end
+            self.open_cases[key] = case
             self.counted_open += 1
-        yield from self._steps(case, self.flows[case.segment])
-        del self.open_cases[key]
-        if case.counted:
+        # the flow's top level is walked here rather than in _steps: one generator frame less to
+        # resume at every event of the case
+        attrs = case.attrs
+        for plan, when, branches in self.flows[case.segment]:
+            if when is not None and not holds(when, attrs):
+                continue
+            if branches is None:
+                yield from self._visit(case, plan)
+            else:
+                yield self.env.all_of([self.env.process(self._steps(case, b)) for b in branches])
+        if counted:
+            del self.open_cases[key]
             self.records.add(case, self.env.now, self.env.now)
             self.counted_open -= 1
             if self.counted_open == 0 and self.arrivals_done and not self.done.triggered:
@@ -271,45 +295,53 @@ class ConnectionModel:
             if holds(when, attrs):
                 duration, pools = variant_duration, variant_pools
                 break
+        # this runs at every stage visit: names are looked up once, and the time is read once
+        # after each wait and handed to the pools and the clock
         env = self.env
-        log = self.log if case.counted else None
         counted = case.counted
-        name = plan.name
+        log = self.log if counted else None
+        name, owner, handling = plan.name, plan.owner, plan.handling
+        clock, visits, segment, number = case.clock, case.visits, case.segment, case.number
+        sample = self.streams.sample
         for attempt in range(plan.attempts):
-            draw = case.visits.get(name, 0)
-            case.visits[name] = draw + 1
-            case.clock.enter(env.now, plan.owner, plan.handling)
+            draw = visits.get(name, 0)
+            visits[name] = draw + 1
+            now = env.now
+            clock.enter(now, owner, handling)
             if log:
-                log(case, name, "schedule", env.now, pools, plan.owner, draw)
+                log(case, name, "schedule", now, pools, owner, draw)
             if plan.material is not None and draw == 0:
-                yield from plan.material.supply(case.segment, case.number, plan.quantity)
+                yield from plan.material.supply(segment, number, plan.quantity)
+                now = env.now
             held = []
             for pool in pools:
                 if pool.resource is None:
-                    pool.start(counted, 0.0)
+                    pool.start(counted, 0.0, now)
                     held.append((pool, None))
                 else:
-                    asked = env.now
+                    asked = now
                     request = pool.resource.request()
                     yield request
-                    pool.start(counted, env.now - asked)
+                    now = env.now
+                    pool.start(counted, now - asked, now)
                     held.append((pool, request))
-            days = self.streams.sample(case.segment, plan.duration_purpose, case.number, duration, draw)
+            days = sample(segment, plan.duration_purpose, number, duration, draw)
             if log:
-                log(case, name, "start", env.now, pools, plan.owner, draw)
+                log(case, name, "start", now, pools, owner, draw)
             if plan.calendar_days:
                 days = self._calendar_delay(days)
             yield env.timeout(days)
+            now = env.now
             for pool, request in held:
-                pool.release(request)
-            case.clock.leave(env.now, plan.owner, plan.handling)
+                pool.release(request, now)
+            clock.leave(now, owner, handling)
             if log:
-                log(case, name, "complete", env.now, pools, plan.owner, draw)
+                log(case, name, "complete", now, pools, owner, draw)
             if plan.procedure:
                 case.procedures.add(plan.procedure)
             if attempt == plan.attempts - 1:
                 return
-            u = self.streams.uniform(case.segment, plan.rework_purpose, case.number, draw)
+            u = self.streams.uniform(segment, plan.rework_purpose, number, draw)
             if u >= plan.rework_probability:
                 return
             case.reworks += 1

@@ -59,17 +59,30 @@ class CaseClock:
             self.party = new
             self.marks.append((now, new))
 
+    # enter and leave run at every stage visit: _switch is inlined in them
     def enter(self, now: float, owner: str, handling: bool) -> None:
-        self.counts[_INDEX[owner]] += 1
-        self._switch(now)
+        counts = self.counts
+        counts[_INDEX[owner]] += 1
+        new = 0 if counts[0] else 1 if counts[1] else 2 if counts[2] else self.party
+        if new != self.party:
+            self.totals[self.party] += now - self.since
+            self.since = now
+            self.party = new
+            self.marks.append((now, new))
         if handling:
             if self.handling_active == 0:
                 self.handling_since = now
             self.handling_active += 1
 
     def leave(self, now: float, owner: str, handling: bool) -> None:
-        self.counts[_INDEX[owner]] -= 1
-        self._switch(now)
+        counts = self.counts
+        counts[_INDEX[owner]] -= 1
+        new = 0 if counts[0] else 1 if counts[1] else 2 if counts[2] else self.party
+        if new != self.party:
+            self.totals[self.party] += now - self.since
+            self.since = now
+            self.party = new
+            self.marks.append((now, new))
         if handling:
             self.handling_active -= 1
             if self.handling_active == 0:

@@ -38,17 +38,24 @@ class ResourcePool:
         self.wait_total = 0.0
         self.wait_max = 0.0
 
-    def _account(self) -> None:
-        now = self.env.now
-        start = max(self._since, self.observe_from)
+    def _account(self, now: float | None = None) -> None:
+        if now is None:
+            now = self.env.now
+        start = self._since if self._since >= self.observe_from else self.observe_from
         if now > start:
             self._area += self._busy * (now - start)
         self._since = now
 
-    def start(self, counted: bool, wait: float) -> None:
+    def start(self, counted: bool, wait: float, now: float | None = None) -> None:
         """A unit starts serving a case that waited ``wait`` for it (the model requests the unit
-        from ``resource`` itself, to keep one generator frame per stage visit)."""
-        self._account()
+        from ``resource`` itself, to keep one generator frame per stage visit). ``now``: the
+        simulation time, if the caller has it at hand."""
+        if now is None:
+            now = self.env.now
+        start = self._since if self._since >= self.observe_from else self.observe_from
+        if now > start:  # busy slot-days so far (_account, inlined: this runs at every visit)
+            self._area += self._busy * (now - start)
+        self._since = now
         self._busy += 1
         if counted:
             self.waits += 1
@@ -56,8 +63,13 @@ class ResourcePool:
             if wait > self.wait_max:
                 self.wait_max = wait
 
-    def release(self, request) -> None:
-        self._account()
+    def release(self, request, now: float | None = None) -> None:
+        if now is None:
+            now = self.env.now
+        start = self._since if self._since >= self.observe_from else self.observe_from
+        if now > start:
+            self._area += self._busy * (now - start)
+        self._since = now
         self._busy -= 1
         if request is not None:
             self.resource.release(request)

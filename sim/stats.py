@@ -1,16 +1,36 @@
-"""Summaries over replications: means with Student-t intervals, and paired differences.
+"""Summaries over replications: means with Student-t intervals, paired differences, and how many
+replications a KPI needs for a requested precision.
 
 Replications are independent and identically distributed runs, so a KPI's mean over ``n``
 replications has the interval ``mean ± t(0.975, n-1) · s / sqrt(n)``. Two scenarios run with the
-same seeds are compared replication by replication (paired), which keeps the common random numbers'
-variance reduction.
+same seeds are compared replication by replication (paired): the interval of the mean difference
+uses the standard deviation of the per-replication differences, which is small when the two
+scenarios share their random numbers (``sim.streams``: common random numbers that stay
+synchronised).
+
+The number of replications a KPI needs for a half-width ``h`` is the smallest ``n`` with
+``t(0.975, n-1) · s / sqrt(n) ≤ h``, where ``s`` is the standard deviation estimated from the
+replications run so far. ``sim.experiment.run_to_precision`` uses it sequentially: run a few
+replications, estimate, run the missing ones, check again.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 import pandas as pd
 from scipy import stats as st
+
+# KPI columns of the ``kpis`` table that are identifiers or constants, not measured figures
+NON_KPI_COLUMNS = frozenset(
+    {"scenario", "replication", "segment", "target_measure", "target_days", "maximum_measure", "maximum_days"}
+)
+
+
+class PrecisionError(ValueError):
+    """A precision request that cannot be read or names no KPI or segment (bad input)."""
 
 
 def t_half_width(values, confidence: float = 0.95) -> float:
@@ -30,3 +50,188 @@ def summarise(table: pd.DataFrame, by: list[str], columns: list[str]) -> pd.Data
     out = pd.concat([out, hw], axis=1)
     out.insert(0, "replications", grouped.size())
     return out.reset_index()
+
+
+def kpi_columns(kpis: pd.DataFrame) -> list[str]:
+    """The numeric KPI columns of a ``kpis`` table (identifiers and targets left out)."""
+    return [
+        c for c in kpis.columns if c not in NON_KPI_COLUMNS and pd.api.types.is_numeric_dtype(kpis[c].dtype)
+    ]
+
+
+def paired_differences(
+    reference: pd.DataFrame,
+    other: pd.DataFrame,
+    columns: Iterable[str] | None = None,
+    by: Iterable[str] = ("segment",),
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Paired differences ``other - reference`` of KPIs, replication by replication.
+
+    ``reference`` and ``other`` are ``kpis`` tables (one row per replication and segment) of two
+    scenarios run with the same seed. Rows are matched on ``by`` + ``replication``; only the
+    replications both have are used. One row per group and KPI: ``replications``, the two means,
+    ``difference`` (mean of the paired differences), ``difference_hw`` (its t half-width),
+    ``difference_lo`` / ``difference_hi`` and ``difference_sd`` (standard deviation of the
+    per-replication differences). Pairs where either value is missing (a KPI with no finished
+    case) are left out of that KPI's figures.
+    """
+    by = list(by)
+    columns = list(columns) if columns is not None else kpi_columns(reference)
+    keys = [*by, "replication"]
+    merged = reference[keys + columns].merge(other[keys + columns], on=keys, suffixes=("_ref", "_oth"))
+    rows = []
+    for group, part in merged.groupby(by, sort=False, dropna=False):
+        group = group if isinstance(group, tuple) else (group,)
+        for column in columns:
+            a = part[f"{column}_ref"].to_numpy(dtype=float)
+            b = part[f"{column}_oth"].to_numpy(dtype=float)
+            ok = np.isfinite(a) & np.isfinite(b)
+            d = b[ok] - a[ok]
+            hw = t_half_width(d, confidence)
+            mean = float(d.mean()) if len(d) else math.nan
+            rows.append(
+                {
+                    **dict(zip(by, group)),
+                    "kpi": column,
+                    "replications": int(ok.sum()),
+                    "reference": float(a[ok].mean()) if ok.any() else math.nan,
+                    "other": float(b[ok].mean()) if ok.any() else math.nan,
+                    "difference": mean,
+                    "difference_hw": hw,
+                    "difference_lo": mean - hw,
+                    "difference_hi": mean + hw,
+                    "difference_sd": float(d.std(ddof=1)) if len(d) > 1 else math.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def replications_needed(values, half_width: float, confidence: float = 0.95, limit: int = 1_000_000) -> int:
+    """Replications needed for a t-interval of half-width ``half_width``, estimated from ``values``.
+
+    The smallest ``n ≥ 2`` with ``t(1-α/2, n-1) · s / sqrt(n) ≤ half_width``, where ``s`` is the
+    sample standard deviation of the finite ``values`` (at least two are needed). A KPI that did not
+    vary needs 2. Capped at ``limit``.
+    """
+    if not half_width > 0:
+        raise ValueError(f"half_width must be positive, found {half_width}")
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        raise ValueError("at least two finite values are needed to estimate a standard deviation")
+    s = float(x.std(ddof=1))
+    if s == 0:
+        return 2
+    q = 0.5 + confidence / 2
+
+    def reached(n: int) -> bool:
+        return st.t.ppf(q, n - 1) * s / math.sqrt(n) <= half_width
+
+    low = max(2, math.ceil((st.norm.ppf(q) * s / half_width) ** 2))  # t > z: a lower bound
+    if low >= limit:
+        return limit
+    if reached(low):
+        return low
+    high = low
+    while not reached(high):  # the half-width falls with n: double until reached, then bisect
+        low, high = high, min(2 * high, limit)
+        if high == limit and not reached(high):
+            return limit
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if reached(middle) else (middle, high)
+    return high
+
+
+def parse_precision(
+    items: Mapping[str, float | str] | Iterable[str],
+) -> list[tuple[str | None, str, float, bool]]:
+    """Precision requests as ``(segment or None, kpi, half_width, relative)``.
+
+    Accepts a mapping ``{"on_target_share": 0.02, "lv_smb.handling_wd_mean": "5%"}`` or strings
+    ``"KPI=H"`` / ``"SEGMENT.KPI=H"`` as given on the command line. ``H`` is a half-width in the
+    KPI's units, or a percentage of the KPI's mean (``5%``). Raises ``ValueError`` with a message
+    for people.
+    """
+    if isinstance(items, Mapping):
+        pairs = [(str(k), v) for k, v in items.items()]
+    else:
+        pairs = []
+        for item in items:
+            key, sep, value = str(item).partition("=")
+            if not sep or not key.strip():
+                raise PrecisionError(
+                    f"--precision {item}: expected KPI=HALF_WIDTH, e.g. on_target_share=0.02"
+                )
+            pairs.append((key.strip(), value.strip()))
+    out = []
+    for key, value in pairs:
+        text = str(value).strip()
+        relative = text.endswith("%")
+        try:
+            number = float(text[:-1] if relative else text)
+        except ValueError:
+            raise PrecisionError(
+                f"--precision {key}={value}: expected a number (the half-width) or a percentage, e.g. 5%"
+            ) from None
+        if not number > 0 or not math.isfinite(number):
+            raise PrecisionError(f"--precision {key}={value}: the half-width must be positive")
+        segment, _, kpi = key.rpartition(".")
+        out.append((segment or None, kpi, number / 100 if relative else number, relative))
+    return out
+
+
+def precision_report(
+    kpis: pd.DataFrame,
+    requests: list[tuple[str | None, str, float, bool]],
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Per requested (segment, KPI): replications so far, mean, half-width, the half-width asked
+    for, the replications needed (estimated) and whether the precision is met.
+
+    A request without a segment applies to every segment where the KPI has finite values; a KPI
+    that has fewer than two finite values in a segment is reported with ``needed`` missing.
+    """
+    rows = []
+    segments = list(dict.fromkeys(kpis["segment"]))
+    for segment, kpi, half_width, relative in requests:
+        if kpi not in kpis.columns:
+            known = ", ".join(kpi_columns(kpis))
+            raise PrecisionError(f"--precision: no KPI '{kpi}'; expected one of {known}")
+        if segment is not None and segment not in segments:
+            raise PrecisionError(
+                f"--precision: no segment '{segment}'; expected one of {', '.join(segments)}"
+            )
+        for seg in [segment] if segment is not None else segments:
+            values = kpis.loc[kpis["segment"] == seg, kpi].to_numpy(dtype=float)
+            finite = values[np.isfinite(values)]
+            if segment is None and len(finite) == 0:
+                continue  # e.g. on_target_share of a segment without a target
+            mean = float(finite.mean()) if len(finite) else math.nan
+            wanted = half_width * abs(mean) if relative else half_width
+            hw = t_half_width(finite, confidence)
+            if len(finite) >= 2 and wanted > 0:
+                needed = replications_needed(finite, wanted, confidence)
+                met = bool(hw <= wanted + 1e-15)
+            elif len(finite) >= 2 and float(finite.std(ddof=1)) == 0:  # mean 0 with a relative request
+                needed, met = 2, True
+            else:
+                needed, met = None, False
+            rows.append(
+                {
+                    "segment": seg,
+                    "kpi": kpi,
+                    "replications": len(values),
+                    "mean": mean,
+                    "half_width": hw,
+                    "requested": wanted,
+                    "needed": needed,
+                    "met": met,
+                }
+            )
+    report = pd.DataFrame(
+        rows, columns=["segment", "kpi", "replications", "mean", "half_width", "requested", "needed", "met"]
+    )
+    report["needed"] = report["needed"].astype("Int64")
+    return report

@@ -17,6 +17,7 @@ inverse transform (``spec.ppf``) on whole blocks and cached per distribution.
 from __future__ import annotations
 
 import zlib
+from array import array
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class CaseStreams:
         self._uniform_blocks: dict[tuple, np.ndarray] = {}
         self._value_blocks: dict[tuple, np.ndarray] = {}
 
-    def _block(self, segment: str, purpose: str, draw: int, chunk: int) -> np.ndarray:
+    def _block(self, segment: str, purpose: str, draw: int, chunk: int) -> array:
         key = (segment, purpose, draw, chunk)
         block = self._uniform_blocks.get(key)
         if block is None:
@@ -45,14 +46,15 @@ class CaseStreams:
                 entropy=self.seed,
                 spawn_key=(self.replication, stable_key(segment), stable_key(purpose), draw, chunk),
             )
-            block = np.random.default_rng(seq).random(CHUNK)
+            # kept as array('d'): indexing it gives a Python float directly (fast), 8 bytes a number
+            block = array("d", np.random.default_rng(seq).random(CHUNK).tobytes())
             self._uniform_blocks[key] = block
         return block
 
     def uniform(self, segment: str, purpose: str, case: int, draw: int = 0) -> float:
         """Draw number ``draw`` of case ``case`` for ``purpose``: a float in [0, 1)."""
         chunk, row = divmod(case, CHUNK)
-        return float(self._block(segment, purpose, draw, chunk)[row])
+        return self._block(segment, purpose, draw, chunk)[row]
 
     def sample(self, segment: str, purpose: str, case: int, spec, draw: int = 0) -> float:
         """``spec.ppf`` of the same uniform number that ``uniform`` gives, computed per block."""
@@ -60,6 +62,7 @@ class CaseStreams:
         key = (segment, purpose, draw, chunk, id(spec))
         values = self._value_blocks.get(key)
         if values is None:
-            values = spec.ppf(self._block(segment, purpose, draw, chunk))
+            u = np.frombuffer(self._block(segment, purpose, draw, chunk), dtype=np.float64)
+            values = array("d", np.asarray(spec.ppf(u), dtype=np.float64).tobytes())
             self._value_blocks[key] = values
-        return float(values[row])
+        return values[row]

@@ -1,0 +1,306 @@
+"""Benchmarks of the simulator (run by hand, not part of the test suite).
+
+    python benchmarks/bench.py tandem      # the model vs plain SimPy on the same tandem network
+    python benchmarks/bench.py city        # a city-wide year: baseline with scale=35, 1 replication
+    python benchmarks/bench.py parallel    # 8 replications serially and on all cores
+    python benchmarks/bench.py all         # all three (a few minutes)
+
+``tandem``: one network, built twice. The project's model gets it as a scenario (a dict: six stages
+in series, two pools shared by two stages each, an inspection that fails with probability 0.2 and
+sends the case through a fix and back, at most three attempts). ``plain_simpy`` is a minimal
+SimPy program of the same network: the same arrivals, the same distributions, FCFS pools,
+the same rework rule, and the same stopping rule (arrivals go on until the last case of the
+counted window is done). Both count every stage visit (rework and fix included). The two run
+alternately in one process, each ``--repeat`` times; the best time of each gives visits per
+second and the ratio. Peak memory per case is measured in separate runs under ``tracemalloc``.
+Results are printed as Markdown table rows for ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import simpy
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sim  # noqa: E402
+from sim.model import ConnectionModel, calendar_for  # noqa: E402
+
+# ------------------------------------------------------------------------------ the network
+
+RATE = 20.0  # arrivals per working day
+POOLS = {"clerk": 52, "engineer": 90, "crew": 135, "meter": 28}
+# stage: (pool or None, (min, mode, max) working days)
+STAGES = {
+    "intake": ("clerk", (0.5, 1.0, 2.0)),
+    "survey": ("engineer", (1.0, 2.0, 4.0)),
+    "review": ("clerk", (0.5, 1.0, 1.5)),
+    "build": ("crew", (2.0, 5.0, 10.0)),
+    "inspect": ("engineer", (0.5, 1.0, 2.0)),
+    "connect": ("meter", (0.5, 1.0, 2.0)),
+    "fix": (None, (1.0, 2.0, 4.0)),
+}
+FLOW = ["intake", "survey", "review", "build", "inspect", "connect"]
+REWORK = {"inspect": (0.2, "fix", 3)}  # probability, fix stage, max attempts
+
+
+def tandem_scenario(days: float, seed: int = 1) -> dict:
+    """The network as a scenario of the project (one segment, no attributes)."""
+
+    def tri(t):
+        return {"dist": "triangular", "min": t[0], "mode": t[1], "max": t[2]}
+
+    stages = {}
+    for name, (pool, t) in STAGES.items():
+        stage = {"label": name, "owner": "customer" if name == "fix" else "utility", "duration": tri(t)}
+        if pool:
+            stage["pool"] = pool
+        if name in REWORK:
+            p, fix, attempts = REWORK[name]
+            stage["rework"] = {"probability": p, "fix": fix, "max_attempts": attempts}
+        stages[name] = stage
+    stages["intake"]["handling"] = True
+    stages["connect"]["handling"] = True
+    return {
+        "name": "tandem",
+        "seed": seed,
+        "horizon": {"start": "2021-01-04", "warmup_days": 0, "arrival_days": days, "drain_days": 400},
+        "calendar": {"beyond_published": "statutory_only"},
+        "resources": {name: {"capacity": c} for name, c in POOLS.items()},
+        "stages": stages,
+        "segments": {
+            "all": {"label": "all", "arrivals": {"per_working_day": RATE}, "flow": list(FLOW)},
+        },
+    }
+
+
+class CountingModel(ConnectionModel):
+    """The model, keeping its cases to count their stage visits afterwards (no per-visit cost)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.all_cases = []
+
+    def _case(self, case):
+        self.all_cases.append(case)
+        return super()._case(case)  # the generator itself: no extra frame per event
+
+    def visits(self) -> int:
+        return sum(sum(c.visits.values()) for c in self.all_cases)
+
+
+def run_model(scenario, count: bool = True) -> tuple[int, int]:
+    """(stage visits, counted cases) of one replication of the model (visits 0 unless ``count``)."""
+    model = (CountingModel if count else ConnectionModel)(scenario, 0, calendar=calendar_for(scenario))
+    records = model.run()
+    return (model.visits() if count else 0), len(records.cases)
+
+
+def plain_simpy(days: float, seed: int = 1) -> tuple[int, int]:
+    """The same network in plain SimPy: (stage visits, counted cases)."""
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    pools = {name: simpy.Resource(env, c) for name, c in POOLS.items()}
+    state = {"visits": 0, "open": 0, "counted": 0}
+    done = env.event()
+
+    def visit(name):
+        pool, (lo, mode, hi) = STAGES[name]
+        state["visits"] += 1
+        if pool is None:
+            yield env.timeout(rng.triangular(lo, hi, mode))
+        else:
+            with pools[pool].request() as request:
+                yield request
+                yield env.timeout(rng.triangular(lo, hi, mode))
+
+    def case(counted):
+        for name in FLOW:
+            rework = REWORK.get(name)
+            attempts = rework[2] if rework else 1
+            for attempt in range(attempts):
+                yield from visit(name)
+                if attempt == attempts - 1 or rng.random() >= rework[0]:
+                    break
+                yield from visit(rework[1])
+        if counted:
+            state["open"] -= 1
+            if state["open"] == 0 and env.now >= days and not done.triggered:
+                done.succeed()
+
+    def arrivals():
+        while True:
+            yield env.timeout(rng.expovariate(RATE))
+            counted = env.now < days
+            if counted:
+                state["open"] += 1
+                state["counted"] += 1
+            env.process(case(counted))
+
+    env.process(arrivals())
+    env.run(until=done)
+    return state["visits"], state["counted"]
+
+
+def _timed(fn, *args):
+    gc.collect()
+    start = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - start, out
+
+
+def _peak_per_case(fn, *args) -> tuple[float, int]:
+    gc.collect()
+    tracemalloc.start()
+    _, cases = fn(*args)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / max(cases, 1), cases
+
+
+def bench_tandem(days: float, repeat: int) -> dict:
+    scenario = sim.scenario_from_dict(tandem_scenario(days))
+    calendar_for(scenario)  # built once and cached, as in every run
+    # the visits of the model are counted in a run of their own (the runs are deterministic):
+    # keeping every case to count them would slow the timed runs down (garbage collection)
+    model_visits, model_cases = run_model(scenario, count=True)
+    model_times, plain_times = [], []
+    for _ in range(repeat):  # alternate, so both see the same machine load
+        t, _ = _timed(run_model, scenario, False)
+        model_times.append(t)
+        t, (plain_visits, plain_cases) = _timed(plain_simpy, days)
+        plain_times.append(t)
+    model_rate = model_visits / min(model_times)
+    plain_rate = plain_visits / min(plain_times)
+    model_mem, _ = _peak_per_case(run_model, scenario, False)
+    plain_mem, _ = _peak_per_case(plain_simpy, days)
+    return {
+        "days": days,
+        "model_visits": model_visits,
+        "model_cases": model_cases,
+        "plain_visits": plain_visits,
+        "plain_cases": plain_cases,
+        "model_s": min(model_times),
+        "plain_s": min(plain_times),
+        "model_rate": model_rate,
+        "plain_rate": plain_rate,
+        "ratio": plain_rate / model_rate,
+        "model_bytes_per_case": model_mem,
+        "plain_bytes_per_case": plain_mem,
+    }
+
+
+def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) -> dict:
+    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", {"scale": scale})
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
+    calendar_for(scenario)
+    gc.collect()
+    start = time.perf_counter()
+    records = ConnectionModel(scenario, 0, calendar=calendar_for(scenario)).run()
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
+    model = CountingModel(scenario, 0, calendar=calendar_for(scenario))  # counts the visits (untimed)
+    model.run()
+    all_cases, visits = len(model.all_cases), model.visits()
+    del model
+    traced = None
+    if trace:  # peak of the Python heap during a run, in a run of its own (tracemalloc is slow)
+        traced, _ = _peak_per_case(run_model, scenario, False)
+    return {
+        "scale": scale,
+        "seconds": seconds,
+        "counted_cases": len(records.cases),
+        "all_cases": all_cases,
+        "visits": visits,
+        "visits_per_s": visits / seconds,
+        "end_wd": records.end_wd,
+        "open": int((~records.cases["finished"]).sum()),
+        "peak_rss_mib": rss,
+        "traced_bytes_per_case": traced,
+    }
+
+
+def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
+    from sim.executors import default_jobs
+
+    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", {"scale": scale})
+    jobs = default_jobs()
+    serial_s, serial = _timed(sim.run, scenario, reps, None, 1)
+    parallel_s, parallel = _timed(sim.run, scenario, reps, None, jobs)
+    serial_s = min(serial_s, _timed(sim.run, scenario, reps, None, 1)[0])  # best of two each
+    parallel_s = min(parallel_s, _timed(sim.run, scenario, reps, None, jobs)[0])
+    identical = serial.cases.equals(parallel.cases)
+    return {
+        "reps": reps,
+        "scale": scale,
+        "jobs": jobs,
+        "serial_s": serial_s,
+        "parallel_s": parallel_s,
+        "speedup": serial_s / parallel_s,
+        "identical": identical,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("tandem", "city", "parallel", "all"))
+    parser.add_argument("--days", type=float, default=1000, help="tandem: working days of arrivals")
+    parser.add_argument("--repeat", type=int, default=3, help="tandem: runs of each, best taken")
+    parser.add_argument("--scale", type=float, default=35, help="city: scale of the baseline")
+    parser.add_argument("--trace", action="store_true", help="city: also the peak heap per case")
+    parser.add_argument("--reps", type=int, default=8, help="parallel: replications")
+    parser.add_argument("--parallel-scale", type=float, default=1.0, help="parallel: scale of the baseline")
+    args = parser.parse_args(argv)
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, SimPy {simpy.__version__}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    if args.what in ("tandem", "all"):
+        r = bench_tandem(args.days, args.repeat)
+        print(
+            f"tandem ({r['days']:g} days of arrivals, best of {args.repeat}): "
+            f"model {r['model_visits']:,} visits in {r['model_s']:.2f} s = {r['model_rate']:,.0f} visits/s; "
+            f"plain SimPy {r['plain_visits']:,} visits in {r['plain_s']:.2f} s = "
+            f"{r['plain_rate']:,.0f} visits/s; "
+            f"ratio {r['ratio']:.2f}x; peak memory per counted case: model "
+            f"{r['model_bytes_per_case'] / 1024:.2f} KiB, plain {r['plain_bytes_per_case'] / 1024:.2f} KiB "
+            f"({r['model_cases']:,} / {r['plain_cases']:,} counted cases)"
+        )
+    if args.what in ("city", "all"):
+        r = bench_city(args.scale, trace=args.trace)
+        print(
+            f"city-wide year (baseline, scale {r['scale']:g}, 1 replication): {r['seconds']:.1f} s; "
+            f"{r['counted_cases']:,} counted cases ({r['all_cases']:,} simulated with warm-up and drain, "
+            f"{r['open']} open at the end), {r['visits']:,} stage visits = "
+            f"{r['visits_per_s']:,.0f} visits/s; "
+            f"run ends at working day {r['end_wd']:.0f}; peak RSS {r['peak_rss_mib']:.0f} MiB"
+            + (
+                f"; peak Python heap per counted case {r['traced_bytes_per_case'] / 1024:.2f} KiB"
+                if r["traced_bytes_per_case"] is not None
+                else ""
+            )
+        )
+    if args.what in ("parallel", "all"):
+        r = bench_parallel(args.reps, args.parallel_scale)
+        print(
+            f"{r['reps']} replications (baseline, scale {r['scale']:g}): serial {r['serial_s']:.1f} s, "
+            f"{r['jobs']} processes {r['parallel_s']:.1f} s, speed-up {r['speedup']:.2f}x "
+            f"(tables identical: {r['identical']})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

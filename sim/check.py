@@ -1,0 +1,475 @@
+"""Baseline regression: record the baseline's KPIs once, rerun and compare them later.
+
+``tests/regression/baseline_kpis.json`` holds, for every KPI of every customer segment (and the
+utilisation and waits of every pool and the flows of every material), the mean over ``n``
+replications of the baseline scenario and its 95% Student-t half-width, together with the
+scenario's file, digest, seed, replications and the package versions. ``run_sim.py check``
+reruns the same replications with the same seed and compares each KPI; ``check --update``
+rewrites the file and says what changed.
+
+The tolerance rule
+------------------
+Each KPI gets its own tolerance, derived from its recorded interval; there is no fixed
+percentage anywhere.
+
+* **Unchanged model.** The rerun uses the same seed and replications, and every random input is
+  keyed to (seed, replication, case, purpose), so an unchanged model reproduces every number bit
+  for bit: the verdict is ``same``. (Only rounding is allowed for: relative 1e-9, e.g. a
+  different summation order in a newer numpy.)
+* **Changed numbers.** When a number differs, the question is whether the change is larger than
+  the Monte-Carlo noise that the recorded interval measures. Take the null hypothesis "the model's
+  output distribution is unchanged". The worst case for false alarms is a change that leaves the
+  distribution alone but re-draws the random numbers (a refactoring that consumes a stream
+  differently, a library that samples differently): then the recorded mean and the new one are
+  two independent means of ``n_rec`` and ``n_now`` i.i.d. replications with the same variance
+  σ². With the recorded standard deviation ``s = hw · sqrt(n_rec) / t(0.975, n_rec − 1)``,
+
+      T = (now − recorded) / (s · sqrt(1/n_rec + 1/n_now))
+
+  follows Student's t with ``n_rec − 1`` degrees of freedom (normal theory: the difference of the
+  means is N(0, σ²(1/n_rec + 1/n_now)) and independent of ``s``). When the random numbers stay
+  synchronised (common random numbers), the two means are positively correlated and the
+  difference is smaller still, so the test only gets more conservative.
+* **One decision over many KPIs.** The check tests ``m`` KPIs at once (those with a positive
+  half-width; about 250 for the baseline) and exits 1 if any one drifts, so the level is split
+  over them (Bonferroni): a KPI drifts when
+
+      |now − recorded| > t(1 − α / (2m), n_rec − 1) · s · sqrt(1/n_rec + 1/n_now),   α = 0.05,
+
+  which keeps the probability that a statistically unchanged model fails the check at most 5%.
+  With 20 replications and m ≈ 250 this is about 3.1 recorded half-widths.
+* **Verdicts.** ``same``: the number is reproduced; ``within``: it changed, by less than its
+  tolerance (the model's numbers moved, but not beyond what its noise explains: worth a look, not
+  a failure); ``DRIFT``: it moved beyond its tolerance; ``new`` / ``missing``: see below. The
+  check exits 1 on any ``DRIFT`` or ``missing``.
+* **What the rule can and cannot see.** Because the rerun uses common random numbers, a small
+  genuine change shows up as ``within`` rather than ``DRIFT`` when it is smaller than the noise
+  of a recording (e.g. completion inspections half a day longer move the three-zero elapsed time
+  by 0.6 wd against a tolerance of 1.6 wd, but their handling time by 0.6 wd against 0.26 wd, so
+  the check fails and names those KPIs). Changes below the noise are exactly those that the
+  recorded intervals could not resolve anyway; more replications shrink every tolerance as
+  1/sqrt(n).
+* **No spread.** A KPI whose recorded half-width is 0 (a count that does not depend on luck, a
+  target, procedures per case when every case takes the same ones) or that has fewer than two
+  replications with a value cannot be judged statistically: any change of it is drift. A KPI that
+  had a value and has none now, or the reverse, or that disappeared from the outputs, is drift;
+  a KPI that is new in the outputs is reported as ``new`` and is not drift.
+
+Means over replications are close to normal by the central limit theorem even for maxima and
+95th percentiles; the t-test is the usual approximation there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from sim.experiment import RunResult, default_jobs, run
+from sim.scenario import Scenario, load_scenario
+from sim.stats import t_half_width
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BASELINE = ROOT / "tests" / "regression" / "baseline_kpis.json"
+DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+DEFAULT_REPLICATIONS = 20
+ALPHA = 0.05  # family-wise false-alarm probability of the whole check
+CONFIDENCE = 0.95  # of the recorded intervals
+ROUNDING = 1e-9  # relative difference still counted as the same number (floating point only)
+FORMAT_VERSION = 1
+
+# columns that are configuration, not results: unlimited pools have infinite capacity
+_NOT_KPIS = {"replication", "units", "capacity"}
+
+VERDICTS = ("same", "within", "DRIFT", "new", "missing")
+
+
+class BaselineError(Exception):
+    """A baseline file that cannot be read or does not fit (bad input: exit status 2)."""
+
+
+# ------------------------------------------------------------------------------ KPIs of a run
+
+
+def _intervals(table: pd.DataFrame, key: str, prefix: str) -> list[dict]:
+    if table is None or len(table) == 0:
+        return []
+    numeric = [
+        c
+        for c in table.columns
+        if c not in _NOT_KPIS
+        and c != key
+        and pd.api.types.is_numeric_dtype(table[c])
+        and not pd.api.types.is_bool_dtype(table[c])
+    ]
+    rows = []
+    for name, of_group in table.groupby(key, sort=False):
+        for column in numeric:
+            values = of_group[column].to_numpy(dtype=float)
+            finite = values[np.isfinite(values)]
+            rows.append(
+                {
+                    "group": f"{prefix}{name}",
+                    "kpi": column,
+                    "mean": float(finite.mean()) if len(finite) else math.nan,
+                    "half_width": t_half_width(finite, CONFIDENCE) if len(finite) >= 2 else math.nan,
+                    "n": len(finite),
+                }
+            )
+    return rows
+
+
+def kpi_intervals(result: RunResult) -> pd.DataFrame:
+    """Every KPI of a run as (group, kpi, mean, half_width, n): groups are the segments, then
+    ``pool:NAME`` and ``material:NAME``; means over replications with 95% t half-widths."""
+    rows = _intervals(result.kpis, "segment", "")
+    rows += _intervals(result.pools, "pool", "pool:")
+    rows += _intervals(result.materials, "material", "material:")
+    return pd.DataFrame(rows, columns=["group", "kpi", "mean", "half_width", "n"])
+
+
+# ------------------------------------------------------------------------------ the file
+
+
+def _nan_to_none(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def _none_to_nan(x) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
+
+
+@dataclass
+class Baseline:
+    """The content of a baseline file."""
+
+    scenario_file: Path  # absolute
+    scenario_name: str
+    scenario_digest: str
+    seed: int
+    replications: int
+    kpis: pd.DataFrame  # group, kpi, mean, half_width, n
+    versions: dict = field(default_factory=dict)
+    recorded_at: str = ""
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Baseline:
+        path = Path(path)
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BaselineError(f"{path}: no such baseline file (record one with check --update)") from None
+        except (OSError, ValueError) as exc:
+            raise BaselineError(f"{path}: not a readable baseline file ({exc})") from None
+        try:
+            rows = [
+                {
+                    "group": group,
+                    "kpi": kpi,
+                    "mean": _none_to_nan(v["mean"]),
+                    "half_width": _none_to_nan(v["half_width"]),
+                    "n": int(v["n"]),
+                }
+                for group, of_group in body["kpis"].items()
+                for kpi, v in of_group.items()
+            ]
+            return cls(
+                scenario_file=(path.parent / body["scenario_file"]).resolve(),
+                scenario_name=body["scenario_name"],
+                scenario_digest=body["scenario_digest"],
+                seed=int(body["seed"]),
+                replications=int(body["replications"]),
+                kpis=pd.DataFrame(rows, columns=["group", "kpi", "mean", "half_width", "n"]),
+                versions=body.get("versions", {}),
+                recorded_at=body.get("recorded_at", ""),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BaselineError(f"{path}: not a baseline file (missing or bad {exc})") from None
+
+    def write(self, path: str | os.PathLike) -> Path:
+        from sim.output import _atomic_write
+
+        path = Path(path)
+        kpis: dict[str, dict] = {}
+        for r in self.kpis.itertuples(index=False):
+            kpis.setdefault(r.group, {})[r.kpi] = {
+                "mean": _nan_to_none(float(r.mean)),
+                "half_width": _nan_to_none(float(r.half_width)),
+                "n": int(r.n),
+            }
+        body = {
+            "about": (
+                "Baseline KPIs for `run_sim.py check`: per group (segment, pool:NAME, material:NAME) "
+                "and KPI, the mean over the replications and its 95% Student-t half-width. "
+                "Rewrite with `run_sim.py check --update`; the tolerance rule is in sim/check.py."
+            ),
+            "format_version": FORMAT_VERSION,
+            "scenario_file": _relative(self.scenario_file, path.parent),
+            "scenario_name": self.scenario_name,
+            "scenario_digest": self.scenario_digest,
+            "seed": self.seed,
+            "replications": self.replications,
+            "confidence": CONFIDENCE,
+            "recorded_at": self.recorded_at,
+            "versions": self.versions,
+            "kpis": kpis,
+        }
+
+        def write(tmp):  # one line per KPI, so that a diff of an update reads KPI by KPI
+            head = json.dumps({**body, "kpis": None}, indent=1, ensure_ascii=False, allow_nan=False)
+            groups = ",\n".join(
+                f"  {json.dumps(group)}: {{\n"
+                + ",\n".join(f"   {json.dumps(k)}: {json.dumps(v, allow_nan=False)}" for k, v in of.items())
+                + "\n  }"
+                for group, of in kpis.items()
+            )
+            text = head.replace('"kpis": null', '"kpis": {\n' + groups + "\n }")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+
+        _atomic_write(path, write)
+        return path
+
+
+# ------------------------------------------------------------------------------ comparing
+
+
+@lru_cache(maxsize=1024)
+def _t(q: float, df: int) -> float:
+    return float(st.t.ppf(q, df))
+
+
+def tolerance(half_width: float, n_recorded: int, n_now: int, m: int, alpha: float = ALPHA) -> float:
+    """The largest difference of means that is not drift (see the module docstring).
+
+    NaN when the KPI cannot be judged statistically (no spread, fewer than two replications)."""
+    if not (n_recorded >= 2 and n_now >= 1 and half_width > 0 and math.isfinite(half_width)):
+        return math.nan
+    s = half_width * math.sqrt(n_recorded) / _t(0.5 + CONFIDENCE / 2, n_recorded - 1)
+    critical = _t(1 - alpha / (2 * max(m, 1)), n_recorded - 1)
+    return float(critical * s * math.sqrt(1 / n_recorded + 1 / n_now))
+
+
+def _same(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return math.isclose(a, b, rel_tol=ROUNDING, abs_tol=ROUNDING * 1e-3)
+
+
+def compare(recorded: pd.DataFrame, now: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
+    """Compare two KPI interval tables (``kpi_intervals``); one row per KPI of either (recorded
+    order, new ones last), with ``recorded, half_width, n, now, now_half_width, now_n, difference,
+    tolerance, verdict``."""
+    columns = ["mean", "half_width", "n"]
+    before = dict(zip(zip(recorded["group"], recorded["kpi"]), recorded[columns].itertuples(index=False)))
+    after = dict(zip(zip(now["group"], now["kpi"]), now[columns].itertuples(index=False)))
+    keys = list(before) + [k for k in after if k not in before]
+    m = sum(1 for k, r in before.items() if k in after and r.half_width > 0 and r.n >= 2)
+    nan = (math.nan, math.nan, 0)
+    rows = []
+    for key in keys:
+        rec, cur = before.get(key), after.get(key)
+        x, hw, n = rec if rec is not None else nan
+        y, hw_now, n_now = cur if cur is not None else nan
+        tol = math.nan
+        if rec is None:
+            verdict = "new"
+        elif cur is None:
+            verdict = "missing"
+        else:
+            tol = tolerance(hw, int(n), int(n_now), m, alpha)
+            if _same(x, y):
+                verdict = "same"
+            elif math.isnan(x) or math.isnan(y) or math.isnan(tol):
+                verdict = "DRIFT"
+            else:
+                verdict = "within" if abs(y - x) <= tol else "DRIFT"
+        rows.append((*key, x, hw, int(n), y, hw_now, int(n_now), y - x, tol, verdict))
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "group",
+            "kpi",
+            "recorded",
+            "half_width",
+            "n",
+            "now",
+            "now_half_width",
+            "now_n",
+            "difference",
+            "tolerance",
+            "verdict",
+        ],
+    )
+    out.attrs["tested"] = m
+    out.attrs["alpha"] = alpha
+    return out
+
+
+def drifted(report: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a ``compare`` report that fail the check."""
+    return report[report["verdict"].isin(["DRIFT", "missing"])]
+
+
+# ------------------------------------------------------------------------------ running
+
+
+@dataclass
+class CheckOutcome:
+    report: pd.DataFrame
+    baseline: Baseline
+    scenario: Scenario
+    result: RunResult
+    notes: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return drifted(self.report).empty
+
+
+def _run(scenario: Scenario, reps: int, seed: int, jobs: int | None, progress=None) -> RunResult:
+    jobs = jobs or min(default_jobs(), reps)
+    return run(scenario, reps=reps, seed=seed, jobs=jobs, progress=progress)
+
+
+def record_baseline(
+    scenario: Scenario,
+    reps: int = DEFAULT_REPLICATIONS,
+    seed: int | None = None,
+    jobs: int | None = None,
+    progress=None,
+) -> tuple[Baseline, RunResult]:
+    """Run ``reps`` replications of ``scenario`` and return what a baseline file would hold."""
+    from sim.output import versions
+
+    seed = scenario.seed if seed is None else int(seed)
+    result = _run(scenario, reps, seed, jobs, progress)
+    baseline = Baseline(
+        scenario_file=Path(scenario.source).resolve(),
+        scenario_name=scenario.name,
+        scenario_digest=result.scenario.digest(),
+        seed=seed,
+        replications=reps,
+        kpis=kpi_intervals(result),
+        versions=versions(),
+        recorded_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+    )
+    return baseline, result
+
+
+def check_baseline(
+    baseline: str | os.PathLike = DEFAULT_BASELINE,
+    overrides: list[str] | dict | None = None,
+    scenario: str | os.PathLike | None = None,
+    jobs: int | None = None,
+    progress=None,
+) -> CheckOutcome:
+    """Rerun the recorded replications (same seed) of the baseline scenario, with ``overrides``
+    if given, and compare every KPI with the file; ``outcome.ok`` is False on drift."""
+    recorded = Baseline.read(baseline)
+    path = Path(scenario) if scenario is not None else recorded.scenario_file
+    sc = load_scenario(display_path(path), overrides or None)
+    result = _run(sc, recorded.replications, recorded.seed, jobs, progress)
+    report = compare(recorded.kpis, kpi_intervals(result))
+    return CheckOutcome(report, recorded, sc, result, _notes(recorded, result))
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working folder when below it (as error messages show files)."""
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def update_baseline(
+    baseline: str | os.PathLike = DEFAULT_BASELINE,
+    scenario: str | os.PathLike | None = None,
+    reps: int | None = None,
+    jobs: int | None = None,
+    progress=None,
+) -> tuple[Baseline, Baseline | None, pd.DataFrame | None]:
+    """Rerun and rewrite the baseline file: ``scenario`` (default: the one recorded, else
+    ``scenarios/baseline.yaml``) with its own seed, ``reps`` replications (default: as recorded,
+    else 20). Returns (new, old or None, report of old against new or None)."""
+    path = Path(baseline)
+    old = Baseline.read(path) if path.exists() else None
+    source = Path(scenario) if scenario is not None else (old.scenario_file if old else DEFAULT_SCENARIO)
+    sc = load_scenario(display_path(source))
+    reps = reps or (old.replications if old else DEFAULT_REPLICATIONS)
+    new, _ = record_baseline(sc, reps, sc.seed, jobs, progress)
+    new.write(path)
+    report = compare(old.kpis, new.kpis) if old is not None else None
+    return new, old, report
+
+
+def _notes(recorded: Baseline, result: RunResult) -> list[str]:
+    from sim.output import versions
+
+    notes = []
+    digest = result.scenario.digest()
+    if digest != recorded.scenario_digest:
+        notes.append(
+            f"the scenario differs from the recorded one (digest {digest[:12]}, recorded "
+            f"{recorded.scenario_digest[:12]})"
+        )
+    now = versions()
+    changed = [
+        f"{k} {recorded.versions[k]} -> {now[k]}"
+        for k in sorted(recorded.versions)
+        if k in now and now[k] != recorded.versions[k]
+    ]
+    if changed:
+        notes.append("versions differ from the recording: " + ", ".join(changed))
+    return notes
+
+
+# ------------------------------------------------------------------------------ printing
+
+
+def _num(x: float, signed: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:+.4g}" if signed else f"{x:.4g}"
+
+
+def format_report(report: pd.DataFrame, only_changed: bool = False) -> str:
+    """The check table: group, KPI, recorded ± half-width, now, difference, tolerance, verdict."""
+    shown = report if not only_changed else report[report["verdict"] != "same"]
+    if shown.empty:
+        return "(no KPI changed)"
+    table = pd.DataFrame(
+        {
+            "group": shown["group"],
+            "kpi": shown["kpi"],
+            "recorded": [
+                _num(v) + ("" if math.isnan(h) else f" ±{_num(h)}")
+                for v, h in zip(shown["recorded"], shown["half_width"])
+            ],
+            "now": [_num(v) for v in shown["now"]],
+            "difference": [_num(v, signed=True) if v != 0 else "0" for v in shown["difference"]],
+            "tolerance": [_num(v) if not math.isnan(v) else "exact" for v in shown["tolerance"]],
+            "verdict": shown["verdict"],
+        }
+    )
+    return table.to_string(index=False)
+
+
+def summary_line(report: pd.DataFrame) -> str:
+    counts = report["verdict"].value_counts()
+    parts = [f"{counts[v]} {v}" for v in VERDICTS if counts.get(v, 0)]
+    return f"{len(report)} KPIs: " + ", ".join(parts)

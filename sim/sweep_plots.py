@@ -1,0 +1,198 @@
+"""Figures of a sweep: a KPI over one or two swept parameters (matplotlib, Agg backend).
+
+``plot_sweep(table, kpi, segment=..., x=..., y=...)`` takes the tidy table of ``sim.sweep`` and
+draws the mean of the KPI over replications: a heatmap over two parameters (cells annotated with
+the mean and its 95% half-width), or lines over ``x`` (one line per value of ``y``, error bars of
+the 95% interval) with ``kind="lines"`` or when only one parameter is given. Never imported by the
+model.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.sweep import parameter_columns, summarise_sweep
+
+_MEASURES = {
+    "elapsed": "elapsed time",
+    "utility": "utility's time",
+    "government": "government's time",
+    "customer": "customer's time",
+    "full_process": "full process time",
+    "handling": "handling time",
+}
+_STATS = {"mean": "mean", "p50": "median", "p95": "95th percentile", "max": "maximum"}
+_OTHER = {
+    "on_target_share": ("Share of cases on target", "% of counted cases"),
+    "within_maximum_share": ("Share of cases within the maximum", "% of counted cases"),
+    "procedures_mean": ("Procedures per case", "procedures"),
+    "reworks_mean": ("Reworks per case", "reworks"),
+    "n_cases": ("Counted cases", "cases"),
+    "n_finished": ("Finished cases", "cases"),
+    "n_open": ("Cases still open at the end", "cases"),
+    "open_age_wd_max": ("Age of the oldest open case", "working days"),
+}
+
+
+def kpi_label(kpi: str) -> tuple[str, str, float]:
+    """(title, unit, factor): how to show a KPI column; shares are shown in percent."""
+    if kpi in _OTHER:
+        title, unit = _OTHER[kpi]
+        return title, unit, 100.0 if unit.startswith("%") else 1.0
+    for measure, name in _MEASURES.items():
+        for unit_key, unit in (("wd", "working days"), ("cd", "calendar days")):
+            prefix = f"{measure}_{unit_key}_"
+            if kpi.startswith(prefix) and kpi[len(prefix) :] in _STATS:
+                return f"{name.capitalize()}, {_STATS[kpi[len(prefix) :]]}", unit, 1.0
+    return kpi, "", 1.0
+
+
+def _axis_label(parameter: str, labels: dict | None) -> str:
+    return (labels or {}).get(parameter, parameter)
+
+
+def _tick(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def plot_sweep(
+    table: pd.DataFrame,
+    kpi: str = "on_target_share",
+    segment: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    kind: str = "auto",
+    labels: dict[str, str] | None = None,
+    title: str | None = None,
+    segment_label: str | None = None,
+    ax=None,
+):
+    """A figure of ``kpi`` (mean over replications) for one ``segment`` over the parameters ``x``
+    and ``y`` (default: the sweep's first two parameters). ``kind``: ``heatmap``, ``lines`` or
+    ``auto`` (a heatmap for two parameters, lines for one). ``labels`` maps parameter keys to axis
+    labels (with units); ``segment_label`` names the segment in the title. Returns the matplotlib
+    ``Figure``."""
+    params = parameter_columns(table)
+    if not params:
+        raise ValueError("the table has no parameter columns (is it a sweep table?)")
+    if kpi not in table.columns:
+        raise ValueError(f"no KPI column '{kpi}' in the sweep table")
+    segments = list(dict.fromkeys(table["segment"]))
+    if segment is None:
+        if len(segments) != 1:
+            raise ValueError(f"name a segment, one of {', '.join(segments)}")
+        segment = segments[0]
+    if segment not in segments:
+        raise ValueError(f"no segment '{segment}' in the sweep table; expected one of {', '.join(segments)}")
+    x = x or params[0]
+    if y is None and len(params) > 1:
+        y = next(p for p in params if p != x)
+    for p in (x, y):
+        if p is not None and p not in params:
+            raise ValueError(f"'{p}' is not a parameter of the sweep; expected one of {', '.join(params)}")
+    if kind == "auto":
+        kind = "heatmap" if y is not None else "lines"
+    if kind not in ("heatmap", "lines"):
+        raise ValueError(f"kind must be heatmap, lines or auto, found {kind!r}")
+    if kind == "heatmap" and y is None:
+        raise ValueError("a heatmap needs two parameters (x and y)")
+
+    summary = summarise_sweep(table, kpi, segment)
+    name, unit, factor = kpi_label(kpi)
+    seg_label = segment_label or segment
+    reps = int(summary["replications"].max()) if len(summary) else 0
+    others = [p for p in params if p not in (x, y)]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 5.2), layout="constrained")
+    else:
+        fig = ax.figure
+    value_label = f"{name} ({unit})" if unit else name
+
+    if kind == "heatmap":
+        # mean over the points of each cell (other parameters, if any, are averaged over)
+        cells = summary.groupby([y, x], sort=False, dropna=False)
+        means = cells[kpi].mean() * factor
+        hws = cells[f"{kpi}_hw"].mean() * factor
+        xs = list(dict.fromkeys(summary[x]))
+        ys = list(dict.fromkeys(summary[y]))
+        xs_sorted = sorted(xs, key=_sort_key)
+        ys_sorted = sorted(ys, key=_sort_key)
+        grid = np.full((len(ys_sorted), len(xs_sorted)), np.nan)
+        half = np.full_like(grid, np.nan)
+        for (yv, xv), value in means.items():
+            grid[ys_sorted.index(yv), xs_sorted.index(xv)] = value
+            half[ys_sorted.index(yv), xs_sorted.index(xv)] = hws[(yv, xv)]
+        image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(len(xs_sorted)), [_tick(v) for v in xs_sorted])
+        ax.set_yticks(range(len(ys_sorted)), [_tick(v) for v in ys_sorted])
+        finite = grid[np.isfinite(grid)]
+        middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
+        for i in range(grid.shape[0]):
+            for j in range(grid.shape[1]):
+                if np.isfinite(grid[i, j]):
+                    text = f"{grid[i, j]:.3g}"
+                    if np.isfinite(half[i, j]):
+                        text += f"\n±{half[i, j]:.2g}"
+                    color = "black" if grid[i, j] > middle else "white"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
+        fig.colorbar(image, ax=ax, label=value_label)
+        ax.set_xlabel(_axis_label(x, labels))
+        ax.set_ylabel(_axis_label(y, labels))
+    else:
+        groups = [(None, summary)] if y is None else list(summary.groupby(y, sort=False, dropna=False))
+        groups.sort(key=lambda g: _sort_key(g[0]))
+        for value, part in groups:
+            part = part.groupby(x, sort=False, dropna=False)[[kpi, f"{kpi}_hw"]].mean().reset_index()
+            part = part.sort_values(x, key=lambda s: s.map(_sort_key))
+            positions = part[x] if pd.api.types.is_numeric_dtype(part[x]) else range(len(part))
+            label = None if value is None else f"{_axis_label(y, labels)} = {_tick(value)}"
+            ax.errorbar(
+                positions,
+                part[kpi] * factor,
+                yerr=(part[f"{kpi}_hw"] * factor).fillna(0),
+                marker="o",
+                capsize=3,
+                label=label,
+            )
+            if not pd.api.types.is_numeric_dtype(part[x]):
+                ax.set_xticks(range(len(part)), [_tick(v) for v in part[x]])
+        xs = sorted(set(summary[x].dropna()), key=_sort_key)
+        if pd.api.types.is_numeric_dtype(summary[x]) and len(xs) <= 12:
+            ax.set_xticks(xs, [_tick(v) for v in xs])  # the swept values, not a round-number scale
+        ax.set_xlabel(_axis_label(x, labels))
+        ax.set_ylabel(value_label)
+        ax.grid(alpha=0.3)
+        if y is not None:
+            ax.legend(fontsize=8)
+    averaged = f"; averaged over {', '.join(others)}" if others else ""
+    ax.set_title(
+        title or f"{name}: {seg_label}\nmean of {reps} replications per point, ± 95% half-width{averaged}",
+        fontsize=10,
+    )
+    return fig
+
+
+def _sort_key(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return (2, 0.0, "")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
+
+
+def save_sweep_figure(table: pd.DataFrame, path, **kwargs):
+    """``plot_sweep`` written to ``path`` (PNG), figure closed; returns the path."""
+    fig = plot_sweep(table, **kwargs)
+    try:
+        fig.savefig(path, dpi=120)
+    finally:
+        plt.close(fig)
+    return path
