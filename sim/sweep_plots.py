@@ -1,4 +1,4 @@
-"""Figures of a sweep: a KPI over one or two swept parameters (matplotlib, Agg backend).
+"""Figures of a sweep: a KPI over one or two swept parameters (matplotlib figures, not shown).
 
 ``plot_sweep(table, kpi, segment=..., x=..., y=...)`` takes the tidy table of ``sim.sweep`` and
 draws the mean of the KPI over replications: a heatmap over two parameters (cells annotated with
@@ -8,10 +8,6 @@ model.
 """
 
 from __future__ import annotations
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -51,6 +47,13 @@ def kpi_label(kpi: str) -> tuple[str, str, float]:
             if kpi.startswith(prefix) and kpi[len(prefix) :] in _STATS:
                 return f"{name.capitalize()}, {_STATS[kpi[len(prefix) :]]}", unit, 1.0
     return kpi, "", 1.0
+
+
+def _decimals(half_width: float) -> int:
+    """Decimals that show a value to a tenth of its 95% half-width (1 to 3)."""
+    if not np.isfinite(half_width) or half_width <= 0:
+        return 2
+    return int(min(3, max(1, -np.floor(np.log10(half_width)) + 1)))
 
 
 def _axis_label(parameter: str, labels: dict | None) -> str:
@@ -138,7 +141,8 @@ def plot_sweep(
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 if np.isfinite(grid[i, j]):
-                    text = f"{grid[i, j]:.3g}"
+                    # one decimal more than the half-width needs: 94.97 must not read as 95
+                    text = f"{grid[i, j]:.{_decimals(half[i, j])}f}"
                     if np.isfinite(half[i, j]):
                         text += f"\n±{half[i, j]:.2g}"
                     color = "black" if grid[i, j] > middle else "white"
