@@ -206,6 +206,28 @@ def waterfall_figure(
     return fig
 
 
+def _grouped_bars(
+    ax, frame, key: str, groups: list[str], value: str, hw: str, result: CompareResult, lang: str
+):
+    """One bar per group and scenario (in percent), with the 95% interval as error bar."""
+    width = 0.8 / max(1, len(result.scenarios))
+    x = np.arange(len(groups))
+    for i, name in enumerate(result.scenarios):
+        sub = frame[frame["scenario"] == name].set_index(key).reindex(groups)
+        ax.bar(
+            x + i * width,
+            100 * sub[value],
+            width,
+            yerr=100 * sub[hw].fillna(0),
+            capsize=2,
+            label=_scenario_label(result, name, lang),
+        )
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    return x + width * (len(result.scenarios) - 1) / 2
+
+
 def on_target_figure(result: CompareResult, lang: str = "en") -> Figure:
     """Share of cases on target, per segment and scenario, with 95% intervals."""
     t = TEXT[lang]
@@ -213,31 +235,12 @@ def on_target_figure(result: CompareResult, lang: str = "en") -> Figure:
     segments = list(dict.fromkeys(rows["segment"]))
     with plt.rc_context(_style(lang)):
         fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(segments) * max(1, len(result.scenarios)) / 2), 4))
-        width = 0.8 / max(1, len(result.scenarios))
-        x = np.arange(len(segments))
-        for i, name in enumerate(result.scenarios):
-            sub = rows[rows["scenario"] == name].set_index("segment").reindex(segments)
-            ax.bar(
-                x + i * width,
-                100 * sub["mean"],
-                width,
-                yerr=100 * sub["hw"].fillna(0),
-                capsize=2,
-                label=_scenario_label(result, name, lang),
-            )
-        ax.set_xticks(
-            x + width * (len(result.scenarios) - 1) / 2,
-            [_segment_label(result, s, lang) for s in segments],
-            rotation=20,
-            ha="right",
-            fontsize=8,
-        )
+        centres = _grouped_bars(ax, rows, "segment", segments, "mean", "hw", result, lang)
+        labels = [_segment_label(result, s, lang) for s in segments]
+        ax.set_xticks(centres, labels, rotation=20, ha="right", fontsize=8)
         ax.set_ylabel(t["share"])
-        ax.set_ylim(0, 105)
         ax.axhline(100, color="black", linewidth=0.5)
         ax.set_title(t["on_target"])
-        ax.legend(fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
     return fig
 
@@ -250,31 +253,15 @@ def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
     ref = result.runs[result.reference].scenario
     with plt.rc_context(_style(lang)):
         fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) * max(1, len(result.scenarios)) / 2), 4))
-        width = 0.8 / max(1, len(result.scenarios))
-        x = np.arange(len(names))
-        for i, name in enumerate(result.scenarios):
-            sub = pools[pools["scenario"] == name].set_index("pool").reindex(names)
-            ax.bar(
-                x + i * width,
-                100 * sub["utilisation"],
-                width,
-                yerr=100 * sub["utilisation_hw"].fillna(0),
-                capsize=2,
-                label=_scenario_label(result, name, lang),
-            )
+        centres = _grouped_bars(ax, pools, "pool", names, "utilisation", "utilisation_hw", result, lang)
         labels = []
         for pool in names:
             spec = ref.resources.get(pool)
             label = (spec.label_zh if lang == "zh" else spec.label) if spec is not None else None
             labels.append(label or pool)
-        ax.set_xticks(
-            x + width * (len(result.scenarios) - 1) / 2, labels, rotation=30, ha="right", fontsize=8
-        )
+        ax.set_xticks(centres, labels, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(t["util_axis"])
-        ax.set_ylim(0, 105)
         ax.set_title(t["utilisation"])
-        ax.legend(fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
     return fig
 
