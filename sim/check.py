@@ -410,8 +410,16 @@ def update_baseline(
     sc = load_scenario(display_path(source))
     reps = reps or (old.replications if old else DEFAULT_REPLICATIONS)
     new, _ = record_baseline(sc, reps, sc.seed, jobs, progress)
-    new.write(path)
     report = compare(old.kpis, new.kpis) if old is not None else None
+    unchanged = (
+        old is not None
+        and report is not None
+        and (report["verdict"] == "same").all()
+        and (old.scenario_digest, old.seed, old.replications)
+        == (new.scenario_digest, new.seed, new.replications)
+    )
+    if not unchanged:  # an identical recording is not rewritten: only its date would change
+        new.write(path)
     return new, old, report
 
 

@@ -184,7 +184,7 @@ def _cmd_run(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    print(format_result(result))
+    print(format_result(result, args.overrides))
     if args.precision:
         print(_format_precision(precision))
     out = args.out or Path("results") / scenario.name
@@ -220,7 +220,7 @@ def _cmd_compare(args) -> int:
 
     from sim.compare import compare
     from sim.plots import CJK_HINT, FIGURES
-    from sim.report import comparison_table, write_report
+    from sim.report import TABLE_LEGEND, comparison_table, target_changes, write_report
 
     reference = load_scenario(args.reference)
     others = [load_scenario(path) for path in args.others]
@@ -236,10 +236,12 @@ def _cmd_compare(args) -> int:
             bar.close()
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 40):
         print(
-            f"Compared with {result.reference}: seed {result.seed}, {result.replications} replications "
-            "each, paired by replication; means ± 95% half-width, working days\n"
+            f"Compared with {result.reference}: seed {result.seed}, "
+            f"{_plural(result.replications, 'replication')} each, paired by replication.\n{TABLE_LEGEND}.\n"
         )
         print(comparison_table(result).to_string(index=False))
+        for note in target_changes(result):
+            print(f"note: {note}; its Δ on target compares different bounds")
     out = args.out or Path("results") / f"compare-{reference.name}"
     out.mkdir(parents=True, exist_ok=True)
     written = [write_table(result.table, out, "comparison", args.format)]
@@ -342,7 +344,11 @@ def _fmt(value, hw=None, digits=1) -> str:
     return text
 
 
-def format_result(result: RunResult) -> str:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
     """The per-segment KPI table and the pool table, as printed by ``run``."""
     s = result.summary()
     sc = result.scenario
@@ -382,9 +388,12 @@ def format_result(result: RunResult) -> str:
             ],
         }
     ).to_string(index=False)
+    spread = "mean over replications, ± 95% half-width" if result.replications > 1 else "one replication"
     head = (
-        f"{sc.name}: {sc.title}\n{result.replications} replications, seed {sc.seed}; times in working "
-        "days (wd) over finished counted cases; mean over replications, ± 95% half-width"
+        f"{sc.name}: {sc.title}\n"
+        + "".join(f"with --set {o}\n" for o in overrides or [])
+        + f"{_plural(result.replications, 'replication')}, seed {sc.seed}; times in working days (wd) "
+        f"over finished counted cases; {spread}"
     )
     return f"{head}\n\n{table}\n\n{pool_rows}"
 
@@ -460,7 +469,7 @@ def _check_update(args, path: Path) -> int:
         print("changed: " + "; ".join(changes))
     changed = report[report["verdict"] != "same"]
     if changed.empty:
-        print("no KPI changed")
+        print("no KPI changed" + ("" if changes else "; the file is left as it was"))
     else:
         print(f"{len(changed)} KPI(s) changed ({check.summary_line(report)}):")
         print(check.format_report(report, only_changed=True))

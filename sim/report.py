@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.compare import COMPARED, CompareResult
+from sim.compare import CompareResult
 from sim.output import write_text
 
 FIGURE_CAPTIONS = {
@@ -39,6 +39,36 @@ def _num(value: float, hw: float | None = None, percent: bool = False) -> str:
     return text
 
 
+# the columns of the comparison table: the statistics of each segment's own target measure
+SHORT_COLUMNS = {
+    "target_wd_mean": "mean",
+    "target_wd_p95": "p95",
+    "target_wd_max": "max",
+    "on_target_share": "on target",
+    "procedures_mean": "procedures",
+}
+TABLE_LEGEND = (
+    "mean / p95 / max: the segment's target measure in working days; on target: share of counted "
+    "cases within the target; Δ: paired difference to the reference; ± 95% half-width"
+)
+
+
+def target_changes(result: CompareResult) -> list[str]:
+    """Segments whose target differs between the scenarios: their shares on target are measured
+    against different bounds, so their Δ on target mixes a change of the bar with one of time."""
+    notes = []
+    rows = result.table[result.table["kpi"] == "on_target_share"]
+    for segment, group in rows.groupby("segment", sort=False):
+        bounds = [
+            f"{name} {m} ≤ {d:g}"
+            for name, m, d in zip(group["scenario"], group["target_measure"], group["target_days"])
+            if not pd.isna(d)
+        ]
+        if len({b.split(" ", 1)[1] for b in bounds}) > 1:
+            notes.append(f"{segment}: the target differs ({', '.join(bounds)})")
+    return notes
+
+
 def comparison_table(result: CompareResult) -> pd.DataFrame:
     """Rows: segment x scenario; columns: target, and per KPI the mean and the paired difference
     to the reference (± 95% half-widths). The printed and the reported table."""
@@ -53,13 +83,12 @@ def comparison_table(result: CompareResult) -> pd.DataFrame:
             "scenario": scenario,
             "target": "–" if pd.isna(days) else f"{target} ≤ {days:g}",
         }
-        for kpi in ("target_wd_mean", "target_wd_p95", "target_wd_max", "on_target_share", "procedures_mean"):
+        for kpi, column in SHORT_COLUMNS.items():
             percent = kpi == "on_target_share"
-            row[COMPARED[kpi]] = _num(g.at[kpi, "mean"], g.at[kpi, "hw"], percent)
-            if scenario != result.reference and kpi in ("target_wd_mean", "on_target_share"):
-                row[f"Δ {COMPARED[kpi]}"] = _num(g.at[kpi, "diff"], g.at[kpi, "diff_hw"], percent)
-            elif kpi in ("target_wd_mean", "on_target_share"):
-                row[f"Δ {COMPARED[kpi]}"] = "(reference)"
+            row[column] = _num(g.at[kpi, "mean"], g.at[kpi, "hw"], percent)
+            if kpi in ("target_wd_mean", "on_target_share"):
+                paired = _num(g.at[kpi, "diff"], g.at[kpi, "diff_hw"], percent)
+                row[f"Δ {column}"] = paired if scenario != result.reference else "(ref.)"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -93,7 +122,22 @@ def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
         sc = result.runs[name].scenario
         lines.append(f"- **{name}** — {sc.title}" + (f" ({sc.title_zh})" if sc.title_zh else ""))
         lines.append(f"  file `{sc.source}`, digest `{sc.digest()[:16]}`")
-    lines += ["", "## Results per segment", "", _markdown_table(comparison_table(result)), ""]
+    lines += [
+        "",
+        "## Results per segment",
+        "",
+        TABLE_LEGEND + ".",
+        "",
+        _markdown_table(comparison_table(result)),
+        "",
+    ]
+    changes = target_changes(result)
+    if changes:
+        lines += [
+            "Targets that differ between the scenarios (their Δ on target mixes a new bar with a new time):",
+            "",
+        ]
+        lines += [f"- {c}" for c in changes] + [""]
     pools = result.pools[["scenario", "pool", "capacity", "utilisation", "utilisation_hw", "wait_wd_mean"]]
     pool_rows = pd.DataFrame(
         {

@@ -133,7 +133,7 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "more_inspectors" in proc.stdout and "share on target" in proc.stdout
+    assert "more_inspectors" in proc.stdout and "Δ on target" in proc.stdout
     for name in (
         "comparison.parquet",
         "pools.parquet",
@@ -150,3 +150,15 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
     assert "two more inspectors" in report
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 4
+
+
+def test_targets_that_differ_between_scenarios_are_named(result):
+    from sim.report import target_changes
+
+    assert target_changes(result) == []  # the three scenarios share their targets
+    stricter = baseline_dict()
+    stricter["segments"]["hv_single"]["targets"][0]["days"] = 17
+    other = compare(short(baseline_dict(), "baseline"), [short(stricter, "stricter")], reps=1, seed=9)
+    assert target_changes(other) == [
+        "hv_single: the target differs (baseline handling ≤ 22, stricter handling ≤ 17)"
+    ]
