@@ -73,7 +73,13 @@ class RunResult:
         return table
 
     def pool_summary(self) -> pd.DataFrame:
-        return summarise(self.pools, ["pool"], ["capacity", "utilisation", "wait_wd_mean", "n_served"])
+        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served,
+        with 95% half-widths (empty, with these columns, for a scenario without pools)."""
+        columns = ["capacity", "utilisation", "wait_wd_mean", "n_served"]
+        if self.pools.empty:
+            empty = ["pool", "replications", *columns, *(f"{c}_hw" for c in columns)]
+            return pd.DataFrame(columns=empty)
+        return summarise(self.pools, ["pool"], columns)
 
 
 def _one(args: tuple[Scenario, int, bool]):

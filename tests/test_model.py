@@ -232,3 +232,24 @@ def test_disabled_stage_and_conditional_parallel_step():
     assert pilot.any() and (~pilot).any()
     assert cases.loc[pilot, "elapsed_wd"].to_numpy() == pytest.approx(5, abs=1e-9)
     assert cases.loc[~pilot, "elapsed_wd"].to_numpy() == pytest.approx(9, abs=1e-9)
+
+
+def test_a_scenario_without_pools_runs_through_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+    from conftest import ROOT
+
+    stages = {"only": {"label": "only", "owner": "utility", "duration": fixed(1)}}
+    path = tmp_path / "nopools.yaml"
+    path.write_text(yaml.safe_dump(tiny_scenario(stages, ["only"], days=5)), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "run_sim.py", "run", str(path), "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "seg" in proc.stdout
