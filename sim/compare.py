@@ -83,6 +83,13 @@ def compare(
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, found {names}")
+    for other in others:
+        if set(other.segments) != set(reference.segments):
+            raise ValueError(
+                f"scenario {other.name} has segments {sorted(other.segments)}, the reference "
+                f"{reference.name} has {sorted(reference.segments)}: only scenarios with the same "
+                "segments can be compared"
+            )
     seed = reference.seed if seed is None else int(seed)
     reps = reference.replications if reps is None else int(reps)
     runs = {s.name: run(s, reps=reps, seed=seed, jobs=jobs, progress=progress) for s in scenarios}

@@ -123,7 +123,7 @@ def _result(scenario: Scenario, parts: list[tuple], events: bool) -> RunResult:
     pools = pd.concat([p[1] for p in parts], ignore_index=True)
     materials = pd.concat([p[2] for p in parts], ignore_index=True)
     log = pd.concat([p[3] for p in parts], ignore_index=True) if events else None
-    kpis = segment_kpis(cases, scenario)
+    kpis = segment_kpis(cases, scenario, range(len(parts)))  # replications 0 .. n-1, in order
     return RunResult(scenario, len(parts), cases, kpis, pools, materials, log)
 
 

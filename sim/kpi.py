@@ -16,10 +16,11 @@ from sim.scenario import Scenario
 KEYS = ["scenario", "replication", "segment"]
 
 
-def segment_kpis(cases: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """One row per (scenario, replication, segment) with the columns of the output contract."""
+def segment_kpis(cases: pd.DataFrame, scenario: Scenario, replications) -> pd.DataFrame:
+    """One row per (scenario, replication, segment) with the columns of the output contract.
+    ``replications`` lists the replications run: one in which no counted case arrived still has
+    its rows (zero cases), so that means over replications are not biased upwards."""
     rows = []
-    replications = sorted(cases["replication"].unique()) if len(cases) else []
     for replication in replications:
         of_rep = cases[cases["replication"] == replication]
         for segment_name, segment in scenario.segments.items():

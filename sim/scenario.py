@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from sim.conditions import attributes_used, check_condition
-from sim.distributions import AttributeDistribution, Bernoulli, Categorical, Distribution
+from sim.distributions import AttributeDistribution, Bernoulli, Categorical, Constant, Distribution
 
 Owner = Literal["utility", "customer", "government"]
 Measure = Literal["elapsed", "utility", "government", "customer", "full_process", "handling"]
@@ -724,7 +724,32 @@ def _value_problem(cond: Mapping, attributes: dict) -> str | None:
                     return (
                         f"attribute '{key}' has no category {w!r}{hint}; categories: {', '.join(spec.values)}"
                     )
+        elif isinstance(spec, Constant):
+            have = spec.value
+            if isinstance(want, Mapping) and not _is_number(have):
+                return f"attribute '{key}' is the constant {have!r}, a range {want!r} cannot match it"
+            if not isinstance(want, Mapping) and not all(_same_kind(w, have) for w in wanted):
+                return f"attribute '{key}' is the constant {have!r}, found {want!r} of another kind"
+        elif (
+            not isinstance(spec, Bernoulli)
+            and not isinstance(want, Mapping)
+            and not all(_is_number(w) for w in wanted)
+        ):
+            return f"attribute '{key}' is a number, found {want!r}; expected a number or a range"
     return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    """Whether two condition values are of one kind: flags, numbers or text."""
+
+    def kind(v):
+        return "flag" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else "text"
+
+    return kind(a) == kind(b)
 
 
 def _cross_check(sc: Scenario, lines: dict, default_file: str) -> None:

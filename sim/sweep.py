@@ -226,7 +226,9 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     replications = int(
         reps if reps is not None else data.get("replications") or base_data.get("replications", 1)
     )
-    seed = int(seed if seed is not None else data.get("seed", base_data.get("seed", 1)))
+    if seed is None:  # a missing or null seed in the sweep file: the base scenario's
+        seed = data.get("seed") if data.get("seed") is not None else base_data.get("seed", 1)
+    seed = int(seed)
 
     common = data.get("set") or {}
     _need(
@@ -455,7 +457,7 @@ def _point_replication(task: tuple[Scenario, int]) -> tuple[pd.DataFrame, pd.Dat
     """One replication of one point: its KPI rows (per segment) and its pool rows."""
     scenario, replication = task
     records = simulate(scenario, replication)
-    return segment_kpis(records.cases, scenario), records.pools
+    return segment_kpis(records.cases, scenario, [records.replication]), records.pools
 
 
 def _point_files(out: Path, point: SweepPoint) -> dict[str, Path]:

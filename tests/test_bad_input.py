@@ -369,3 +369,26 @@ def test_horizon_beyond_the_published_calendar_fails_at_validate(tmp_path):
     path = overlay(tmp_path, "horizon: {start: 2026-06-01}\n")
     message = fails("validate", path)
     assert "beyond_published" in message
+
+
+def test_condition_values_must_suit_numeric_and_constant_attributes(tmp_path):
+    path = overlay(
+        tmp_path,
+        """
+        stages:
+          approval_lv:
+            when: {kva: [big]}
+        """,
+    )
+    assert "attribute 'kva' is a number, found ['big']; expected a number or a range" in fails(
+        "validate", path
+    )
+    path = overlay(
+        tmp_path,
+        """
+        stages:
+          plan_reply_lv:
+            when: {zero_investment: {max: 100}}
+        """,
+    )
+    assert "attribute 'zero_investment' is the constant True, a range" in fails("validate", path)

@@ -253,3 +253,14 @@ def test_a_scenario_without_pools_runs_through_the_command_line(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "seg" in proc.stdout
+
+
+def test_a_replication_without_counted_cases_keeps_its_rows():
+    stages = {"only": {"label": "only", "owner": "utility", "duration": fixed(1)}}
+    data = tiny_scenario(stages, ["only"], per_day=0.15, days=5)
+    result = sim.run(scenario_from_dict(data), reps=8, seed=4)
+    per_rep = result.kpis.set_index("replication")["n_cases"]
+    assert list(per_rep.index) == list(range(8))
+    assert (per_rep == 0).any()  # at 0.75 expected cases a replication, some have none
+    assert per_rep.sum() == len(result.cases)
+    assert result.summary()["n_cases"].iloc[0] == pytest.approx(per_rep.mean())
