@@ -153,6 +153,9 @@ def run(
     return _result(scenario, parts, events)
 
 
+MIN_FIRST_BATCH = 10
+
+
 def run_to_precision(
     scenario: Scenario,
     precision: Mapping[str, float | str] | Iterable[str],
@@ -171,10 +174,15 @@ def run_to_precision(
     ``precision`` maps ``KPI`` (every segment) or ``SEGMENT.KPI`` to a half-width in the KPI's
     units, or to a percentage of its mean (``"5%"``); strings ``"KPI=H"`` are accepted too, e.g.
     ``{"on_target_share": 0.02}``. It starts with ``reps`` replications (default: the
-    scenario's, at least 3), estimates from their spread how many each KPI needs
+    scenario's; at least ``MIN_FIRST_BATCH``), estimates from their spread how many each KPI needs
     (``sim.stats.replications_needed``), runs the missing ones (replications ``n, n+1, ...``: the
     first ``n`` are kept, nothing is rerun) and checks again. Returns the run and the report of
     ``sim.stats.precision_report`` (one row per segment and KPI, with ``met``).
+
+    Stopping when an interval estimated from the same data is narrow enough makes the final
+    interval cover a little less than its nominal 95%: about 90% when the first batch is 3
+    replications, about 93.5% from 10 (a Monte Carlo check of this procedure). Hence the first
+    batch of at least 10.
     """
     requests = parse_precision(precision)
     for segment, _, _, _ in requests:
@@ -183,7 +191,8 @@ def run_to_precision(
             raise PrecisionError(f"--precision: no segment '{segment}'; expected one of {known}")
     if seed is not None:
         scenario = _with(scenario, seed=int(seed))
-    n = min(max(3, scenario.replications if reps is None else int(reps)), max(2, int(max_reps)))
+    first = scenario.replications if reps is None else int(reps)
+    n = min(max(MIN_FIRST_BATCH, first), max(2, int(max_reps)))
     parts = _replications(scenario, range(n), events, jobs, scheduler, progress)
     while True:
         result = _result(scenario, parts, events)
