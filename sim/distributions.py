@@ -214,8 +214,6 @@ Distribution = Annotated[
 ]
 """A non-negative continuous or discrete distribution (durations, capacities in kVA)."""
 
-DISTRIBUTION_NAMES = ("fixed", "uniform", "triangular", "exponential", "lognormal", "gamma", "empirical")
-
 
 # Attribute distributions: a case's attributes may also be flags, categories or constants.
 

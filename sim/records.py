@@ -50,16 +50,9 @@ class CaseClock:
         self.handling = 0.0
         self.marks = [(start, UTILITY)]
 
-    def _switch(self, now: float) -> None:
-        counts = self.counts
-        new = 0 if counts[0] else 1 if counts[1] else 2 if counts[2] else self.party
-        if new != self.party:
-            self.totals[self.party] += now - self.since
-            self.since = now
-            self.party = new
-            self.marks.append((now, new))
-
-    # enter and leave run at every stage visit: _switch is inlined in them
+    # enter and leave run at every stage visit, so each applies the clock-stop rule itself (no
+    # shared helper call): the party charged is the first of customer, government, utility with
+    # an open stage, or stays as it was while no stage is open (between two stages, no time)
     def enter(self, now: float, owner: str, handling: bool) -> None:
         counts = self.counts
         counts[_INDEX[owner]] += 1
