@@ -51,6 +51,12 @@ def _seed(text: str) -> int:
     return value
 
 
+def _add_set(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help_text
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="run_sim.py", description="Simulate the electricity-connection process.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
@@ -61,14 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--reps", type=_positive_int, help="replications (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="replace an existing scenario key, e.g. resources.inspector.capacity=4",
-    )
+    _add_set(p, "replace an existing scenario key, e.g. resources.inspector.capacity=4")
     p.add_argument("--out", type=Path, help="output folder (default: results/SCENARIO_NAME)")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
@@ -107,14 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update", action="store_true", help="rerun and rewrite the baseline file")
     p.add_argument("--scenario", help="scenario to run (default: the one the file records)")
     p.add_argument("--reps", type=_positive_int, help="replications to record (only with --update)")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="try a change, e.g. stages.completion_lv.duration.mode=4 (not with --update)",
-    )
+    _add_set(p, "try a change, e.g. stages.completion_lv.duration.mode=4 (not with --update)")
     p.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
     p.add_argument("--changed", action="store_true", help="print only the KPIs that changed")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -133,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("validate", help="load and check scenario files; nothing runs")
     p.add_argument("scenarios", nargs="+", help="scenario YAML files")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _add_set(p, "replace an existing scenario key before validating")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
 
