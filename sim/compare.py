@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.experiment import RunResult, run
 from sim.scenario import Scenario
-from sim.stats import t_half_width
+from sim.stats import paired_differences, summarise
 
 # KPIs compared per segment: column of the kpis table -> short description
 COMPARED = {
@@ -105,38 +105,36 @@ def compare(
 
 
 def _kpi_table(runs: dict[str, RunResult], reference: str) -> pd.DataFrame:
-    frames = {
-        name: _with_target_columns(r.kpis).set_index(["segment", "replication"]) for name, r in runs.items()
-    }
+    kpis = list(COMPARED)
+    frames = {name: _with_target_columns(r.kpis) for name, r in runs.items()}
     ref = frames[reference]
+    means = {name: summarise(f, ["segment"], kpis).set_index("segment") for name, f in frames.items()}
+    diffs = {
+        name: paired_differences(ref, f, kpis).set_index(["segment", "kpi"]) for name, f in frames.items()
+    }
+    targets = {
+        name: f.groupby("segment", sort=False)[["target_measure", "target_days"]].first()
+        for name, f in frames.items()
+    }
     rows = []
-    for segment in ref.index.get_level_values("segment").unique():
-        ref_seg = ref.loc[segment]
-        for name, frame in frames.items():
-            seg = frame.loc[segment]
-            target = seg["target_measure"].dropna()
-            for kpi in COMPARED:
-                values = seg[kpi].to_numpy(dtype=float)
-                diff = values - ref_seg[kpi].reindex(seg.index).to_numpy(dtype=float)
+    for segment in ref["segment"].unique():
+        for name in frames:
+            for kpi in kpis:
+                paired = diffs[name].loc[(segment, kpi)]
                 rows.append(
                     {
                         "segment": segment,
                         "scenario": name,
                         "kpi": kpi,
-                        "target_measure": target.iloc[0] if len(target) else None,
-                        "target_days": seg["target_days"].iloc[0],
-                        "mean": _nanmean(values),
-                        "hw": t_half_width(values),
-                        "diff": _nanmean(diff),
-                        "diff_hw": t_half_width(diff),
+                        "target_measure": targets[name].at[segment, "target_measure"],
+                        "target_days": targets[name].at[segment, "target_days"],
+                        "mean": means[name].at[segment, kpi],
+                        "hw": means[name].at[segment, f"{kpi}_hw"],
+                        "diff": paired["difference"],
+                        "diff_hw": paired["difference_hw"],
                     }
                 )
     return pd.DataFrame(rows)
-
-
-def _nanmean(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if len(finite) else float("nan")
 
 
 def _pool_table(runs: dict[str, RunResult]) -> pd.DataFrame:
