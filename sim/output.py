@@ -7,6 +7,8 @@ left alone.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -67,8 +69,19 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 of the package's own source files: it changes with any change of the model, even
+    one that keeps the version number (results computed by other code are not reused)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
+    out = {"python": platform.python_version(), "code_digest": code_digest()[:16]}
     for name in ("connection-sim", *_PACKAGES):
         try:
             out[name] = metadata.version(name)

@@ -27,14 +27,15 @@ folder, each point is written as soon as its replications are done (``points/ID.
 atomic renames), so an interrupted sweep keeps every finished point and ``resume=True`` computes
 only the others. A point that raises is recorded with its error (``points/ID.error.json``) and
 the sweep goes on. Point ``ID`` is ``p0003-<digest>``: its number and the first 12 hex digits of
-the digest of its resolved scenario (seed and replications included), so a point whose scenario
-changed is never taken for done.
+the digest of its resolved scenario (seed and replications included) and of the package's code,
+so a point whose scenario or model changed is never taken for done.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import itertools
 import json
 import math
@@ -52,7 +53,7 @@ import pandas as pd
 from sim.executors import Executor, ExecutorError, Interrupted, make_executor
 from sim.kpi import segment_kpis
 from sim.model import simulate
-from sim.output import FORMATS, _atomic_write, read_table, write_manifest, write_table
+from sim.output import FORMATS, _atomic_write, code_digest, read_table, write_manifest, write_table
 from sim.scenario import (
     Location,
     Scenario,
@@ -94,7 +95,10 @@ class SweepPoint:
 
     @property
     def id(self) -> str:
-        return f"p{self.index:04d}-{self.scenario.digest()[:12]}"
+        """Number and digest of the point's scenario and of the code that runs it: a point is
+        taken for done on resume only if neither changed."""
+        digest = hashlib.sha256(f"{self.scenario.digest()}:{code_digest()}".encode()).hexdigest()
+        return f"p{self.index:04d}-{digest[:12]}"
 
     @property
     def label(self) -> str:
