@@ -2,4 +2,4 @@ import sys
 
 from sim.cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m sim"))

@@ -57,8 +57,8 @@ def _add_set(parser: argparse.ArgumentParser, help_text: str) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="run_sim.py", description="Simulate the electricity-connection process.")
+def build_parser(prog: str = "run_sim.py") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description="Simulate the electricity-connection process.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     verbs.required = True
@@ -130,11 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "run_sim.py") -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
         return {
             "run": _cmd_run,
             "compare": _cmd_compare,
@@ -466,3 +466,8 @@ def _check_update(args, path: Path) -> int:
         print(f"{len(changed)} KPI(s) changed ({check.summary_line(report)}):")
         print(check.format_report(report, only_changed=True))
     return 0
+
+
+def console_main() -> int:
+    """Entry point of the ``run-sim`` console script."""
+    return main(prog="run-sim")
