@@ -75,6 +75,7 @@ from scipy import stats as st
 
 from sim.experiment import RunResult, default_jobs, run
 from sim.scenario import Scenario, load_scenario
+from sim.scenario import _display as display_path  # files as error messages show them
 from sim.stats import t_half_width
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -386,12 +387,6 @@ def check_baseline(
     result = _run(sc, recorded.replications, recorded.seed, jobs, progress)
     report = compare(recorded.kpis, kpi_intervals(result))
     return CheckOutcome(report, recorded, sc, result, _notes(recorded, result))
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to the working folder when below it (as error messages show files)."""
-    rel = os.path.relpath(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def update_baseline(

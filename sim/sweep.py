@@ -60,6 +60,7 @@ from sim.scenario import (
     ScenarioError,
     _display,
     _fail,
+    _locate,
     _read_yaml,
     _resolve,
     _suggest,
@@ -161,14 +162,7 @@ def _check_keys(data: dict, allowed: tuple[str, ...], path: tuple, lines: dict, 
 
 def _need(ok: bool, lines: dict, path: tuple, shown: str, problem: str) -> None:
     if not ok:
-        _fail(_where(lines, path, shown), path, problem)
-
-
-def _where(lines: dict, path: tuple, shown: str) -> Location:
-    for n in range(len(path), 0, -1):
-        if path[:n] in lines:
-            return lines[path[:n]]
-    return (shown, None)
+        _fail(_locate(path, lines, shown), path, problem)
 
 
 def _is_int(value) -> bool:
@@ -205,7 +199,7 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         base_path = (folder / base) if not Path(base).is_absolute() else Path(base)
         if not base_path.is_file():
             _fail(
-                _where(lines, ("base",), shown),
+                _locate(("base",), lines, shown),
                 ("base",),
                 f"base scenario {_display(base_path)} does not exist",
             )
@@ -290,17 +284,17 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     base_data["seed"] = seed
     base_data["replications"] = replications
     for key, value in common.items():
-        _check_key(base_data, base_lines, key, value, _where(lines, ("set", key), shown), ("set", key))
+        _check_key(base_data, base_lines, key, value, _locate(("set", key), lines, shown), ("set", key))
     if common:
         base_data = apply_overrides(base_data, common, base_lines)
         for key in common:
-            base_lines[parse_key_path(key)] = _where(lines, ("set", key), shown)
+            base_lines[parse_key_path(key)] = _locate(("set", key), lines, shown)
     for key, values in grid.items():
-        _check_key(base_data, base_lines, key, values[0], _where(lines, ("grid", key), shown), ("grid", key))
+        _check_key(base_data, base_lines, key, values[0], _locate(("grid", key), lines, shown), ("grid", key))
     for i, point in enumerate(points):
         for key, value in point.items():
             at = ("points", i, key)
-            _check_key(base_data, base_lines, key, value, _where(lines, at, shown), at)
+            _check_key(base_data, base_lines, key, value, _locate(at, lines, shown), at)
 
     # the points: the grid's full factorial (first key slowest), then the listed ones
     specs: list[tuple[dict, Location, tuple]] = []
@@ -308,9 +302,11 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         for combo in itertools.product(*[list(enumerate(v)) for v in grid.values()]):
             overrides = {k: v for k, (_, v) in zip(grid, combo)}
             paths = {k: ("grid", k, i) for k, (i, _) in zip(grid, combo)}
-            specs.append((overrides, _where(lines, ("grid",), shown), paths))
+            specs.append((overrides, _locate(("grid",), lines, shown), paths))
     for i, point in enumerate(points):
-        specs.append((dict(point), _where(lines, ("points", i), shown), {k: ("points", i, k) for k in point}))
+        specs.append(
+            (dict(point), _locate(("points", i), lines, shown), {k: ("points", i, k) for k in point})
+        )
 
     out_points: list[SweepPoint] = []
     seen: dict[str, int] = {}
@@ -321,7 +317,7 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         except ScenarioError as exc:
             _fail(where, (), f"point {index} ({_label(overrides)}): {_unprefixed(exc)}")
         for key, origin in paths.items():
-            point_lines[parse_key_path(key)] = _where(lines, origin, shown)
+            point_lines[parse_key_path(key)] = _locate(origin, lines, shown)
         try:
             scenario = validate(point_data, point_lines, default_file=base_shown)
         except ScenarioError as exc:
@@ -346,7 +342,7 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     for key in labels:
         if key not in parameters:
             _fail(
-                _where(lines, ("labels", key), shown),
+                _locate(("labels", key), lines, shown),
                 ("labels", key),
                 f"'{key}' is not a parameter of this sweep{_suggest(str(key), parameters)}; "
                 f"expected one of {', '.join(parameters)}",
@@ -364,7 +360,7 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         )
         if fig.get("segment") is not None and fig["segment"] not in segments:
             _fail(
-                _where(lines, (*at, "segment"), shown),
+                _locate((*at, "segment"), lines, shown),
                 (*at, "segment"),
                 f"no segment '{fig['segment']}'{_suggest(str(fig['segment']), segments)}; "
                 f"expected one of {', '.join(segments)}",
@@ -372,7 +368,7 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         for axis in ("x", "y"):
             if fig.get(axis) is not None and fig[axis] not in parameters:
                 _fail(
-                    _where(lines, (*at, axis), shown),
+                    _locate((*at, axis), lines, shown),
                     (*at, axis),
                     f"'{fig[axis]}' is not a parameter of this sweep; "
                     f"expected one of {', '.join(parameters)}",
