@@ -103,7 +103,7 @@ class SweepPoint:
 
     @property
     def label(self) -> str:
-        return ", ".join(f"{k}={_show(v)}" for k, v in self.overrides.items()) or "(base)"
+        return _label(self.overrides)
 
 
 @dataclass
