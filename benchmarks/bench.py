@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from sim.model import ConnectionModel, calendar_for  # noqa: E402
+from sim.engine.model import ConnectionModel, calendar_for  # noqa: E402
 
 # ------------------------------------------------------------------------------ the network
 
@@ -233,7 +233,7 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
 
 
 def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
-    from sim.executors import default_jobs
+    from sim.experiments.executors import default_jobs
 
     scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", {"scale": scale})
     jobs = default_jobs()

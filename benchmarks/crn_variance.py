@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from sim.executors import default_jobs  # noqa: E402
-from sim.experiment import paired  # noqa: E402
+from sim.experiments.executors import default_jobs  # noqa: E402
+from sim.experiments.replications import paired  # noqa: E402
 
 KPIS = ["handling_wd_mean", "full_process_wd_mean", "on_target_share"]
 SEGMENTS = ["lv_smb", "lv_standard", "hv_single"]

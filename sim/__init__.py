@@ -8,12 +8,12 @@ The public API returns pandas DataFrames and is what the command line and the no
     >>> result.summary()       # one row per customer segment
 """
 
-from sim.check import check_baseline, record_baseline
-from sim.compare import CompareResult, compare
-from sim.experiment import RunResult, run
-from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
-from sim.sweep import sweep
-from sim.timeline import timeline, timeline_figure
+from sim.experiments.check import check_baseline, record_baseline
+from sim.experiments.compare import CompareResult, compare
+from sim.experiments.replications import RunResult, run
+from sim.experiments.sweep import sweep
+from sim.outputs.timeline import timeline, timeline_figure
+from sim.scenario.schema import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 __all__ = [
     "CompareResult",

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.calendar import CalendarError
-from sim.check import BaselineError
-from sim.events import EVENT_FORMATS, write_events
-from sim.experiment import RunResult, default_jobs, run
-from sim.model import calendar_for
-from sim.output import FORMATS, write_manifest, write_table
-from sim.scenario import ScenarioError, load_scenario
+from sim.engine.calendar import CalendarError
+from sim.engine.model import calendar_for
+from sim.experiments.check import BaselineError
+from sim.experiments.replications import RunResult, default_jobs, run
+from sim.outputs.event_log import EVENT_FORMATS, write_events
+from sim.outputs.tables import FORMATS, write_manifest, write_table
+from sim.scenario.schema import ScenarioError, load_scenario
 
 
 class UsageError(Exception):
@@ -210,9 +210,9 @@ def _cmd_run(args) -> int:
 def _cmd_compare(args) -> int:
     import warnings
 
-    from sim.compare import compare
-    from sim.plots import CJK_HINT, FIGURES
-    from sim.report import TABLE_LEGEND, comparison_table, target_changes, write_report
+    from sim.experiments.compare import compare
+    from sim.outputs.figures import CJK_HINT, FIGURES
+    from sim.outputs.report import TABLE_LEGEND, comparison_table, target_changes, write_report
 
     reference = load_scenario(args.reference)
     others = [load_scenario(path) for path in args.others]
@@ -275,8 +275,8 @@ def _cmd_compare(args) -> int:
 
 
 def _run_to_precision(args, scenario, reps, jobs, tick, events):
-    from sim.experiment import run_to_precision
-    from sim.stats import PrecisionError
+    from sim.experiments.replications import run_to_precision
+    from sim.experiments.stats import PrecisionError
 
     try:
         return run_to_precision(
@@ -304,7 +304,7 @@ def _format_precision(report) -> str:
 
 
 def _cmd_sweep(args) -> int:
-    from sim.sweep import command
+    from sim.experiments.sweep import command
 
     def bar(total: int, label: str):
         if not sys.stderr.isatty():
@@ -391,7 +391,7 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
 
 
 def _cmd_check(args) -> int:
-    from sim import check
+    from sim.experiments import check
 
     path = args.baseline or check.DEFAULT_BASELINE
     if args.update:
@@ -430,7 +430,7 @@ def _cmd_check(args) -> int:
 
 
 def _check_update(args, path: Path) -> int:
-    from sim import check
+    from sim.experiments import check
 
     if args.overrides:
         raise UsageError("check: --update records the scenario as it is; --set is for trying a change")

@@ -3,7 +3,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from sim.calendar import CalendarError, WorkingCalendar, last_published_year
+from sim.engine.calendar import CalendarError, WorkingCalendar, last_published_year
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ import yaml
 from conftest import ROOT, fixed, tiny_scenario
 from scipy import stats as st
 
-from sim import check
 from sim.cli import main
+from sim.experiments import check
 
 BASELINE_FILE = ROOT / "tests" / "regression" / "baseline_kpis.json"
 

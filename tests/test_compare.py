@@ -11,9 +11,14 @@ import pytest
 from conftest import BASELINE, ROOT, baseline_dict
 
 import sim
-from sim.compare import compare
-from sim.plots import on_target_figure, target_distribution_figure, utilisation_figure, waterfall_figure
-from sim.scenario import scenario_from_dict
+from sim.experiments.compare import compare
+from sim.outputs.figures import (
+    on_target_figure,
+    target_distribution_figure,
+    utilisation_figure,
+    waterfall_figure,
+)
+from sim.scenario.schema import scenario_from_dict
 
 
 def short(data: dict, name: str) -> sim.Scenario:
@@ -102,7 +107,7 @@ def test_chinese_labels_come_from_the_scenario(result):
 
 
 def _no_cjk() -> bool:
-    from sim.plots import cjk_font
+    from sim.outputs.figures import cjk_font
 
     return cjk_font() is None
 
@@ -153,7 +158,7 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
 
 
 def test_targets_that_differ_between_scenarios_are_named(result):
-    from sim.report import target_changes
+    from sim.outputs.report import target_changes
 
     assert target_changes(result) == []  # the three scenarios share their targets
     stricter = baseline_dict()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.conditions import attributes_used, check_condition, holds
-from sim.distributions import Triangular
-from sim.streams import CHUNK, CaseStreams
+from sim.engine.streams import CHUNK, CaseStreams
+from sim.scenario.conditions import attributes_used, check_condition, holds
+from sim.scenario.distributions import Triangular
 
 CASE = {"region": "west", "kva": 400, "important": False}
 

@@ -7,7 +7,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.distributions import AttributeDistribution, Distribution
+from sim.scenario.distributions import AttributeDistribution, Distribution
 
 DIST = TypeAdapter(Distribution)
 ATTR = TypeAdapter(AttributeDistribution)

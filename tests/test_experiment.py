@@ -14,15 +14,15 @@ from scipy import stats as st
 
 import sim
 from sim.cli import main
-from sim.experiment import paired, replications_needed, run_to_precision
-from sim.stats import (
+from sim.experiments.replications import paired, replications_needed, run_to_precision
+from sim.experiments.stats import (
     PrecisionError,
     paired_differences,
     parse_precision,
     precision_report,
     t_half_width,
 )
-from sim.stats import replications_needed as needed_for
+from sim.experiments.stats import replications_needed as needed_for
 
 # lv_smb and lv_standard only, a short cohort: ~0.1 s a replication
 LV_ONLY = {

@@ -18,12 +18,12 @@ import yaml
 
 import sim
 from sim.cli import main
-from sim.output import read_table
-from sim.sweep import load_sweep, run_sweep, summarise_sweep
+from sim.experiments.sweep import load_sweep, run_sweep, summarise_sweep
+from sim.outputs.tables import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-MODULE = sys.modules["sim.sweep"]
+MODULE = sys.modules["sim.experiments.sweep"]
 
 # a short horizon: a replication takes ~0.1 s
 SHORT = {"horizon.warmup_days": 10, "horizon.arrival_days": 30, "horizon.drain_days": 40}
@@ -294,7 +294,7 @@ def test_sweep_from_a_mapping_with_a_loaded_scenario():
 
 
 def test_plot_sweep_heatmap_and_lines(serial_table):
-    from sim.sweep_plots import plot_sweep
+    from sim.outputs.sweep_figures import plot_sweep
 
     _, table = serial_table
     fig = plot_sweep(table, "on_target_share", segment="lv_smb", labels={MANAGERS: "Managers (people)"})

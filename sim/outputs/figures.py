@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from sim.compare import HEADLINE_SEGMENTS, CompareResult
+from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult
 
 CJK_FONTS = (
     "Noto Sans CJK SC",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.compare import CompareResult
-from sim.output import write_text
+from sim.experiments.compare import CompareResult
+from sim.outputs.tables import write_text
 
 FIGURE_CAPTIONS = {
     "target_distribution": (

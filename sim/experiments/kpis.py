@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.records import CASE_MEASURES
-from sim.scenario import Scenario
+from sim.engine.records import CASE_MEASURES
+from sim.scenario.schema import Scenario
 
 KEYS = ["scenario", "replication", "segment"]
 

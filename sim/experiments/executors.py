@@ -4,7 +4,7 @@ Dask cluster.
 Every executor takes a function and a list of tasks and yields ``(index, outcome)`` as tasks
 finish, in any order, where ``outcome`` is the task's result or the exception it raised. Callers
 put the results back in task order, so the tables they build are the same whatever the executor
-and the number of workers: a task's result depends on the task alone (``sim.streams``).
+and the number of workers: a task's result depends on the task alone (``sim.engine.streams``).
 
 A ``KeyboardInterrupt`` stops the executor at once: tasks not started are cancelled, local worker
 processes are ended, and the interrupt propagates to the caller, which keeps what was finished.

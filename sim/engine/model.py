@@ -1,7 +1,7 @@
 """The connection process as SimPy processes: arrivals, a case's flow, parallel branches, rework.
 
 Simulation time is *working time*: working days since the calendar's start (see
-``sim.calendar``). Stage durations are in working days, except stages with ``calendar: calendar``
+``sim.engine.calendar``). Stage durations are in working days, except stages with ``calendar: calendar``
 (the customer's own construction), whose calendar days are mapped through the calendar.
 
 Each segment has an arrival process (Poisson, case numbers 0, 1, 2, ...). A case draws its
@@ -9,7 +9,7 @@ attributes, then walks its segment's flow. A stage is skipped when its condition
 the case takes its materials (first visit only), queues for the stage's pools, holds them for the
 sampled duration, and may fail and go through rework. A ``parallel`` step runs its branches as
 separate processes and continues when all have finished. Every random number comes from the
-case-keyed streams (``sim.streams``), so cases meet the same luck in every scenario.
+case-keyed streams (``sim.engine.streams``), so cases meet the same luck in every scenario.
 
 The model is pure: scenario and replication number in, ``RunRecords`` out. No printing, no files.
 """
@@ -23,13 +23,13 @@ from functools import lru_cache
 import numpy as np
 import simpy
 
-from sim.calendar import WorkingCalendar
-from sim.conditions import holds
-from sim.distributions import Bernoulli, Categorical, Constant, Exponential
-from sim.records import CaseClock, RunRecords
-from sim.resources import MaterialStock, ResourcePool
-from sim.scenario import ParallelStep, Scenario, StageStep, _as_list
-from sim.streams import CaseStreams
+from sim.engine.calendar import WorkingCalendar
+from sim.engine.pools import MaterialStock, ResourcePool
+from sim.engine.records import CaseClock, RunRecords
+from sim.engine.streams import CaseStreams
+from sim.scenario.conditions import holds
+from sim.scenario.distributions import Bernoulli, Categorical, Constant, Exponential
+from sim.scenario.schema import ParallelStep, Scenario, StageStep, _as_list
 
 
 @lru_cache(maxsize=8)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.experiment import RunResult, run
-from sim.scenario import Scenario
-from sim.stats import paired_differences, summarise
+from sim.experiments.replications import RunResult, run
+from sim.experiments.stats import paired_differences, summarise
+from sim.scenario.schema import Scenario
 
 # KPIs compared per segment: column of the kpis table -> short description
 COMPARED = {

@@ -5,7 +5,7 @@ pydantic picks the class by its ``dist`` tag and checks its parameters on load. 
 uniform numbers ``u`` in [0, 1) to values through its quantile function (``ppf``), vectorised over
 numpy arrays. Inverse transform is what lets the random streams be keyed to the case: the same
 uniform number of the same case gives the same luck in every scenario, whatever distribution a
-scenario puts on top of it (see ``sim.streams``).
+scenario puts on top of it (see ``sim.engine.streams``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from scipy.special import gammaincinv, ndtri
 
-from sim.conditions import check_condition
+from sim.scenario.conditions import check_condition
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]

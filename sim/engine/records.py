@@ -21,7 +21,7 @@ from array import array
 import numpy as np
 import pandas as pd
 
-from sim.calendar import WorkingCalendar
+from sim.engine.calendar import WorkingCalendar
 
 PARTIES = ("customer", "government", "utility")  # clock-stop priority, highest first
 _INDEX = {p: i for i, p in enumerate(PARTIES)}

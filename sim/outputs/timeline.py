@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.experiment import RunResult
+from sim.experiments.replications import RunResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

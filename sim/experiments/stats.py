@@ -5,12 +5,12 @@ Replications are independent and identically distributed runs, so a KPI's mean o
 replications has the interval ``mean ± t(0.975, n-1) · s / sqrt(n)``. Two scenarios run with the
 same seeds are compared replication by replication (paired): the interval of the mean difference
 uses the standard deviation of the per-replication differences, which is small when the two
-scenarios share their random numbers (``sim.streams``: common random numbers that stay
+scenarios share their random numbers (``sim.engine.streams``: common random numbers that stay
 synchronised).
 
 The number of replications a KPI needs for a half-width ``h`` is the smallest ``n`` with
 ``t(0.975, n-1) · s / sqrt(n) ≤ h``, where ``s`` is the standard deviation estimated from the
-replications run so far. ``sim.experiment.run_to_precision`` uses it sequentially: run a few
+replications run so far. ``sim.experiments.replications.run_to_precision`` uses it sequentially: run a few
 replications, estimate, run the missing ones, check again.
 """
 

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.sweep import parameter_columns, summarise_sweep
+from sim.experiments.sweep import parameter_columns, summarise_sweep
 
 _MEASURES = {
     "elapsed": "elapsed time",

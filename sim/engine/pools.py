@@ -18,8 +18,8 @@ import math
 
 import simpy
 
-from sim.scenario import Material, Pool
-from sim.streams import CaseStreams
+from sim.engine.streams import CaseStreams
+from sim.scenario.schema import Material, Pool
 
 
 class ResourcePool:

@@ -36,8 +36,8 @@ from pydantic import (
     model_validator,
 )
 
-from sim.conditions import attributes_used, check_condition
-from sim.distributions import AttributeDistribution, Bernoulli, Categorical, Constant, Distribution
+from sim.scenario.conditions import attributes_used, check_condition
+from sim.scenario.distributions import AttributeDistribution, Bernoulli, Categorical, Constant, Distribution
 
 Owner = Literal["utility", "customer", "government"]
 Measure = Literal["elapsed", "utility", "government", "customer", "full_process", "handling"]

@@ -73,12 +73,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from sim.experiment import RunResult, default_jobs, run
-from sim.scenario import Scenario, load_scenario
-from sim.scenario import _display as display_path  # files as error messages show them
-from sim.stats import t_half_width
+from sim.experiments.replications import RunResult, default_jobs, run
+from sim.experiments.stats import t_half_width
+from sim.scenario.schema import Scenario, load_scenario
+from sim.scenario.schema import _display as display_path  # files as error messages show them
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASELINE = ROOT / "tests" / "regression" / "baseline_kpis.json"
 DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 DEFAULT_REPLICATIONS = 20
@@ -200,7 +200,7 @@ class Baseline:
             raise BaselineError(f"{path}: not a baseline file (missing or bad {exc})") from None
 
     def write(self, path: str | os.PathLike) -> Path:
-        from sim.output import _atomic_write
+        from sim.outputs.tables import _atomic_write
 
         path = Path(path)
         kpis: dict[str, dict] = {}
@@ -214,7 +214,7 @@ class Baseline:
             "about": (
                 "Baseline KPIs for `run_sim.py check`: per group (segment, pool:NAME, material:NAME) "
                 "and KPI, the mean over the replications and its 95% Student-t half-width. "
-                "Rewrite with `run_sim.py check --update`; the tolerance rule is in sim/check.py."
+                "Rewrite with `run_sim.py check --update`; the tolerance rule is in sim/experiments/check.py."
             ),
             "format_version": FORMAT_VERSION,
             "scenario_file": _relative(self.scenario_file, path.parent),
@@ -355,7 +355,7 @@ def record_baseline(
     progress=None,
 ) -> tuple[Baseline, RunResult]:
     """Run ``reps`` replications of ``scenario`` and return what a baseline file would hold."""
-    from sim.output import versions
+    from sim.outputs.tables import versions
 
     seed = scenario.seed if seed is None else int(seed)
     result = _run(scenario, reps, seed, jobs, progress)
@@ -419,7 +419,7 @@ def update_baseline(
 
 
 def _notes(recorded: Baseline, result: RunResult) -> list[str]:
-    from sim.output import versions
+    from sim.outputs.tables import versions
 
     notes = []
     digest = result.scenario.digest()

@@ -43,8 +43,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-from sim.output import FORMATS as TABLE_FORMATS
-from sim.output import _atomic_write, write_table
+from sim.outputs.tables import FORMATS as TABLE_FORMATS
+from sim.outputs.tables import _atomic_write, write_table
 
 EVENT_FORMATS = (*TABLE_FORMATS, "xes")
 TIMEZONE = "+08:00"  # China Standard Time (Chongqing), no daylight saving

@@ -74,8 +74,9 @@ def code_digest() -> str:
     """SHA-256 of the package's own source files: it changes with any change of the model, even
     one that keeps the version number (results computed by other code are not reused)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

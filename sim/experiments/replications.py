@@ -14,11 +14,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.executors import Executor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
-from sim.kpi import segment_kpis
-from sim.model import simulate
-from sim.scenario import Scenario
-from sim.stats import PrecisionError, paired_differences, parse_precision, precision_report, summarise
+from sim.engine.model import simulate
+from sim.experiments.executors import Executor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
+from sim.experiments.kpis import segment_kpis
+from sim.experiments.stats import (
+    PrecisionError,
+    paired_differences,
+    parse_precision,
+    precision_report,
+    summarise,
+)
+from sim.scenario.schema import Scenario
 
 __all__ = [
     "RunResult",
@@ -175,9 +181,9 @@ def run_to_precision(
     units, or to a percentage of its mean (``"5%"``); strings ``"KPI=H"`` are accepted too, e.g.
     ``{"on_target_share": 0.02}``. It starts with ``reps`` replications (default: the
     scenario's; at least ``MIN_FIRST_BATCH``), estimates from their spread how many each KPI needs
-    (``sim.stats.replications_needed``), runs the missing ones (replications ``n, n+1, ...``: the
+    (``sim.experiments.stats.replications_needed``), runs the missing ones (replications ``n, n+1, ...``: the
     first ``n`` are kept, nothing is rerun) and checks again. Returns the run and the report of
-    ``sim.stats.precision_report`` (one row per segment and KPI, with ``met``).
+    ``sim.experiments.stats.precision_report`` (one row per segment and KPI, with ``met``).
 
     Stopping when an interval estimated from the same data is narrow enough makes the final
     interval cover a little less than its nominal 95%: about 90% when the first batch is 3
@@ -211,7 +217,7 @@ def replications_needed(
     result: RunResult, precision: Mapping[str, float | str] | Iterable[str], confidence: float = 0.95
 ) -> pd.DataFrame:
     """For a finished run: per requested (segment, KPI), the half-width reached and the
-    replications needed for the requested one (see ``sim.stats.precision_report``)."""
+    replications needed for the requested one (see ``sim.experiments.stats.precision_report``)."""
     return precision_report(result.kpis, parse_precision(precision), confidence)
 
 
@@ -219,7 +225,8 @@ def paired(
     reference: RunResult, other: RunResult, columns: Iterable[str] | None = None, confidence: float = 0.95
 ) -> pd.DataFrame:
     """Paired differences ``other - reference`` per segment and KPI, matched by replication (see
-    ``sim.stats.paired_differences``). Run both with the same seed to use common random numbers."""
+    ``sim.experiments.stats.paired_differences``). Run both with the same seed to use common random
+    numbers."""
     return paired_differences(reference.kpis, other.kpis, columns, ("segment",), confidence)
 
 

@@ -1,0 +1,1 @@
+"""Replications, executors, statistics, comparisons, sweeps and the regression check."""
