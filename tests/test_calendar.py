@@ -1,5 +1,6 @@
-from datetime import date
+from datetime import date, timedelta
 
+import holidays
 import numpy as np
 import pytest
 
@@ -79,14 +80,21 @@ def test_add_calendar_days_in_working_time_skips_the_weekend(cal):
     assert cal.add_calendar_days_in_working_time(fri_open_w, 3.5) == fri_open_w + 1.5
 
 
-def test_last_published_year_is_2026_with_holidays_0_109():
-    assert last_published_year() == 2026
+def test_last_published_year_is_the_last_year_with_adjusted_working_days_and_covers_the_plan():
+    # behaviour, not a release of ``holidays``: the year returned has published adjusted working
+    # days (调休), the next one has none yet, and the plan's years 2021-2023 are always covered
+    last = last_published_year()
+    assert last >= 2023
+    adjusted = holidays.China(years=range(2021, last + 2)).weekend_workdays
+    assert any(d.year == last for d in adjusted)
+    assert not any(d.year == last + 1 for d in adjusted)
 
 
 def test_end_beyond_published_year_raises_and_mentions_beyond_published():
+    last = last_published_year()
     with pytest.raises(CalendarError, match="beyond_published") as info:
-        WorkingCalendar.china(date(2025, 1, 1), date(2030, 12, 31))
-    assert "2030" in str(info.value) and "2026" in str(info.value)
+        WorkingCalendar.china(date(2025, 1, 1), date(last + 4, 12, 31))
+    assert str(last + 4) in str(info.value) and str(last) in str(info.value)
     assert "\n" not in str(info.value)
 
 
@@ -96,11 +104,15 @@ def test_unknown_beyond_published_value_raises():
 
 
 def test_statutory_only_builds_with_holidays_and_weekends_off_beyond_published_year():
-    cal = WorkingCalendar.china(date(2026, 1, 1), date(2030, 12, 31), beyond_published="statutory_only")
-    assert not is_working(cal, date(2030, 10, 1))  # National Day, a Tuesday
-    assert date(2030, 10, 5).weekday() == 5 and not is_working(cal, date(2030, 10, 5))
-    assert is_working(cal, date(2030, 10, 8))
-    assert is_working(cal, date(2026, 2, 14))  # published adjusted Saturday still honoured
+    last = last_published_year()
+    year = last + 4  # never published: statutory holidays and weekends only
+    cal = WorkingCalendar.china(date(last, 1, 1), date(year, 12, 31), beyond_published="statutory_only")
+    assert not is_working(cal, date(year, 10, 1))  # National Day is statutory
+    saturday = next(date(year, 11, d) for d in range(1, 8) if date(year, 11, d).weekday() == 5)
+    assert not is_working(cal, saturday)  # no guessed in-lieu working weekend
+    assert is_working(cal, saturday + timedelta(days=3))  # a Tuesday in November: no holiday
+    adjusted = [d for d in holidays.China(years=last).weekend_workdays if d.year == last]
+    assert all(is_working(cal, d) for d in adjusted)  # published adjusted weekends still honoured
 
 
 def test_queries_outside_the_covered_range_raise(cal):
