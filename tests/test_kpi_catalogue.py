@@ -1,0 +1,49 @@
+"""The KPI catalogue names every column of the result tables, once."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim import kpi_catalogue as cat
+
+BASELINE = Path(__file__).parent / "regression" / "baseline_kpis.json"
+
+
+def test_every_recorded_kpi_of_the_baseline_is_a_catalogued_kpi():
+    recorded = json.loads(BASELINE.read_text())["kpis"]
+    for group, kpis in recorded.items():
+        table = (
+            "pools" if group.startswith("pool:") else "materials" if group.startswith("material:") else "kpis"
+        )
+        for name in kpis:
+            entry = cat.kpi(name)
+            assert entry.table == table, name
+            assert entry.is_kpi or name in ("target_days", "maximum_days"), name
+
+
+def test_measure_statistics_are_named_measure_clock_statistic():
+    names = cat.kpi_names("kpis")
+    for measure in cat.MEASURE_NAMES:
+        for stat in cat.STATISTICS:
+            assert f"{measure}_wd_{stat}" in names
+    assert cat.kpi("full_process_wd_p95").label == "Full process time, 95th percentile"
+    assert cat.kpi("full_process_wd_p95").label_zh == "全过程时长95%分位数"
+    assert cat.unit_label("handling_wd_mean") == "working days"
+    assert cat.unit_label("handling_wd_mean", "zh") == "工作日"
+
+
+def test_identifiers_and_settings_are_not_kpis_and_unknown_columns_are_not_either():
+    for name in ("scenario", "replication", "segment", "target_days", "units", "capacity", "pool"):
+        assert not cat.is_kpi(name)
+    assert not cat.is_kpi("kva")  # a scenario attribute
+    assert cat.is_kpi("on_target_share") and cat.kpi("on_target_share").is_share
+    with pytest.raises(KeyError, match="no KPI 'on_target'"):
+        cat.kpi("on_target")
+
+
+def test_every_entry_has_both_labels_and_names_are_unique():
+    names = [k.name for table in ("kpis", "pools", "materials") for k in cat.entries(table)]
+    assert len(names) == len(set(names)) == len(cat.CATALOGUE)
+    for entry in cat.CATALOGUE.values():
+        assert entry.label and entry.label_zh
