@@ -5,7 +5,9 @@ A *measure* is a length of time of a case (``sim.engine.clocks``): elapsed, the 
 shares, the full process (全过程 = utility + government) and the handling time (Appendix 2's
 合计). A segment's KPI names a measure, a clock and a statistic over its finished cases:
 ``full_process_wd_p95`` is the 95th percentile of the full process in working days. Every other
-column of the ``kpis``, ``pools`` and ``materials`` tables is listed by name below.
+column of the ``kpis``, ``pools`` and ``materials`` tables is a row of ``kpi_catalogue.csv`` beside
+this module (table, name, unit, whether it is a KPI, English and Chinese label), where translators
+and analysts can read and edit it.
 
 Tables, figures, the report, the console and the regression check read names, units and labels
 from here, so a KPI is added or renamed in one place. This module imports nothing of the package.
@@ -13,7 +15,11 @@ from here, so a KPI is added or renamed in one place. This module imports nothin
 
 from __future__ import annotations
 
+import csv
+import io
+import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Unit = Literal["wd", "cd", "share", "cases", "procedures", "reworks", "units", "orders", "days"]
@@ -66,61 +72,30 @@ def _measure_kpis() -> list[Kpi]:
     out = []
     for measure, (en, zh) in MEASURES.items():
         for stat, (stat_en, stat_zh, _) in STATISTICS.items():
-            out.append(
-                Kpi(f"{measure}_wd_{stat}", "kpis", "wd", f"{en.capitalize()}, {stat_en}", f"{zh}{stat_zh}")
-            )
+            title = f"{en.capitalize()}, {stat_en}"
+            out.append(Kpi(f"{measure}_wd_{stat}", "kpis", "wd", title, f"{zh}{stat_zh}"))
     for measure in ("elapsed", "full_process"):
         en, zh = MEASURES[measure]
-        out.append(
-            Kpi(
-                f"{measure}_cd_mean",
-                "kpis",
-                "cd",
-                f"{en.capitalize()}, mean (calendar days)",
-                f"{zh}平均值（自然日）",
-            )
-        )
+        title = f"{en.capitalize()}, mean (calendar days)"
+        out.append(Kpi(f"{measure}_cd_mean", "kpis", "cd", title, f"{zh}平均值（自然日）"))
     return out
 
 
-_ENTRIES: list[Kpi] = [
-    # identifiers and settings of the kpis table
-    Kpi("scenario", "kpis", "cases", "Scenario", "场景", is_kpi=False),
-    Kpi("replication", "kpis", "cases", "Replication", "重复运行", is_kpi=False),
-    Kpi("segment", "kpis", "cases", "Customer segment", "客户类别", is_kpi=False),
-    Kpi("target_measure", "kpis", "wd", "Measure of the target", "目标指标", is_kpi=False),
-    Kpi("target_days", "kpis", "wd", "Target (working days)", "目标（工作日）", is_kpi=False),
-    Kpi("maximum_measure", "kpis", "wd", "Measure of the maximum", "最长时限指标", is_kpi=False),
-    Kpi("maximum_days", "kpis", "wd", "Maximum (working days)", "最长时限（工作日）", is_kpi=False),
-    # counts
-    Kpi("n_cases", "kpis", "cases", "Counted cases", "统计户数"),
-    Kpi("n_finished", "kpis", "cases", "Finished cases", "已接电户数"),
-    Kpi("n_open", "kpis", "cases", "Cases still open at the end", "期末未完成户数"),
-    Kpi("open_age_wd_max", "kpis", "wd", "Age of the oldest open case", "未完成最长已用时"),
-    *_measure_kpis(),
-    Kpi("on_target_share", "kpis", "share", "Share of cases on target", "达标率"),
-    Kpi("within_maximum_share", "kpis", "share", "Share of cases within the maximum", "最长时限内占比"),
-    Kpi("procedures_mean", "kpis", "procedures", "Procedures per case", "平均办电环节数"),
-    Kpi("reworks_mean", "kpis", "reworks", "Reworks per case", "平均返工次数"),
-    # pools
-    Kpi("pool", "pools", "units", "Pool", "资源", is_kpi=False),
-    Kpi("owner", "pools", "units", "Owner", "所属方", is_kpi=False),
-    Kpi("units", "pools", "units", "Members", "人员（班组）数", is_kpi=False),
-    Kpi("capacity", "pools", "units", "Capacity (cases at once)", "同时办理能力", is_kpi=False),
-    Kpi("mean_busy", "pools", "units", "Busy slots, mean", "平均占用"),
-    Kpi("utilisation", "pools", "share", "Utilisation", "利用率"),
-    Kpi("n_served", "pools", "cases", "Cases served", "服务户数"),
-    Kpi("wait_wd_mean", "pools", "wd", "Wait, mean", "平均等待"),
-    Kpi("wait_wd_max", "pools", "wd", "Wait, maximum", "最长等待"),
-    # materials
-    Kpi("material", "materials", "orders", "Material", "物资", is_kpi=False),
-    Kpi("orders", "materials", "orders", "Replenishment orders", "补货次数"),
-    Kpi("stockouts", "materials", "cases", "Cases that found no stock", "缺货户数"),
-    Kpi("from_stock", "materials", "cases", "Cases served from stock", "库存供应户数"),
-    Kpi("from_transfer", "materials", "cases", "Cases served by transfer", "调拨供应户数"),
-    Kpi("from_procurement", "materials", "cases", "Cases served by procurement", "采购供应户数"),
-    Kpi("stock_at_end", "materials", "units", "Stock at the end", "期末库存"),
-]
+def _read_catalogue() -> list[Kpi]:
+    """The rows of ``kpi_catalogue.csv``; its row ``<measures>`` stands for the measure KPIs."""
+    out: list[Kpi] = []
+    text = (Path(__file__).parent / "kpi_catalogue.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text)):
+        if row["name"] == "<measures>":
+            out += _measure_kpis()
+        else:
+            unit = typing.cast(Unit, row["unit"])
+            table = typing.cast(Table, row["table"])
+            out.append(Kpi(row["name"], table, unit, row["label"], row["label_zh"], row["kpi"] == "yes"))
+    return out
+
+
+_ENTRIES: list[Kpi] = _read_catalogue()
 CATALOGUE: dict[str, Kpi] = {k.name: k for k in _ENTRIES}
 
 # the per-segment KPIs a run's summary shows, in order
