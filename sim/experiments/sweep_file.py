@@ -37,20 +37,12 @@ from typing import Any
 import pandas as pd
 
 from sim.outputs.tables import code_digest
-from sim.scenario.schema import (
-    Location,
-    Scenario,
-    ScenarioError,
-    _display,
-    _fail,
-    _locate,
-    _read_yaml,
-    _resolve,
-    _suggest,
-    apply_overrides,
-    parse_key_path,
-    validate,
-)
+from sim.scenario.errors import Location, ScenarioError, fail_at, locate, suggest
+from sim.scenario.files import display_path, read_yaml
+from sim.scenario.load import validate_scenario
+from sim.scenario.overlays import resolve_extends
+from sim.scenario.overrides import apply_overrides, parse_key_path
+from sim.scenario.schema import Scenario
 
 SWEEP_KEYS = (
     "name",
@@ -120,13 +112,13 @@ def _check_keys(data: dict, allowed: tuple[str, ...], path: tuple, lines: dict, 
     for key in data:
         if key not in allowed:
             where = lines.get((*path, key), (shown, None))
-            hint = _suggest(str(key), allowed)
-            _fail(where, (*path, key), f"unknown key '{key}'{hint}; expected one of {', '.join(allowed)}")
+            hint = suggest(str(key), allowed)
+            fail_at(where, (*path, key), f"unknown key '{key}'{hint}; expected one of {', '.join(allowed)}")
 
 
 def _need(ok: bool, lines: dict, path: tuple, shown: str, problem: str) -> None:
     if not ok:
-        _fail(_locate(path, lines, shown), path, problem)
+        fail_at(locate(path, lines, shown), path, problem)
 
 
 def _is_int(value) -> bool:
@@ -141,8 +133,8 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         data, lines, shown, folder = copy.deepcopy(dict(sweep)), {}, "<sweep>", Path.cwd()
     else:
         path = Path(sweep)
-        shown = _display(path)
-        data, lines = _read_yaml(path, shown)
+        shown = display_path(path)
+        data, lines = read_yaml(path, shown)
         folder = path.parent
     _check_keys(data, SWEEP_KEYS, (), lines, shown)
 
@@ -162,14 +154,13 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         )
         base_path = (folder / base) if not Path(base).is_absolute() else Path(base)
         if not base_path.is_file():
-            _fail(
-                _locate(("base",), lines, shown),
+            fail_at(
+                locate(("base",), lines, shown),
                 ("base",),
-                f"base scenario {_display(base_path)} does not exist",
+                f"base scenario {display_path(base_path)} does not exist",
             )
-        base_shown = _display(base_path)
-        base_data, base_lines, _ = _resolve(base_path, base_shown, ())
-        base_data = {k: v for k, v in base_data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+        base_shown = display_path(base_path)
+        base_data, base_lines = resolve_extends(base_path, base_shown)
 
     name = data.get("name", Path(shown).stem if shown != "<sweep>" else "sweep")
     _need(isinstance(name, str) and bool(name), lines, ("name",), shown, f"found {name!r}; expected a name")
@@ -217,7 +208,9 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         f"found {points!r}; expected a list of mappings of key paths to values",
     )
     if not grid and not points:
-        _fail((shown, None), (), "a sweep needs 'grid' (key paths with lists of values) or 'points' or both")
+        fail_at(
+            (shown, None), (), "a sweep needs 'grid' (key paths with lists of values) or 'points' or both"
+        )
     for key, values in grid.items():
         _need(
             isinstance(values, list) and len(values) > 0,
@@ -248,17 +241,17 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     base_data["seed"] = seed
     base_data["replications"] = replications
     for key, value in common.items():
-        _check_key(base_data, base_lines, key, value, _locate(("set", key), lines, shown), ("set", key))
+        _check_key(base_data, base_lines, key, value, locate(("set", key), lines, shown), ("set", key))
     if common:
         base_data = apply_overrides(base_data, common, base_lines)
         for key in common:
-            base_lines[parse_key_path(key)] = _locate(("set", key), lines, shown)
+            base_lines[parse_key_path(key)] = locate(("set", key), lines, shown)
     for key, values in grid.items():
-        _check_key(base_data, base_lines, key, values[0], _locate(("grid", key), lines, shown), ("grid", key))
+        _check_key(base_data, base_lines, key, values[0], locate(("grid", key), lines, shown), ("grid", key))
     for i, point in enumerate(points):
         for key, value in point.items():
             at = ("points", i, key)
-            _check_key(base_data, base_lines, key, value, _locate(at, lines, shown), at)
+            _check_key(base_data, base_lines, key, value, locate(at, lines, shown), at)
 
     # the points: the grid's full factorial (first key slowest), then the listed ones
     specs: list[tuple[dict, Location, tuple]] = []
@@ -266,11 +259,9 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         for combo in itertools.product(*[list(enumerate(v)) for v in grid.values()]):
             overrides = {k: v for k, (_, v) in zip(grid, combo)}
             paths = {k: ("grid", k, i) for k, (i, _) in zip(grid, combo)}
-            specs.append((overrides, _locate(("grid",), lines, shown), paths))
+            specs.append((overrides, locate(("grid",), lines, shown), paths))
     for i, point in enumerate(points):
-        specs.append(
-            (dict(point), _locate(("points", i), lines, shown), {k: ("points", i, k) for k in point})
-        )
+        specs.append((dict(point), locate(("points", i), lines, shown), {k: ("points", i, k) for k in point}))
 
     out_points: list[SweepPoint] = []
     seen: dict[str, int] = {}
@@ -279,17 +270,16 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         try:
             point_data = apply_overrides(base_data, overrides, point_lines)
         except ScenarioError as exc:
-            _fail(where, (), f"point {index} ({_label(overrides)}): {_unprefixed(exc)}")
+            fail_at(where, (), f"point {index} ({_label(overrides)}): {_unprefixed(exc)}")
         for key, origin in paths.items():
-            point_lines[parse_key_path(key)] = _locate(origin, lines, shown)
+            point_lines[parse_key_path(key)] = locate(origin, lines, shown)
         try:
-            scenario = validate(point_data, point_lines, default_file=base_shown)
+            scenario = validate_scenario(point_data, point_lines, source=base_shown)
         except ScenarioError as exc:
             raise ScenarioError(f"{exc} (sweep point {index}: {_label(overrides)})") from None
-        scenario._source = base_shown
         label = json.dumps(overrides, sort_keys=True, default=str)
         if label in seen:
-            _fail(where, (), f"point {index} ({_label(overrides)}) repeats point {seen[label]}")
+            fail_at(where, (), f"point {index} ({_label(overrides)}) repeats point {seen[label]}")
         seen[label] = index
         out_points.append(SweepPoint(index, overrides, scenario, where))
 
@@ -305,10 +295,10 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     )
     for key in labels:
         if key not in parameters:
-            _fail(
-                _locate(("labels", key), lines, shown),
+            fail_at(
+                locate(("labels", key), lines, shown),
                 ("labels", key),
-                f"'{key}' is not a parameter of this sweep{_suggest(str(key), parameters)}; "
+                f"'{key}' is not a parameter of this sweep{suggest(str(key), parameters)}; "
                 f"expected one of {', '.join(parameters)}",
             )
     figures = data.get("figure") or []
@@ -323,16 +313,16 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
             isinstance(fig.get("kpi"), str), lines, (*at, "kpi"), shown, "expected the name of a KPI column"
         )
         if fig.get("segment") is not None and fig["segment"] not in segments:
-            _fail(
-                _locate((*at, "segment"), lines, shown),
+            fail_at(
+                locate((*at, "segment"), lines, shown),
                 (*at, "segment"),
-                f"no segment '{fig['segment']}'{_suggest(str(fig['segment']), segments)}; "
+                f"no segment '{fig['segment']}'{suggest(str(fig['segment']), segments)}; "
                 f"expected one of {', '.join(segments)}",
             )
         for axis in ("x", "y"):
             if fig.get(axis) is not None and fig[axis] not in parameters:
-                _fail(
-                    _locate((*at, axis), lines, shown),
+                fail_at(
+                    locate((*at, axis), lines, shown),
                     (*at, axis),
                     f"'{fig[axis]}' is not a parameter of this sweep; "
                     f"expected one of {', '.join(parameters)}",
@@ -364,7 +354,7 @@ def _check_key(data: dict, lines: dict, key, value, where: Location, at: tuple) 
             raise ScenarioError(f"the key {key!r} is not a dotted key path")
         apply_overrides(data, {key: value}, dict(lines))
     except ScenarioError as exc:
-        _fail(where, at, _unprefixed(exc))
+        fail_at(where, at, _unprefixed(exc))
 
 
 def _unprefixed(exc: ScenarioError) -> str:
