@@ -74,7 +74,7 @@ def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: LineMap) -> 
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = _key_of(key_node)
             if key in seen:
                 fail_at((shown, key_node.start_mark.line + 1), (*path, key), "duplicate key")
             seen.add(key)
@@ -84,3 +84,10 @@ def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: LineMap) -> 
         for i, item in enumerate(node.value):
             out[(*path, i)] = (shown, item.start_mark.line + 1)
             _collect_lines(item, (*path, i), shown, out)
+
+
+def _key_of(node: yaml.Node) -> Any:
+    """A mapping key as ``safe_load`` reads it: ``1:`` is the number 1, ``"1":`` the text."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str":
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    return node.value
