@@ -13,7 +13,7 @@ from sim.experiments.compare import CompareResult, compare
 from sim.experiments.replications import RunResult, run
 from sim.experiments.sweep import sweep
 from sim.outputs.timeline import timeline, timeline_figure
-from sim.scenario.schema import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 
 __all__ = [
     "CompareResult",

@@ -19,7 +19,7 @@ from sim.experiments.check import BaselineError
 from sim.experiments.replications import RunResult, default_jobs, run
 from sim.outputs.event_log import EVENT_FORMATS, write_events
 from sim.outputs.tables import FORMATS, write_manifest, write_table
-from sim.scenario.schema import ScenarioError, load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 
 class UsageError(Exception):

@@ -155,6 +155,23 @@ def test_probability_above_one_is_refused(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("body", "line", "problem"),
+    [
+        ("resources:\n  inspector: 5\n", 3, "resources.inspector: found 5; expected a mapping"),
+        (  # the pool is a name or a list of names: one problem, not one per form it may take
+            "stages:\n  mid_inspection:\n    pool: 5\n",
+            4,
+            "stages.mid_inspection.pool: found 5; input should be a valid string",
+        ),
+    ],
+    ids=["mapping-expected", "union-counted-once"],
+)
+def test_value_of_the_wrong_kind_is_explained_in_the_terms_of_the_file(tmp_path, body, line, problem):
+    path = overlay(tmp_path, body)
+    assert fails("validate", path) == f"{shown(path)}:{line}: {problem}"
+
+
 def test_duplicate_key_is_refused_at_its_second_occurrence(tmp_path):
     path, where = bad_baseline(
         tmp_path, INSPECTOR, "    label_zh: 检查人员\n    capacity: 3\n    capacity: 7 ", "capacity: 7"

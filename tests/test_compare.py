@@ -18,7 +18,7 @@ from sim.outputs.figures import (
     utilisation_figure,
     waterfall_figure,
 )
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario import scenario_from_dict
 
 
 def short(data: dict, name: str) -> sim.Scenario:

@@ -13,7 +13,7 @@ from conftest import fixed, tiny_scenario
 import sim
 from sim.cli import main
 from sim.outputs.event_log import EVENT_FORMATS, write_events, write_xes
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario import scenario_from_dict
 
 NS = {"x": "http://www.xes-standard.org/"}
 SHORT = ["--set", "horizon.warmup_days=5", "--set", "horizon.arrival_days=12", "--reps", "1"]

@@ -10,7 +10,7 @@ from conftest import baseline_dict, fixed, tiny_scenario
 
 import sim
 from sim.engine.model import ConnectionModel, calendar_for
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario import scenario_from_dict
 
 APPENDIX_2 = {  # Appendix 2 limits, working days
     "resident_acceptance": 1,

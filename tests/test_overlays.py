@@ -8,7 +8,7 @@ import pytest
 from conftest import BASELINE
 
 import sim
-from sim.scenario.schema import ScenarioError
+from sim.scenario import ScenarioError
 
 
 def write(path, text: str):

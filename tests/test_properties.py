@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario import scenario_from_dict
 
 OWNERS = ("utility", "customer", "government")
 

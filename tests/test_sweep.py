@@ -263,6 +263,51 @@ def line_of(path: Path, text: str, nth: int = 1) -> int:
             ("replications:", 1),
             "replications: found 'four'; expected a whole number",
         ),
+        (
+            {"grid": {MANAGERS: [2, 2]}},
+            (MANAGERS, 1),
+            "grid.resources.customer_manager.capacity: the list repeats a value",
+        ),
+        ({"grid": {1: [2]}}, ("1:", 1), "grid[1]: found the key 1; expected a key path"),
+        (
+            {"grid": {"resources..capacity": [1]}},
+            ("resources..capacity", 1),
+            "grid.resources..capacity: cannot read the key path at ''",
+        ),
+        (
+            {"set": {"horizon.arival_days": 30}},
+            ("arival_days", 1),
+            "set.horizon.arival_days: no key 'arival_days' at horizon (did you mean 'arrival_days'?); "
+            "a sweep only replaces existing keys",
+        ),
+        (
+            {"grid": {}, "points": [3]},
+            ("- 3", 1),
+            "points[0]: found 3; expected a mapping of key paths to values",
+        ),
+        (
+            {"labels": {"resources.inspector.capacity": "Inspectors"}},
+            ("resources.inspector.capacity", 1),
+            "labels.resources.inspector.capacity: 'resources.inspector.capacity' is not a parameter of "
+            "this sweep",
+        ),
+        (
+            {"figure": {"kpi": "on_target_share", "segmnt": "lv_smb"}},
+            ("segmnt", 1),
+            "figure.segmnt: unknown key 'segmnt' (did you mean 'segment'?); "
+            "expected one of file, kind, kpi, segment, title, x, y",
+        ),
+        (
+            {"figure": [{"kpi": "on_target_share", "segment": "lv_smb", "x": "seed"}]},
+            ("x: seed", 1),
+            "figure[0].x: 'seed' is not a parameter of this sweep",
+        ),
+        (
+            {"figure": {"kpi": "on_target_share", "kind": "bars"}},
+            ("kind: bars", 1),
+            "figure.kind: found 'bars'; input should be 'auto', 'heatmap' or 'lines'",
+        ),
+        ({"figure": {"segment": "lv_smb"}}, ("figure:", 1), "figure.kpi: missing required key 'kpi'"),
     ],
 )
 def test_sweep_file_errors_name_file_line_and_key(tmp_path, capsys, changes, where, expected):
@@ -274,6 +319,17 @@ def test_sweep_file_errors_name_file_line_and_key(tmp_path, capsys, changes, whe
     assert captured.err.count("\n") == 1 and captured.err.startswith("error: ")
     assert f"sweep.yaml:{line_of(path, *where)}: {expected}" in captured.err, captured.err
     assert not (tmp_path / "out").exists()
+
+
+def test_sweep_file_without_points_or_not_a_mapping_is_refused(tmp_path):
+    path = write_sweep(tmp_path, grid={})
+    with pytest.raises(sim.ScenarioError, match=r"sweep\.yaml: a sweep needs 'grid' .* or 'points' or both$"):
+        load_sweep(path)
+    path.write_text("- 1\n- 2\n", encoding="utf-8")
+    with pytest.raises(
+        sim.ScenarioError, match=r"sweep\.yaml:1: a sweep file is a mapping of keys, found list$"
+    ):
+        load_sweep(path)
 
 
 def test_points_and_grid_together_fill_missing_parameters_from_the_base(tmp_path):

@@ -10,7 +10,7 @@ from conftest import tiny_scenario
 from scipy import stats
 
 import sim
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario import scenario_from_dict
 
 
 def erlang_c_wait(arrival_rate: float, mean_service: float, servers: int) -> float:

@@ -10,7 +10,7 @@ from conftest import fixed, tiny_scenario
 
 import sim
 from sim.outputs.timeline import PARTY_COLOURS
-from sim.scenario.schema import scenario_from_dict
+from sim.scenario import scenario_from_dict
 
 STAGES = {
     "accept": {"label": "Acceptance", "owner": "utility", "duration": fixed(1), "handling": True},

@@ -29,7 +29,7 @@ from sim.engine.records import CaseClock, RunRecords
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
 from sim.scenario.distributions import Bernoulli, Categorical, Constant, Exponential
-from sim.scenario.schema import ParallelStep, Scenario, StageStep, _as_list
+from sim.scenario.schema import ParallelStep, Scenario, StageStep, pool_names
 
 
 @lru_cache(maxsize=8)
@@ -111,7 +111,7 @@ class _StagePlan:
             (
                 v.when,
                 v.duration or stage.duration,
-                self.pools if v.pool is None else tuple(pools[p] for p in sorted(_as_list(v.pool))),
+                self.pools if v.pool is None else tuple(pools[p] for p in sorted(pool_names(v.pool))),
             )
             for v in stage.variants
         ]

@@ -75,8 +75,7 @@ from scipy import stats as st
 
 from sim.experiments.replications import RunResult, default_jobs, run
 from sim.experiments.stats import t_half_width
-from sim.scenario.schema import Scenario, load_scenario
-from sim.scenario.schema import _display as display_path  # files as error messages show them
+from sim.scenario import Scenario, display_path, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASELINE = ROOT / "tests" / "regression" / "baseline_kpis.json"

@@ -31,10 +31,7 @@ from sim.experiments.executors import Executor, ExecutorError, Interrupted, make
 from sim.experiments.kpis import segment_kpis
 from sim.experiments.sweep_file import SweepPoint, SweepSpec, load_sweep
 from sim.outputs.tables import FORMATS, _atomic_write, read_table, write_manifest, write_table
-from sim.scenario.schema import (
-    Scenario,
-    format_path,
-)
+from sim.scenario import Scenario, format_path
 
 
 @dataclass

@@ -16,9 +16,11 @@ A sweep file (YAML, see ``docs/sweeps.md`` and ``scenarios/sweeps/``)::
     labels: {resources.customer_manager.capacity: "Customer managers (people)"}
     figure: {kpi: on_target_share, segment: lv_smb}
 
-Keys are the dotted key paths of ``--set``: only existing keys, with values checked by the
-scenario's schema. Every point is loaded and validated before anything runs; a bad sweep file
-stops with an error naming the file, the line, the key path and what was expected.
+The file's own shape is the pydantic model ``SweepFile``, checked like a scenario and with the
+same errors (file, line, key path, what was found, what was expected, "did you mean"). Its keys
+are the key paths of ``--set``: only existing keys of the base scenario, each checked at its own
+line; then every point's scenario is validated, so a value the scenario schema refuses is named
+with the point that holds it.
 """
 
 from __future__ import annotations
@@ -32,41 +34,29 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NoReturn
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    model_validator,
+)
 
 from sim.outputs.tables import code_digest
-from sim.scenario.schema import (
-    Location,
-    Scenario,
-    ScenarioError,
-    _display,
-    _fail,
-    _locate,
-    _read_yaml,
-    _resolve,
-    _suggest,
-    apply_overrides,
-    parse_key_path,
-    validate,
-)
+from sim.scenario.errors import KeyPath, LineMap, Location, ScenarioError, fail_at, locate, suggest, validated
+from sim.scenario.files import display_path, read_yaml
+from sim.scenario.load import validate_scenario
+from sim.scenario.overlays import resolve_extends
+from sim.scenario.overrides import OverrideError, apply_overrides, parse_key_path
+from sim.scenario.schema import Scenario
 
-SWEEP_KEYS = (
-    "name",
-    "title",
-    "description",
-    "base",
-    "replications",
-    "seed",
-    "set",
-    "grid",
-    "points",
-    "labels",
-    "figure",
-)
-FIGURE_KEYS = ("kpi", "segment", "x", "y", "kind", "title", "file")
-POINT_COLUMNS = ["sweep", "point", "point_id"]
+POINT_COLUMNS = ["sweep", "point", "point_id"]  # the values table's first columns
+SWEEP = "a sweep"  # who sets the keys, as override errors name it
 
 
 @dataclass
@@ -107,7 +97,7 @@ class SweepSpec:
     data: dict = field(default_factory=dict)  # the sweep file's content, for the manifest
 
 
-# ---------------------------------------------------------------------------------- loading
+# ------------------------------------------------------------------------ the sweep file's shape
 
 
 def _show(value: Any) -> str:
@@ -116,265 +106,254 @@ def _show(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def _check_keys(data: dict, allowed: tuple[str, ...], path: tuple, lines: dict, shown: str) -> None:
-    for key in data:
-        if key not in allowed:
-            where = lines.get((*path, key), (shown, None))
-            hint = _suggest(str(key), allowed)
-            _fail(where, (*path, key), f"unknown key '{key}'{hint}; expected one of {', '.join(allowed)}")
+def _distinct(values: list[Any]) -> list[Any]:
+    if len({_show(v) for v in values}) != len(values):
+        raise ValueError("the list repeats a value")
+    return values
 
 
-def _need(ok: bool, lines: dict, path: tuple, shown: str, problem: str) -> None:
-    if not ok:
-        _fail(_locate(path, lines, shown), path, problem)
+def _one_or_many(value: Any) -> Any:
+    """One figure may be written as a mapping rather than a list of one."""
+    return ([value] if value else []) if isinstance(value, dict) else value
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FigureRequest(_Strict):
+    """A figure the sweep draws (``sim.outputs.sweep_figures.plot_sweep``)."""
+
+    kpi: str = Field(description="the name of a KPI column")
+    segment: str | None = Field(None, description="the name of a segment")
+    x: str | None = Field(None, description="a parameter of the sweep")
+    y: str | None = Field(None, description="a parameter of the sweep")
+    kind: Literal["auto", "heatmap", "lines"] = "auto"
+    title: str | None = Field(None, description="a line of text")
+    file: str | None = Field(None, description="a file name")
+
+
+KeyPathText = Annotated[str, Field(description="a key path such as resources.inspector.capacity")]
+WholeNumber = Annotated[int, Field(strict=True, ge=0)]
+OneFigure = Annotated[FigureRequest, Field(description="a mapping with kpi and segment")]
+Values = Annotated[
+    list[Any], Field(min_length=1, description="a non-empty list of values"), AfterValidator(_distinct)
+]
+Assignments = Annotated[
+    dict[KeyPathText, Any], Field(min_length=1, description="a mapping of key paths to values")
+]
+
+
+class SweepFile(_Strict):
+    """What a sweep file may hold; its values are checked against the base scenario later."""
+
+    name: Annotated[str, Field(min_length=1)] | None = Field(None, description="a name")
+    title: str = Field("", description="a line of text")
+    description: str | None = Field(None, description="text")
+    base: Annotated[str, Field(min_length=1)] | InstanceOf[Scenario] = Field(
+        description="the path of the base scenario, relative to the sweep file"
+    )
+    replications: Annotated[WholeNumber, Field(ge=1)] | None = Field(
+        None, description="a whole number of at least 1"
+    )
+    seed: WholeNumber | None = Field(None, description="a whole number of at least 0")
+    common: dict[KeyPathText, Any] | None = Field(
+        None, alias="set", description="a mapping of key paths to values"
+    )
+    grid: dict[KeyPathText, Values] | None = Field(
+        None, description="a mapping of key paths to lists of values"
+    )
+    points: list[Assignments] | None = Field(None, description="a list of mappings of key paths to values")
+    labels: dict[KeyPathText, Annotated[str, Field(description="an axis label (text)")]] | None = Field(
+        None, description="a mapping of key paths to axis labels (text)"
+    )
+    figure: Annotated[list[OneFigure], BeforeValidator(_one_or_many)] | None = Field(
+        None, description="a mapping with kpi and segment, or a list of them"
+    )
+
+    @model_validator(mode="after")
+    def _has_points(self) -> SweepFile:
+        if not self.grid and not self.points:
+            raise ValueError("a sweep needs 'grid' (key paths with lists of values) or 'points' or both")
+        return self
+
+
+# ---------------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class _Places:
+    """Where the sweep file wrote each key path, and errors placed there."""
+
+    lines: LineMap
+    shown: str
+
+    def __call__(self, path: KeyPath) -> Location:
+        return locate(path, self.lines, self.shown)
+
+    def fail(self, path: KeyPath, problem: str) -> NoReturn:
+        fail_at(self(path), path, problem)
 
 
 def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int | None = None) -> SweepSpec:
     """Read and check a sweep (a YAML file, or a mapping with the same keys whose ``base`` is a
     scenario path relative to the working folder or a ``Scenario``), and validate every point.
     ``reps`` and ``seed`` replace the file's. Raises ``ScenarioError`` on bad input."""
-    if isinstance(sweep, Mapping):
-        data, lines, shown, folder = copy.deepcopy(dict(sweep)), {}, "<sweep>", Path.cwd()
-    else:
-        path = Path(sweep)
-        shown = _display(path)
-        data, lines = _read_yaml(path, shown)
-        folder = path.parent
-    _check_keys(data, SWEEP_KEYS, (), lines, shown)
-
-    # the base scenario: resolved once (extends), then the common overrides
-    base = data.get("base")
-    if isinstance(base, Scenario):
-        base_data = base.model_dump(mode="json", by_alias=True)
-        base_lines: dict = {}
-        base_shown = base.source
-    else:
-        _need(
-            isinstance(base, str) and base,
-            lines,
-            ("base",),
-            shown,
-            f"found {base!r}; expected the path of the base scenario, relative to the sweep file",
-        )
-        base_path = (folder / base) if not Path(base).is_absolute() else Path(base)
-        if not base_path.is_file():
-            _fail(
-                _locate(("base",), lines, shown),
-                ("base",),
-                f"base scenario {_display(base_path)} does not exist",
-            )
-        base_shown = _display(base_path)
-        base_data, base_lines, _ = _resolve(base_path, base_shown, ())
-        base_data = {k: v for k, v in base_data.items() if not (isinstance(k, str) and k.startswith("x-"))}
-
-    name = data.get("name", Path(shown).stem if shown != "<sweep>" else "sweep")
-    _need(isinstance(name, str) and bool(name), lines, ("name",), shown, f"found {name!r}; expected a name")
-    title = data.get("title", "")
-    _need(isinstance(title, str), lines, ("title",), shown, f"found {title!r}; expected a line of text")
-    for key in ("replications", "seed"):
-        value = data.get(key)
-        low = 1 if key == "replications" else 0
-        _need(
-            value is None or (_is_int(value) and value >= low),
-            lines,
-            (key,),
-            shown,
-            f"found {value!r}; expected a whole number of at least {low}",
-        )
-    replications = int(
-        reps if reps is not None else data.get("replications") or base_data.get("replications", 1)
-    )
+    data, lines, shown, folder = _read(sweep)
+    at = _Places(lines, shown)
+    file = validated(SweepFile, data, lines, shown)
+    base_data, base_lines, base_shown = _base(file.base, folder, at)
+    if reps is None:
+        reps = file.replications or base_data.get("replications", 1)
     if seed is None:  # a missing or null seed in the sweep file: the base scenario's
-        seed = data.get("seed") if data.get("seed") is not None else base_data.get("seed", 1)
-    seed = int(seed)
+        seed = file.seed if file.seed is not None else base_data.get("seed", 1)
 
-    common = data.get("set") or {}
-    _need(
-        isinstance(common, dict),
-        lines,
-        ("set",),
-        shown,
-        f"found {common!r}; expected a mapping of key paths to values",
-    )
-    grid = data.get("grid") or {}
-    _need(
-        isinstance(grid, dict),
-        lines,
-        ("grid",),
-        shown,
-        f"found {grid!r}; expected a mapping of key paths to lists of values",
-    )
-    points = data.get("points") or []
-    _need(
-        isinstance(points, list),
-        lines,
-        ("points",),
-        shown,
-        f"found {points!r}; expected a list of mappings of key paths to values",
-    )
-    if not grid and not points:
-        _fail((shown, None), (), "a sweep needs 'grid' (key paths with lists of values) or 'points' or both")
-    for key, values in grid.items():
-        _need(
-            isinstance(values, list) and len(values) > 0,
-            lines,
-            ("grid", key),
-            shown,
-            f"found {values!r}; expected a non-empty list of values",
-        )
-        _need(
-            len({_show(v) for v in values}) == len(values),
-            lines,
-            ("grid", key),
-            shown,
-            "the list repeats a value",
-        )
-    for i, point in enumerate(points):
-        _need(
-            isinstance(point, dict) and len(point) > 0,
-            lines,
-            ("points", i),
-            shown,
-            f"found {point!r}; expected a mapping of key paths to values",
-        )
-
-    # every key path: readable and present in the base scenario (checked once, at its line); the
-    # common overrides first, then the points' keys on the base with the common overrides applied
-    base_data = copy.deepcopy(base_data)
-    base_data["seed"] = seed
-    base_data["replications"] = replications
-    for key, value in common.items():
-        _check_key(base_data, base_lines, key, value, _locate(("set", key), lines, shown), ("set", key))
+    # the base with the sweep's seed, replications and common overrides: what every point varies
+    base_data = {**base_data, "seed": int(seed), "replications": int(reps)}
+    common = file.common or {}
+    _check_keys(base_data, base_lines, [(("set", key), key, value) for key, value in common.items()], at)
     if common:
-        base_data = apply_overrides(base_data, common, base_lines)
-        for key in common:
-            base_lines[parse_key_path(key)] = _locate(("set", key), lines, shown)
-    for key, values in grid.items():
-        _check_key(base_data, base_lines, key, values[0], _locate(("grid", key), lines, shown), ("grid", key))
-    for i, point in enumerate(points):
-        for key, value in point.items():
-            at = ("points", i, key)
-            _check_key(base_data, base_lines, key, value, _locate(at, lines, shown), at)
-
-    # the points: the grid's full factorial (first key slowest), then the listed ones
-    specs: list[tuple[dict, Location, tuple]] = []
-    if grid:
-        for combo in itertools.product(*[list(enumerate(v)) for v in grid.values()]):
-            overrides = {k: v for k, (_, v) in zip(grid, combo)}
-            paths = {k: ("grid", k, i) for k, (i, _) in zip(grid, combo)}
-            specs.append((overrides, _locate(("grid",), lines, shown), paths))
-    for i, point in enumerate(points):
-        specs.append(
-            (dict(point), _locate(("points", i), lines, shown), {k: ("points", i, k) for k in point})
-        )
-
-    out_points: list[SweepPoint] = []
-    seen: dict[str, int] = {}
-    for index, (overrides, where, paths) in enumerate(specs):
-        point_lines = dict(base_lines)
-        try:
-            point_data = apply_overrides(base_data, overrides, point_lines)
-        except ScenarioError as exc:
-            _fail(where, (), f"point {index} ({_label(overrides)}): {_unprefixed(exc)}")
-        for key, origin in paths.items():
-            point_lines[parse_key_path(key)] = _locate(origin, lines, shown)
-        try:
-            scenario = validate(point_data, point_lines, default_file=base_shown)
-        except ScenarioError as exc:
-            raise ScenarioError(f"{exc} (sweep point {index}: {_label(overrides)})") from None
-        scenario._source = base_shown
-        label = json.dumps(overrides, sort_keys=True, default=str)
-        if label in seen:
-            _fail(where, (), f"point {index} ({_label(overrides)}) repeats point {seen[label]}")
-        seen[label] = index
-        out_points.append(SweepPoint(index, overrides, scenario, where))
-
-    grid_keys = list(grid)
-    parameters = grid_keys + [k for k in dict.fromkeys(k for p in points for k in p) if k not in grid_keys]
-    labels = data.get("labels") or {}
-    _need(
-        isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values()),
-        lines,
-        ("labels",),
-        shown,
-        "expected a mapping of key paths to axis labels (text)",
-    )
-    for key in labels:
-        if key not in parameters:
-            _fail(
-                _locate(("labels", key), lines, shown),
-                ("labels", key),
-                f"'{key}' is not a parameter of this sweep{_suggest(str(key), parameters)}; "
-                f"expected one of {', '.join(parameters)}",
-            )
-    figures = data.get("figure") or []
-    figures = [figures] if isinstance(figures, dict) else figures
-    _need(isinstance(figures, list), lines, ("figure",), shown, "expected a mapping (or a list of them)")
-    segments = list(out_points[0].scenario.segments)
-    for i, fig in enumerate(figures):
-        at = ("figure", i) if isinstance(data.get("figure"), list) else ("figure",)
-        _need(isinstance(fig, dict), lines, at, shown, f"found {fig!r}; expected a mapping with kpi, segment")
-        _check_keys(fig, FIGURE_KEYS, at, lines, shown)
-        _need(
-            isinstance(fig.get("kpi"), str), lines, (*at, "kpi"), shown, "expected the name of a KPI column"
-        )
-        if fig.get("segment") is not None and fig["segment"] not in segments:
-            _fail(
-                _locate((*at, "segment"), lines, shown),
-                (*at, "segment"),
-                f"no segment '{fig['segment']}'{_suggest(str(fig['segment']), segments)}; "
-                f"expected one of {', '.join(segments)}",
-            )
-        for axis in ("x", "y"):
-            if fig.get(axis) is not None and fig[axis] not in parameters:
-                _fail(
-                    _locate((*at, axis), lines, shown),
-                    (*at, axis),
-                    f"'{fig[axis]}' is not a parameter of this sweep; "
-                    f"expected one of {', '.join(parameters)}",
-                )
+        base_data = apply_overrides(base_data, common, base_lines, origin=SWEEP)
+        base_lines.update({parse_key_path(key): at(("set", key)) for key in common})
+    grid, listed = file.grid or {}, file.points or []
+    written: list[Written] = [(("grid", key), key, values[0]) for key, values in grid.items()]
+    written += [(("points", i, key), key, v) for i, point in enumerate(listed) for key, v in point.items()]
+    _check_keys(base_data, base_lines, written, at)
+    points = _points(_variations(grid, listed, at), base_data, base_lines, base_shown, at)
+    parameters = list(grid) + [k for k in dict.fromkeys(k for p in listed for k in p) if k not in grid]
+    segments = list(points[0].scenario.segments)
+    _check_names(file, isinstance(data.get("figure"), list), parameters, segments, at)
 
     spec = SweepSpec(
-        name=name,
-        title=title,
+        name=file.name or (Path(shown).stem if shown != "<sweep>" else "sweep"),
+        title=file.title,
         source=shown,
         base=base_shown,
-        replications=replications,
-        seed=seed,
+        replications=int(reps),
+        seed=int(seed),
         common=dict(common),
         parameters=parameters,
-        points=out_points,
+        points=points,
         values=pd.DataFrame(),
-        labels=dict(labels),
-        figures=[dict(f) for f in figures],
+        labels=dict(file.labels or {}),
+        figures=[f.model_dump(exclude_unset=True) for f in file.figure or []],
         data={k: (v if k != "base" or isinstance(v, str) else base_shown) for k, v in data.items()},
     )
     spec.values = _values_table(spec, base_data)
     return spec
 
 
-def _check_key(data: dict, lines: dict, key, value, where: Location, at: tuple) -> None:
-    """A key path that can be read and names an existing key of ``data``."""
-    try:
-        if not isinstance(key, str):
-            raise ScenarioError(f"the key {key!r} is not a dotted key path")
-        apply_overrides(data, {key: value}, dict(lines))
-    except ScenarioError as exc:
-        _fail(where, at, _unprefixed(exc))
+def _read(sweep: str | Path | Mapping) -> tuple[dict, LineMap, str, Path]:
+    """The sweep's data, its line map, its name as shown, and the folder its paths start from."""
+    if isinstance(sweep, Mapping):
+        return copy.deepcopy(dict(sweep)), {}, "<sweep>", Path.cwd()
+    path = Path(sweep)
+    shown = display_path(path)
+    data, lines = read_yaml(path, shown, kind="a sweep file")
+    return data, lines, shown, path.parent
 
 
-def _unprefixed(exc: ScenarioError) -> str:
-    text = str(exc)
-    if text.startswith("--set"):  # "--set KEY: problem" or "--set: KEY: problem": the key is shown already
-        text = text.split(": ", 1)[-1]
-    return text.replace("--set only replaces existing keys", "a sweep only replaces existing keys")
+def _base(base: str | Scenario, folder: Path, at: _Places) -> tuple[dict, LineMap, str]:
+    """The base scenario's data (its ``extends`` chain merged), its line map and its file."""
+    if isinstance(base, Scenario):
+        return base.model_dump(mode="json", by_alias=True), {}, base.source
+    path = Path(base) if Path(base).is_absolute() else folder / base
+    if not path.is_file():
+        at.fail(("base",), f"base scenario {display_path(path)} does not exist")
+    shown = display_path(path)
+    data, lines = resolve_extends(path, shown)
+    return data, lines, shown
+
+
+Written = tuple[KeyPath, str, Any]  # where the sweep file writes a key path, the key path, its value
+
+
+def _check_keys(data: dict, lines: LineMap, keys: list[Written], at: _Places) -> None:
+    """Each key path the sweep file writes at a place names an existing key of the base scenario
+    and can take the value; a problem is reported at that place."""
+    for place, key, value in keys:
+        try:
+            apply_overrides(data, {key: value}, dict(lines), origin=SWEEP)
+        except OverrideError as exc:
+            at.fail(place, exc.problem)
+
+
+# a point's overrides, where the sweep file defines the point, where each of its values was written
+Variation = tuple[dict[str, Any], Location, dict[str, KeyPath]]
+
+
+def _variations(grid: dict[str, list], listed: list[dict[str, Any]], at: _Places) -> list[Variation]:
+    """The grid's full factorial (the first key slowest), then the listed points."""
+    out: list[Variation] = []
+    if grid:
+        for combo in itertools.product(*[list(enumerate(v)) for v in grid.values()]):
+            overrides = {k: v for k, (_, v) in zip(grid, combo)}
+            origins: dict[str, KeyPath] = {k: ("grid", k, i) for k, (i, _) in zip(grid, combo)}
+            out.append((overrides, at(("grid",)), origins))
+    for i, point in enumerate(listed):
+        out.append((dict(point), at(("points", i)), {k: ("points", i, k) for k in point}))
+    return out
+
+
+def _points(
+    variations: list[Variation], base_data: dict, base_lines: LineMap, base_shown: str, at: _Places
+) -> list[SweepPoint]:
+    """Every point's scenario, validated; a value the schema refuses is placed at its sweep line."""
+    points: list[SweepPoint] = []
+    seen: dict[str, int] = {}
+    for index, (overrides, where, origins) in enumerate(variations):
+        label = _label(overrides)
+        point_lines = dict(base_lines)
+        try:
+            point_data = apply_overrides(base_data, overrides, point_lines, origin=SWEEP)
+        except OverrideError as exc:  # an earlier key of the point changed what a later one names
+            fail_at(where, (), f"point {index} ({label}): {exc.key}: {exc.problem}")
+        point_lines.update({parse_key_path(k): at(origin) for k, origin in origins.items()})
+        try:
+            scenario = validate_scenario(point_data, point_lines, source=base_shown)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{exc} (sweep point {index}: {label})") from None
+        same = json.dumps(overrides, sort_keys=True, default=str)
+        if same in seen:
+            fail_at(where, (), f"point {index} ({label}) repeats point {seen[same]}")
+        seen[same] = index
+        points.append(SweepPoint(index, overrides, scenario, where))
+    return points
+
+
+def _check_names(
+    file: SweepFile, figure_list: bool, parameters: list[str], segments: list[str], at: _Places
+) -> None:
+    """The parameters that labels and figures name, and the segments figures name, exist."""
+
+    def need_parameter(key: str, path: KeyPath) -> None:
+        if key not in parameters:
+            at.fail(
+                path,
+                f"'{key}' is not a parameter of this sweep{suggest(key, parameters)}; "
+                f"expected one of {', '.join(parameters)}",
+            )
+
+    for key in file.labels or {}:
+        need_parameter(key, ("labels", key))
+    for i, figure in enumerate(file.figure or []):
+        path: KeyPath = ("figure", i) if figure_list else ("figure",)
+        if figure.segment is not None and figure.segment not in segments:
+            at.fail(
+                (*path, "segment"),
+                f"no segment '{figure.segment}'{suggest(figure.segment, segments)}; "
+                f"expected one of {', '.join(segments)}",
+            )
+        for axis, name in (("x", figure.x), ("y", figure.y)):
+            if name is not None:
+                need_parameter(name, (*path, axis))
+
+
+# ------------------------------------------------------------------------------ values table
 
 
 def _label(overrides: Mapping) -> str:
+    """A point as people read it: ``key=value, key=value``."""
     return ", ".join(f"{k}={_show(v)}" for k, v in overrides.items()) or "(base)"
 
 
@@ -393,7 +372,11 @@ def _column(values: list) -> pd.Series:
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
         return pd.Series(values, dtype="boolean")
-    if present and all(_is_int(v) for v in present) and len(present) == len(values):
+    if (
+        present
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
+        and len(present) == len(values)
+    ):
         return pd.Series(values, dtype="int64")
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
         return pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
@@ -401,11 +384,12 @@ def _column(values: list) -> pd.Series:
 
 
 def _values_table(spec: SweepSpec, base_data: dict) -> pd.DataFrame:
+    sweep, point, point_id = POINT_COLUMNS
     table = pd.DataFrame(
         {
-            "sweep": pd.Series([spec.name] * len(spec.points), dtype="string"),
-            "point": pd.Series([p.index for p in spec.points], dtype="int64"),
-            "point_id": pd.Series([p.id for p in spec.points], dtype="string"),
+            sweep: pd.Series([spec.name] * len(spec.points), dtype="string"),
+            point: pd.Series([p.index for p in spec.points], dtype="int64"),
+            point_id: pd.Series([p.id for p in spec.points], dtype="string"),
         }
     )
     for key in spec.parameters:

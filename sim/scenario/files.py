@@ -1,0 +1,93 @@
+"""Scenario and sweep files: YAML read with ``yaml.safe_load`` only, and the line of every key.
+
+Errors must point at the line that wrote a value, but ``yaml.safe_load`` returns plain data
+without lines. So a file is also composed into YAML nodes, whose marks give the line of every key
+and list item by key path (the file's line map, see ``sim.scenario.errors``). Composing is also
+where a duplicate key shows, which ``safe_load`` would silently let the last one win.
+
+Files are shown to people relative to the working folder when inside it (``display_path``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.scenario.errors import KeyPath, LineMap, ScenarioError, fail_at
+
+
+def display_path(path: Path) -> str:
+    """A file as messages show it: relative to the working folder when inside it, else absolute."""
+    rel = os.path.relpath(path)
+    return path.as_posix() if rel.startswith("..") else rel
+
+
+def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, LineMap]:
+    """The mapping a YAML file holds and its line map; ``kind`` names the file in errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{shown}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{shown}: cannot read: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context
+        if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            # e.g. an unclosed bracket: the parser fails on a later line than the one to fix
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        fail_at((shown, line), (), f"malformed YAML: {problem}")
+    except yaml.YAMLError as exc:
+        fail_at((shown, None), (), f"malformed YAML: {exc}")
+    except ValueError as exc:  # e.g. a date that does not exist, 2021-13-01
+        fail_at((shown, None), (), f"malformed YAML value: {exc}")
+    data = unshared(data)
+    lines: LineMap = {}
+    if node is not None:
+        _collect_lines(node, (), shown, lines)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        fail_at((shown, 1), (), f"{kind} is a mapping of keys, found {type(data).__name__}")
+    return data, lines
+
+
+def unshared(value: Any) -> Any:
+    """A copy in which no two places share a mapping or list. YAML aliases (``*lv_flow``) load as
+    one shared object, which ``copy.deepcopy`` keeps shared: an override of one segment's flow
+    would change every segment that aliases it."""
+    if isinstance(value, dict):
+        return {k: unshared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unshared(v) for v in value]
+    return value
+
+
+def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: LineMap) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key_node, value_node in node.value:
+            key = _key_of(key_node)
+            if key in seen:
+                fail_at((shown, key_node.start_mark.line + 1), (*path, key), "duplicate key")
+            seen.add(key)
+            out[(*path, key)] = (shown, key_node.start_mark.line + 1)
+            _collect_lines(value_node, (*path, key), shown, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[(*path, i)] = (shown, item.start_mark.line + 1)
+            _collect_lines(item, (*path, i), shown, out)
+
+
+def _key_of(node: yaml.Node) -> Any:
+    """A mapping key as ``safe_load`` reads it: ``1:`` is the number 1, ``"1":`` the text."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str":
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    return node.value
