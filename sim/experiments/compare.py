@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.replications import Progress, RunResult, Task, assemble, replicate_all, with_seed
+from sim.experiments.replications import Progress, RunResult, Task, assemble, collect, replicate, with_seed
 from sim.experiments.stats import paired_differences, summarise
 from sim.scenario.schema import Scenario
 
@@ -97,7 +97,7 @@ def compare(
     reps = reference.replications if reps is None else int(reps)
     scenarios = [with_seed(s, seed) for s in (reference, *others)]
     tasks = [Task(s, r) for s in scenarios for r in range(reps)]
-    parts = replicate_all(tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+    parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
     runs = {s.name: assemble(s, parts[i * reps : (i + 1) * reps]) for i, s in enumerate(scenarios)}
     return CompareResult(
         reference=reference.name,

@@ -16,7 +16,7 @@ segment, pools and materials, and, when asked for, the cases and the event log. 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -41,10 +41,10 @@ __all__ = [
     "RunResult",
     "Task",
     "assemble",
+    "collect",
     "default_jobs",
     "paired",
     "replicate",
-    "replicate_all",
     "replications_needed",
     "run",
     "run_task",
@@ -125,7 +125,7 @@ def replicate(
     scheduler: Any = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
-) -> Iterator[Replication | BaseException]:
+) -> Generator[Replication | BaseException, None, None]:
     """Run ``tasks`` and yield their outcomes in task order: a ``Replication``, or the exception
     the task raised.
 
@@ -153,18 +153,10 @@ def replicate(
             executor.close()
 
 
-def replicate_all(
-    tasks: Sequence[Task],
-    *,
-    jobs: int | None = 1,
-    scheduler: Any = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-) -> list[Replication]:
-    """The outcomes of ``tasks`` in task order; the first task that raised ends the experiment
-    with its exception (the other workers are stopped)."""
+def collect(outcomes: Generator[Replication | BaseException, None, None]) -> list[Replication]:
+    """The replications of ``replicate(...)``, in task order; the first task that raised ends the
+    experiment with its exception (the other workers are stopped)."""
     done: list[Replication] = []
-    outcomes = replicate(tasks, jobs=jobs, scheduler=scheduler, executor=executor, progress=progress)
     with closing(outcomes):
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
@@ -248,7 +240,7 @@ def run(
     if reps < 1:
         raise ValueError(f"reps must be at least 1, found {reps}")
     tasks = [Task(scenario, r, events) for r in range(reps)]
-    return assemble(scenario, replicate_all(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
+    return assemble(scenario, collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress)))
 
 
 MIN_FIRST_BATCH = 10
@@ -295,7 +287,7 @@ def run_to_precision(
     with make_executor(jobs, scheduler, tasks=limit) as executor:  # one executor for every batch
         while True:
             tasks = [Task(scenario, r, events) for r in range(len(parts), n)]
-            parts += replicate_all(tasks, executor=executor, progress=progress)
+            parts += collect(replicate(tasks, executor=executor, progress=progress))
             result = assemble(scenario, parts)
             report = precision_report(result.kpis, requests, confidence)
             unmet = report[~report["met"]]

@@ -195,17 +195,18 @@ def parse_precision(
     KPI's units, or a percentage of the KPI's mean (``5%``). Raises ``ValueError`` with a message
     for people.
     """
+    pairs: list[tuple[str, float | str]]
     if isinstance(items, Mapping):
         pairs = [(str(k), v) for k, v in items.items()]
     else:
         pairs = []
         for item in items:
-            key, sep, value = str(item).partition("=")
+            key, sep, given = str(item).partition("=")
             if not sep or not key.strip():
                 raise PrecisionError(
                     f"--precision {item}: expected KPI=HALF_WIDTH, e.g. on_target_share=0.02"
                 )
-            pairs.append((key.strip(), value.strip()))
+            pairs.append((key.strip(), given.strip()))
     out = []
     for key, value in pairs:
         text = str(value).strip()
