@@ -18,6 +18,8 @@ from scipy import stats as st
 
 from sim.cli import main
 from sim.experiments import check
+from sim.experiments.baseline_file import Baseline
+from sim.outputs.check_report import format_report
 
 BASELINE_FILE = ROOT / "tests" / "regression" / "baseline_kpis.json"
 
@@ -38,7 +40,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_recorded_baseline_describes_the_baseline_scenario():
-    recorded = check.Baseline.read(BASELINE_FILE)
+    recorded = Baseline.read(BASELINE_FILE)
     assert recorded.scenario_file == (ROOT / "scenarios" / "baseline.yaml").resolve()
     assert recorded.replications >= 10
     body = json.loads(BASELINE_FILE.read_text(encoding="utf-8"))
@@ -126,7 +128,7 @@ def test_verdicts():
     assert list(report["kpi"][:8]) == list(recorded["kpi"])  # recorded order, new ones last
     assert set(check.drifted(report)["kpi"]) == {"drift", "exact", "lost_value", "gone"}
     assert report.attrs["tested"] == 4  # KPIs with a positive half-width in both tables
-    text = check.format_report(report)
+    text = format_report(report)
     assert "DRIFT" in text and "exact" in text
 
 
@@ -203,11 +205,11 @@ def test_update_records_then_check_passes_and_a_change_is_reported(tmp_path, cap
 
 def test_baseline_file_round_trip_keeps_missing_values(tmp_path):
     kpis = _table([("seg", "x", 1.5, 0.25, 20), ("seg", "open_age_wd_max", math.nan, math.nan, 0)])
-    b = check.Baseline(tmp_path / "s.yaml", "s", "abc", 7, 20, kpis, {"numpy": "2"}, "now")
+    b = Baseline(tmp_path / "s.yaml", "s", "abc", 7, 20, kpis, {"numpy": "2"}, "now")
     path = b.write(tmp_path / "sub" / "b.json")
     text = path.read_text(encoding="utf-8")
     assert "NaN" not in text and "null" in text
-    again = check.Baseline.read(path)
+    again = Baseline.read(path)
     assert again.scenario_file == (tmp_path / "s.yaml").resolve()
     pd.testing.assert_frame_equal(again.kpis, kpis, check_dtype=False)
 

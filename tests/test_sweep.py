@@ -18,12 +18,13 @@ import yaml
 
 import sim
 from sim.cli import main
+from sim.experiments import replications
 from sim.experiments.sweep import load_sweep, run_sweep, summarise_sweep
+from sim.outputs.sweep_figures import write_sweep_figures
 from sim.outputs.tables import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-MODULE = sys.modules["sim.experiments.sweep"]
 
 # a short horizon: a replication takes ~0.1 s
 SHORT = {"horizon.warmup_days": 10, "horizon.arrival_days": 30, "horizon.drain_days": 40}
@@ -66,7 +67,7 @@ def cluster():
 def serial_table(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     folder = tmp_path_factory.mktemp("serial")
     path = write_sweep(folder, figure={"kpi": "handling_wd_mean", "segment": "lv_smb"})
-    return path, sim.sweep(path, jobs=1, out=folder / "out")
+    return path, sim.sweep(path, jobs=1, out=folder / "out", figures=write_sweep_figures)
 
 
 def test_table_is_tidy_with_parameter_columns_and_manifest(serial_table):
@@ -125,13 +126,13 @@ def test_resume_recomputes_nothing_done(tmp_path, monkeypatch):
     path = write_sweep(tmp_path, replications=2, grid={MANAGERS: [2, 6], ENGINEERS: [2, 4]})
     out = tmp_path / "out"
     calls = []
-    original = MODULE._point_replication
+    original = replications.run_task
 
     def counting(task):
-        calls.append(task[1])
+        calls.append(task.replication)
         return original(task)
 
-    monkeypatch.setattr(MODULE, "_point_replication", counting)
+    monkeypatch.setattr(replications, "run_task", counting)
     first = sim.sweep(path, jobs=1, out=out)
     assert len(calls) == 4 * 2
     files = sorted((out / "points").glob("*.kpis.parquet"))

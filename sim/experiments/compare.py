@@ -9,13 +9,14 @@ A scenario compared with itself has a difference of exactly zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.experiments.replications import RunResult, run
+from sim.experiments.replications import Progress, RunResult, Task, assemble, collect, replicate, with_seed
 from sim.experiments.stats import paired_differences, summarise
 from sim.scenario.schema import Scenario
 
@@ -73,14 +74,16 @@ def compare(
     reps: int | None = None,
     seed: int | None = None,
     jobs: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    scheduler: Any = None,
 ) -> CompareResult:
     """Run the reference and the other scenarios on common random numbers and compare them.
 
     ``seed`` defaults to the reference's seed and ``reps`` to its replications; every scenario is
-    run with both, whatever its own file says."""
-    scenarios = [reference, *others]
-    names = [s.name for s in scenarios]
+    run with both, whatever its own file says. The replications of all scenarios share one
+    executor (``jobs`` processes, or the Dask cluster at ``scheduler``); ``progress`` is called
+    with 1 after each one."""
+    names = [s.name for s in (reference, *others)]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, found {names}")
     for other in others:
@@ -92,7 +95,10 @@ def compare(
             )
     seed = reference.seed if seed is None else int(seed)
     reps = reference.replications if reps is None else int(reps)
-    runs = {s.name: run(s, reps=reps, seed=seed, jobs=jobs, progress=progress) for s in scenarios}
+    scenarios = [with_seed(s, seed) for s in (reference, *others)]
+    tasks = [Task(s, r) for s in scenarios for r in range(reps)]
+    parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
+    runs = {s.name: assemble(s, parts[i * reps : (i + 1) * reps]) for i, s in enumerate(scenarios)}
     return CompareResult(
         reference=reference.name,
         scenarios=names,

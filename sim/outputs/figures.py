@@ -7,7 +7,7 @@ screen; the caller saves it. Labels are English by default and Chinese with ``la
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -266,7 +266,8 @@ def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
     return fig
 
 
-FIGURES = {
+# the comparison's figures by file name (without .png): each takes (result, lang=...)
+FIGURES: dict[str, Callable[..., Figure]] = {
     "target_distribution": target_distribution_figure,
     "waterfall": waterfall_figure,
     "on_target": on_target_figure,

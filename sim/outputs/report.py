@@ -205,7 +205,10 @@ def report_html(markdown: str, folder: Path) -> str:
             level = len(line) - len(line.lstrip("#"))
             out.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
         elif line.startswith("!["):
-            alt, file = re.match(r"!\[(.*)\]\((.*)\)", line).groups()
+            image = re.match(r"!\[(.*)\]\((.*)\)", line)
+            if image is None:  # pragma: no cover - report_markdown writes only well-formed images
+                raise ValueError(f"not an image line: {line}")
+            alt, file = image.groups()
             data = base64.b64encode((folder / file).read_bytes()).decode()
             out.append(f"<p><img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'></p>")
         elif line.startswith("- "):

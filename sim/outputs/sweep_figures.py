@@ -9,11 +9,15 @@ model.
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.experiments.sweep import parameter_columns, summarise_sweep
+from sim.experiments.sweep import SweepOutcome, parameter_columns, summarise_sweep
+from sim.outputs.tables import atomic_write
 
 _MEASURES = {
     "elapsed": "elapsed time",
@@ -56,8 +60,8 @@ def _decimals(half_width: float) -> int:
     return int(min(3, max(1, -np.floor(np.log10(half_width)) + 1)))
 
 
-def _axis_label(parameter: str, labels: dict | None) -> str:
-    return (labels or {}).get(parameter, parameter)
+def _axis_label(parameter: str | None, labels: dict | None) -> str:
+    return str((labels or {}).get(parameter, parameter))
 
 
 def _tick(value) -> str:
@@ -192,11 +196,38 @@ def _sort_key(value):
     return (1, 0.0, str(value))
 
 
-def save_sweep_figure(table: pd.DataFrame, path, **kwargs):
+def save_sweep_figure(table: pd.DataFrame, path: str | Path, **kwargs) -> str | Path:
     """``plot_sweep`` written to ``path`` (PNG), figure closed; returns the path."""
     fig = plot_sweep(table, **kwargs)
     try:
-        fig.savefig(path, dpi=120)
+        atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     finally:
         plt.close(fig)
     return path
+
+
+FIGURE_ARGUMENTS = ("kpi", "segment", "x", "y", "kind", "title")
+
+
+def write_sweep_figures(outcome: SweepOutcome) -> list[str]:
+    """The figures the sweep file asks for, as PNG files in the sweep's output folder; returns
+    their names. A figure that cannot be drawn (e.g. a KPI the table does not have) is skipped
+    with a warning: the data is saved anyway. Pass it as ``figures=`` to ``sim.sweep``."""
+    if outcome.out is None or not len(outcome.table):
+        return []
+    segments = outcome.spec.points[0].scenario.segments
+    names = []
+    for wanted in outcome.spec.figures:
+        kwargs = {k: v for k, v in wanted.items() if k in FIGURE_ARGUMENTS}
+        name = wanted.get("file") or f"{wanted['kpi']}-{wanted.get('segment') or 'all'}.png"
+        segment = wanted.get("segment")
+        label = f"{segments[segment].label} ({segment})" if segment in segments else None
+        try:
+            save_sweep_figure(
+                outcome.table, outcome.out / name, labels=outcome.spec.labels, segment_label=label, **kwargs
+            )
+        except ValueError as exc:
+            warnings.warn(f"figure {name} not drawn: {exc}", RuntimeWarning, stacklevel=2)
+            continue
+        names.append(name)
+    return names
