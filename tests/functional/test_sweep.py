@@ -23,7 +23,7 @@ from sim.experiments.sweep import load_sweep, run_sweep, summarise_sweep
 from sim.outputs.sweep_figures import write_sweep_figures
 from sim.outputs.tables import read_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 # a short horizon: a replication takes ~0.1 s
@@ -70,6 +70,7 @@ def serial_table(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     return path, sim.sweep(path, jobs=1, out=folder / "out", figures=write_sweep_figures)
 
 
+@pytest.mark.slow
 def test_table_is_tidy_with_parameter_columns_and_manifest(serial_table):
     path, table = serial_table
     out = path.parent / "out"
@@ -97,6 +98,7 @@ def test_table_is_tidy_with_parameter_columns_and_manifest(serial_table):
     assert len(summary) == 6 and (summary["replications"] == 4).all()
 
 
+@pytest.mark.slow
 def test_same_seed_same_table_serial_processes_and_dask_cluster(serial_table, cluster, tmp_path):
     path, serial = serial_table
     on_processes = sim.sweep(path, jobs=2, out=tmp_path / "processes")
@@ -114,6 +116,7 @@ def test_same_seed_same_table_serial_processes_and_dask_cluster(serial_table, cl
     pd.testing.assert_frame_equal(from_sweep, one)
 
 
+@pytest.mark.slow
 def test_run_on_dask_cluster_matches_serial(cluster):
     scenario = sim.load_scenario(BASELINE, SHORT)
     serial = sim.run(scenario, reps=3, seed=4)
@@ -122,6 +125,7 @@ def test_run_on_dask_cluster_matches_serial(cluster):
     pd.testing.assert_frame_equal(serial.kpis, on_cluster.kpis)
 
 
+@pytest.mark.slow
 def test_resume_recomputes_nothing_done(tmp_path, monkeypatch):
     path = write_sweep(tmp_path, replications=2, grid={MANAGERS: [2, 6], ENGINEERS: [2, 4]})
     out = tmp_path / "out"
@@ -158,6 +162,7 @@ def test_resume_recomputes_nothing_done(tmp_path, monkeypatch):
     assert len(calls) == 4 * 3
 
 
+@pytest.mark.slow
 def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     # a horizon in 2031 is beyond the published calendar: the model raises for that point only
     path = write_sweep(
@@ -188,6 +193,7 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     assert list(api.attrs["failures"]) == [record["point_id"]]
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_points_and_resume_completes_each_once(tmp_path, serial_table):
     path = write_sweep(tmp_path, grid={MANAGERS: [2, 6], ENGINEERS: [2, 3, 4]})
     out = tmp_path / "out"

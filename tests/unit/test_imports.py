@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from builders import ROOT
 
 HEAVY = (
     "matplotlib",
@@ -34,15 +34,18 @@ def heavy(modules: list[str]) -> list[str]:
     return [m for m in modules if m.startswith(HEAVY)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["sim", "sim.engine.model", "sim.experiments.replications"])
 def test_a_worker_imports_no_plotting_no_statistics_no_sweep_check_or_compare(module):
     assert heavy(modules_after(f"import {module}")) == []
 
 
+@pytest.mark.slow
 def test_the_sweep_library_imports_no_plotting():
     assert not [m for m in modules_after("import sim.experiments.sweep") if m.startswith("matplotlib")]
 
 
+@pytest.mark.slow
 def test_the_public_api_is_there_on_first_use():
     loaded = modules_after("import sim\nsim.run\nsim.write_run\nsim.check_baseline")
     assert {"sim.experiments.replications", "sim.outputs.folders", "sim.experiments.check"} <= set(loaded)

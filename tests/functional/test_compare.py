@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE, ROOT, baseline_dict
+from builders import BASELINE, ROOT, baseline_dict
 
 import sim
 from sim.experiments.compare import compare
@@ -43,6 +43,7 @@ def result():
     return compare(reference, others, reps=3, seed=9)
 
 
+@pytest.mark.slow
 def test_one_executor_for_every_scenario_gives_the_tables_of_separate_runs(result):
     reference, *others = scenarios()
     on_processes = compare(reference, others, reps=3, seed=9, jobs=2)
@@ -53,6 +54,7 @@ def test_one_executor_for_every_scenario_gives_the_tables_of_separate_runs(resul
     pd.testing.assert_frame_equal(result.runs["faster"].cases, alone.cases)
 
 
+@pytest.mark.slow
 def test_write_comparison_writes_tables_figures_report_and_manifest(result, tmp_path):
     written = sim.write_comparison(result, tmp_path / "out", fmt="csv")
     names = [p.name for p in written]
@@ -139,6 +141,7 @@ def _no_cjk() -> bool:
     return cjk_font() is None
 
 
+@pytest.mark.slow
 def test_compare_command_writes_tables_figures_and_report(tmp_path):
     overlay = tmp_path / "more.yaml"
     overlay.write_text(
@@ -184,6 +187,7 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
     assert page.count("data:image/png;base64,") == 4
 
 
+@pytest.mark.slow
 def test_targets_that_differ_between_scenarios_are_named(result):
     from sim.outputs.report import target_changes
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, fixed, tiny_scenario
+from builders import ROOT, fixed, tiny_scenario
 from scipy import stats as st
 
 from sim.cli import main
@@ -50,6 +50,7 @@ def test_recorded_baseline_describes_the_baseline_scenario():
     assert {"mean", "half_width", "n"} == set(body["kpis"]["lv_smb"]["full_process_wd_mean"])
 
 
+@pytest.mark.slow
 def test_check_passes_on_the_committed_model():
     proc = _cli("check")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -59,6 +60,7 @@ def test_check_passes_on_the_committed_model():
     assert "DRIFT" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_check_catches_a_longer_completion_inspection_and_names_the_kpi():
     proc = _cli("check", "--set", "stages.completion_lv.duration.mode=4", "--changed")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -141,6 +143,7 @@ def _intervals(samples: np.ndarray) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 def test_a_statistically_unchanged_model_rarely_fails_and_a_real_shift_is_caught():
     """Re-drawn random numbers (the worst case for false alarms): the whole check fails at most
     about 5% of the time over 200 KPIs; a shift of one KPI by 5 standard errors of the difference

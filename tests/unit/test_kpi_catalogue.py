@@ -7,7 +7,7 @@ import pytest
 
 from sim import kpi_catalogue as cat
 
-BASELINE = Path(__file__).parent / "regression" / "baseline_kpis.json"
+BASELINE = Path(__file__).resolve().parents[1] / "regression" / "baseline_kpis.json"
 
 
 def test_every_recorded_kpi_of_the_baseline_is_a_catalogued_kpi():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import BASELINE, fixed, tiny_scenario
+from builders import BASELINE, fixed, tiny_scenario
 from scipy import stats as st
 
 import sim
@@ -120,6 +120,7 @@ def test_precision_report_relative_and_absolute():
         precision_report(kpis, parse_precision(["nope=1"]))
 
 
+@pytest.mark.slow
 def test_run_to_precision_adds_replications_and_keeps_the_first_ones():
     scenario = sim.load_scenario(BASELINE, LV_ONLY)
     first = sim.run(scenario, reps=3, seed=2)
@@ -145,6 +146,7 @@ def test_run_to_precision_stops_at_max_reps():
     assert not report.iloc[0]["met"] and report.iloc[0]["needed"] > 4
 
 
+@pytest.mark.slow
 def test_common_random_numbers_shrink_the_variance_of_paired_differences():
     """Baseline vs more inspectors: with the same seed (case-keyed streams) the per-replication
     difference in lv_smb's mean full-process time varies far less than with independent seeds."""
@@ -193,6 +195,7 @@ def test_run_precision_option_on_the_command_line(tmp_path, capsys):
     assert "no KPI 'elapsed'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_replicate_gives_outcomes_in_task_order_and_an_error_per_task():
     """Tasks of two scenarios on two processes: the outcomes come back in task order, the task
     that raised (a horizon beyond the published calendar) as its exception, the others as on
