@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from sim import kpi_catalogue
 from sim.engine.model import simulate
 from sim.experiments.executors import Executor, default_jobs, make_executor
 from sim.experiments.kpis import segment_kpis
@@ -53,29 +54,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int], None]  # called with the number of replications just finished
-
-SUMMARY_COLUMNS = [
-    "n_cases",
-    "n_finished",
-    "n_open",
-    "handling_wd_mean",
-    "handling_wd_p50",
-    "handling_wd_p95",
-    "handling_wd_max",
-    "full_process_wd_mean",
-    "full_process_wd_p50",
-    "full_process_wd_p95",
-    "full_process_wd_max",
-    "elapsed_wd_mean",
-    "elapsed_wd_p50",
-    "elapsed_wd_p95",
-    "elapsed_wd_max",
-    "elapsed_cd_mean",
-    "target_days",
-    "on_target_share",
-    "procedures_mean",
-]
-POOL_SUMMARY_COLUMNS = ["capacity", "utilisation", "wait_wd_mean", "n_served"]
 
 
 # ------------------------------------------------------------------------------ the engine
@@ -182,16 +160,18 @@ class RunResult:
     events: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
-        """Per segment: the mean over replications of each KPI, with its 95% half-width."""
-        table = summarise(self.kpis, ["segment"], SUMMARY_COLUMNS)
+        """Per segment: the mean over replications of each KPI of the run's summary
+        (``kpi_catalogue.SUMMARY``), with its 95% half-width."""
+        table = summarise(self.kpis, ["segment"], kpi_catalogue.SUMMARY)
         targets = self.kpis.groupby("segment", sort=False)["target_measure"].first()
         table.insert(1, "target_measure", table["segment"].map(targets))
         return table
 
     def pool_summary(self) -> pd.DataFrame:
-        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served,
-        with 95% half-widths (empty, with these columns, for a scenario without pools)."""
-        return summarise(self.pools, ["pool"], POOL_SUMMARY_COLUMNS)
+        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served
+        (``kpi_catalogue.POOL_SUMMARY``), with 95% half-widths (empty, with these columns, for a
+        scenario without pools)."""
+        return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)
 
 
 def assemble(scenario: Scenario, parts: Sequence[Replication]) -> RunResult:
