@@ -179,6 +179,12 @@ def is_kpi(name: str) -> bool:
     return entry is not None and entry.is_kpi
 
 
+def is_share(name: str) -> bool:
+    """A share, stored as a fraction and shown in percent (unknown columns are not)."""
+    entry = CATALOGUE.get(name)
+    return entry is not None and entry.is_share
+
+
 def entries(table: Table = "kpis") -> list[Kpi]:
     """Every column of one table the catalogue knows (KPIs and identifiers), in catalogue order."""
     return [k for k in _ENTRIES if k.table == table]
