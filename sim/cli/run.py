@@ -22,6 +22,7 @@ from sim.cli.common import (
 )
 from sim.experiments.replications import RunResult, default_jobs, run, run_to_precision
 from sim.experiments.stats import PrecisionError
+from sim.kpi_catalogue import MEASURES, STATISTICS, SUMMARY_MEASURES, heading, short_label
 from sim.outputs.event_log import EVENT_FORMATS
 from sim.outputs.folders import write_run
 from sim.outputs.tables import FORMATS
@@ -104,7 +105,10 @@ def format_precision(report: pd.DataFrame) -> str:
 
 
 def _stats(row: pd.Series, measure: str) -> str:
-    return "/".join(fmt(row[f"{measure}_wd_{k}"]) for k in ("mean", "p50", "p95", "max"))
+    return "/".join(fmt(row[f"{measure}_wd_{k}"]) for k in STATISTICS)
+
+
+STATISTICS_HEADING = "/".join(s.short for s in STATISTICS.values())  # mean/p50/p95/max
 
 
 def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
@@ -116,27 +120,29 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
         target = "–" if pd.isna(r["target_days"]) else f"{r['target_measure']} ≤ {r['target_days']:g}"
         rows.append(
             {
-                "segment": r["segment"],
-                "cases": fmt(r["n_cases"], digits=0),
-                "open": fmt(r["n_open"], digits=0),
-                "handling mean/p50/p95/max": _stats(r, "handling"),
-                "full process mean/p50/p95/max": _stats(r, "full_process"),
-                "elapsed mean/p50/p95/max": _stats(r, "elapsed"),
-                "target": target,
-                "on target %": fmt(100 * r["on_target_share"], 100 * r["on_target_share_hw"], 0),
-                "procedures": fmt(r["procedures_mean"]),
+                short_label("segment"): r["segment"],
+                heading("n_cases"): fmt(r["n_cases"], digits=0),
+                heading("n_open"): fmt(r["n_open"], digits=0),
+                **{f"{MEASURES[m].short} {STATISTICS_HEADING}": _stats(r, m) for m in SUMMARY_MEASURES},
+                short_label("target_days"): target,
+                heading("on_target_share"): fmt(100 * r["on_target_share"], 100 * r["on_target_share_hw"], 0),
+                heading("procedures_mean"): fmt(r["procedures_mean"]),
             }
         )
     table = pd.DataFrame(rows).to_string(index=False)
     pools = result.pool_summary()
     pool_rows = pd.DataFrame(
         {
-            "pool": pools["pool"],
-            "slots": [fmt(c, digits=0) if c != float("inf") else "unlimited" for c in pools["capacity"]],
-            "utilisation %": [
+            short_label("pool"): pools["pool"],
+            heading("capacity"): [
+                fmt(c, digits=0) if c != float("inf") else "unlimited" for c in pools["capacity"]
+            ],
+            heading("utilisation"): [
                 fmt(100 * u, 100 * h, 0) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])
             ],
-            "mean wait (wd)": [fmt(w, h, 2) for w, h in zip(pools["wait_wd_mean"], pools["wait_wd_mean_hw"])],
+            heading("wait_wd_mean"): [
+                fmt(w, h, 2) for w, h in zip(pools["wait_wd_mean"], pools["wait_wd_mean_hw"])
+            ],
         }
     ).to_string(index=False)
     spread = "mean over replications, ± 95% half-width" if result.replications > 1 else "one replication"

@@ -74,6 +74,7 @@ import pandas as pd
 from sim.experiments.baseline_file import COLUMNS, CONFIDENCE, Baseline, BaselineError
 from sim.experiments.replications import Progress, RunResult, default_jobs, run
 from sim.experiments.stats import summarise, t_quantile
+from sim.kpi_catalogue import TARGET_BOUNDS, is_kpi
 from sim.outputs.tables import versions
 from sim.scenario import Scenario, load_scenario
 
@@ -94,31 +95,28 @@ DEFAULT_REPLICATIONS = 20
 ALPHA = 0.05  # family-wise false-alarm probability of the whole check
 ROUNDING = 1e-9  # relative difference still counted as the same number (floating point only)
 
-# columns that are configuration, not results: unlimited pools have infinite capacity
-NOT_KPIS = frozenset({"replication", "units", "capacity"})
-
 VERDICTS = ("same", "within", "DRIFT", "new", "missing")
 
 
 # ------------------------------------------------------------------------------ KPIs of a run
 
 
+def recorded(column: str) -> bool:
+    """Whether the check records a column: every KPI of the catalogue, and the targets' bounds
+    (settings, but a moved bound changes what the shares on target mean). Identifiers and sizes
+    (a pool's members and capacity, infinite when unlimited) are not recorded."""
+    return is_kpi(column) or column in TARGET_BOUNDS
+
+
 def _intervals(table: pd.DataFrame, key: str, prefix: str) -> list[tuple]:
     if table is None or len(table) == 0:
         return []
-    numeric = [
-        c
-        for c in table.columns
-        if c not in NOT_KPIS
-        and c != key
-        and pd.api.types.is_numeric_dtype(table[c])
-        and not pd.api.types.is_bool_dtype(table[c])
-    ]
-    summary = summarise(table, [key], numeric, CONFIDENCE, counts=True)
+    columns = [c for c in table.columns if recorded(c)]
+    summary = summarise(table, [key], columns, CONFIDENCE, counts=True)
     return [
         (f"{prefix}{row[key]}", c, row[c], row[f"{c}_hw"], row[f"{c}_n"])
         for row in summary.to_dict("records")
-        for c in numeric
+        for c in columns
     ]
 
 

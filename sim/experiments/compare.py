@@ -18,27 +18,18 @@ import pandas as pd
 
 from sim.experiments.replications import Progress, RunResult, Task, assemble, collect, replicate, with_seed
 from sim.experiments.stats import paired_differences, summarise
+from sim.kpi_catalogue import COMPARISON, kpi_names
 from sim.scenario.schema import Scenario
 
-# KPIs compared per segment: column of the kpis table -> short description
-COMPARED = {
-    "handling_wd_mean": "handling, mean (wd)",
-    "full_process_wd_mean": "full process, mean (wd)",
-    "elapsed_wd_mean": "elapsed, mean (wd)",
-    "target_wd_mean": "target measure, mean (wd)",
-    "target_wd_p95": "target measure, p95 (wd)",
-    "target_wd_max": "target measure, max (wd)",
-    "on_target_share": "share on target",
-    "procedures_mean": "procedures per case",
-}
 HEADLINE_SEGMENTS = ("lv_smb", "hv_single", "hv_dual")
 
 
 @dataclass(frozen=True)
 class CompareResult:
-    """``table``: one row per segment, scenario and KPI with the mean over replications, its
-    half-width, and the paired difference to the reference with its half-width. ``pools``: pool
-    utilisation and waits side by side. ``runs``: each scenario's ``RunResult``."""
+    """``table``: one row per segment, scenario and KPI (``kpi_catalogue.COMPARISON``) with the
+    mean over replications, its half-width, and the paired difference to the reference with its
+    half-width. ``pools``: pool utilisation and waits side by side. ``runs``: each scenario's
+    ``RunResult``."""
 
     reference: str
     scenarios: list[str]
@@ -57,9 +48,10 @@ class CompareResult:
 
 
 def _with_target_columns(kpis: pd.DataFrame) -> pd.DataFrame:
-    """Add ``target_wd_mean/p95/max``: the statistics of each row's own target measure."""
+    """Add ``target_wd_mean/p95/max`` (those the KPI catalogue names): the statistics of each
+    row's own target measure."""
     out = kpis.copy()
-    for stat in ("mean", "p95", "max"):
+    for stat in [n.removeprefix("target_wd_") for n in kpi_names("kpis") if n.startswith("target_wd_")]:
         values = np.full(len(out), np.nan)
         for measure in out["target_measure"].dropna().unique():
             rows = (out["target_measure"] == measure).to_numpy()
@@ -111,7 +103,7 @@ def compare(
 
 
 def _kpi_table(runs: dict[str, RunResult], reference: str) -> pd.DataFrame:
-    kpis = list(COMPARED)
+    kpis = list(COMPARISON)
     frames = {name: _with_target_columns(r.kpis) for name, r in runs.items()}
     ref = frames[reference]
     means = {name: summarise(f, ["segment"], kpis).set_index("segment") for name, f in frames.items()}

@@ -5,9 +5,12 @@ cluster.
 A task is (scenario, replication number, what to keep). Replication ``r`` of a scenario depends
 only on the scenario (its seed included) and ``r`` (``sim.engine.streams``), and ``replicate``
 hands the outcomes back in task order, so every table built from them is the same whatever the
-executor and the number of workers. Tasks of several scenarios (a comparison, the points of a
-sweep) share one executor. A task that raises gives its exception as its outcome; the caller
-decides whether that ends the experiment (a run) or is recorded (a sweep point).
+executor and the number of workers. ``replicate_as_completed`` hands each outcome back as soon as
+its task finishes, with the task's index, for a caller that keeps each result as it comes (a sweep
+writes a point when its own replications are done, whatever the other points do). Tasks of several
+scenarios (a comparison, the points of a sweep) share one executor. A task that raises gives its
+exception as its outcome; the caller decides whether that ends the experiment (a run) or is
+recorded (a sweep point).
 
 The worker (``run_task``) reduces the model's records to what the experiments read: the KPIs per
 segment, pools and materials, and, when asked for, the cases and the event log. ``run`` and its
@@ -23,6 +26,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from sim import kpi_catalogue
 from sim.engine.model import simulate
 from sim.experiments.executors import Executor, default_jobs, make_executor
 from sim.experiments.kpis import segment_kpis
@@ -36,6 +40,7 @@ from sim.experiments.stats import (
 from sim.scenario.schema import Scenario
 
 __all__ = [
+    "Outcome",
     "Progress",
     "Replication",
     "RunResult",
@@ -45,6 +50,7 @@ __all__ = [
     "default_jobs",
     "paired",
     "replicate",
+    "replicate_as_completed",
     "replications_needed",
     "run",
     "run_task",
@@ -53,29 +59,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int], None]  # called with the number of replications just finished
-
-SUMMARY_COLUMNS = [
-    "n_cases",
-    "n_finished",
-    "n_open",
-    "handling_wd_mean",
-    "handling_wd_p50",
-    "handling_wd_p95",
-    "handling_wd_max",
-    "full_process_wd_mean",
-    "full_process_wd_p50",
-    "full_process_wd_p95",
-    "full_process_wd_max",
-    "elapsed_wd_mean",
-    "elapsed_wd_p50",
-    "elapsed_wd_p95",
-    "elapsed_wd_max",
-    "elapsed_cd_mean",
-    "target_days",
-    "on_target_share",
-    "procedures_mean",
-]
-POOL_SUMMARY_COLUMNS = ["capacity", "utilisation", "wait_wd_mean", "n_served"]
 
 
 # ------------------------------------------------------------------------------ the engine
@@ -118,6 +101,40 @@ def run_task(task: Task) -> Replication:
     )
 
 
+Outcome = Replication | BaseException  # what a task gives back: its replication or its exception
+
+
+def replicate_as_completed(
+    tasks: Sequence[Task],
+    *,
+    jobs: int | None = 1,
+    scheduler: Any = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Generator[tuple[int, Outcome], None, None]:
+    """Run ``tasks`` and yield ``(index, outcome)`` as each task finishes, in whatever order they
+    finish: ``index`` is the task's position in ``tasks``, ``outcome`` a ``Replication`` or the
+    exception the task raised.
+
+    The tasks run on ``executor`` if given (left open for the caller to reuse), else on one made
+    for them: a Dask cluster with ``scheduler`` (an address ``tcp://host:8786`` or a
+    ``distributed.Client``), else ``jobs`` processes (``None``: all cores; 1: this process).
+    ``progress`` is called with 1 as each task finishes. Closing the generator early (or an
+    interrupt) stops the workers at once."""
+    own = executor is None
+    if executor is None:
+        executor = make_executor(jobs, scheduler, tasks=len(tasks))
+    try:
+        with closing(executor.run(run_task, tasks)) as outcomes:
+            for index, outcome in outcomes:
+                if progress:
+                    progress(1)
+                yield index, outcome
+    finally:
+        if own:
+            executor.close()
+
+
 def replicate(
     tasks: Sequence[Task],
     *,
@@ -125,35 +142,24 @@ def replicate(
     scheduler: Any = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
-) -> Generator[Replication | BaseException, None, None]:
+) -> Generator[Outcome, None, None]:
     """Run ``tasks`` and yield their outcomes in task order: a ``Replication``, or the exception
-    the task raised.
-
-    The tasks run on ``executor`` if given (left open for the caller to reuse), else on one made
-    for them: a Dask cluster with ``scheduler`` (an address ``tcp://host:8786`` or a
-    ``distributed.Client``), else ``jobs`` processes (``None``: all cores; 1: this process).
-    ``progress`` is called with 1 as each task finishes, in whatever order they finish. Closing
-    the generator early (or an interrupt) stops the workers at once."""
-    own = executor is None
-    if executor is None:
-        executor = make_executor(jobs, scheduler, tasks=len(tasks))
-    finished: dict[int, Replication | BaseException] = {}
+    the task raised. An outcome that finished early waits for those before it; the arguments are
+    those of ``replicate_as_completed``."""
+    finished: dict[int, Outcome] = {}
     following = 0  # the next outcome to yield, in task order
-    try:
-        with closing(executor.run(run_task, tasks)) as outcomes:
-            for index, outcome in outcomes:
-                finished[index] = outcome
-                if progress:
-                    progress(1)
-                while following in finished:
-                    yield finished.pop(following)
-                    following += 1
-    finally:
-        if own:
-            executor.close()
+    as_completed = replicate_as_completed(
+        tasks, jobs=jobs, scheduler=scheduler, executor=executor, progress=progress
+    )
+    with closing(as_completed):
+        for index, outcome in as_completed:
+            finished[index] = outcome
+            while following in finished:
+                yield finished.pop(following)
+                following += 1
 
 
-def collect(outcomes: Generator[Replication | BaseException, None, None]) -> list[Replication]:
+def collect(outcomes: Generator[Outcome, None, None]) -> list[Replication]:
     """The replications of ``replicate(...)``, in task order; the first task that raised ends the
     experiment with its exception (the other workers are stopped)."""
     done: list[Replication] = []
@@ -182,16 +188,18 @@ class RunResult:
     events: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
-        """Per segment: the mean over replications of each KPI, with its 95% half-width."""
-        table = summarise(self.kpis, ["segment"], SUMMARY_COLUMNS)
+        """Per segment: the mean over replications of each KPI of the run's summary
+        (``kpi_catalogue.SUMMARY``), with its 95% half-width."""
+        table = summarise(self.kpis, ["segment"], kpi_catalogue.SUMMARY)
         targets = self.kpis.groupby("segment", sort=False)["target_measure"].first()
         table.insert(1, "target_measure", table["segment"].map(targets))
         return table
 
     def pool_summary(self) -> pd.DataFrame:
-        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served,
-        with 95% half-widths (empty, with these columns, for a scenario without pools)."""
-        return summarise(self.pools, ["pool"], POOL_SUMMARY_COLUMNS)
+        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served
+        (``kpi_catalogue.POOL_SUMMARY``), with 95% half-widths (empty, with these columns, for a
+        scenario without pools)."""
+        return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)
 
 
 def assemble(scenario: Scenario, parts: Sequence[Replication]) -> RunResult:

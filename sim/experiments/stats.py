@@ -23,10 +23,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-# KPI columns of the ``kpis`` table that are identifiers or constants, not measured figures
-NON_KPI_COLUMNS = frozenset(
-    {"scenario", "replication", "segment", "target_measure", "target_days", "maximum_measure", "maximum_days"}
-)
+from sim.kpi_catalogue import is_kpi
 
 
 class PrecisionError(ValueError):
@@ -92,10 +89,9 @@ def summarise(
 
 
 def kpi_columns(kpis: pd.DataFrame) -> list[str]:
-    """The numeric KPI columns of a ``kpis`` table (identifiers and targets left out)."""
-    return [
-        c for c in kpis.columns if c not in NON_KPI_COLUMNS and pd.api.types.is_numeric_dtype(kpis[c].dtype)
-    ]
+    """The KPI columns of a ``kpis`` table, in its order: those the KPI catalogue calls KPIs
+    (identifiers and targets' settings left out)."""
+    return [c for c in kpis.columns if is_kpi(c) and pd.api.types.is_numeric_dtype(kpis[c].dtype)]
 
 
 def paired_differences(

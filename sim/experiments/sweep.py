@@ -12,9 +12,11 @@ the digest of its resolved scenario (seed and replications included) and of the 
 so a point whose scenario or model changed is never taken for done.
 
 The replications of every point are tasks of the one replication engine
-(``sim.experiments.replications``), on one executor; a point is written as soon as its last
-replication is back, points in order. Figures are not drawn here: a caller that wants them passes
-a ``figures`` writer (the command line passes ``sim.outputs.sweep_figures.write_sweep_figures``).
+(``sim.experiments.replications``), on one executor; a point is written as soon as its own last
+replication is back, whatever the order the points finish in (``replicate_as_completed``), and the
+tables are put together in point order at the end. Figures are not drawn here: a caller that wants
+them passes a ``figures`` writer (the command line passes
+``sim.outputs.sweep_figures.write_sweep_figures``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from sim.experiments.executors import Executor, Interrupted, make_executor
-from sim.experiments.replications import Replication, Task, replicate
+from sim.experiments.replications import Outcome, Replication, Task, replicate_as_completed
 from sim.experiments.stats import summarise
 from sim.experiments.sweep_file import SweepPoint, SweepSpec, load_sweep
 from sim.outputs.tables import FORMATS, atomic_write, read_table, write_manifest, write_table
@@ -145,11 +147,19 @@ def run_sweep(
     in_memory: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
     failures: dict[str, str] = {}
     finished = len(done_ids)
+    point_of = [point for point in todo for _ in range(point.scenario.replications)]  # by task
+    arrived: dict[int, dict[int, Outcome]] = {}  # point index -> replication -> outcome
     try:
-        # outcomes come in task order: a point's replications one after the other, points in order
-        with closing(replicate(tasks, executor=executor)) as outcomes:
-            for point in todo:
-                results = [next(outcomes) for _ in range(point.scenario.replications)]
+        # outcomes come as tasks finish: a point is complete when its own replications are back
+        with closing(replicate_as_completed(tasks, executor=executor)) as outcomes:
+            for index, back in outcomes:
+                point = point_of[index]
+                got = arrived.setdefault(point.index, {})
+                got[tasks[index].replication] = back
+                if len(got) < point.scenario.replications:
+                    continue
+                del arrived[point.index]
+                results = [got[r] for r in range(point.scenario.replications)]
                 finished += 1
                 error = next((r for r in results if isinstance(r, BaseException)), None)
                 if error is not None:
@@ -173,7 +183,8 @@ def run_sweep(
         if own_executor:
             executor.close()
 
-    # the tables, in point order; with an output folder, read back from the point files
+    # the tables and failures, in point order; with an output folder, read back from the point files
+    failures = {p.id: failures[p.id] for p in spec.points if p.id in failures}
     ok = [p for p in spec.points if p.id not in failures]
     if out is not None:
         kpi_parts = [read_table(point_files(out, p)["kpis"]) for p in ok]

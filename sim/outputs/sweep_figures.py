@@ -3,8 +3,8 @@
 ``plot_sweep(table, kpi, segment=..., x=..., y=...)`` takes the tidy table of ``sim.sweep`` and
 draws the mean of the KPI over replications: a heatmap over two parameters (cells annotated with
 the mean and its 95% half-width), or lines over ``x`` (one line per value of ``y``, error bars of
-the 95% interval) with ``kind="lines"`` or when only one parameter is given. Never imported by the
-model.
+the 95% interval) with ``kind="lines"`` or when only one parameter is given. The KPI's label and
+unit are the KPI catalogue's. Never imported by the model.
 """
 
 from __future__ import annotations
@@ -16,41 +16,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim import kpi_catalogue
 from sim.experiments.sweep import SweepOutcome, parameter_columns, summarise_sweep
 from sim.outputs.tables import atomic_write
-
-_MEASURES = {
-    "elapsed": "elapsed time",
-    "utility": "utility's time",
-    "government": "government's time",
-    "customer": "customer's time",
-    "full_process": "full process time",
-    "handling": "handling time",
-}
-_STATS = {"mean": "mean", "p50": "median", "p95": "95th percentile", "max": "maximum"}
-_OTHER = {
-    "on_target_share": ("Share of cases on target", "% of counted cases"),
-    "within_maximum_share": ("Share of cases within the maximum", "% of counted cases"),
-    "procedures_mean": ("Procedures per case", "procedures"),
-    "reworks_mean": ("Reworks per case", "reworks"),
-    "n_cases": ("Counted cases", "cases"),
-    "n_finished": ("Finished cases", "cases"),
-    "n_open": ("Cases still open at the end", "cases"),
-    "open_age_wd_max": ("Age of the oldest open case", "working days"),
-}
-
-
-def kpi_label(kpi: str) -> tuple[str, str, float]:
-    """(title, unit, factor): how to show a KPI column; shares are shown in percent."""
-    if kpi in _OTHER:
-        title, unit = _OTHER[kpi]
-        return title, unit, 100.0 if unit.startswith("%") else 1.0
-    for measure, name in _MEASURES.items():
-        for unit_key, unit in (("wd", "working days"), ("cd", "calendar days")):
-            prefix = f"{measure}_{unit_key}_"
-            if kpi.startswith(prefix) and kpi[len(prefix) :] in _STATS:
-                return f"{name.capitalize()}, {_STATS[kpi[len(prefix) :]]}", unit, 1.0
-    return kpi, "", 1.0
 
 
 def _decimals(half_width: float) -> int:
@@ -113,7 +81,8 @@ def plot_sweep(
         raise ValueError("a heatmap needs two parameters (x and y)")
 
     summary = summarise_sweep(table, kpi, segment)
-    name, unit, factor = kpi_label(kpi)
+    name = kpi_catalogue.label(kpi)
+    factor = 100.0 if kpi_catalogue.is_share(kpi) else 1.0  # shares in percent
     seg_label = segment_label or segment
     reps = int(summary["replications"].max()) if len(summary) else 0
     others = [p for p in params if p not in (x, y)]
@@ -121,7 +90,7 @@ def plot_sweep(
         fig, ax = plt.subplots(figsize=(7.5, 5.2), layout="constrained")
     else:
         fig = ax.figure
-    value_label = f"{name} ({unit})" if unit else name
+    value_label = kpi_catalogue.axis_label(kpi)
 
     if kind == "heatmap":
         # mean over the points of each cell (other parameters, if any, are averaged over)

@@ -93,7 +93,7 @@ def test_distribution_figure_has_a_curve_per_scenario_and_the_target_lines(resul
     fig = target_distribution_figure(result, segments=["lv_smb", "hv_single"])
     ax_smb, ax_hv = fig.axes[:2]
     assert [t.get_text() for t in ax_smb.get_legend().get_texts()] == ["baseline", "same", "faster"]
-    assert ax_smb.get_xlabel() == "full process (working days)"
+    assert ax_smb.get_xlabel() == "full process time (working days)"  # the KPI catalogue's words
     assert ax_smb.get_ylabel() == "share of cases"
     vertical = [line.get_xdata()[0] for line in ax_smb.get_lines() if line.get_linestyle() == "--"]
     assert vertical == [8]

@@ -19,7 +19,8 @@ import yaml
 import sim
 from sim.cli import main
 from sim.experiments import replications
-from sim.experiments.sweep import load_sweep, run_sweep, summarise_sweep
+from sim.experiments.executors import Executor, SerialExecutor
+from sim.experiments.sweep import load_sweep, point_files, run_sweep, summarise_sweep
 from sim.outputs.sweep_figures import write_sweep_figures
 from sim.outputs.tables import read_table
 
@@ -225,6 +226,46 @@ def test_ctrl_c_keeps_finished_points_and_resume_completes_each_once(tmp_path, s
     assert (per_point["nunique"] == 4).all()
     assert (per_point["size"] == 4 * table["segment"].nunique()).all()  # each point exactly once
     pd.testing.assert_frame_equal(table, serial_table[1])  # the same as an uninterrupted sweep
+
+
+class LastFirst(Executor):
+    """Runs the tasks in this process from the last to the first, as a pool may finish them, and
+    gets Ctrl-C after ``stop_after`` of them (never with None)."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.stop_after = stop_after
+
+    def run(self, fn, tasks):
+        for done, index in enumerate(reversed(range(len(tasks)))):
+            if done == self.stop_after:
+                raise KeyboardInterrupt
+            yield index, fn(tasks[index])
+
+    def describe(self) -> dict:
+        return {"executor": "last-first", "workers": 1}
+
+
+def test_a_point_that_finishes_before_earlier_ones_is_written_at_once_and_kept_on_ctrl_c(tmp_path):
+    path = write_sweep(tmp_path, replications=2, grid={MANAGERS: [2, 4, 6]})
+    spec = load_sweep(path)
+    out = tmp_path / "out"
+    # tasks 5, 4 (point 2), 3, 2 (point 1) finish; Ctrl-C comes before any of point 0's
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out=out, executor=LastFirst(stop_after=4))
+    written = [point_files(out, p)["kpis"].exists() for p in spec.points]
+    assert written == [False, True, True]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["points_finished"] == 2
+
+    resumed = run_sweep(spec, out=out, resume=True, executor=LastFirst())
+    assert (resumed.computed, resumed.skipped) == (1, 2)
+    # in point order and bit-identical to a sweep whose points finished in order
+    in_order = run_sweep(spec, executor=SerialExecutor())
+    pd.testing.assert_frame_equal(resumed.table, in_order.table)
+    pd.testing.assert_frame_equal(resumed.pools, in_order.pools)
+    last_first = run_sweep(spec, executor=LastFirst())
+    pd.testing.assert_frame_equal(last_first.table, in_order.table)
+    assert list(last_first.table["point"].unique()) == [0, 1, 2]
 
 
 def line_of(path: Path, text: str, nth: int = 1) -> int:
