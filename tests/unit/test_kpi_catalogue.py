@@ -54,7 +54,7 @@ SHARED = ("scenario", "replication")  # every table's identifiers, catalogued on
 
 
 def test_every_column_of_a_runs_tables_is_catalogued_in_its_table_and_the_check_records_its_kpis():
-    from conftest import BASELINE
+    from builders import BASELINE
 
     import sim
     from sim.experiments.check import kpi_intervals, recorded
