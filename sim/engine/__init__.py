@@ -1,1 +1,8 @@
-"""The model: SimPy processes, pools and stock, clocks, records, calendar, case-keyed streams. No I/O."""
+"""The model, pure and without I/O: a scenario and a replication number in, records out.
+
+``model`` runs the SimPy processes (arrivals, a case's walk through its flow, stage visits) and
+leaves each rule to its home: ``plans`` (stages and flows with their names resolved), ``pools``
+(staff and offices: queueing and their statistics), ``materials`` (stock under a reorder rule),
+``clocks`` (the three clocks and the clock-stop rule), ``attributes`` (a case's attributes),
+``streams`` (random numbers keyed to the case), ``calendar`` (working time) and ``records`` (the
+tables a run produces)."""

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import overload
 
 import holidays
 import numpy as np
@@ -67,7 +68,7 @@ class WorkingCalendar:
         object.__setattr__(self, "_cum_start", cum_start)
 
     @classmethod
-    def from_flags(cls, start: date, is_working: Sequence[bool]) -> WorkingCalendar:
+    def from_flags(cls, start: date, is_working: Sequence[bool] | np.ndarray) -> WorkingCalendar:
         flags = np.array(is_working, dtype=bool)
         return cls(start, flags, np.cumsum(flags, dtype=float))
 
@@ -123,12 +124,20 @@ class WorkingCalendar:
     def _check_t(self, t: float | np.ndarray) -> np.ndarray:
         return self._checked(t, len(self.is_working), "calendar time (days)")
 
+    @overload
+    def working_time(self, t: float) -> float: ...
+    @overload
+    def working_time(self, t: np.ndarray) -> np.ndarray: ...
     def working_time(self, t: float | np.ndarray) -> float | np.ndarray:
         """W(t): working days elapsed from the opening of ``start`` to time t."""
         arr = self._check_t(t)
         i = np.minimum(np.floor(arr).astype(np.int64), len(self.is_working) - 1)
         return _as_float(self._cum_start[i] + (arr - i) * self.is_working[i])
 
+    @overload
+    def calendar_time(self, w: float) -> float: ...
+    @overload
+    def calendar_time(self, w: np.ndarray) -> np.ndarray: ...
     def calendar_time(self, w: float | np.ndarray) -> float | np.ndarray:
         """W_inv(w): earliest calendar time t with W(t) = w."""
         arr = self._checked(w, self.total_working_days, "working time (working days)")

@@ -12,24 +12,30 @@ separate processes and continues when all have finished. Every random number com
 case-keyed streams (``sim.engine.streams``), so cases meet the same luck in every scenario.
 
 The model is pure: scenario and replication number in, ``RunRecords`` out. No printing, no files.
+It holds the processes only; the rules they apply have their own modules (``sim.engine``'s
+docstring lists them).
 """
 
 from __future__ import annotations
 
-import bisect
 import math
+from collections.abc import Generator
 from functools import lru_cache
+from typing import Any
 
-import numpy as np
 import simpy
 
+from sim.engine.attributes import attribute_samplers, draw_attributes
 from sim.engine.calendar import WorkingCalendar
-from sim.engine.pools import MaterialStock, ResourcePool
-from sim.engine.records import CaseClock, RunRecords
+from sim.engine.clocks import CLOSES, OPENS, CaseClock
+from sim.engine.materials import MaterialStock
+from sim.engine.plans import StagePlan, Step, compile_flow, compile_plans
+from sim.engine.pools import ResourcePool
+from sim.engine.records import RunRecords
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
-from sim.scenario.distributions import Bernoulli, Categorical, Constant, Exponential
-from sim.scenario.schema import ParallelStep, Scenario, StageStep, pool_names
+from sim.scenario.distributions import DistributionProtocol, Exponential
+from sim.scenario.schema import Scenario
 
 
 @lru_cache(maxsize=8)
@@ -51,6 +57,8 @@ def calendar_for(scenario: Scenario) -> WorkingCalendar:
 
 
 class _Case:
+    """A case in progress: its attributes, its clocks, and what it went through so far."""
+
     __slots__ = (
         "arrival",
         "attrs",
@@ -63,7 +71,7 @@ class _Case:
         "visits",
     )
 
-    def __init__(self, number, segment, attrs, counted, arrival):
+    def __init__(self, number: int, segment: str, attrs: dict[str, Any], counted: bool, arrival: float):
         self.number = number
         self.segment = segment
         self.attrs = attrs
@@ -75,75 +83,12 @@ class _Case:
         self.reworks = 0
 
 
-class _StagePlan:
-    """A stage as the model walks it: names resolved to pool and stock objects, purposes named."""
-
-    __slots__ = (
-        "attempts",
-        "calendar_days",
-        "duration",
-        "duration_purpose",
-        "fix",
-        "handling",
-        "material",
-        "name",
-        "owner",
-        "pools",
-        "procedure",
-        "quantity",
-        "rework_probability",
-        "rework_purpose",
-        "variants",
-        "when",
-    )
-
-    def __init__(self, name: str, stage, pools: dict, materials: dict):
-        self.name = name
-        self.owner = stage.owner
-        self.handling = stage.handling
-        self.procedure = stage.procedure
-        self.when = stage.when
-        self.duration = stage.duration
-        # pools are always requested in one global order (by name), so that two stages holding
-        # the same pools can never wait for each other
-        self.pools = tuple(pools[p] for p in sorted(stage.pools))
-        self.variants = [
-            (
-                v.when,
-                v.duration or stage.duration,
-                self.pools if v.pool is None else tuple(pools[p] for p in sorted(pool_names(v.pool))),
-            )
-            for v in stage.variants
-        ]
-        self.calendar_days = stage.calendar == "calendar"
-        self.attempts = stage.rework.max_attempts if stage.rework else 1
-        self.rework_probability = stage.rework.probability if stage.rework else 0.0
-        self.fix = stage.rework.fix if stage.rework else None
-        self.material = materials[stage.materials.item] if stage.materials else None
-        self.quantity = stage.materials.quantity if stage.materials else 0
-        self.duration_purpose = "duration:" + name
-        self.rework_purpose = "rework:" + name
-
-
-_Step = tuple  # (stage plan or None, condition or None, parallel branches or None)
-
-
-def _compile_flow(steps, plans: dict) -> list[_Step]:
-    """The flow with stage names resolved; disabled stages (``enabled: false``) left out."""
-    out = []
-    for step in steps:
-        if isinstance(step, str):
-            if plans[step] is not None:
-                out.append((plans[step], None, None))
-        elif isinstance(step, StageStep):
-            if plans[step.stage] is not None:
-                out.append((plans[step.stage], step.when, None))
-        elif isinstance(step, ParallelStep):
-            out.append((None, step.when, [_compile_flow(b, plans) for b in step.parallel]))
-    return out
+Process = Generator[simpy.Event, Any, None]
 
 
 class ConnectionModel:
+    """One replication of a scenario: build it, ``run`` it once, read the records."""
+
     def __init__(
         self,
         scenario: Scenario,
@@ -168,25 +113,23 @@ class ConnectionModel:
             name: MaterialStock(self.env, name, spec, scenario.scale, self.streams)
             for name, spec in scenario.materials.items()
         }
-        self.plans = {
-            name: _StagePlan(name, stage, self.pools, self.materials) if stage.enabled else None
-            for name, stage in scenario.stages.items()
-        }
-        self.flows = {name: _compile_flow(seg.flow, self.plans) for name, seg in scenario.segments.items()}
+        self.plans = compile_plans(scenario.stages, self.pools, self.materials)
+        self.flows = {name: compile_flow(seg.flow, self.plans) for name, seg in scenario.segments.items()}
+        self.samplers = {name: attribute_samplers(seg.attributes) for name, seg in scenario.segments.items()}
         self.records = RunRecords(scenario, replication, self.calendar, events=events)
         self.log = self.records.log_event if events else None
         self.open_cases: dict[tuple[str, int], _Case] = {}  # counted cases not yet connected
         self.counted_open = 0
         self.arrivals_done = False
         self.done = self.env.event()
-        self._attribute_plans = {name: self._attribute_plan(name) for name in scenario.segments}
 
     # ------------------------------------------------------------------ running
     def run(self) -> RunRecords:
+        """Simulate until every counted case is connected, or the drain cap; the records."""
         for name, segment in self.sc.segments.items():
             rate = segment.arrivals.rate_per_wd * self.sc.scale
             if rate > 0:
-                self.env.process(self._arrivals(name, Exponential(dist="exponential", mean=1 / rate)))
+                self.env.process(self._arrivals(name, Exponential(dist="exponential", mean_=1 / rate)))
         self.env.process(self._close_cohort())
         self.env.run(until=self.done)
         end = self.env.now
@@ -196,7 +139,7 @@ class ConnectionModel:
         self.records.finish(end, self.pools.values(), self.materials.values())
         return self.records
 
-    def _close_cohort(self):
+    def _close_cohort(self) -> Process:
         yield self.env.timeout(self.count_until)
         self.arrivals_done = True
         if self.counted_open == 0:
@@ -206,147 +149,103 @@ class ConnectionModel:
         if not self.done.triggered:
             self.done.succeed()
 
-    def _arrivals(self, segment: str, gap):
+    def _arrivals(self, segment: str, gap: Exponential) -> Process:
         t = 0.0
         number = 0
+        flow, samplers, streams = self.flows[segment], self.samplers[segment], self.streams
         while True:
-            t += self.streams.sample(segment, "arrival", number, gap)
+            t += streams.sample(segment, "arrival", number, gap)
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
-            case = _Case(number, segment, self._attributes(segment, number), counted, t)
-            self.env.process(self._case(case))
+            attrs = draw_attributes(samplers, streams, segment, number)
+            self.env.process(self._walk(_Case(number, segment, attrs, counted, t), flow, True))
             number += 1
 
-    def _attribute_plan(self, segment: str) -> list[tuple]:
-        """The segment's attributes as (name, kind, purpose, argument), resolved once per run:
-        kind 0 a constant (argument: the value), 1 a flag (its condition and p), 2 a category
-        (cumulative weights and values), 3 a distribution sampled by inverse transform."""
-        plan = []
-        for name, spec in self.sc.segments[segment].attributes.items():
-            purpose = "attr:" + name
-            if isinstance(spec, Constant):
-                plan.append((name, 0, purpose, spec.value))
-            elif isinstance(spec, Bernoulli):
-                plan.append((name, 1, purpose, (spec.when, spec.p)))
-            elif isinstance(spec, Categorical):
-                w = np.fromiter(spec.values.values(), dtype=float)
-                plan.append((name, 2, purpose, (list(np.cumsum(w) / w.sum()), list(spec.values))))
-            else:
-                plan.append((name, 3, purpose, spec))
-        return plan
-
-    def _attributes(self, segment: str, number: int) -> dict:
-        attrs: dict = {}
-        streams = self.streams
-        for name, kind, purpose, arg in self._attribute_plans[segment]:
-            if kind == 0:
-                attrs[name] = arg
-            elif kind == 1:
-                u = streams.uniform(segment, purpose, number)
-                attrs[name] = holds(arg[0], attrs) and u < arg[1]
-            elif kind == 2:
-                u = streams.uniform(segment, purpose, number)
-                cum, values = arg
-                attrs[name] = values[min(bisect.bisect_right(cum, u), len(values) - 1)]
-            else:
-                attrs[name] = streams.sample(segment, purpose, number, arg)
-        return attrs
-
     # ------------------------------------------------------------------ a case
-    def _case(self, case: _Case):
-        counted = case.counted
-        key = (case.segment, case.number)
+    def _walk(self, case: _Case, steps: tuple[Step, ...], whole: bool) -> Process:
+        """Walk a flow: a case's ``whole`` flow, from application to power-on and its record, or
+        one of its parallel branches (a process of its own; the flow goes on when all are done)."""
+        counted = whole and case.counted
         if counted:  # only counted cases are reported open at the end
-            self.open_cases[key] = case
+            self.open_cases[(case.segment, case.number)] = case
             self.counted_open += 1
-        # the flow's top level is walked here rather than in _steps: one generator frame less to
-        # resume at every event of the case
-        attrs = case.attrs
-        for plan, when, branches in self.flows[case.segment]:
-            if when is not None and not holds(when, attrs):
+        env, attrs = self.env, case.attrs
+        now = env.now
+        for step in steps:
+            if step.when is not None and not holds(step.when, attrs):
                 continue
-            if branches is None:
-                yield from self._visit(case, plan)
+            if step.stage is not None:
+                now = yield from self._visit(case, step.stage, now)
             else:
-                yield self.env.all_of([self.env.process(self._steps(case, b)) for b in branches])
+                yield env.all_of([env.process(self._walk(case, b, False)) for b in step.branches])
+                now = env.now
         if counted:
-            del self.open_cases[key]
-            self.records.add(case, self.env.now, self.env.now)
+            del self.open_cases[(case.segment, case.number)]
+            self.records.add(case, env.now, env.now)
             self.counted_open -= 1
             if self.counted_open == 0 and self.arrivals_done and not self.done.triggered:
                 self.done.succeed()
 
-    def _steps(self, case: _Case, steps: list[_Step]):
-        attrs = case.attrs
-        for plan, when, branches in steps:
-            if when is not None and not holds(when, attrs):
-                continue
-            if branches is None:
-                yield from self._visit(case, plan)
-            else:
-                yield self.env.all_of([self.env.process(self._steps(case, b)) for b in branches])
+    def _visit(self, case: _Case, plan: StagePlan, now: float) -> Generator[simpy.Event, Any, float]:
+        """A visit of a stage, from ``now``, rework included; the time when it is over.
 
-    def _visit(self, case: _Case, plan: _StagePlan):
+        This runs at every stage visit, so names are looked up once, and the time is carried
+        along rather than read from the environment (a call): it changes only across a wait,
+        and each wait tells when it ended."""
         attrs = case.attrs
         if plan.when is not None and not holds(plan.when, attrs):
-            return
-        duration, pools = plan.duration, plan.pools
-        for when, variant_duration, variant_pools in plan.variants:
-            if holds(when, attrs):
-                duration, pools = variant_duration, variant_pools
+            return now
+        duration: DistributionProtocol = plan.duration
+        pools = plan.pools
+        for variant in plan.variants:
+            if holds(variant.when, attrs):
+                duration, pools = variant.duration, variant.pools
                 break
-        # this runs at every stage visit: names are looked up once, and the time is read once
-        # after each wait and handed to the pools and the clock
         env = self.env
         counted = case.counted
         log = self.log if counted else None
-        name, owner, handling = plan.name, plan.owner, plan.handling
-        clock, visits, segment, number = case.clock, case.visits, case.segment, case.number
+        name, party, handling = plan.name, plan.party, plan.handling
+        charge, visits, segment, number = case.clock.charge, case.visits, case.segment, case.number
         sample = self.streams.sample
         for attempt in range(plan.attempts):
             draw = visits.get(name, 0)
             visits[name] = draw + 1
-            now = env.now
-            clock.enter(now, owner, handling)
+            charge(now, party, OPENS, handling)
             if log:
-                log(case, name, "schedule", now, pools, owner, draw)
+                log(case, name, "schedule", now, pools, plan.owner, draw)
             if plan.material is not None and draw == 0:
                 yield from plan.material.supply(segment, number, plan.quantity)
                 now = env.now
             held = []
             for pool in pools:
-                if pool.resource is None:
-                    pool.start(counted, 0.0, now)
-                    held.append((pool, None))
-                else:
-                    asked = now
-                    request = pool.resource.request()
-                    yield request
-                    now = env.now
-                    pool.start(counted, now - asked, now)
-                    held.append((pool, request))
+                claim = pool.request(counted, now)
+                if claim is not None:  # None: an unlimited pool, granted at once
+                    yield claim
+                    now = claim.usage_since  # the time of the grant: now
+                held.append((pool, claim))
             days = sample(segment, plan.duration_purpose, number, duration, draw)
             if log:
-                log(case, name, "start", now, pools, owner, draw)
+                log(case, name, "start", now, pools, plan.owner, draw)
             if plan.calendar_days:
                 days = self._calendar_delay(days)
             yield env.timeout(days)
-            now = env.now
-            for pool, request in held:
-                pool.release(request, now)
-            clock.leave(now, owner, handling)
+            now += days  # exactly the time SimPy computes for the timeout's end
+            for pool, claim in held:
+                pool.release(claim, now)
+            charge(now, party, CLOSES, handling)
             if log:
-                log(case, name, "complete", now, pools, owner, draw)
+                log(case, name, "complete", now, pools, plan.owner, draw)
             if plan.procedure:
                 case.procedures.add(plan.procedure)
             if attempt == plan.attempts - 1:
-                return
+                break
             u = self.streams.uniform(segment, plan.rework_purpose, number, draw)
             if u >= plan.rework_probability:
-                return
+                break
             case.reworks += 1
-            if plan.fix is not None and self.plans[plan.fix] is not None:
-                yield from self._visit(case, self.plans[plan.fix])
+            if plan.fix is not None:
+                now = yield from self._visit(case, plan.fix, now)
+        return now
 
     def _calendar_delay(self, days: float) -> float:
         """Working time that ``days`` calendar days from now take; past the calendar, beyond the cap."""
@@ -355,7 +254,9 @@ class ConnectionModel:
         t_end = cal.calendar_time(now) + days
         if t_end >= len(cal.is_working):
             return self.cap + 1 - now
-        return cal.working_time(t_end) - now
+        # W(W⁻¹(now) + days) - now can come out a rounding error below zero for a very short
+        # stage (found by the property test): a stage never ends before it starts
+        return max(cal.working_time(t_end) - now, 0.0)
 
 
 def simulate(scenario: Scenario, replication: int, events: bool = False) -> RunRecords:

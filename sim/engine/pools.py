@@ -1,4 +1,4 @@
-"""Resource pools and material stock, with the statistics the KPIs need.
+"""Resource pools: the staff and offices that stages hold while they work, with their statistics.
 
 A *pool* is a group of interchangeable servers (customer managers, plan engineers, inspectors,
 construction crews, an approval office): a stage holds one unit while it works, and a case that
@@ -6,10 +6,12 @@ finds every unit busy queues first-come first-served. A pool with no capacity is
 queue, no wait. Utilisation is time-weighted (busy unit-days over capacity x observed days),
 observed from the end of the warm-up; waits are recorded for counted cases only.
 
-A *material* is a stock item kept under an (s, Q) rule: when the inventory position (stock on hand
-plus on order minus demand not yet served) falls to the reorder point, an order of the reorder
-quantity is placed and arrives after a lead time. A share of the cases gets the item another way,
-by cross-unit transfer or by procurement, each with its own delay, and does not touch the stock.
+A pool owns the whole life of a unit, as a SimPy resource does: ``request`` asks for a unit on
+behalf of a case, ``release`` gives it back, and the pool keeps its statistics as it grants and
+takes back units, so whoever uses a pool does no bookkeeping. A unit counts as busy, and its wait
+as over, from the instant its case gets it (when the grant is processed, as the case resumes).
+Both take the current simulation time from the caller, who has it at hand: reading the clock of
+the environment is a call, and these run at every stage visit.
 """
 
 from __future__ import annotations
@@ -17,19 +19,22 @@ from __future__ import annotations
 import math
 
 import simpy
+from simpy.resources.base import BaseResource
+from simpy.resources.resource import Release, Request
 
-from sim.engine.streams import CaseStreams
-from sim.scenario.schema import Material, Pool
+from sim.scenario.schema import Pool
 
 
-class ResourcePool:
+class _Ledger:
+    """A pool's statistics: the time-weighted area of busy units and the waits of counted cases."""
+
     def __init__(self, env: simpy.Environment, name: str, spec: Pool, scale: float, observe_from: float):
         self.env = env
         self.name = name
         self.owner = spec.owner
         self.units = None if spec.capacity is None else max(1, round(spec.capacity * scale))
-        self.capacity = None if self.units is None else self.units * spec.cases_per_unit
-        self.resource = simpy.Resource(env, self.capacity) if self.capacity else None
+        # cases served at once (units x cases per unit); None: unlimited
+        self.slots = None if self.units is None else self.units * spec.cases_per_unit
         self.observe_from = observe_from
         self._busy = 0
         self._since = 0.0
@@ -38,112 +43,100 @@ class ResourcePool:
         self.wait_total = 0.0
         self.wait_max = 0.0
 
-    def _account(self, now: float | None = None) -> None:
-        if now is None:
-            now = self.env.now
+    def _account(self, now: float, change: int, counted: bool = False, wait: float = 0.0) -> None:
+        """The one place where the statistics change: ``change`` units become busy (+1, a grant to
+        a case that waited ``wait``; its wait is recorded if ``counted``) or free (-1) at ``now``."""
         start = self._since if self._since >= self.observe_from else self.observe_from
-        if now > start:
+        if now > start:  # busy unit-days since the last change, within the observed time
             self._area += self._busy * (now - start)
         self._since = now
-
-    def start(self, counted: bool, wait: float, now: float | None = None) -> None:
-        """A unit starts serving a case that waited ``wait`` for it (the model requests the unit
-        from ``resource`` itself, to keep one generator frame per stage visit). ``now``: the
-        simulation time, if the caller has it at hand."""
-        if now is None:
-            now = self.env.now
-        start = self._since if self._since >= self.observe_from else self.observe_from
-        if now > start:  # busy slot-days so far (_account, inlined: this runs at every visit)
-            self._area += self._busy * (now - start)
-        self._since = now
-        self._busy += 1
+        self._busy += change
         if counted:
             self.waits += 1
             self.wait_total += wait
             if wait > self.wait_max:
                 self.wait_max = wait
 
-    def release(self, request, now: float | None = None) -> None:
-        if now is None:
-            now = self.env.now
-        start = self._since if self._since >= self.observe_from else self.observe_from
-        if now > start:
-            self._area += self._busy * (now - start)
-        self._since = now
-        self._busy -= 1
-        if request is not None:
-            self.resource.release(request)
-
     def summary(self, end: float) -> dict:
         """Statistics over [end of warm-up, end]."""
-        self._account()
+        self._account(self.env.now, 0)
         observed = max(end - self.observe_from, 0.0)
         busy = self._area / observed if observed > 0 else math.nan
         return {
             "pool": self.name,
             "owner": self.owner,
             "units": self.units if self.units is not None else math.inf,
-            "capacity": self.capacity if self.capacity is not None else math.inf,
+            "capacity": self.slots if self.slots is not None else math.inf,
             "mean_busy": busy,
-            "utilisation": busy / self.capacity if self.capacity else math.nan,
+            "utilisation": busy / self.slots if self.slots else math.nan,
             "n_served": self.waits,
             "wait_wd_mean": self.wait_total / self.waits if self.waits else math.nan,
             "wait_wd_max": self.wait_max if self.waits else math.nan,
         }
 
 
-class MaterialStock:
-    def __init__(self, env: simpy.Environment, name: str, spec: Material, scale: float, streams: CaseStreams):
-        self.env = env
-        self.name = name
-        self.spec = spec
-        self.streams = streams
-        self.reorder_point = round(spec.reorder_point * scale)
-        self.reorder_quantity = max(1, round(spec.reorder_quantity * scale))
-        initial = round(spec.initial * scale)
-        self.stock = simpy.Container(env, init=initial)
-        self.position = initial
-        self.orders = 0
-        self.stockouts = 0
-        self.by_route = {"stock": 0, "transfer": 0, "procurement": 0}
+class Claim(Request):
+    """A case's request for a unit of a ``ResourcePool``: an event that succeeds when it is granted."""
 
-    def supply(self, segment: str, case: int, quantity: int):
-        """Generator: the case obtains ``quantity`` units by the route its draw picks."""
-        spec = self.spec
-        u = self.streams.uniform(segment, f"material:{self.name}", case)
-        cut = 0.0
-        for route_name in ("procurement", "transfer"):
-            route = getattr(spec, route_name)
-            if route is None:
-                continue
-            cut += route.probability
-            if u < cut:
-                self.by_route[route_name] += 1
-                delay = self.streams.sample(segment, f"material:{self.name}:{route_name}", case, route.delay)
-                yield self.env.timeout(delay)
-                return
-        self.by_route["stock"] += 1
-        self.position -= quantity
-        while self.position <= self.reorder_point:
-            self.position += self.reorder_quantity
-            self.env.process(self._replenish())
-        if self.stock.level < quantity:
-            self.stockouts += 1
-        yield self.stock.get(quantity)
+    # slots keep these out of the instance dictionary, whose keys SimPy sets in one order
+    __slots__ = ("asked", "counted", "usage_since")
+    asked: float  # the time of the request
+    counted: bool  # the case is counted: its wait is recorded
+    usage_since: float  # the time of the grant (set by the resource)
 
-    def _replenish(self):
-        self.orders += 1
-        lead = self.streams.sample(
-            "warehouse", f"lead_time:{self.name}", self.orders - 1, self.spec.lead_time
-        )
-        yield self.env.timeout(lead)
-        yield self.stock.put(self.reorder_quantity)
 
-    def summary(self) -> dict:
-        return {
-            "material": self.name,
-            "orders": self.orders,
-            "stockouts": self.stockouts,
-            **{f"from_{k}": v for k, v in self.by_route.items()},
-            "stock_at_end": self.stock.level,
-        }
+class _Slots(simpy.Resource):
+    """The units of a ``ResourcePool`` as a SimPy resource, which tells the pool of each grant.
+
+    SimPy calls ``_trigger_get`` with a request when it processes the request's success, just
+    before the waiting process resumes: that is when the pool counts the unit as busy. (Hooking
+    there rather than adding a callback to every claim spares a call per grant.)"""
+
+    def __init__(self, pool: ResourcePool, capacity: int):
+        super().__init__(pool.env, capacity)
+        self.pool = pool
+        self.slots = capacity
+
+    def _do_put(self, event: Claim) -> None:  # type: ignore[override]
+        # SimPy's own rule (grant when a slot is free), reading the capacity as a plain attribute
+        # rather than through its property: this runs at every request and release
+        if len(self.users) < self.slots:
+            self.users.append(event)
+            event.usage_since = self._env.now
+            event.succeed()
+
+    def _trigger_get(self, put_event: Claim | None) -> None:
+        if put_event is not None:  # a claim granted at its usage_since, which is now
+            now = put_event.usage_since
+            self.pool._account(now, 1, put_event.counted, now - put_event.asked)
+        if self.get_queue:  # SimPy's own loop over the releases waiting (none: nothing to do)
+            _trigger_get(self, put_event)
+
+
+_trigger_get = BaseResource._trigger_get  # SimPy's own, called as a plain function (no lookup)
+
+
+class ResourcePool(_Ledger):
+    """A pool of staff or offices; if it has a capacity, its units are the slots of a SimPy
+    resource of its own, else every case gets a unit at once and never waits."""
+
+    def __init__(self, env: simpy.Environment, name: str, spec: Pool, scale: float, observe_from: float):
+        super().__init__(env, name, spec, scale, observe_from)
+        self._units = None if self.slots is None else _Slots(self, self.slots)
+
+    def request(self, counted: bool, now: float) -> Claim | None:
+        """Ask at ``now`` for a unit on behalf of a case (``counted``: its wait is recorded). The
+        case then waits for the claim, first come, first served; None: granted at once."""
+        if self._units is None:
+            self._account(now, 1, counted)
+            return None
+        claim = Claim(self._units)
+        claim.counted = counted
+        claim.asked = now
+        return claim
+
+    def release(self, claim: Claim | None, now: float) -> None:
+        """Give back at ``now`` the unit of a claim (None for a unit granted at once)."""
+        self._account(now, -1)
+        if claim is not None:  # a claim on this pool's units
+            Release(claim.resource, claim)

@@ -1,17 +1,10 @@
-"""Per-case records and the three clocks.
+"""What one replication produced, as tables: one row per counted case, per pool, per material.
 
-Every instant of a case, from application to power-on, is charged to one party. In a sequence of
-stages that is the owner of the stage in hand (its queueing included). Inside parallel branches the
-clock-stop rule applies: an instant is charged to the customer if any customer branch is working,
-else to the government if any government branch is, else to the utility. So
-
-    elapsed = utility + government + customer          (for every case, exactly)
-    full_process = utility + government                (the seed's 全过程: customer's works excluded)
-
-and ``handling`` is the time during which at least one formal procedure stage (``handling: true``)
-is active: Appendix 2's 合计. ``CaseClock`` keeps these in working days as the case moves, and
-marks each change of party; ``RunRecords`` turns the marks into calendar days once per run, with
-one vectorised pass through the calendar.
+``RunRecords`` collects a case's row when the case is connected (or, for cases still open at the
+end, when the run stops), with its clocks read from ``sim.engine.clocks``. The clocks run in
+working days; the records turn each case's marks (the instants its charged party changed) into
+calendar days once per run, with one vectorised pass through the calendar, so that every clock is
+reported in both units.
 """
 
 from __future__ import annotations
@@ -22,72 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.calendar import WorkingCalendar
-
-PARTIES = ("customer", "government", "utility")  # clock-stop priority, highest first
-_INDEX = {p: i for i, p in enumerate(PARTIES)}
-UTILITY = _INDEX["utility"]
-
-
-class CaseClock:
-    __slots__ = (
-        "counts",
-        "handling",
-        "handling_active",
-        "handling_since",
-        "marks",
-        "party",
-        "since",
-        "totals",
-    )
-
-    def __init__(self, start: float):
-        self.counts = [0, 0, 0]
-        self.party = UTILITY
-        self.since = start
-        self.totals = [0.0, 0.0, 0.0]
-        self.handling_active = 0
-        self.handling_since = start
-        self.handling = 0.0
-        self.marks = [(start, UTILITY)]
-
-    # enter and leave run at every stage visit, so each applies the clock-stop rule itself (no
-    # shared helper call): the party charged is the first of customer, government, utility with
-    # an open stage, or stays as it was while no stage is open (between two stages, no time)
-    def enter(self, now: float, owner: str, handling: bool) -> None:
-        counts = self.counts
-        counts[_INDEX[owner]] += 1
-        new = 0 if counts[0] else 1 if counts[1] else 2 if counts[2] else self.party
-        if new != self.party:
-            self.totals[self.party] += now - self.since
-            self.since = now
-            self.party = new
-            self.marks.append((now, new))
-        if handling:
-            if self.handling_active == 0:
-                self.handling_since = now
-            self.handling_active += 1
-
-    def leave(self, now: float, owner: str, handling: bool) -> None:
-        counts = self.counts
-        counts[_INDEX[owner]] -= 1
-        new = 0 if counts[0] else 1 if counts[1] else 2 if counts[2] else self.party
-        if new != self.party:
-            self.totals[self.party] += now - self.since
-            self.since = now
-            self.party = new
-            self.marks.append((now, new))
-        if handling:
-            self.handling_active -= 1
-            if self.handling_active == 0:
-                self.handling += now - self.handling_since
-
-    def totals_at(self, now: float) -> tuple[list[float], float]:
-        """Party totals and handling time up to ``now`` (for open cases, without closing)."""
-        totals = list(self.totals)
-        totals[self.party] += now - self.since
-        handling = self.handling + (now - self.handling_since if self.handling_active else 0.0)
-        return totals, handling
-
+from sim.engine.clocks import PARTIES
 
 CASE_MEASURES = ("elapsed", "utility", "government", "customer", "full_process", "handling")
 
@@ -97,7 +25,8 @@ class RunRecords:
 
     def __init__(self, scenario, replication: int, calendar: WorkingCalendar, events: bool = False):
         self.scenario = scenario
-        self._events: list[tuple] | None = [] if events else None
+        self.keeps_events = events
+        self._events: list[tuple] = []  # rows of the event log, if it is kept
         self.events: pd.DataFrame | None = None
         self.replication = replication
         self.calendar = calendar
@@ -129,17 +58,17 @@ class RunRecords:
 
     def add(self, case, connected: float | None, now: float) -> None:
         row = len(self._cols["segment"])
-        totals, handling = case.clock.totals_at(now)
+        clock = case.clock.reading(now)
         c = self._cols
         c["segment"].append(case.segment)
         c["case_number"].append(case.number)
         c["arrival_wd"].append(case.arrival)
         c["connected_wd"].append(np.nan if connected is None else connected)
         c["finished"].append(connected is not None)
-        c["customer_wd"].append(totals[0])
-        c["government_wd"].append(totals[1])
-        c["utility_wd"].append(totals[2])
-        c["handling_wd"].append(handling)
+        c["customer_wd"].append(clock.customer)
+        c["government_wd"].append(clock.government)
+        c["utility_wd"].append(clock.utility)
+        c["handling_wd"].append(clock.handling)
         c["procedures"].append(len(case.procedures))
         c["reworks"].append(case.reworks)
         for name, value in case.attrs.items():
@@ -222,7 +151,7 @@ class RunRecords:
         df["handling_wd"] = np.asarray(c["handling_wd"], dtype=float)
         party_cd = self._calendar_days_by_party(n, end_time)
         df["elapsed_cd"] = party_cd.sum(axis=1)
-        for i, party in enumerate(("customer", "government", "utility")):
+        for i, party in enumerate(PARTIES):
             df[f"{party}_cd"] = party_cd[:, i]
         df["full_process_cd"] = df["utility_cd"] + df["government_cd"]
         df["procedures"] = np.asarray(c["procedures"], dtype=np.int64)
@@ -233,15 +162,15 @@ class RunRecords:
         for frame in (self.pools, self.materials):
             frame.insert(0, "replication", self.replication)
             frame.insert(0, "scenario", self.scenario.name)
-        if self._events is not None:
+        if self.keeps_events:
             self.events = self._event_table()
-            self._events = None
+            self._events = []
         self._cols = {}
         self._attrs = {}
 
     def _calendar_days_by_party(self, n: int, end_time: np.ndarray) -> np.ndarray:
         """Sum, per case and party, the calendar length of the intervals between marks."""
-        out = np.zeros((n, 3))
+        out = np.zeros((n, len(PARTIES)))
         if n == 0:
             return out
         rows = np.frombuffer(self._mark_row, dtype=np.int64)

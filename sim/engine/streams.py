@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import zlib
 from array import array
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario.distributions import DistributionProtocol
 
 CHUNK = 2048
 
@@ -35,8 +39,8 @@ class CaseStreams:
     def __init__(self, seed: int, replication: int) -> None:
         self.seed = int(seed)
         self.replication = int(replication)
-        self._uniform_blocks: dict[tuple, np.ndarray] = {}
-        self._value_blocks: dict[tuple, np.ndarray] = {}
+        self._uniform_blocks: dict[tuple, array] = {}
+        self._value_blocks: dict[tuple, array] = {}
 
     def _block(self, segment: str, purpose: str, draw: int, chunk: int) -> array:
         key = (segment, purpose, draw, chunk)
@@ -54,9 +58,14 @@ class CaseStreams:
     def uniform(self, segment: str, purpose: str, case: int, draw: int = 0) -> float:
         """Draw number ``draw`` of case ``case`` for ``purpose``: a float in [0, 1)."""
         chunk, row = divmod(case, CHUNK)
-        return self._block(segment, purpose, draw, chunk)[row]
+        block = self._uniform_blocks.get((segment, purpose, draw, chunk))
+        if block is None:
+            block = self._block(segment, purpose, draw, chunk)
+        return block[row]
 
-    def sample(self, segment: str, purpose: str, case: int, spec, draw: int = 0) -> float:
+    def sample(
+        self, segment: str, purpose: str, case: int, spec: DistributionProtocol, draw: int = 0
+    ) -> float:
         """``spec.ppf`` of the same uniform number that ``uniform`` gives, computed per block."""
         chunk, row = divmod(case, CHUNK)
         key = (segment, purpose, draw, chunk, id(spec))

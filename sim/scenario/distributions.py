@@ -1,19 +1,25 @@
 """Distributions declared as data, sampled by inverse transform.
 
 A scenario writes a distribution as a mapping, ``{dist: triangular, min: 3, mode: 7, max: 10}``;
-pydantic picks the class by its ``dist`` tag and checks its parameters on load. Every class maps
-uniform numbers ``u`` in [0, 1) to values through its quantile function (``ppf``), vectorised over
-numpy arrays. Inverse transform is what lets the random streams be keyed to the case: the same
-uniform number of the same case gives the same luck in every scenario, whatever distribution a
-scenario puts on top of it (see ``sim.engine.streams``).
+pydantic picks the class by its ``dist`` tag and checks its parameters on load. Every class
+implements the ``DistributionProtocol``: it maps uniform numbers ``u`` in [0, 1) to values through
+its quantile function (``ppf``), vectorised over numpy arrays. Inverse transform is what lets the
+random streams be keyed to the case: the same uniform number of the same case gives the same luck
+in every scenario, whatever distribution a scenario puts on top of it (see ``sim.engine.streams``).
+Flags and categories also give ``scalar_ppf``, the same function for one number at a time (a
+Python float), for the attributes of one case: it only compares the number with their cumulative
+weights, so it gives exactly what ``ppf`` gives, without numpy's cost per call.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from scipy.special import gammaincinv, ndtri
 
@@ -26,10 +32,8 @@ Positive = Annotated[float, Field(gt=0)]
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def ppf(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def mean(self) -> float:  # pragma: no cover - abstract
+        """The distribution's mean, exactly."""
         raise NotImplementedError
 
 
@@ -39,10 +43,10 @@ class Fixed(_Spec):
     dist: Literal["fixed"]
     value: NonNegative
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         return np.full(np.shape(u), float(self.value))
 
-    def mean(self):
+    def mean(self) -> float:
         return float(self.value)
 
 
@@ -57,10 +61,10 @@ class Uniform(_Spec):
             raise ValueError(f"uniform needs min <= max, found min={self.min}, max={self.max}")
         return self
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         return self.min + (self.max - self.min) * np.asarray(u, dtype=float)
 
-    def mean(self):
+    def mean(self) -> float:
         return (self.min + self.max) / 2
 
 
@@ -78,7 +82,7 @@ class Triangular(_Spec):
             )
         return self
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         u = np.asarray(u, dtype=float)
         lo, mode, hi = self.min, self.mode, self.max
         width = hi - lo
@@ -89,7 +93,7 @@ class Triangular(_Spec):
         right = hi - np.sqrt((1 - u) * width * (hi - mode))
         return np.where(u < split, left, right)
 
-    def mean(self):
+    def mean(self) -> float:
         return (self.min + self.mode + self.max) / 3
 
 
@@ -99,10 +103,10 @@ class Exponential(_Spec):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
 
-    def mean(self):
+    def mean(self) -> float:
         return float(self.mean_)
 
 
@@ -114,6 +118,9 @@ class _MeanCv(_Spec):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+    if TYPE_CHECKING:  # each subclass declares its tag
+        dist: str
+
     def _check_pair(self, own: tuple[str, str], values: tuple) -> None:
         own_given = [v is not None for v in values]
         mean_given = [self.mean_ is not None, self.cv is not None]
@@ -121,6 +128,11 @@ class _MeanCv(_Spec):
         by_mean = all(mean_given) and not any(own_given)
         if not (by_own or by_mean):
             raise ValueError(f"{self.dist} needs either {own[0]} and {own[1]}, or mean and cv (not both)")
+
+    def _mean_cv(self) -> tuple[float, float]:
+        if self.mean_ is None or self.cv is None:  # pragma: no cover - refused on load
+            raise ValueError(f"{self.dist} has neither its own parameters nor mean and cv")
+        return self.mean_, self.cv
 
 
 class Lognormal(_MeanCv):
@@ -136,16 +148,17 @@ class Lognormal(_MeanCv):
         return self
 
     def _mu_sigma(self) -> tuple[float, float]:
-        if self.median is not None:
+        if self.median is not None and self.sigma is not None:
             return math.log(self.median), float(self.sigma)
-        s2 = math.log1p(self.cv**2)
-        return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
+        mean, cv = self._mean_cv()
+        s2 = math.log1p(cv**2)
+        return math.log(mean) - s2 / 2, math.sqrt(s2)
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         mu, s = self._mu_sigma()
         return np.exp(mu + s * ndtri(np.asarray(u, dtype=float)))
 
-    def mean(self):
+    def mean(self) -> float:
         mu, s = self._mu_sigma()
         return math.exp(mu + s * s / 2)
 
@@ -163,15 +176,16 @@ class Gamma(_MeanCv):
         return self
 
     def _shape_scale(self) -> tuple[float, float]:
-        if self.shape is not None:
+        if self.shape is not None and self.scale is not None:
             return float(self.shape), float(self.scale)
-        return 1 / self.cv**2, self.mean_ * self.cv**2
+        mean, cv = self._mean_cv()
+        return 1 / cv**2, mean * cv**2
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         k, theta = self._shape_scale()
         return gammaincinv(k, np.asarray(u, dtype=float)) * theta
 
-    def mean(self):
+    def mean(self) -> float:
         k, theta = self._shape_scale()
         return k * theta
 
@@ -199,20 +213,34 @@ class Empirical(_Spec):
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
         return np.cumsum(w) / w.sum()
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         idx = np.searchsorted(self._cumulative(), np.asarray(u, dtype=float), side="right")
         return np.asarray(self.values, dtype=float)[np.minimum(idx, len(self.values) - 1)]
 
-    def mean(self):
+    def mean(self) -> float:
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
         return float(np.dot(self.values, w) / w.sum())
 
 
-Distribution = Annotated[
+NumericDistribution = Annotated[
     Fixed | Uniform | Triangular | Exponential | Lognormal | Gamma | Empirical,
     Field(discriminator="dist"),
 ]
-"""A non-negative continuous or discrete distribution (durations, capacities in kVA)."""
+"""What a scenario may declare for a number: a non-negative continuous or discrete distribution
+(durations, delays, capacities in kVA), told apart by its ``dist`` tag."""
+
+
+Distribution = NumericDistribution
+"""The same, under the name the scenario schema uses."""
+
+
+@runtime_checkable
+class DistributionProtocol(Protocol):
+    """Anything that maps uniform numbers to values by inverse transform: every class here."""
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The values at the uniform numbers ``u``, element by element."""
+        ...
 
 
 # Attribute distributions: a case's attributes may also be flags, categories or constants.
@@ -232,10 +260,15 @@ class Bernoulli(_Spec):
             check_condition(self.when)
         return self
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         return np.asarray(u) < self.p
 
-    def mean(self):
+    def scalar_ppf(self) -> Callable[[float], bool]:
+        """``ppf`` for one number at a time: a plain function, ``p`` bound once."""
+        p = self.p
+        return lambda u: u < p
+
+    def mean(self) -> float:
         return float(self.p)
 
 
@@ -251,11 +284,20 @@ class Categorical(_Spec):
             raise ValueError("categorical needs weights that add up to more than 0")
         return self
 
-    def ppf(self, u):
+    def scalar_ppf(self) -> Callable[[float], str]:
+        """``ppf`` for one number at a time: a plain function, the shares computed once. It
+        picks the first category whose cumulative share exceeds ``u`` (the last one if none
+        does, in case rounding leaves the last share a hair under 1)."""
         w = np.fromiter(self.values.values(), dtype=float)
-        idx = np.searchsorted(np.cumsum(w) / w.sum(), np.asarray(u, dtype=float), side="right")
-        names = np.array(list(self.values), dtype=object)
-        return names[np.minimum(idx, len(names) - 1)]
+        cumulative = (np.cumsum(w) / w.sum()).tolist()
+        names = list(self.values)
+        last = len(names) - 1
+        return lambda u: names[min(bisect_right(cumulative, u), last)]
+
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
+        one = self.scalar_ppf()
+        u = np.asarray(u, dtype=float)
+        return np.array([one(x) for x in u.ravel().tolist()], dtype=object).reshape(u.shape)
 
 
 class Constant(_Spec):
@@ -264,7 +306,7 @@ class Constant(_Spec):
     dist: Literal["constant"]
     value: bool | int | float | str
 
-    def ppf(self, u):
+    def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=object)
 
 

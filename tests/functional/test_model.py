@@ -1,16 +1,20 @@
 """Functional tests of the model: exact sums with fixed durations, the clock-stop rule, rework,
 variants, calendar-day stages, zero waits with unlimited pools, reproducibility and synchronised
-random numbers."""
+random numbers; and unit tests of its parts: a case's clocks and a pool's life, with exact times."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
+import simpy
 from builders import baseline_dict, fixed, tiny_scenario
 
 import sim
+from sim.engine.clocks import CLOSES, CUSTOMER, GOVERNMENT, OPENS, UTILITY, CaseClock
 from sim.engine.model import ConnectionModel, calendar_for
+from sim.engine.pools import ResourcePool
 from sim.scenario import scenario_from_dict
+from sim.scenario.schema import Pool
 
 APPENDIX_2 = {  # Appendix 2 limits, working days
     "resident_acceptance": 1,
@@ -103,6 +107,62 @@ def test_government_is_charged_when_no_customer_branch_is_open():
     cases = sim.run(scenario_from_dict(tiny_scenario(stages, flow)), reps=1).cases
     assert cases["government_wd"].to_numpy() == pytest.approx(6, abs=1e-9)
     assert cases["utility_wd"].to_numpy() == pytest.approx(0, abs=1e-9)
+
+
+def test_clock_stop_rule_charges_the_first_party_with_an_open_stage():
+    clock = CaseClock(0.0)
+    clock.charge(0.0, UTILITY, OPENS, True)  # acceptance, a procedure stage
+    clock.charge(1.0, UTILITY, CLOSES, True)
+    clock.charge(1.0, GOVERNMENT, OPENS, False)  # permit and customer's works side by side
+    clock.charge(1.0, CUSTOMER, OPENS, False)
+    clock.charge(4.0, CUSTOMER, CLOSES, False)
+    clock.charge(6.0, GOVERNMENT, CLOSES, False)
+    clock.charge(6.0, UTILITY, OPENS, True)  # connection, still open at 7.5
+    # 0-1 utility; 1-4 customer (the permit's clock stops); 4-6 government; 6-7.5 utility
+    assert clock.reading(7.5) == (3.0, 2.0, 2.5, 2.5)
+    # every change is marked, even for no time (the permit opened a moment before the works)
+    marks = [(0.0, UTILITY), (1.0, GOVERNMENT), (1.0, CUSTOMER), (4.0, GOVERNMENT), (6.0, UTILITY)]
+    assert clock.marks == marks
+
+
+def test_a_pool_serves_first_come_first_served_and_records_exact_waits():
+    env = simpy.Environment()
+    pool = ResourcePool(env, "inspector", Pool(capacity=1), scale=1.0, observe_from=0.0)
+    log = []
+
+    def case(name, arrive, hold, counted=True):
+        yield env.timeout(arrive)
+        claim = pool.request(counted, env.now)
+        yield claim
+        log.append((name, "start", env.now))
+        yield env.timeout(hold)
+        pool.release(claim, env.now)
+        log.append((name, "done", env.now))
+
+    env.process(case("a", 0, 2))
+    env.process(case("b", 1, 3))
+    env.process(case("c", 1.5, 1, counted=False))  # served, busy, but its wait is not recorded
+    env.run()
+    assert log == [("a", "start", 0), ("a", "done", 2), ("b", "start", 2), ("b", "done", 5),
+                   ("c", "start", 5), ("c", "done", 6)]  # fmt: skip
+    summary = pool.summary(6.0)
+    assert summary["n_served"] == 2
+    assert summary["wait_wd_mean"] == pytest.approx(0.5)  # a waited 0, b 1
+    assert summary["wait_wd_max"] == pytest.approx(1.0)
+    assert summary["mean_busy"] == pytest.approx(1.0)  # the one unit was busy all 6 days
+
+
+def test_an_unlimited_pool_grants_at_once():
+    env = simpy.Environment()
+    pool = ResourcePool(env, "office", Pool(capacity=None), scale=1.0, observe_from=0.0)
+    assert pool.request(True, 0.0) is None
+    assert pool.request(True, 0.0) is None
+    pool.release(None, 3.0)
+    pool.release(None, 4.0)
+    summary = pool.summary(4.0)
+    assert summary["n_served"] == 2
+    assert summary["wait_wd_max"] == 0
+    assert summary["mean_busy"] == pytest.approx((2 * 3 + 1 * 1) / 4)
 
 
 def test_certain_rework_repeats_the_stage_until_its_last_attempt():

@@ -7,7 +7,12 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.scenario.distributions import AttributeDistribution, Distribution
+from sim.scenario.distributions import (
+    AttributeDistribution,
+    Distribution,
+    DistributionProtocol,
+    NumericDistribution,
+)
 
 DIST = TypeAdapter(Distribution)
 ATTR = TypeAdapter(AttributeDistribution)
@@ -80,3 +85,44 @@ def test_attributes_accept_plain_constants_flags_and_categories():
     assert region.ppf(np.array([0.0, 0.24, 0.25, 0.99])).tolist() == ["a", "a", "b", "b"]
     with pytest.raises(ValidationError, match="less than or equal to 1"):
         ATTR.validate_python({"dist": "bernoulli", "p": 1.5})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "fixed", "value": 2.5},
+        {"dist": "uniform", "min": 1, "max": 5},
+        {"dist": "triangular", "min": 3, "mode": 7, "max": 10},
+        {"dist": "exponential", "mean": 4},
+        {"dist": "lognormal", "median": 30, "sigma": 0.5},
+        {"dist": "gamma", "shape": 2, "scale": 3},
+        {"dist": "empirical", "values": [1, 2, 10]},
+        {"dist": "bernoulli", "p": 0.3},
+        {"dist": "categorical", "values": {"a": 1, "b": 3}},
+        {"dist": "constant", "value": "west"},
+    ],
+)
+def test_every_distribution_maps_uniform_numbers_through_the_protocol(spec):
+    dist = ATTR.validate_python(spec)
+    assert isinstance(dist, DistributionProtocol)
+    assert dist.ppf(U[::1000]).shape == U[::1000].shape
+
+
+def test_a_duration_is_a_numeric_distribution_not_a_flag():
+    assert Distribution is NumericDistribution
+    with pytest.raises(ValidationError, match="does not match any of the expected tags"):
+        DIST.validate_python({"dist": "bernoulli", "p": 0.5})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "bernoulli", "p": 0.3},
+        {"dist": "categorical", "values": {"main_urban": 0.55, "west": 0.2, "north": 0.15, "south": 0.1}},
+    ],
+)
+def test_flags_and_categories_give_the_same_value_one_number_at_a_time(spec):
+    dist = ATTR.validate_python(spec)
+    one = dist.scalar_ppf()
+    u = np.concatenate([U[::97], [0.0, 0.3, 0.55, 0.75, 0.9, np.nextafter(1.0, 0)]])
+    assert [one(x) for x in u.tolist()] == dist.ppf(u).tolist()
