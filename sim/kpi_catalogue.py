@@ -6,8 +6,10 @@ shares, the full process (全过程 = utility + government) and the handling tim
 合计). A segment's KPI names a measure, a clock and a statistic over its finished cases:
 ``full_process_wd_p95`` is the 95th percentile of the full process in working days. Every other
 column of the ``kpis``, ``pools`` and ``materials`` tables is a row of ``kpi_catalogue.csv`` beside
-this module (table, name, unit, whether it is a KPI, English and Chinese label), where translators
-and analysts can read and edit it.
+this module (table, name, unit, whether it is a KPI, English and Chinese label, the short English
+heading of printed tables), where translators and analysts can read and edit it. The comparison's
+``target_wd_mean/p95/max`` (the statistics of each segment's own target measure, whichever it is)
+are rows of the ``kpis`` table too, though only the comparison's table carries them.
 
 Tables, figures, the report, the console and the regression check read names, units and labels
 from here, so a KPI is added or renamed in one place. This module imports nothing of the package.
@@ -20,32 +22,59 @@ import io
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Unit = Literal["wd", "cd", "share", "cases", "procedures", "reworks", "units", "orders", "days"]
 Table = Literal["kpis", "pools", "materials"]
 
-# the six measures of a case, in the order of the tables: (English, Chinese)
-MEASURES: dict[str, tuple[str, str]] = {
-    "elapsed": ("elapsed time", "总时长"),
-    "utility": ("utility's time", "供电企业用时"),
-    "government": ("government's time", "政府部门用时"),
-    "customer": ("customer's time", "客户用时"),
-    "full_process": ("full process time", "全过程时长"),
-    "handling": ("handling time", "办电环节时长"),
+
+class Wording(NamedTuple):
+    """How people read a name: English (lower case, to fit inside a sentence), Chinese, and the
+    short English form of printed table headings."""
+
+    en: str
+    zh: str
+    short: str
+
+
+# the six measures of a case, in the order of the tables
+MEASURES: dict[str, Wording] = {
+    "elapsed": Wording("elapsed time", "总时长", "elapsed"),
+    "utility": Wording("utility's time", "供电企业用时", "utility"),
+    "government": Wording("government's time", "政府部门用时", "government"),
+    "customer": Wording("customer's time", "客户用时", "customer"),
+    "full_process": Wording("full process time", "全过程时长", "full process"),
+    "handling": Wording("handling time", "办电环节时长", "handling"),
 }
 MEASURE_NAMES: tuple[str, ...] = tuple(MEASURES)
 
-# statistics over a segment's finished cases: (English, Chinese, short label of the tables)
-STATISTICS: dict[str, tuple[str, str, str]] = {
-    "mean": ("mean", "平均值", "mean"),
-    "p50": ("median", "中位数", "p50"),
-    "p95": ("95th percentile", "95%分位数", "p95"),
-    "max": ("maximum", "最大值", "max"),
+# statistics over a segment's finished cases
+STATISTICS: dict[str, Wording] = {
+    "mean": Wording("mean", "平均值", "mean"),
+    "p50": Wording("median", "中位数", "p50"),
+    "p95": Wording("95th percentile", "95%分位数", "p95"),
+    "max": Wording("maximum", "最大值", "max"),
 }
 
 # the two clocks of a duration: working days and calendar days
-CLOCKS: dict[str, tuple[str, str]] = {"wd": ("working days", "工作日"), "cd": ("calendar days", "自然日")}
+CLOCKS: dict[str, Wording] = {
+    "wd": Wording("working days", "工作日", "wd"),
+    "cd": Wording("calendar days", "自然日", "cd"),
+}
+
+# every unit of the catalogue; a share is stored as a fraction and shown in percent
+UNITS: dict[str, Wording] = {
+    **CLOCKS,
+    "share": Wording("%", "%", "%"),
+    "cases": Wording("cases", "户", "cases"),
+    "procedures": Wording("procedures", "个环节", "procedures"),
+    "reworks": Wording("reworks", "次", "reworks"),
+    "units": Wording("units", "个", "units"),
+    "orders": Wording("orders", "次", "orders"),
+    "days": Wording("days", "天", "days"),
+}
+# the shares of the kpis table count cases; a pool's utilisation is a share of its time
+CASE_SHARE = Wording("% of counted cases", "占统计户数的百分比", "%")
 
 
 @dataclass(frozen=True)
@@ -58,6 +87,7 @@ class Kpi:
     label: str  # English, sentence case
     label_zh: str
     is_kpi: bool = True  # False: an identifier, a target's setting or a fixed size
+    short: str = ""  # the heading of printed tables (the name when empty)
 
     def title(self, lang: str = "en") -> str:
         return self.label_zh if lang == "zh" else self.label
@@ -70,14 +100,16 @@ class Kpi:
 
 def _measure_kpis() -> list[Kpi]:
     out = []
-    for measure, (en, zh) in MEASURES.items():
-        for stat, (stat_en, stat_zh, _) in STATISTICS.items():
-            title = f"{en.capitalize()}, {stat_en}"
-            out.append(Kpi(f"{measure}_wd_{stat}", "kpis", "wd", title, f"{zh}{stat_zh}"))
+    for measure, m in MEASURES.items():
+        for stat, s in STATISTICS.items():
+            title = f"{m.en.capitalize()}, {s.en}"
+            short = f"{m.short} {s.short}"
+            out.append(Kpi(f"{measure}_wd_{stat}", "kpis", "wd", title, f"{m.zh}{s.zh}", short=short))
     for measure in ("elapsed", "full_process"):
-        en, zh = MEASURES[measure]
-        title = f"{en.capitalize()}, mean (calendar days)"
-        out.append(Kpi(f"{measure}_cd_mean", "kpis", "cd", title, f"{zh}平均值（自然日）"))
+        m = MEASURES[measure]
+        title = f"{m.en.capitalize()}, mean (calendar days)"
+        short = f"{m.short} mean (cd)"
+        out.append(Kpi(f"{measure}_cd_mean", "kpis", "cd", title, f"{m.zh}平均值（自然日）", short=short))
     return out
 
 
@@ -91,19 +123,24 @@ def _read_catalogue() -> list[Kpi]:
         else:
             unit = typing.cast(Unit, row["unit"])
             table = typing.cast(Table, row["table"])
-            out.append(Kpi(row["name"], table, unit, row["label"], row["label_zh"], row["kpi"] == "yes"))
+            entry = Kpi(
+                row["name"], table, unit, row["label"], row["label_zh"], row["kpi"] == "yes", row["short"]
+            )
+            out.append(entry)
     return out
 
 
 _ENTRIES: list[Kpi] = _read_catalogue()
 CATALOGUE: dict[str, Kpi] = {k.name: k for k in _ENTRIES}
 
+# the measures a run's summary shows, each with every statistic
+SUMMARY_MEASURES: tuple[str, ...] = ("handling", "full_process", "elapsed")
 # the per-segment KPIs a run's summary shows, in order
 SUMMARY: tuple[str, ...] = (
     "n_cases",
     "n_finished",
     "n_open",
-    *(f"{m}_wd_{s}" for m in ("handling", "full_process", "elapsed") for s in STATISTICS),
+    *(f"{m}_wd_{s}" for m in SUMMARY_MEASURES for s in STATISTICS),
     "elapsed_cd_mean",
     "target_days",
     "on_target_share",
@@ -111,6 +148,20 @@ SUMMARY: tuple[str, ...] = (
 )
 # the per-pool figures a run's summary shows
 POOL_SUMMARY: tuple[str, ...] = ("capacity", "utilisation", "wait_wd_mean", "n_served")
+# the per-segment KPIs a comparison of scenarios shows (target_wd_*: each segment's own measure)
+COMPARISON: tuple[str, ...] = (
+    "handling_wd_mean",
+    "full_process_wd_mean",
+    "elapsed_wd_mean",
+    "target_wd_mean",
+    "target_wd_p95",
+    "target_wd_max",
+    "on_target_share",
+    "procedures_mean",
+)
+# a target's bound is a setting, not a measured figure, but the regression check records it with
+# the KPIs: a moved bound changes what on_target_share and within_maximum_share mean
+TARGET_BOUNDS: tuple[str, ...] = ("target_days", "maximum_days")
 
 
 def kpi(name: str) -> Kpi:
@@ -126,6 +177,12 @@ def is_kpi(name: str) -> bool:
     catalogue does not know (scenario attributes, sweep parameters) are not KPIs."""
     entry = CATALOGUE.get(name)
     return entry is not None and entry.is_kpi
+
+
+def is_share(name: str) -> bool:
+    """A share, stored as a fraction and shown in percent (unknown columns are not)."""
+    entry = CATALOGUE.get(name)
+    return entry is not None and entry.is_share
 
 
 def entries(table: Table = "kpis") -> list[Kpi]:
@@ -145,13 +202,40 @@ def label(name: str, lang: str = "en") -> str:
 
 
 def unit_label(name: str, lang: str = "en") -> str:
-    """The unit as axis labels and tables show it ("working days", "%", ...)."""
+    """The unit as axis labels and tables show it ("working days", "% of counted cases", ...);
+    empty for columns the catalogue does not know."""
     entry = CATALOGUE.get(name)
     if entry is None:
         return ""
-    if entry.unit in CLOCKS:
-        en, zh = CLOCKS[entry.unit]
-        return zh if lang == "zh" else en
-    if entry.unit == "share":
-        return "%"
-    return entry.unit
+    wording = CASE_SHARE if entry.is_share and entry.table == "kpis" else UNITS[entry.unit]
+    return wording.zh if lang == "zh" else wording.en
+
+
+def axis_label(name: str, lang: str = "en") -> str:
+    """A column's label with its unit in brackets, as an axis shows it: "Handling time, mean
+    (working days)". A label that already names its unit ("Target (working days)", "Counted
+    cases") says it once."""
+    text, unit = label(name, lang), unit_label(name, lang)
+    if not unit or unit.lower() in text.lower():  # "Counted cases", not "Counted cases (cases)"
+        return text
+    return f"{text}（{unit}）" if lang == "zh" else f"{text} ({unit})"
+
+
+def short_label(name: str) -> str:
+    """A column's heading in printed tables ("on target", "mean wait"); the name when it has none."""
+    entry = CATALOGUE.get(name)
+    return (entry.short or name) if entry is not None else name
+
+
+def heading(name: str) -> str:
+    """A printed table's heading with the unit a reader needs: "on target %", "mean wait (wd)";
+    counts and other units go without ("cases", "procedures")."""
+    entry = CATALOGUE.get(name)
+    if entry is None:
+        return name
+    if entry.is_share:
+        return f"{short_label(name)} %"
+    text, clock = short_label(name), CLOCKS.get(entry.unit)
+    if clock is not None and f"({clock.short})" not in text:
+        return f"{text} ({clock.short})"
+    return text

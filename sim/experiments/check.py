@@ -1,6 +1,8 @@
-"""Baseline regression: record the baseline's KPIs once, rerun and compare them later.
+"""Baseline regression: record the baseline's KPIs once, rerun and compare them later, with a
+tolerance per KPI derived from its recorded interval.
 
-``tests/regression/baseline_kpis.json`` holds, for every KPI of every customer segment (and the
+A baseline file (``sim.experiments.baseline_file``; the project's is
+``tests/regression/baseline_kpis.json``) holds, for every KPI of every customer segment (and the
 utilisation and waits of every pool and the flows of every material), the mean over ``n``
 replications of the baseline scenario and its 95% Student-t half-width, together with the
 scenario's file, digest, seed, replications and the package versions. ``run_sim.py check``
@@ -62,193 +64,73 @@ Means over replications are close to normal by the central limit theorem even fo
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats as st
 
-from sim.experiments.replications import RunResult, default_jobs, run
-from sim.experiments.stats import t_half_width
-from sim.scenario import Scenario, display_path, load_scenario
+from sim.experiments.baseline_file import COLUMNS, CONFIDENCE, Baseline, BaselineError
+from sim.experiments.replications import Progress, RunResult, default_jobs, run
+from sim.experiments.stats import summarise, t_quantile
+from sim.kpi_catalogue import TARGET_BOUNDS, is_kpi
+from sim.outputs.tables import versions
+from sim.scenario import Scenario, load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_BASELINE = ROOT / "tests" / "regression" / "baseline_kpis.json"
-DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+__all__ = [
+    "Baseline",
+    "BaselineError",
+    "CheckOutcome",
+    "check_baseline",
+    "compare",
+    "drifted",
+    "kpi_intervals",
+    "record_baseline",
+    "tolerance",
+    "update_baseline",
+]
+
 DEFAULT_REPLICATIONS = 20
 ALPHA = 0.05  # family-wise false-alarm probability of the whole check
-CONFIDENCE = 0.95  # of the recorded intervals
 ROUNDING = 1e-9  # relative difference still counted as the same number (floating point only)
-FORMAT_VERSION = 1
-
-# columns that are configuration, not results: unlimited pools have infinite capacity
-_NOT_KPIS = {"replication", "units", "capacity"}
 
 VERDICTS = ("same", "within", "DRIFT", "new", "missing")
-
-
-class BaselineError(Exception):
-    """A baseline file that cannot be read or does not fit (bad input: exit status 2)."""
 
 
 # ------------------------------------------------------------------------------ KPIs of a run
 
 
-def _intervals(table: pd.DataFrame, key: str, prefix: str) -> list[dict]:
+def recorded(column: str) -> bool:
+    """Whether the check records a column: every KPI of the catalogue, and the targets' bounds
+    (settings, but a moved bound changes what the shares on target mean). Identifiers and sizes
+    (a pool's members and capacity, infinite when unlimited) are not recorded."""
+    return is_kpi(column) or column in TARGET_BOUNDS
+
+
+def _intervals(table: pd.DataFrame, key: str, prefix: str) -> list[tuple]:
     if table is None or len(table) == 0:
         return []
-    numeric = [
-        c
-        for c in table.columns
-        if c not in _NOT_KPIS
-        and c != key
-        and pd.api.types.is_numeric_dtype(table[c])
-        and not pd.api.types.is_bool_dtype(table[c])
+    columns = [c for c in table.columns if recorded(c)]
+    summary = summarise(table, [key], columns, CONFIDENCE, counts=True)
+    return [
+        (f"{prefix}{row[key]}", c, row[c], row[f"{c}_hw"], row[f"{c}_n"])
+        for row in summary.to_dict("records")
+        for c in columns
     ]
-    rows = []
-    for name, of_group in table.groupby(key, sort=False):
-        for column in numeric:
-            values = of_group[column].to_numpy(dtype=float)
-            finite = values[np.isfinite(values)]
-            rows.append(
-                {
-                    "group": f"{prefix}{name}",
-                    "kpi": column,
-                    "mean": float(finite.mean()) if len(finite) else math.nan,
-                    "half_width": t_half_width(finite, CONFIDENCE) if len(finite) >= 2 else math.nan,
-                    "n": len(finite),
-                }
-            )
-    return rows
 
 
 def kpi_intervals(result: RunResult) -> pd.DataFrame:
     """Every KPI of a run as (group, kpi, mean, half_width, n): groups are the segments, then
-    ``pool:NAME`` and ``material:NAME``; means over replications with 95% t half-widths."""
+    ``pool:NAME`` and ``material:NAME``; means over replications with 95% t half-widths, ``n`` the
+    replications with a value (``sim.experiments.stats.summarise``)."""
     rows = _intervals(result.kpis, "segment", "")
     rows += _intervals(result.pools, "pool", "pool:")
     rows += _intervals(result.materials, "material", "material:")
-    return pd.DataFrame(rows, columns=["group", "kpi", "mean", "half_width", "n"])
-
-
-# ------------------------------------------------------------------------------ the file
-
-
-def _nan_to_none(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
-
-
-def _none_to_nan(x) -> float:
-    return math.nan if x is None else float(x)
-
-
-def _relative(path: Path, start: Path) -> str:
-    return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
-
-
-@dataclass
-class Baseline:
-    """The content of a baseline file."""
-
-    scenario_file: Path  # absolute
-    scenario_name: str
-    scenario_digest: str
-    seed: int
-    replications: int
-    kpis: pd.DataFrame  # group, kpi, mean, half_width, n
-    versions: dict = field(default_factory=dict)
-    recorded_at: str = ""
-
-    @classmethod
-    def read(cls, path: str | os.PathLike) -> Baseline:
-        path = Path(path)
-        try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BaselineError(f"{path}: no such baseline file (record one with check --update)") from None
-        except (OSError, ValueError) as exc:
-            raise BaselineError(f"{path}: not a readable baseline file ({exc})") from None
-        try:
-            rows = [
-                {
-                    "group": group,
-                    "kpi": kpi,
-                    "mean": _none_to_nan(v["mean"]),
-                    "half_width": _none_to_nan(v["half_width"]),
-                    "n": int(v["n"]),
-                }
-                for group, of_group in body["kpis"].items()
-                for kpi, v in of_group.items()
-            ]
-            return cls(
-                scenario_file=(path.parent / body["scenario_file"]).resolve(),
-                scenario_name=body["scenario_name"],
-                scenario_digest=body["scenario_digest"],
-                seed=int(body["seed"]),
-                replications=int(body["replications"]),
-                kpis=pd.DataFrame(rows, columns=["group", "kpi", "mean", "half_width", "n"]),
-                versions=body.get("versions", {}),
-                recorded_at=body.get("recorded_at", ""),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BaselineError(f"{path}: not a baseline file (missing or bad {exc})") from None
-
-    def write(self, path: str | os.PathLike) -> Path:
-        from sim.outputs.tables import _atomic_write
-
-        path = Path(path)
-        kpis: dict[str, dict] = {}
-        for r in self.kpis.itertuples(index=False):
-            kpis.setdefault(r.group, {})[r.kpi] = {
-                "mean": _nan_to_none(float(r.mean)),
-                "half_width": _nan_to_none(float(r.half_width)),
-                "n": int(r.n),
-            }
-        body = {
-            "about": (
-                "Baseline KPIs for `run_sim.py check`: per group (segment, pool:NAME, material:NAME) "
-                "and KPI, the mean over the replications and its 95% Student-t half-width. "
-                "Rewrite with `run_sim.py check --update`; the tolerance rule is in sim/experiments/check.py."
-            ),
-            "format_version": FORMAT_VERSION,
-            "scenario_file": _relative(self.scenario_file, path.parent),
-            "scenario_name": self.scenario_name,
-            "scenario_digest": self.scenario_digest,
-            "seed": self.seed,
-            "replications": self.replications,
-            "confidence": CONFIDENCE,
-            "recorded_at": self.recorded_at,
-            "versions": self.versions,
-            "kpis": kpis,
-        }
-
-        def write(tmp):  # one line per KPI, so that a diff of an update reads KPI by KPI
-            head = json.dumps({**body, "kpis": None}, indent=1, ensure_ascii=False, allow_nan=False)
-            groups = ",\n".join(
-                f"  {json.dumps(group)}: {{\n"
-                + ",\n".join(f"   {json.dumps(k)}: {json.dumps(v, allow_nan=False)}" for k, v in of.items())
-                + "\n  }"
-                for group, of in kpis.items()
-            )
-            text = head.replace('"kpis": null', '"kpis": {\n' + groups + "\n }")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-
-        _atomic_write(path, write)
-        return path
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 # ------------------------------------------------------------------------------ comparing
-
-
-@lru_cache(maxsize=1024)
-def _t(q: float, df: int) -> float:
-    return float(st.t.ppf(q, df))
 
 
 def tolerance(half_width: float, n_recorded: int, n_now: int, m: int, alpha: float = ALPHA) -> float:
@@ -257,8 +139,8 @@ def tolerance(half_width: float, n_recorded: int, n_now: int, m: int, alpha: flo
     NaN when the KPI cannot be judged statistically (no spread, fewer than two replications)."""
     if not (n_recorded >= 2 and n_now >= 1 and half_width > 0 and math.isfinite(half_width)):
         return math.nan
-    s = half_width * math.sqrt(n_recorded) / _t(0.5 + CONFIDENCE / 2, n_recorded - 1)
-    critical = _t(1 - alpha / (2 * max(m, 1)), n_recorded - 1)
+    s = half_width * math.sqrt(n_recorded) / t_quantile(0.5 + CONFIDENCE / 2, n_recorded - 1)
+    critical = t_quantile(1 - alpha / (2 * max(m, 1)), n_recorded - 1)
     return float(critical * s * math.sqrt(1 / n_recorded + 1 / n_now))
 
 
@@ -330,6 +212,9 @@ def drifted(report: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class CheckOutcome:
+    """A rerun against a baseline file: the report of every KPI (``compare``), the recording,
+    the scenario rerun and its run, and notes on what differs from the recording."""
+
     report: pd.DataFrame
     baseline: Baseline
     scenario: Scenario
@@ -341,7 +226,7 @@ class CheckOutcome:
         return drifted(self.report).empty
 
 
-def _run(scenario: Scenario, reps: int, seed: int, jobs: int | None, progress=None) -> RunResult:
+def _run(scenario: Scenario, reps: int, seed: int, jobs: int | None, progress: Progress | None) -> RunResult:
     jobs = jobs or min(default_jobs(), reps)
     return run(scenario, reps=reps, seed=seed, jobs=jobs, progress=progress)
 
@@ -351,11 +236,10 @@ def record_baseline(
     reps: int = DEFAULT_REPLICATIONS,
     seed: int | None = None,
     jobs: int | None = None,
-    progress=None,
+    progress: Progress | None = None,
 ) -> tuple[Baseline, RunResult]:
-    """Run ``reps`` replications of ``scenario`` and return what a baseline file would hold."""
-    from sim.outputs.tables import versions
-
+    """Run ``reps`` replications of ``scenario`` (on all cores unless ``jobs``) and return what a
+    baseline file would hold."""
     seed = scenario.seed if seed is None else int(seed)
     result = _run(scenario, reps, seed, jobs, progress)
     baseline = Baseline(
@@ -372,36 +256,42 @@ def record_baseline(
 
 
 def check_baseline(
-    baseline: str | os.PathLike = DEFAULT_BASELINE,
+    baseline: str | os.PathLike,
     overrides: list[str] | dict | None = None,
     scenario: str | os.PathLike | None = None,
     jobs: int | None = None,
-    progress=None,
+    progress: Progress | None = None,
 ) -> CheckOutcome:
-    """Rerun the recorded replications (same seed) of the baseline scenario, with ``overrides``
-    if given, and compare every KPI with the file; ``outcome.ok`` is False on drift."""
+    """Rerun the recorded replications (same seed) of the scenario recorded in the ``baseline``
+    file (or of ``scenario``), with ``overrides`` if given, and compare every KPI with the file;
+    ``outcome.ok`` is False on drift."""
     recorded = Baseline.read(baseline)
     path = Path(scenario) if scenario is not None else recorded.scenario_file
-    sc = load_scenario(display_path(path), overrides or None)
+    sc = load_scenario(path, overrides or None)
     result = _run(sc, recorded.replications, recorded.seed, jobs, progress)
     report = compare(recorded.kpis, kpi_intervals(result))
     return CheckOutcome(report, recorded, sc, result, _notes(recorded, result))
 
 
 def update_baseline(
-    baseline: str | os.PathLike = DEFAULT_BASELINE,
+    baseline: str | os.PathLike,
     scenario: str | os.PathLike | None = None,
     reps: int | None = None,
     jobs: int | None = None,
-    progress=None,
+    progress: Progress | None = None,
 ) -> tuple[Baseline, Baseline | None, pd.DataFrame | None]:
-    """Rerun and rewrite the baseline file: ``scenario`` (default: the one recorded, else
-    ``scenarios/baseline.yaml``) with its own seed, ``reps`` replications (default: as recorded,
-    else 20). Returns (new, old or None, report of old against new or None)."""
+    """Rerun and rewrite the baseline file: ``scenario`` (default: the one recorded; needed for a
+    new file) with its own seed, ``reps`` replications (default: as recorded, else 20). Returns
+    (new, old or None, report of old against new or None)."""
     path = Path(baseline)
     old = Baseline.read(path) if path.exists() else None
-    source = Path(scenario) if scenario is not None else (old.scenario_file if old else DEFAULT_SCENARIO)
-    sc = load_scenario(display_path(source))
+    if scenario is not None:
+        source = Path(scenario)
+    elif old is not None:
+        source = old.scenario_file
+    else:
+        raise BaselineError(f"{path}: no baseline file yet: name the scenario to record")
+    sc = load_scenario(source)
     reps = reps or (old.replications if old else DEFAULT_REPLICATIONS)
     new, _ = record_baseline(sc, reps, sc.seed, jobs, progress)
     report = compare(old.kpis, new.kpis) if old is not None else None
@@ -418,8 +308,6 @@ def update_baseline(
 
 
 def _notes(recorded: Baseline, result: RunResult) -> list[str]:
-    from sim.outputs.tables import versions
-
     notes = []
     digest = result.scenario.digest()
     if digest != recorded.scenario_digest:
@@ -436,42 +324,3 @@ def _notes(recorded: Baseline, result: RunResult) -> list[str]:
     if changed:
         notes.append("versions differ from the recording: " + ", ".join(changed))
     return notes
-
-
-# ------------------------------------------------------------------------------ printing
-
-
-def _num(x: float, signed: bool = False) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{x:+.4g}" if signed else f"{x:.4g}"
-
-
-def format_report(report: pd.DataFrame, only_changed: bool = False) -> str:
-    """The check table: group, KPI, recorded ± half-width, now, difference, tolerance, verdict."""
-    shown = report if not only_changed else report[report["verdict"] != "same"]
-    if shown.empty:
-        return "(no KPI changed)"
-    table = pd.DataFrame(
-        {
-            "group": shown["group"],
-            "kpi": shown["kpi"],
-            "recorded": [
-                _num(v) + ("" if math.isnan(h) else f" ±{_num(h)}")
-                for v, h in zip(shown["recorded"], shown["half_width"])
-            ],
-            "now": [_num(v) for v in shown["now"]],
-            "difference": [_num(v, signed=True) if v != 0 else "0" for v in shown["difference"]],
-            "tolerance": [_num(v) if not math.isnan(v) else "exact" for v in shown["tolerance"]],
-            "verdict": shown["verdict"],
-        }
-    )
-    return table.to_string(index=False)
-
-
-def summary_line(report: pd.DataFrame) -> str:
-    counts = report["verdict"].value_counts()
-    parts = [f"{counts[v]} {v}" for v in VERDICTS if counts.get(v, 0)]
-    return f"{len(report)} KPIs: " + ", ".join(parts)

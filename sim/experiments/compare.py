@@ -9,35 +9,27 @@ A scenario compared with itself has a difference of exactly zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.experiments.replications import RunResult, run
+from sim.experiments.replications import Progress, RunResult, Task, assemble, collect, replicate, with_seed
 from sim.experiments.stats import paired_differences, summarise
+from sim.kpi_catalogue import COMPARISON, kpi_names
 from sim.scenario.schema import Scenario
 
-# KPIs compared per segment: column of the kpis table -> short description
-COMPARED = {
-    "handling_wd_mean": "handling, mean (wd)",
-    "full_process_wd_mean": "full process, mean (wd)",
-    "elapsed_wd_mean": "elapsed, mean (wd)",
-    "target_wd_mean": "target measure, mean (wd)",
-    "target_wd_p95": "target measure, p95 (wd)",
-    "target_wd_max": "target measure, max (wd)",
-    "on_target_share": "share on target",
-    "procedures_mean": "procedures per case",
-}
 HEADLINE_SEGMENTS = ("lv_smb", "hv_single", "hv_dual")
 
 
 @dataclass(frozen=True)
 class CompareResult:
-    """``table``: one row per segment, scenario and KPI with the mean over replications, its
-    half-width, and the paired difference to the reference with its half-width. ``pools``: pool
-    utilisation and waits side by side. ``runs``: each scenario's ``RunResult``."""
+    """``table``: one row per segment, scenario and KPI (``kpi_catalogue.COMPARISON``) with the
+    mean over replications, its half-width, and the paired difference to the reference with its
+    half-width. ``pools``: pool utilisation and waits side by side. ``runs``: each scenario's
+    ``RunResult``."""
 
     reference: str
     scenarios: list[str]
@@ -56,9 +48,10 @@ class CompareResult:
 
 
 def _with_target_columns(kpis: pd.DataFrame) -> pd.DataFrame:
-    """Add ``target_wd_mean/p95/max``: the statistics of each row's own target measure."""
+    """Add ``target_wd_mean/p95/max`` (those the KPI catalogue names): the statistics of each
+    row's own target measure."""
     out = kpis.copy()
-    for stat in ("mean", "p95", "max"):
+    for stat in [n.removeprefix("target_wd_") for n in kpi_names("kpis") if n.startswith("target_wd_")]:
         values = np.full(len(out), np.nan)
         for measure in out["target_measure"].dropna().unique():
             rows = (out["target_measure"] == measure).to_numpy()
@@ -73,14 +66,16 @@ def compare(
     reps: int | None = None,
     seed: int | None = None,
     jobs: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
+    scheduler: Any = None,
 ) -> CompareResult:
     """Run the reference and the other scenarios on common random numbers and compare them.
 
     ``seed`` defaults to the reference's seed and ``reps`` to its replications; every scenario is
-    run with both, whatever its own file says."""
-    scenarios = [reference, *others]
-    names = [s.name for s in scenarios]
+    run with both, whatever its own file says. The replications of all scenarios share one
+    executor (``jobs`` processes, or the Dask cluster at ``scheduler``); ``progress`` is called
+    with 1 after each one."""
+    names = [s.name for s in (reference, *others)]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must differ to be compared, found {names}")
     for other in others:
@@ -92,7 +87,10 @@ def compare(
             )
     seed = reference.seed if seed is None else int(seed)
     reps = reference.replications if reps is None else int(reps)
-    runs = {s.name: run(s, reps=reps, seed=seed, jobs=jobs, progress=progress) for s in scenarios}
+    scenarios = [with_seed(s, seed) for s in (reference, *others)]
+    tasks = [Task(s, r) for s in scenarios for r in range(reps)]
+    parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
+    runs = {s.name: assemble(s, parts[i * reps : (i + 1) * reps]) for i, s in enumerate(scenarios)}
     return CompareResult(
         reference=reference.name,
         scenarios=names,
@@ -105,7 +103,7 @@ def compare(
 
 
 def _kpi_table(runs: dict[str, RunResult], reference: str) -> pd.DataFrame:
-    kpis = list(COMPARED)
+    kpis = list(COMPARISON)
     frames = {name: _with_target_columns(r.kpis) for name, r in runs.items()}
     ref = frames[reference]
     means = {name: summarise(f, ["segment"], kpis).set_index("segment") for name, f in frames.items()}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -37,7 +37,7 @@ class Executor:
 
     workers = 1
 
-    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Generator[tuple[int, Any], None, None]:
         raise NotImplementedError
 
     def describe(self) -> dict:
@@ -46,17 +46,17 @@ class Executor:
     def close(self) -> None:
         """Release what the executor holds (a Dask client it opened)."""
 
-    def __enter__(self):
+    def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
 class SerialExecutor(Executor):
     """One task after another, in this process."""
 
-    def run(self, fn, tasks):
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Generator[tuple[int, Any], None, None]:
         for i, task in enumerate(tasks):
             try:
                 outcome = fn(task)
@@ -76,10 +76,10 @@ def _ignore_sigint() -> None:
 class ProcessExecutor(Executor):
     """A pool of ``jobs`` local processes (``concurrent.futures``)."""
 
-    def __init__(self, jobs: int | None = None):
+    def __init__(self, jobs: int | None = None) -> None:
         self.workers = max(1, int(jobs or default_jobs()))
 
-    def run(self, fn, tasks):
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Generator[tuple[int, Any], None, None]:
         if not tasks:
             return
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), initializer=_ignore_sigint)
@@ -119,7 +119,7 @@ class DaskExecutor(Executor):
     """Tasks on a Dask cluster: ``scheduler`` is an address (``tcp://host:8786``) or a
     ``distributed.Client``. Workers need this package installed (``pip install -e .[dask]``)."""
 
-    def __init__(self, scheduler):
+    def __init__(self, scheduler: Any):
         try:
             import distributed
         except ImportError:  # pragma: no cover - depends on the installation
@@ -138,7 +138,7 @@ class DaskExecutor(Executor):
         self.address = self.client.scheduler.address
         self.workers = max(1, sum(self.client.nthreads().values()))
 
-    def run(self, fn, tasks):
+    def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Generator[tuple[int, Any], None, None]:
         if not tasks:
             return
         futures = self.client.map(fn, list(tasks), pure=False)
@@ -168,12 +168,15 @@ class DaskExecutor(Executor):
             self.client.close()
 
 
-def make_executor(jobs: int | None = None, scheduler=None) -> Executor:
+def make_executor(jobs: int | None = None, scheduler: Any = None, tasks: int | None = None) -> Executor:
     """Dask when ``scheduler`` is given; otherwise serial for ``jobs == 1``, else a process pool
-    (all cores when ``jobs`` is None)."""
+    (all cores when ``jobs`` is None). Knowing the number of ``tasks``, a pool never starts more
+    processes than there are tasks, and a single task runs in this process."""
     if scheduler is not None:
         return DaskExecutor(scheduler)
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, found {jobs}")
+    if tasks is not None:
+        jobs = max(1, min(jobs, tasks))
     return SerialExecutor() if jobs == 1 else ProcessExecutor(jobs)

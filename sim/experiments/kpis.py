@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine.records import CASE_MEASURES
+from sim.kpi_catalogue import MEASURE_NAMES, STATISTICS
 from sim.scenario.schema import Scenario
 
 KEYS = ["scenario", "replication", "segment"]
@@ -43,7 +43,7 @@ def _kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segm
         if n > len(finished)
         else np.nan,
     }
-    for m in CASE_MEASURES:
+    for m in MEASURE_NAMES:
         values = finished[f"{m}_wd"].to_numpy()
         if len(values):
             p50, p95 = np.percentile(values, [50, 95])
@@ -56,7 +56,7 @@ def _kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segm
                 }
             )
         else:
-            row.update({f"{m}_wd_{s}": np.nan for s in ("mean", "p50", "p95", "max")})
+            row.update({f"{m}_wd_{s}": np.nan for s in STATISTICS})
     row["elapsed_cd_mean"] = finished["elapsed_cd"].mean() if len(finished) else np.nan
     row["full_process_cd_mean"] = finished["full_process_cd"].mean() if len(finished) else np.nan
     target = segment.target

@@ -1,21 +1,34 @@
-"""Replications of a scenario, serially, on a pool of processes or on a Dask cluster, gathered into
-tables; runs to a requested precision; paired comparisons.
+"""The replication engine: every replication of every experiment (run, compare, sweep, check, run
+to a precision) is a ``Task`` run by ``replicate``, serially, on a pool of processes or on a Dask
+cluster.
 
-Replication ``r`` of a scenario depends only on (scenario, seed, r): the results are the same
-whatever the executor and the number of workers, and they are always assembled in replication
-order. Sweeps over many scenario points are in ``sim.sweep``.
+A task is (scenario, replication number, what to keep). Replication ``r`` of a scenario depends
+only on the scenario (its seed included) and ``r`` (``sim.engine.streams``), and ``replicate``
+hands the outcomes back in task order, so every table built from them is the same whatever the
+executor and the number of workers. ``replicate_as_completed`` hands each outcome back as soon as
+its task finishes, with the task's index, for a caller that keeps each result as it comes (a sweep
+writes a point when its own replications are done, whatever the other points do). Tasks of several
+scenarios (a comparison, the points of a sweep) share one executor. A task that raises gives its
+exception as its outcome; the caller decides whether that ends the experiment (a run) or is
+recorded (a sweep point).
+
+The worker (``run_task``) reduces the model's records to what the experiments read: the KPIs per
+segment, pools and materials, and, when asked for, the cases and the event log. ``run`` and its
+``RunResult`` are the single-scenario experiment built on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import pandas as pd
 
+from sim import kpi_catalogue
 from sim.engine.model import simulate
-from sim.experiments.executors import Executor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
+from sim.experiments.executors import Executor, default_jobs, make_executor
 from sim.experiments.kpis import segment_kpis
 from sim.experiments.stats import (
     PrecisionError,
@@ -27,35 +40,138 @@ from sim.experiments.stats import (
 from sim.scenario.schema import Scenario
 
 __all__ = [
+    "Outcome",
+    "Progress",
+    "Replication",
     "RunResult",
+    "Task",
+    "assemble",
+    "collect",
     "default_jobs",
     "paired",
+    "replicate",
+    "replicate_as_completed",
     "replications_needed",
     "run",
+    "run_task",
     "run_to_precision",
+    "with_seed",
 ]
 
-SUMMARY_COLUMNS = [
-    "n_cases",
-    "n_finished",
-    "n_open",
-    "handling_wd_mean",
-    "handling_wd_p50",
-    "handling_wd_p95",
-    "handling_wd_max",
-    "full_process_wd_mean",
-    "full_process_wd_p50",
-    "full_process_wd_p95",
-    "full_process_wd_max",
-    "elapsed_wd_mean",
-    "elapsed_wd_p50",
-    "elapsed_wd_p95",
-    "elapsed_wd_max",
-    "elapsed_cd_mean",
-    "target_days",
-    "on_target_share",
-    "procedures_mean",
-]
+Progress = Callable[[int], None]  # called with the number of replications just finished
+
+
+# ------------------------------------------------------------------------------ the engine
+
+
+class Task(NamedTuple):
+    """One replication to run. ``cases=False`` leaves the per-case table in the worker (a sweep
+    keeps only KPIs and pools); ``events`` also keeps the stage event log."""
+
+    scenario: Scenario
+    replication: int
+    events: bool = False
+    cases: bool = True
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What one replication gives back: its KPI rows (one per segment), pool and material rows,
+    and the cases and events when the task kept them."""
+
+    replication: int
+    kpis: pd.DataFrame
+    pools: pd.DataFrame
+    materials: pd.DataFrame
+    cases: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
+
+
+def run_task(task: Task) -> Replication:
+    """Run one task (in whichever process the executor chose)."""
+    scenario, replication, events, cases = task
+    records = simulate(scenario, replication, events=events)
+    return Replication(
+        replication=replication,
+        kpis=segment_kpis(records.cases, scenario, [replication]),
+        pools=records.pools,
+        materials=records.materials,
+        cases=records.cases if cases else None,
+        events=records.events if events else None,
+    )
+
+
+Outcome = Replication | BaseException  # what a task gives back: its replication or its exception
+
+
+def replicate_as_completed(
+    tasks: Sequence[Task],
+    *,
+    jobs: int | None = 1,
+    scheduler: Any = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Generator[tuple[int, Outcome], None, None]:
+    """Run ``tasks`` and yield ``(index, outcome)`` as each task finishes, in whatever order they
+    finish: ``index`` is the task's position in ``tasks``, ``outcome`` a ``Replication`` or the
+    exception the task raised.
+
+    The tasks run on ``executor`` if given (left open for the caller to reuse), else on one made
+    for them: a Dask cluster with ``scheduler`` (an address ``tcp://host:8786`` or a
+    ``distributed.Client``), else ``jobs`` processes (``None``: all cores; 1: this process).
+    ``progress`` is called with 1 as each task finishes. Closing the generator early (or an
+    interrupt) stops the workers at once."""
+    own = executor is None
+    if executor is None:
+        executor = make_executor(jobs, scheduler, tasks=len(tasks))
+    try:
+        with closing(executor.run(run_task, tasks)) as outcomes:
+            for index, outcome in outcomes:
+                if progress:
+                    progress(1)
+                yield index, outcome
+    finally:
+        if own:
+            executor.close()
+
+
+def replicate(
+    tasks: Sequence[Task],
+    *,
+    jobs: int | None = 1,
+    scheduler: Any = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Generator[Outcome, None, None]:
+    """Run ``tasks`` and yield their outcomes in task order: a ``Replication``, or the exception
+    the task raised. An outcome that finished early waits for those before it; the arguments are
+    those of ``replicate_as_completed``."""
+    finished: dict[int, Outcome] = {}
+    following = 0  # the next outcome to yield, in task order
+    as_completed = replicate_as_completed(
+        tasks, jobs=jobs, scheduler=scheduler, executor=executor, progress=progress
+    )
+    with closing(as_completed):
+        for index, outcome in as_completed:
+            finished[index] = outcome
+            while following in finished:
+                yield finished.pop(following)
+                following += 1
+
+
+def collect(outcomes: Generator[Outcome, None, None]) -> list[Replication]:
+    """The replications of ``replicate(...)``, in task order; the first task that raised ends the
+    experiment with its exception (the other workers are stopped)."""
+    done: list[Replication] = []
+    with closing(outcomes):
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            done.append(outcome)
+    return done
+
+
+# ------------------------------------------------------------------------------ a run
 
 
 @dataclass(frozen=True)
@@ -72,65 +188,42 @@ class RunResult:
     events: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
-        """Per segment: the mean over replications of each KPI, with its 95% half-width."""
-        table = summarise(self.kpis, ["segment"], SUMMARY_COLUMNS)
+        """Per segment: the mean over replications of each KPI of the run's summary
+        (``kpi_catalogue.SUMMARY``), with its 95% half-width."""
+        table = summarise(self.kpis, ["segment"], kpi_catalogue.SUMMARY)
         targets = self.kpis.groupby("segment", sort=False)["target_measure"].first()
         table.insert(1, "target_measure", table["segment"].map(targets))
         return table
 
     def pool_summary(self) -> pd.DataFrame:
-        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served,
-        with 95% half-widths (empty, with these columns, for a scenario without pools)."""
-        columns = ["capacity", "utilisation", "wait_wd_mean", "n_served"]
-        if self.pools.empty:
-            empty = ["pool", "replications", *columns, *(f"{c}_hw" for c in columns)]
-            return pd.DataFrame(columns=empty)
-        return summarise(self.pools, ["pool"], columns)
+        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served
+        (``kpi_catalogue.POOL_SUMMARY``), with 95% half-widths (empty, with these columns, for a
+        scenario without pools)."""
+        return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)
 
 
-def _one(args: tuple[Scenario, int, bool]):
-    scenario, replication, events = args
-    records = simulate(scenario, replication, events=events)
-    return records.cases, records.pools, records.materials, records.events
+def assemble(scenario: Scenario, parts: Sequence[Replication]) -> RunResult:
+    """A ``RunResult`` from the replications ``0 .. n-1`` of ``scenario``, in that order (tasks
+    that kept their cases)."""
+
+    def gather(frames: Iterable[pd.DataFrame | None]) -> pd.DataFrame:
+        return pd.concat([f for f in frames if f is not None], ignore_index=True)
+
+    events = gather(p.events for p in parts) if parts and parts[0].events is not None else None
+    return RunResult(
+        scenario=scenario,
+        replications=len(parts),
+        cases=gather(p.cases for p in parts),
+        kpis=gather(p.kpis for p in parts),
+        pools=gather(p.pools for p in parts),
+        materials=gather(p.materials for p in parts),
+        events=events,
+    )
 
 
-def _executor_for(jobs: int, n_tasks: int, scheduler) -> Executor:
-    if scheduler is not None:
-        return make_executor(scheduler=scheduler)
-    if jobs > 1 and n_tasks > 1:
-        return ProcessExecutor(min(jobs, n_tasks))
-    return SerialExecutor()
-
-
-def _replications(
-    scenario: Scenario,
-    replications: Iterable[int],
-    events: bool,
-    jobs: int,
-    scheduler,
-    progress: Callable[[int], None] | None,
-) -> list[tuple]:
-    """The parts (cases, pools, materials, events) of the given replications, in their order."""
-    tasks = [(scenario, r, events) for r in replications]
-    parts: list = [None] * len(tasks)
-    executor = _executor_for(jobs, len(tasks), scheduler)
-    with executor, closing(executor.run(_one, tasks)) as outcomes:
-        for i, outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-            parts[i] = outcome
-            if progress:
-                progress(1)
-    return parts
-
-
-def _result(scenario: Scenario, parts: list[tuple], events: bool) -> RunResult:
-    cases = pd.concat([p[0] for p in parts], ignore_index=True)
-    pools = pd.concat([p[1] for p in parts], ignore_index=True)
-    materials = pd.concat([p[2] for p in parts], ignore_index=True)
-    log = pd.concat([p[3] for p in parts], ignore_index=True) if events else None
-    kpis = segment_kpis(cases, scenario, range(len(parts)))  # replications 0 .. n-1, in order
-    return RunResult(scenario, len(parts), cases, kpis, pools, materials, log)
+def with_seed(scenario: Scenario, seed: int | None) -> Scenario:
+    """``scenario`` with another seed (the same object when ``seed`` is None); it keeps its source."""
+    return scenario if seed is None else scenario.model_copy(update={"seed": int(seed)})
 
 
 def run(
@@ -138,9 +231,9 @@ def run(
     reps: int | None = None,
     seed: int | None = None,
     jobs: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     events: bool = False,
-    scheduler=None,
+    scheduler: Any = None,
 ) -> RunResult:
     """Run ``reps`` replications (default: the scenario's) with ``seed`` (default: the scenario's).
 
@@ -150,13 +243,12 @@ def run(
     (the CLI passes a tqdm bar). ``events`` also returns the event log (one row per stage queue
     entry, start and completion).
     """
-    if seed is not None:
-        scenario = _with(scenario, seed=int(seed))
+    scenario = with_seed(scenario, seed)
     reps = scenario.replications if reps is None else int(reps)
     if reps < 1:
         raise ValueError(f"reps must be at least 1, found {reps}")
-    parts = _replications(scenario, range(reps), events, jobs, scheduler, progress)
-    return _result(scenario, parts, events)
+    tasks = [Task(scenario, r, events) for r in range(reps)]
+    return assemble(scenario, collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress)))
 
 
 MIN_FIRST_BATCH = 10
@@ -169,9 +261,9 @@ def run_to_precision(
     max_reps: int = 100,
     seed: int | None = None,
     jobs: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     events: bool = False,
-    scheduler=None,
+    scheduler: Any = None,
     confidence: float = 0.95,
 ) -> tuple[RunResult, pd.DataFrame]:
     """Run replications until each requested KPI's 95% half-width is small enough (sequential
@@ -181,9 +273,9 @@ def run_to_precision(
     units, or to a percentage of its mean (``"5%"``); strings ``"KPI=H"`` are accepted too, e.g.
     ``{"on_target_share": 0.02}``. It starts with ``reps`` replications (default: the
     scenario's; at least ``MIN_FIRST_BATCH``), estimates from their spread how many each KPI needs
-    (``sim.experiments.stats.replications_needed``), runs the missing ones (replications ``n, n+1, ...``: the
-    first ``n`` are kept, nothing is rerun) and checks again. Returns the run and the report of
-    ``sim.experiments.stats.precision_report`` (one row per segment and KPI, with ``met``).
+    (``sim.experiments.stats.replications_needed``), runs the missing ones (replications ``n, n+1,
+    ...``: the first ``n`` are kept, nothing is rerun) and checks again. Returns the run and the
+    report of ``sim.experiments.stats.precision_report`` (one row per segment and KPI, with ``met``).
 
     Stopping when an interval estimated from the same data is narrow enough makes the final
     interval cover a little less than its nominal 95%: about 90% when the first batch is 3
@@ -195,22 +287,24 @@ def run_to_precision(
         if segment is not None and segment not in scenario.segments:
             known = ", ".join(scenario.segments)
             raise PrecisionError(f"--precision: no segment '{segment}'; expected one of {known}")
-    if seed is not None:
-        scenario = _with(scenario, seed=int(seed))
+    scenario = with_seed(scenario, seed)
     first = scenario.replications if reps is None else int(reps)
-    n = min(max(MIN_FIRST_BATCH, first), max(2, int(max_reps)))
-    parts = _replications(scenario, range(n), events, jobs, scheduler, progress)
-    while True:
-        result = _result(scenario, parts, events)
-        report = precision_report(result.kpis, requests, confidence)
-        unmet = report[~report["met"]]
-        if unmet.empty or len(parts) >= max_reps:
-            return result, report
-        needed = unmet["needed"].dropna()
-        if needed.empty:  # nothing can be estimated (no finite values): more replications won't help
-            return result, report
-        target = min(max_reps, max(len(parts) + 1, int(needed.max())))
-        parts += _replications(scenario, range(len(parts), target), events, jobs, scheduler, progress)
+    limit = max(2, int(max_reps))
+    n = min(max(MIN_FIRST_BATCH, first), limit)
+    parts: list[Replication] = []
+    with make_executor(jobs, scheduler, tasks=limit) as executor:  # one executor for every batch
+        while True:
+            tasks = [Task(scenario, r, events) for r in range(len(parts), n)]
+            parts += collect(replicate(tasks, executor=executor, progress=progress))
+            result = assemble(scenario, parts)
+            report = precision_report(result.kpis, requests, confidence)
+            unmet = report[~report["met"]]
+            if unmet.empty or len(parts) >= max_reps:
+                return result, report
+            needed = unmet["needed"].dropna()
+            if needed.empty:  # nothing can be estimated (no finite values): more replications won't help
+                return result, report
+            n = min(int(max_reps), max(len(parts) + 1, int(needed.max())))
 
 
 def replications_needed(
@@ -228,9 +322,3 @@ def paired(
     ``sim.experiments.stats.paired_differences``). Run both with the same seed to use common random
     numbers."""
     return paired_differences(reference.kpis, other.kpis, columns, ("segment",), confidence)
-
-
-def _with(scenario: Scenario, **changes) -> Scenario:
-    copy = scenario.model_copy(update=changes)
-    copy._source = scenario.source
-    return copy

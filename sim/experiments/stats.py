@@ -17,20 +17,28 @@ replications, estimate, run the missing ones, check again.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
-# KPI columns of the ``kpis`` table that are identifiers or constants, not measured figures
-NON_KPI_COLUMNS = frozenset(
-    {"scenario", "replication", "segment", "target_measure", "target_days", "maximum_measure", "maximum_days"}
-)
+from sim.kpi_catalogue import is_kpi
 
 
 class PrecisionError(ValueError):
     """A precision request that cannot be read or names no KPI or segment (bad input)."""
+
+
+@lru_cache(maxsize=1024)
+def t_quantile(probability: float, df: int) -> float:
+    """The ``probability`` quantile of Student's t with ``df`` degrees of freedom.
+
+    scipy.stats is imported here, on first use, not with the module: a worker process that only
+    runs replications never pays for it."""
+    from scipy import stats
+
+    return float(stats.t.ppf(probability, df))
 
 
 def t_half_width(values, confidence: float = 0.95) -> float:
@@ -39,24 +47,51 @@ def t_half_width(values, confidence: float = 0.95) -> float:
     x = x[np.isfinite(x)]
     if len(x) < 2:
         return float("nan")
-    return float(st.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return float(t_quantile(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
 
 
-def summarise(table: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
-    """Mean and 95% half-width (``<column>_hw``) of each column over the replications of each group."""
-    grouped = table.groupby(by, sort=False, dropna=False)
-    out = grouped[columns].mean()
-    hw = grouped[columns].agg(t_half_width).add_suffix("_hw")
-    out = pd.concat([out, hw], axis=1)
-    out.insert(0, "replications", grouped.size())
-    return out.reset_index()
+def summarise(
+    table: pd.DataFrame,
+    by: Sequence[str],
+    columns: Sequence[str],
+    confidence: float = 0.95,
+    counts: bool = False,
+) -> pd.DataFrame:
+    """The one summary over replications: per group of ``by`` (in order of appearance), the rows
+    (``replications``), then for each column its mean and its half-width ``<column>_hw``, and
+    with ``counts`` the number of finite values ``<column>_n``.
+
+    A mean leaves missing values out (a KPI with no finished case in a replication) and keeps
+    infinite ones (an unlimited pool's capacity is infinite in every replication); the half-width
+    uses the finite values (``t_half_width``). Run summaries, comparisons, sweeps and the
+    regression check all read their means and intervals from here, so they agree to the bit.
+    """
+    by, columns = list(by), list(columns)
+    names = [*by, "replications", *columns, *(f"{c}_hw" for c in columns)]
+    names += [f"{c}_n" for c in columns] if counts else []
+    if table.empty:  # e.g. the pools of a scenario without pools
+        return pd.DataFrame(columns=names)
+    rows = []
+    for key, part in table.groupby(by, sort=False, dropna=False):
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        row["replications"] = len(part)
+        values = {c: part[c].to_numpy(dtype=float) for c in columns}
+        for c, x in values.items():
+            present = x[~np.isnan(x)]
+            row[c] = float(present.mean()) if len(present) else math.nan
+        for c, x in values.items():
+            row[f"{c}_hw"] = t_half_width(x, confidence)
+        if counts:
+            for c, x in values.items():
+                row[f"{c}_n"] = int(np.isfinite(x).sum())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=names)
 
 
 def kpi_columns(kpis: pd.DataFrame) -> list[str]:
-    """The numeric KPI columns of a ``kpis`` table (identifiers and targets left out)."""
-    return [
-        c for c in kpis.columns if c not in NON_KPI_COLUMNS and pd.api.types.is_numeric_dtype(kpis[c].dtype)
-    ]
+    """The KPI columns of a ``kpis`` table, in its order: those the KPI catalogue calls KPIs
+    (identifiers and targets' settings left out)."""
+    return [c for c in kpis.columns if is_kpi(c) and pd.api.types.is_numeric_dtype(kpis[c].dtype)]
 
 
 def paired_differences(
@@ -126,9 +161,11 @@ def replications_needed(values, half_width: float, confidence: float = 0.95, lim
     q = 0.5 + confidence / 2
 
     def reached(n: int) -> bool:
-        return st.t.ppf(q, n - 1) * s / math.sqrt(n) <= half_width
+        return t_quantile(q, n - 1) * s / math.sqrt(n) <= half_width
 
-    low = max(2, math.ceil((st.norm.ppf(q) * s / half_width) ** 2))  # t > z: a lower bound
+    from scipy import stats
+
+    low = max(2, math.ceil((stats.norm.ppf(q) * s / half_width) ** 2))  # t > z: a lower bound
     if low >= limit:
         return limit
     if reached(low):
@@ -154,17 +191,18 @@ def parse_precision(
     KPI's units, or a percentage of the KPI's mean (``5%``). Raises ``ValueError`` with a message
     for people.
     """
+    pairs: list[tuple[str, float | str]]
     if isinstance(items, Mapping):
         pairs = [(str(k), v) for k, v in items.items()]
     else:
         pairs = []
         for item in items:
-            key, sep, value = str(item).partition("=")
+            key, sep, given = str(item).partition("=")
             if not sep or not key.strip():
                 raise PrecisionError(
                     f"--precision {item}: expected KPI=HALF_WIDTH, e.g. on_target_share=0.02"
                 )
-            pairs.append((key.strip(), value.strip()))
+            pairs.append((key.strip(), given.strip()))
     out = []
     for key, value in pairs:
         text = str(value).strip()

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sim.outputs.tables import FORMATS as TABLE_FORMATS
-from sim.outputs.tables import _atomic_write, write_table
+from sim.outputs.tables import atomic_write, write_table
 
 EVENT_FORMATS = (*TABLE_FORMATS, "xes")
 TIMEZONE = "+08:00"  # China Standard Time (Chongqing), no daylight saving
@@ -90,16 +90,23 @@ def _iso(stamps) -> np.ndarray:
     return text
 
 
+def _or_none(missing: pd.Series, text: pd.Series) -> np.ndarray:
+    """``text`` as an object array, None where ``missing``."""
+    out = np.full(len(text), None, dtype=object)
+    present = ~np.asarray(missing, dtype=bool)
+    out[present] = np.asarray(text, dtype=object)[present]
+    return out
+
+
 def _typed_column(series: pd.Series) -> tuple[str, np.ndarray]:
     """(XES type, escaped value strings or None where missing) for a column of the case table."""
     if pd.api.types.is_bool_dtype(series):
         values = series.astype("boolean")
-        out = np.where(values.isna(), None, values.map({True: "true", False: "false"}).astype(object))
-        return "boolean", out
+        return "boolean", _or_none(values.isna(), values.map({True: "true", False: "false"}))
     if pd.api.types.is_datetime64_any_dtype(series):
         return "date", _iso(series)
     if pd.api.types.is_integer_dtype(series):
-        return "int", np.where(series.isna(), None, series.astype(str).to_numpy(dtype=object))
+        return "int", _or_none(series.isna(), series.astype(str))
     if pd.api.types.is_float_dtype(series):
         x = series.to_numpy(dtype=float)
         ok = np.isfinite(x)
@@ -196,7 +203,7 @@ def write_xes(
                 fh.write("\t</trace>\n")
             fh.write("</log>\n")
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return path
 
 
@@ -220,7 +227,7 @@ def _trace_heads(ev: pd.DataFrame, starts, trace_name, cases: pd.DataFrame | Non
     numbers = first["case_number"].to_numpy()
     columns = _case_columns(cases)
     row_of: dict = {}
-    if columns:
+    if columns and cases is not None:
         keys = zip(cases["replication"].to_numpy(), cases["case_id"].astype(str).to_numpy())
         row_of = {k: i for i, k in enumerate(keys)}
     heads = []

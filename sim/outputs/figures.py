@@ -7,7 +7,7 @@ screen; the caller saves it. Labels are English by default and Chinese with ``la
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +15,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult
+from sim.kpi_catalogue import CLOCKS, MEASURES, label
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -36,33 +37,27 @@ TEXT = {
     "en": {
         "distribution": "Distribution of the target measure per segment",
         "cdf": "share of cases",
-        "wd": "working days",
+        "wd": CLOCKS["wd"].en,
         "target": "target",
         "waterfall": "Change of the mean target measure, scenario by scenario (roll-out order)",
         "mean_wd": "mean, working days",
-        "on_target": "Share of cases on target",
+        "on_target": label("on_target_share"),
         "share": "share on target (%)",
         "utilisation": "Pool utilisation",
         "util_axis": "utilisation (%)",
-        "full_process": "full process",
-        "handling": "handling",
-        "elapsed": "elapsed",
         "end": "level",
     },
     "zh": {
         "distribution": "各类客户目标指标的分布",
         "cdf": "累计占比",
-        "wd": "工作日",
+        "wd": CLOCKS["wd"].zh,
         "target": "目标",
         "waterfall": "目标指标平均值的变化（按推行顺序）",
         "mean_wd": "平均值（工作日）",
-        "on_target": "达标率",
+        "on_target": label("on_target_share", "zh"),
         "share": "达标率（%）",
         "utilisation": "资源利用率",
         "util_axis": "利用率（%）",
-        "full_process": "全过程",
-        "handling": "办理环节",
-        "elapsed": "总时长",
         "end": "水平",
     },
 }
@@ -85,6 +80,13 @@ def _style(lang: str) -> dict:
             return {}
         return {"font.family": [font, "DejaVu Sans"], "axes.unicode_minus": False}
     return {}
+
+
+def _measure_label(measure: str | None, lang: str) -> str:
+    """A target's measure as the KPI catalogue names it ("full process time")."""
+    if measure not in MEASURES:
+        return measure or ""
+    return MEASURES[measure].zh if lang == "zh" else MEASURES[measure].en
 
 
 def _segment_label(result: CompareResult, segment: str, lang: str) -> str:
@@ -138,7 +140,7 @@ def target_distribution_figure(
                 ax.annotate(
                     f"{t['target']} {days:g}", (days, 0.02), rotation=90, fontsize=8, ha="right", va="bottom"
                 )
-            measure_label = t.get(measure or "", measure or "")
+            measure_label = _measure_label(measure, lang)
             ax.set_title(f"{_segment_label(result, segment, lang)} — {measure_label}")
             ax.set_xlabel(f"{measure_label} ({t['wd']})")
             ax.set_ylabel(t["cdf"])
@@ -198,8 +200,8 @@ def waterfall_figure(
             top = np.nanmax([*levels, target.days if target else 0])
             ax.set_ylim(0, top * 1.15)
             ax.set_ylabel(t["mean_wd"])
-            measure = target.measure if target else ""
-            ax.set_title(f"{_segment_label(result, segment, lang)} — {t.get(measure, measure)}")
+            measure = target.measure if target else None
+            ax.set_title(f"{_segment_label(result, segment, lang)} — {_measure_label(measure, lang)}")
             ax.grid(axis="y", alpha=0.3)
         fig.suptitle(t["waterfall"])
         fig.tight_layout()
@@ -266,7 +268,8 @@ def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
     return fig
 
 
-FIGURES = {
+# the comparison's figures by file name (without .png): each takes (result, lang=...)
+FIGURES: dict[str, Callable[..., Figure]] = {
     "target_distribution": target_distribution_figure,
     "waterfall": waterfall_figure,
     "on_target": on_target_figure,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiments.compare import CompareResult
+from sim.kpi_catalogue import heading, is_share, short_label
 from sim.outputs.tables import write_text
 
 FIGURE_CAPTIONS = {
@@ -39,17 +40,14 @@ def _num(value: float, hw: float | None = None, percent: bool = False) -> str:
     return text
 
 
-# the columns of the comparison table: the statistics of each segment's own target measure
-SHORT_COLUMNS = {
-    "target_wd_mean": "mean",
-    "target_wd_p95": "p95",
-    "target_wd_max": "max",
-    "on_target_share": "on target",
-    "procedures_mean": "procedures",
-}
+# the KPIs of the comparison table (the statistics of each segment's own target measure first),
+# headed by their short labels in the KPI catalogue, and those also shown as paired differences
+REPORTED = ("target_wd_mean", "target_wd_p95", "target_wd_max", "on_target_share", "procedures_mean")
+DIFFERENCES = ("target_wd_mean", "on_target_share")
 TABLE_LEGEND = (
-    "mean / p95 / max: the segment's target measure in working days; on target: share of counted "
-    "cases within the target; Δ: paired difference to the reference; ± 95% half-width"
+    f"{' / '.join(short_label(k) for k in REPORTED[:3])}: the segment's target measure in working days; "
+    f"{short_label('on_target_share')}: share of counted cases within the target; Δ: paired difference "
+    "to the reference; ± 95% half-width"
 )
 
 
@@ -81,12 +79,12 @@ def comparison_table(result: CompareResult) -> pd.DataFrame:
         row = {
             "segment": segment,
             "scenario": scenario,
-            "target": "–" if pd.isna(days) else f"{target} ≤ {days:g}",
+            short_label("target_days"): "–" if pd.isna(days) else f"{target} ≤ {days:g}",
         }
-        for kpi, column in SHORT_COLUMNS.items():
-            percent = kpi == "on_target_share"
+        for kpi in REPORTED:
+            column, percent = short_label(kpi), is_share(kpi)
             row[column] = _num(g.at[kpi, "mean"], g.at[kpi, "hw"], percent)
-            if kpi in ("target_wd_mean", "on_target_share"):
+            if kpi in DIFFERENCES:
                 paired = _num(g.at[kpi, "diff"], g.at[kpi, "diff_hw"], percent)
                 row[f"Δ {column}"] = paired if scenario != result.reference else "(ref.)"
         rows.append(row)
@@ -143,9 +141,13 @@ def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
         {
             "scenario": pools["scenario"],
             "pool": pools["pool"],
-            "slots": ["unlimited" if c == float("inf") else f"{c:g}" for c in pools["capacity"]],
-            "utilisation": [_num(u, h, True) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])],
-            "mean wait (wd)": [_num(w) for w in pools["wait_wd_mean"]],
+            short_label("capacity"): [
+                "unlimited" if c == float("inf") else f"{c:g}" for c in pools["capacity"]
+            ],
+            short_label("utilisation"): [
+                _num(u, h, True) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])
+            ],
+            heading("wait_wd_mean"): [_num(w) for w in pools["wait_wd_mean"]],
         }
     )
     lines += ["## Pools", "", _markdown_table(pool_rows), ""]
@@ -205,7 +207,10 @@ def report_html(markdown: str, folder: Path) -> str:
             level = len(line) - len(line.lstrip("#"))
             out.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
         elif line.startswith("!["):
-            alt, file = re.match(r"!\[(.*)\]\((.*)\)", line).groups()
+            image = re.match(r"!\[(.*)\]\((.*)\)", line)
+            if image is None:  # pragma: no cover - report_markdown writes only well-formed images
+                raise ValueError(f"not an image line: {line}")
+            alt, file = image.groups()
             data = base64.b64encode((folder / file).read_bytes()).decode()
             out.append(f"<p><img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'></p>")
         elif line.startswith("- "):

@@ -3,50 +3,22 @@
 ``plot_sweep(table, kpi, segment=..., x=..., y=...)`` takes the tidy table of ``sim.sweep`` and
 draws the mean of the KPI over replications: a heatmap over two parameters (cells annotated with
 the mean and its 95% half-width), or lines over ``x`` (one line per value of ``y``, error bars of
-the 95% interval) with ``kind="lines"`` or when only one parameter is given. Never imported by the
-model.
+the 95% interval) with ``kind="lines"`` or when only one parameter is given. The KPI's label and
+unit are the KPI catalogue's. Never imported by the model.
 """
 
 from __future__ import annotations
+
+import warnings
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.experiments.sweep import parameter_columns, summarise_sweep
-
-_MEASURES = {
-    "elapsed": "elapsed time",
-    "utility": "utility's time",
-    "government": "government's time",
-    "customer": "customer's time",
-    "full_process": "full process time",
-    "handling": "handling time",
-}
-_STATS = {"mean": "mean", "p50": "median", "p95": "95th percentile", "max": "maximum"}
-_OTHER = {
-    "on_target_share": ("Share of cases on target", "% of counted cases"),
-    "within_maximum_share": ("Share of cases within the maximum", "% of counted cases"),
-    "procedures_mean": ("Procedures per case", "procedures"),
-    "reworks_mean": ("Reworks per case", "reworks"),
-    "n_cases": ("Counted cases", "cases"),
-    "n_finished": ("Finished cases", "cases"),
-    "n_open": ("Cases still open at the end", "cases"),
-    "open_age_wd_max": ("Age of the oldest open case", "working days"),
-}
-
-
-def kpi_label(kpi: str) -> tuple[str, str, float]:
-    """(title, unit, factor): how to show a KPI column; shares are shown in percent."""
-    if kpi in _OTHER:
-        title, unit = _OTHER[kpi]
-        return title, unit, 100.0 if unit.startswith("%") else 1.0
-    for measure, name in _MEASURES.items():
-        for unit_key, unit in (("wd", "working days"), ("cd", "calendar days")):
-            prefix = f"{measure}_{unit_key}_"
-            if kpi.startswith(prefix) and kpi[len(prefix) :] in _STATS:
-                return f"{name.capitalize()}, {_STATS[kpi[len(prefix) :]]}", unit, 1.0
-    return kpi, "", 1.0
+from sim import kpi_catalogue
+from sim.experiments.sweep import SweepOutcome, parameter_columns, summarise_sweep
+from sim.outputs.tables import atomic_write
 
 
 def _decimals(half_width: float) -> int:
@@ -56,8 +28,8 @@ def _decimals(half_width: float) -> int:
     return int(min(3, max(1, -np.floor(np.log10(half_width)) + 1)))
 
 
-def _axis_label(parameter: str, labels: dict | None) -> str:
-    return (labels or {}).get(parameter, parameter)
+def _axis_label(parameter: str | None, labels: dict | None) -> str:
+    return str((labels or {}).get(parameter, parameter))
 
 
 def _tick(value) -> str:
@@ -109,7 +81,8 @@ def plot_sweep(
         raise ValueError("a heatmap needs two parameters (x and y)")
 
     summary = summarise_sweep(table, kpi, segment)
-    name, unit, factor = kpi_label(kpi)
+    name = kpi_catalogue.label(kpi)
+    factor = 100.0 if kpi_catalogue.is_share(kpi) else 1.0  # shares in percent
     seg_label = segment_label or segment
     reps = int(summary["replications"].max()) if len(summary) else 0
     others = [p for p in params if p not in (x, y)]
@@ -117,7 +90,7 @@ def plot_sweep(
         fig, ax = plt.subplots(figsize=(7.5, 5.2), layout="constrained")
     else:
         fig = ax.figure
-    value_label = f"{name} ({unit})" if unit else name
+    value_label = kpi_catalogue.axis_label(kpi)
 
     if kind == "heatmap":
         # mean over the points of each cell (other parameters, if any, are averaged over)
@@ -192,11 +165,38 @@ def _sort_key(value):
     return (1, 0.0, str(value))
 
 
-def save_sweep_figure(table: pd.DataFrame, path, **kwargs):
+def save_sweep_figure(table: pd.DataFrame, path: str | Path, **kwargs) -> str | Path:
     """``plot_sweep`` written to ``path`` (PNG), figure closed; returns the path."""
     fig = plot_sweep(table, **kwargs)
     try:
-        fig.savefig(path, dpi=120)
+        atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     finally:
         plt.close(fig)
     return path
+
+
+FIGURE_ARGUMENTS = ("kpi", "segment", "x", "y", "kind", "title")
+
+
+def write_sweep_figures(outcome: SweepOutcome) -> list[str]:
+    """The figures the sweep file asks for, as PNG files in the sweep's output folder; returns
+    their names. A figure that cannot be drawn (e.g. a KPI the table does not have) is skipped
+    with a warning: the data is saved anyway. Pass it as ``figures=`` to ``sim.sweep``."""
+    if outcome.out is None or not len(outcome.table):
+        return []
+    segments = outcome.spec.points[0].scenario.segments
+    names = []
+    for wanted in outcome.spec.figures:
+        kwargs = {k: v for k, v in wanted.items() if k in FIGURE_ARGUMENTS}
+        name = wanted.get("file") or f"{wanted['kpi']}-{wanted.get('segment') or 'all'}.png"
+        segment = wanted.get("segment")
+        label = f"{segments[segment].label} ({segment})" if segment in segments else None
+        try:
+            save_sweep_figure(
+                outcome.table, outcome.out / name, labels=outcome.spec.labels, segment_label=label, **kwargs
+            )
+        except ValueError as exc:
+            warnings.warn(f"figure {name} not drawn: {exc}", RuntimeWarning, stacklevel=2)
+            continue
+        names.append(name)
+    return names

@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write: Callable[[str], object]) -> None:
+    """Write ``path`` through ``write(temporary_name)`` and rename the result into place: the file
+    is complete or absent, never half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -51,16 +54,16 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str, fmt: str = "parque
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     path = Path(folder) / f"{name}.{fmt}"
     if fmt == "parquet":
-        _atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
     else:
-        _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
     return path
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write a text file (a report, a log) atomically."""
     path = Path(path)
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return path
 
 
@@ -101,5 +104,5 @@ def write_manifest(folder: Path, content: dict) -> Path:
             json.dump(body, fh, indent=2, ensure_ascii=False, default=str)
             fh.write("\n")
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return path

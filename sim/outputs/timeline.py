@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.replications import RunResult
+from sim.kpi_catalogue import CLOCKS, MEASURE_NAMES, MEASURES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,18 +53,8 @@ COLUMNS = [
     "start",
     "end",
 ]
-_CASE_INFO = (
-    "segment",
-    "finished",
-    "elapsed_wd",
-    "full_process_wd",
-    "handling_wd",
-    "utility_wd",
-    "government_wd",
-    "customer_wd",
-    "procedures",
-    "reworks",
-)
+_CASE_INFO = ("segment", "finished", *(f"{m}_wd" for m in MEASURE_NAMES), "procedures", "reworks")
+TITLE_MEASURES = ("elapsed", "full_process", "handling")  # the times a timeline's title gives
 
 
 def _case_row(result: RunResult, case_id: str, replication: int) -> pd.Series | None:
@@ -193,17 +184,13 @@ def timeline_figure(
     if segment is not None and segment in result.scenario.segments:
         label = result.scenario.segments[segment].label or segment
     times = []
-    for key, name in (
-        ("elapsed_wd", "elapsed"),
-        ("full_process_wd", "full process"),
-        ("handling_wd", "handling"),
-    ):
-        value = info.get(key)
+    for measure in TITLE_MEASURES:
+        value = info.get(f"{measure}_wd")
         if value is not None and not math.isnan(value):
-            times.append(f"{name} {value:.1f}")
+            times.append(f"{MEASURES[measure].short} {value:.1f}")
     open_note = "" if info.get("finished", True) else " (still open)"
     title = f"Case {info['case_id']}: {label}, replication {info['replication']}{open_note}"
     if times:
-        title += "\n" + ", ".join(times) + " working days"
+        title += "\n" + ", ".join(times) + f" {CLOCKS['wd'].en}"
     ax.set_title(title)
     return fig

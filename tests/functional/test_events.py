@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
-from conftest import fixed, tiny_scenario
+from builders import fixed, tiny_scenario
 
 import sim
 from sim.cli import main
@@ -31,6 +31,7 @@ def xes_run(tmp_path_factory):
     return out, reference
 
 
+@pytest.mark.slow
 def test_xes_reads_back_in_pm4py_with_every_case_and_stage(xes_run):
     import pm4py  # the test extra installs it
 
@@ -93,6 +94,7 @@ def test_xes_header_extensions_globals_and_events(xes_run):
     assert n_events == len(reference.events)
 
 
+@pytest.mark.slow
 def test_events_format_choices(tmp_path, capsys):
     base = ["run", "scenarios/baseline.yaml", *SHORT]
     assert main([*base, "--events", "--out", str(tmp_path / "a")]) == 0

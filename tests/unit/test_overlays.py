@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from conftest import BASELINE
+from builders import BASELINE
 
 import sim
 from sim.scenario import ScenarioError

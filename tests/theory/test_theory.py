@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from conftest import tiny_scenario
+import pytest
+from builders import tiny_scenario
 from scipy import stats
 
 import sim
@@ -23,6 +24,7 @@ def erlang_c_wait(arrival_rate: float, mean_service: float, servers: int) -> flo
     return prob_wait * mean_service / (servers * (1 - rho))
 
 
+@pytest.mark.slow
 def test_single_pool_mean_wait_matches_erlang_c_within_its_interval():
     rate, mean_service, servers = 2.1, 1.0, 3  # rho = 0.7
     stages = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fixed, tiny_scenario
+from builders import fixed, tiny_scenario
 
 import sim
 from sim.outputs.timeline import PARTY_COLOURS

@@ -18,7 +18,7 @@ import yaml
 
 import sim
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 MEASURES = SCENARIOS / "measures"
 ALL_FILES = sorted(SCENARIOS.glob("*.yaml")) + sorted(MEASURES.glob("*.yaml"))
@@ -85,6 +85,7 @@ def within(values: pd.Series, low: float, high: float) -> bool:
 # ------------------------------------------------------------------------------ every file
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.relative_to(SCENARIOS).as_posix())
 def test_every_scenario_loads_and_runs_a_short_horizon(path):
     result = run(path.relative_to(SCENARIOS).as_posix())
@@ -130,6 +131,7 @@ ELIGIBLE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(ELIGIBLE))
 def test_m2_on_site_reply_only_for_eligible_region_and_kva(name):
     m2 = run(f"measures/{name}", HV)
@@ -154,6 +156,7 @@ def test_m2_extensions_widen_the_eligible_set():
     assert sets[0] < sets[1] < sets[2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "regions"),
     [
@@ -372,6 +375,7 @@ def test_bundles_compose_the_shared_lists_in_roll_out_order():
     assert "M3" in plans[2022].description and "M10" in plans[2022].description
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("segment", "measure", "overrides"),
     [("lv_smb", "full_process", SHORT), ("hv_single", "handling", HV), ("hv_dual", "handling", HV)],

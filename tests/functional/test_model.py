@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import baseline_dict, fixed, tiny_scenario
+from builders import baseline_dict, fixed, tiny_scenario
 
 import sim
 from sim.engine.model import ConnectionModel, calendar_for
@@ -177,6 +177,7 @@ def test_three_clocks_add_up_to_elapsed_for_every_case_in_working_and_calendar_d
     assert (cases["handling_wd"] <= cases["elapsed_wd"] + 1e-9).all()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_tables_serial_and_on_processes():
     scenario = sim.load_scenario("scenarios/baseline.yaml")
     serial = sim.run(scenario, reps=2, seed=5, jobs=1)
@@ -197,6 +198,7 @@ def _service_times(scenario) -> pd.Series:
     return (keyed.xs("complete", level=3) - keyed.xs("start", level=3)).sort_index()
 
 
+@pytest.mark.slow
 def test_removing_a_stage_leaves_every_other_sampled_duration_unchanged():
     data = baseline_dict()
     data["horizon"]["arrival_days"] = 60
@@ -234,12 +236,13 @@ def test_disabled_stage_and_conditional_parallel_step():
     assert cases.loc[~pilot, "elapsed_wd"].to_numpy() == pytest.approx(9, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_a_scenario_without_pools_runs_through_the_command_line(tmp_path):
     import subprocess
     import sys
 
     import yaml
-    from conftest import ROOT
+    from builders import ROOT
 
     stages = {"only": {"label": "only", "owner": "utility", "duration": fixed(1)}}
     path = tmp_path / "nopools.yaml"

@@ -13,11 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, fixed, tiny_scenario
+from builders import ROOT, fixed, tiny_scenario
 from scipy import stats as st
 
 from sim.cli import main
 from sim.experiments import check
+from sim.experiments.baseline_file import Baseline
+from sim.outputs.check_report import format_report
 
 BASELINE_FILE = ROOT / "tests" / "regression" / "baseline_kpis.json"
 
@@ -38,7 +40,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_recorded_baseline_describes_the_baseline_scenario():
-    recorded = check.Baseline.read(BASELINE_FILE)
+    recorded = Baseline.read(BASELINE_FILE)
     assert recorded.scenario_file == (ROOT / "scenarios" / "baseline.yaml").resolve()
     assert recorded.replications >= 10
     body = json.loads(BASELINE_FILE.read_text(encoding="utf-8"))
@@ -48,6 +50,7 @@ def test_recorded_baseline_describes_the_baseline_scenario():
     assert {"mean", "half_width", "n"} == set(body["kpis"]["lv_smb"]["full_process_wd_mean"])
 
 
+@pytest.mark.slow
 def test_check_passes_on_the_committed_model():
     proc = _cli("check")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -57,6 +60,7 @@ def test_check_passes_on_the_committed_model():
     assert "DRIFT" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_check_catches_a_longer_completion_inspection_and_names_the_kpi():
     proc = _cli("check", "--set", "stages.completion_lv.duration.mode=4", "--changed")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -126,7 +130,7 @@ def test_verdicts():
     assert list(report["kpi"][:8]) == list(recorded["kpi"])  # recorded order, new ones last
     assert set(check.drifted(report)["kpi"]) == {"drift", "exact", "lost_value", "gone"}
     assert report.attrs["tested"] == 4  # KPIs with a positive half-width in both tables
-    text = check.format_report(report)
+    text = format_report(report)
     assert "DRIFT" in text and "exact" in text
 
 
@@ -139,6 +143,7 @@ def _intervals(samples: np.ndarray) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 def test_a_statistically_unchanged_model_rarely_fails_and_a_real_shift_is_caught():
     """Re-drawn random numbers (the worst case for false alarms): the whole check fails at most
     about 5% of the time over 200 KPIs; a shift of one KPI by 5 standard errors of the difference
@@ -203,11 +208,11 @@ def test_update_records_then_check_passes_and_a_change_is_reported(tmp_path, cap
 
 def test_baseline_file_round_trip_keeps_missing_values(tmp_path):
     kpis = _table([("seg", "x", 1.5, 0.25, 20), ("seg", "open_age_wd_max", math.nan, math.nan, 0)])
-    b = check.Baseline(tmp_path / "s.yaml", "s", "abc", 7, 20, kpis, {"numpy": "2"}, "now")
+    b = Baseline(tmp_path / "s.yaml", "s", "abc", 7, 20, kpis, {"numpy": "2"}, "now")
     path = b.write(tmp_path / "sub" / "b.json")
     text = path.read_text(encoding="utf-8")
     assert "NaN" not in text and "null" in text
-    again = check.Baseline.read(path)
+    again = Baseline.read(path)
     assert again.scenario_file == (tmp_path / "s.yaml").resolve()
     pd.testing.assert_frame_equal(again.kpis, kpis, check_dtype=False)
 

@@ -19,7 +19,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01-baseline.ipynb", "02-measures.ipynb", "03-staffing-sweep.ipynb"]
 KERNEL = "python3"
@@ -72,6 +72,7 @@ def quick_env(monkeypatch, tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, quick_env):
     nb = nbformat.read(path, as_version=4)

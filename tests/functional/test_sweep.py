@@ -18,12 +18,14 @@ import yaml
 
 import sim
 from sim.cli import main
-from sim.experiments.sweep import load_sweep, run_sweep, summarise_sweep
+from sim.experiments import replications
+from sim.experiments.executors import Executor, SerialExecutor
+from sim.experiments.sweep import load_sweep, point_files, run_sweep, summarise_sweep
+from sim.outputs.sweep_figures import write_sweep_figures
 from sim.outputs.tables import read_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-MODULE = sys.modules["sim.experiments.sweep"]
 
 # a short horizon: a replication takes ~0.1 s
 SHORT = {"horizon.warmup_days": 10, "horizon.arrival_days": 30, "horizon.drain_days": 40}
@@ -66,9 +68,10 @@ def cluster():
 def serial_table(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     folder = tmp_path_factory.mktemp("serial")
     path = write_sweep(folder, figure={"kpi": "handling_wd_mean", "segment": "lv_smb"})
-    return path, sim.sweep(path, jobs=1, out=folder / "out")
+    return path, sim.sweep(path, jobs=1, out=folder / "out", figures=write_sweep_figures)
 
 
+@pytest.mark.slow
 def test_table_is_tidy_with_parameter_columns_and_manifest(serial_table):
     path, table = serial_table
     out = path.parent / "out"
@@ -96,6 +99,7 @@ def test_table_is_tidy_with_parameter_columns_and_manifest(serial_table):
     assert len(summary) == 6 and (summary["replications"] == 4).all()
 
 
+@pytest.mark.slow
 def test_same_seed_same_table_serial_processes_and_dask_cluster(serial_table, cluster, tmp_path):
     path, serial = serial_table
     on_processes = sim.sweep(path, jobs=2, out=tmp_path / "processes")
@@ -113,6 +117,7 @@ def test_same_seed_same_table_serial_processes_and_dask_cluster(serial_table, cl
     pd.testing.assert_frame_equal(from_sweep, one)
 
 
+@pytest.mark.slow
 def test_run_on_dask_cluster_matches_serial(cluster):
     scenario = sim.load_scenario(BASELINE, SHORT)
     serial = sim.run(scenario, reps=3, seed=4)
@@ -121,17 +126,18 @@ def test_run_on_dask_cluster_matches_serial(cluster):
     pd.testing.assert_frame_equal(serial.kpis, on_cluster.kpis)
 
 
+@pytest.mark.slow
 def test_resume_recomputes_nothing_done(tmp_path, monkeypatch):
     path = write_sweep(tmp_path, replications=2, grid={MANAGERS: [2, 6], ENGINEERS: [2, 4]})
     out = tmp_path / "out"
     calls = []
-    original = MODULE._point_replication
+    original = replications.run_task
 
     def counting(task):
-        calls.append(task[1])
+        calls.append(task.replication)
         return original(task)
 
-    monkeypatch.setattr(MODULE, "_point_replication", counting)
+    monkeypatch.setattr(replications, "run_task", counting)
     first = sim.sweep(path, jobs=1, out=out)
     assert len(calls) == 4 * 2
     files = sorted((out / "points").glob("*.kpis.parquet"))
@@ -157,6 +163,7 @@ def test_resume_recomputes_nothing_done(tmp_path, monkeypatch):
     assert len(calls) == 4 * 3
 
 
+@pytest.mark.slow
 def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     # a horizon in 2031 is beyond the published calendar: the model raises for that point only
     path = write_sweep(
@@ -187,6 +194,7 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     assert list(api.attrs["failures"]) == [record["point_id"]]
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_points_and_resume_completes_each_once(tmp_path, serial_table):
     path = write_sweep(tmp_path, grid={MANAGERS: [2, 6], ENGINEERS: [2, 3, 4]})
     out = tmp_path / "out"
@@ -218,6 +226,46 @@ def test_ctrl_c_keeps_finished_points_and_resume_completes_each_once(tmp_path, s
     assert (per_point["nunique"] == 4).all()
     assert (per_point["size"] == 4 * table["segment"].nunique()).all()  # each point exactly once
     pd.testing.assert_frame_equal(table, serial_table[1])  # the same as an uninterrupted sweep
+
+
+class LastFirst(Executor):
+    """Runs the tasks in this process from the last to the first, as a pool may finish them, and
+    gets Ctrl-C after ``stop_after`` of them (never with None)."""
+
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.stop_after = stop_after
+
+    def run(self, fn, tasks):
+        for done, index in enumerate(reversed(range(len(tasks)))):
+            if done == self.stop_after:
+                raise KeyboardInterrupt
+            yield index, fn(tasks[index])
+
+    def describe(self) -> dict:
+        return {"executor": "last-first", "workers": 1}
+
+
+def test_a_point_that_finishes_before_earlier_ones_is_written_at_once_and_kept_on_ctrl_c(tmp_path):
+    path = write_sweep(tmp_path, replications=2, grid={MANAGERS: [2, 4, 6]})
+    spec = load_sweep(path)
+    out = tmp_path / "out"
+    # tasks 5, 4 (point 2), 3, 2 (point 1) finish; Ctrl-C comes before any of point 0's
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, out=out, executor=LastFirst(stop_after=4))
+    written = [point_files(out, p)["kpis"].exists() for p in spec.points]
+    assert written == [False, True, True]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["points_finished"] == 2
+
+    resumed = run_sweep(spec, out=out, resume=True, executor=LastFirst())
+    assert (resumed.computed, resumed.skipped) == (1, 2)
+    # in point order and bit-identical to a sweep whose points finished in order
+    in_order = run_sweep(spec, executor=SerialExecutor())
+    pd.testing.assert_frame_equal(resumed.table, in_order.table)
+    pd.testing.assert_frame_equal(resumed.pools, in_order.pools)
+    last_first = run_sweep(spec, executor=LastFirst())
+    pd.testing.assert_frame_equal(last_first.table, in_order.table)
+    assert list(last_first.table["point"].unique()) == [0, 1, 2]
 
 
 def line_of(path: Path, text: str, nth: int = 1) -> int:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import BASELINE, ROOT, baseline_dict
+from builders import BASELINE, ROOT, baseline_dict
 
 import sim
 from sim.experiments.compare import compare
@@ -27,13 +29,40 @@ def short(data: dict, name: str) -> sim.Scenario:
     return scenario_from_dict(data)
 
 
-@pytest.fixture(scope="module")
-def result():
+def scenarios() -> list[sim.Scenario]:
     base = baseline_dict()
     faster = baseline_dict()
     faster["resources"]["plan_engineer"]["capacity"] = 6
     faster["stages"]["plan_reply_lv"]["duration"] = {"dist": "triangular", "min": 1, "mode": 2, "max": 3}
-    return compare(short(base, "baseline"), [short(base, "same"), short(faster, "faster")], reps=3, seed=9)
+    return [short(base, "baseline"), short(base, "same"), short(faster, "faster")]
+
+
+@pytest.fixture(scope="module")
+def result():
+    reference, *others = scenarios()
+    return compare(reference, others, reps=3, seed=9)
+
+
+@pytest.mark.slow
+def test_one_executor_for_every_scenario_gives_the_tables_of_separate_runs(result):
+    reference, *others = scenarios()
+    on_processes = compare(reference, others, reps=3, seed=9, jobs=2)
+    pd.testing.assert_frame_equal(on_processes.table, result.table)
+    pd.testing.assert_frame_equal(on_processes.pools, result.pools)
+    alone = sim.run(others[1], reps=3, seed=9)
+    pd.testing.assert_frame_equal(result.runs["faster"].kpis, alone.kpis)
+    pd.testing.assert_frame_equal(result.runs["faster"].cases, alone.cases)
+
+
+@pytest.mark.slow
+def test_write_comparison_writes_tables_figures_report_and_manifest(result, tmp_path):
+    written = sim.write_comparison(result, tmp_path / "out", fmt="csv")
+    names = [p.name for p in written]
+    assert names[:3] == ["comparison.csv", "pools.csv", "kpis.csv"] and names[-1] == "manifest.json"
+    assert sorted(names) == sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert sum(name.endswith(".png") for name in names) == 4
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"] == names[:-1] and manifest["seed"] == 9 and manifest["replications"] == 3
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(result):
@@ -64,7 +93,7 @@ def test_distribution_figure_has_a_curve_per_scenario_and_the_target_lines(resul
     fig = target_distribution_figure(result, segments=["lv_smb", "hv_single"])
     ax_smb, ax_hv = fig.axes[:2]
     assert [t.get_text() for t in ax_smb.get_legend().get_texts()] == ["baseline", "same", "faster"]
-    assert ax_smb.get_xlabel() == "full process (working days)"
+    assert ax_smb.get_xlabel() == "full process time (working days)"  # the KPI catalogue's words
     assert ax_smb.get_ylabel() == "share of cases"
     vertical = [line.get_xdata()[0] for line in ax_smb.get_lines() if line.get_linestyle() == "--"]
     assert vertical == [8]
@@ -112,6 +141,7 @@ def _no_cjk() -> bool:
     return cjk_font() is None
 
 
+@pytest.mark.slow
 def test_compare_command_writes_tables_figures_and_report(tmp_path):
     overlay = tmp_path / "more.yaml"
     overlay.write_text(
@@ -157,6 +187,7 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
     assert page.count("data:image/png;base64,") == 4
 
 
+@pytest.mark.slow
 def test_targets_that_differ_between_scenarios_are_named(result):
     from sim.outputs.report import target_changes
 

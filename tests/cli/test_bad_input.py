@@ -4,6 +4,8 @@ expected, without a traceback."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -12,19 +14,25 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 BASELINE_TEXT = BASELINE.read_text(encoding="utf-8")
 
 
 def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "run_sim.py", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """The command line run in this process from the repository root: ``sim.cli.main``, which
+    ``run_sim.py`` calls, with its exit status and what it printed. (Starting an interpreter per
+    case would only time the imports; ``test_the_real_command_exits_2_with_one_line`` runs one
+    case through ``python run_sim.py`` itself.)"""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's own exit (e.g. --help)
+            code = exc.code if isinstance(exc.code, int) else 2
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def fails(*args) -> str:
@@ -37,6 +45,22 @@ def fails(*args) -> str:
     assert proc.stderr.endswith("\n") and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith("error: "), proc.stderr
     return proc.stderr.removeprefix("error: ").rstrip("\n")
+
+
+@pytest.mark.slow
+def test_the_real_command_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(edit("    capacity: 6", "    capacty: 6"), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "run_sim.py", "validate", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "capacty" in proc.stderr and "did you mean 'capacity'" in proc.stderr
 
 
 def shown(path: Path) -> str:

@@ -3,18 +3,28 @@ procedure), and the variance reduction of synchronised common random numbers."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import BASELINE, fixed, tiny_scenario
+from builders import BASELINE, fixed, tiny_scenario
 from scipy import stats as st
 
 import sim
 from sim.cli import main
-from sim.experiments.replications import paired, replications_needed, run_to_precision
+from sim.engine.calendar import CalendarError
+from sim.experiments.replications import (
+    Replication,
+    Task,
+    collect,
+    paired,
+    replicate,
+    replications_needed,
+    run_to_precision,
+)
 from sim.experiments.stats import (
     PrecisionError,
     paired_differences,
@@ -110,6 +120,7 @@ def test_precision_report_relative_and_absolute():
         precision_report(kpis, parse_precision(["nope=1"]))
 
 
+@pytest.mark.slow
 def test_run_to_precision_adds_replications_and_keeps_the_first_ones():
     scenario = sim.load_scenario(BASELINE, LV_ONLY)
     first = sim.run(scenario, reps=3, seed=2)
@@ -135,6 +146,7 @@ def test_run_to_precision_stops_at_max_reps():
     assert not report.iloc[0]["met"] and report.iloc[0]["needed"] > 4
 
 
+@pytest.mark.slow
 def test_common_random_numbers_shrink_the_variance_of_paired_differences():
     """Baseline vs more inspectors: with the same seed (case-keyed streams) the per-replication
     difference in lv_smb's mean full-process time varies far less than with independent seeds."""
@@ -181,3 +193,52 @@ def test_run_precision_option_on_the_command_line(tmp_path, capsys):
     assert t_half_width(kpis["elapsed_wd_mean"]) <= 0.3
     assert main(["run", str(path), "--precision", "elapsed=0.3"]) == 2
     assert "no KPI 'elapsed'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_replicate_gives_outcomes_in_task_order_and_an_error_per_task():
+    """Tasks of two scenarios on two processes: the outcomes come back in task order, the task
+    that raised (a horizon beyond the published calendar) as its exception, the others as on
+    one process."""
+    ok = sim.load_scenario(BASELINE, LV_ONLY)
+    beyond = sim.load_scenario(BASELINE, {**LV_ONLY, "horizon.start": "2031-03-03"})
+    tasks = [Task(ok, 0, cases=False), Task(beyond, 0, cases=False), Task(ok, 1, cases=False)]
+    ticks = []
+    on_processes = list(replicate(tasks, jobs=2, progress=ticks.append))
+    serial = list(replicate(tasks, jobs=1))
+    assert ticks == [1, 1, 1]
+    assert isinstance(on_processes[1], CalendarError) and isinstance(serial[1], CalendarError)
+    for i in (0, 2):
+        assert isinstance(on_processes[i], Replication) and isinstance(serial[i], Replication)
+        assert on_processes[i].replication == tasks[i].replication and on_processes[i].cases is None
+        pd.testing.assert_frame_equal(on_processes[i].kpis, serial[i].kpis)
+    with pytest.raises(CalendarError):
+        collect(replicate(tasks, jobs=1))
+    with pytest.raises(CalendarError):
+        sim.run(beyond, reps=1)
+
+
+def test_write_run_writes_the_folder_of_the_run_command(tmp_path):
+    stages = {"s": {"label": "s", "owner": "utility", "duration": {"dist": "exponential", "mean": 2}}}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_scenario(stages, ["s"])), encoding="utf-8")
+    assert (
+        main(["run", str(path), "--reps", "2", "--jobs", "1", "--events", "--out", str(tmp_path / "cli")])
+        == 0
+    )
+    result = sim.run(sim.load_scenario(path), reps=2, events=True)
+    written = sim.write_run(result, tmp_path / "api", overrides=[], jobs=1)
+    names = [p.name for p in written]
+    assert names == [
+        *(f"{t}.parquet" for t in ("kpis", "cases", "pools", "materials", "events")),
+        "manifest.json",
+    ]
+    assert sorted(names) == sorted(p.name for p in (tmp_path / "cli").iterdir())
+    for name in names[:-1]:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "api" / name), pd.read_parquet(tmp_path / "cli" / name)
+        )
+    cli, api = (json.loads((tmp_path / d / "manifest.json").read_text()) for d in ("cli", "api"))
+    assert {k: v for k, v in api.items() if k != "command"} == {
+        k: v for k, v in cli.items() if k != "command"
+    }

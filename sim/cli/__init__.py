@@ -1,0 +1,56 @@
+"""The command line: ``python run_sim.py VERB ...`` (also ``python -m sim`` and ``run-sim``).
+
+One module per verb (``run``, ``compare``, ``sweep``, ``check``, ``validate``), each with its
+``add_parser`` and its ``command``: parse, call the library, print. Exit status: 0 done; 1 a check
+found drift or a sweep point failed; 2 bad input (usage, scenario, sweep or baseline file),
+reported as one line on stderr without a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable
+
+from sim.cli import check, compare, run, sweep, validate
+from sim.cli.common import Parser, UsageError
+from sim.engine.calendar import CalendarError
+from sim.experiments.baseline_file import BaselineError
+from sim.scenario import ScenarioError
+
+__all__ = ["build_parser", "console_main", "main"]
+
+VERBS = {"run": run, "compare": compare, "check": check, "sweep": sweep, "validate": validate}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {name: m.command for name, m in VERBS.items()}
+
+
+def build_parser(prog: str = "run_sim.py") -> argparse.ArgumentParser:
+    parser = Parser(prog=prog, description="Simulate the electricity-connection process.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
+    verbs.required = True
+    for module in VERBS.values():
+        module.add_parser(verbs)
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = "run_sim.py") -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser(prog).parse_args(argv)
+        return COMMANDS[args.verb](args)
+    except (ScenarioError, CalendarError, UsageError, BaselineError) as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def console_main() -> int:
+    """Entry point of the ``run-sim`` console script."""
+    return main(prog="run-sim")

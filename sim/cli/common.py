@@ -1,0 +1,90 @@
+"""What every verb of the command line shares: argument types, the one-line usage error, the
+progress bar and the way numbers are printed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pandas as pd
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit status 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit status 2, as every other input error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, found {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed of 0 or more, found {value}")
+    return value
+
+
+def add_set(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """The repeatable ``--set KEY=VALUE`` option (scenario overrides)."""
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help_text
+    )
+
+
+def add_debug(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` after the verb as well as before it (where ``--help`` lists it)."""
+    parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+
+def progress_bar(total: int, label: str, unit: str = "rep") -> Any:
+    """A tqdm bar on a terminal; None when stderr is not a TTY (logs and tests stay quiet)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit=unit, file=sys.stderr)
+
+
+def ticker(bar: Any) -> Callable[[int], None] | None:
+    """The progress callback of the library (called with the replications just finished)."""
+    return bar.update if bar is not None else None
+
+
+def fmt(value: Any, hw: Any = None, digits: int = 1) -> str:
+    """A number with its ± half-width, or – when missing."""
+    if value is None or pd.isna(value):
+        return "–"
+    text = f"{value:.{digits}f}"
+    if hw is not None and not pd.isna(hw):
+        text += f" ±{hw:.{digits}f}"
+    return text
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def shown(path: str | os.PathLike) -> str:
+    """A file as messages show it: relative to the working folder when it is below it."""
+    relative = os.path.relpath(path)
+    return Path(path).as_posix() if relative.startswith("..") else relative

@@ -1,0 +1,72 @@
+"""``compare REFERENCE OTHER...``: every scenario on common random numbers, the table of paired
+differences printed, the comparison folder written (``sim.outputs.folders.write_comparison``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.cli.common import UsageError, add_debug, plural, positive_int, progress_bar, seed, ticker
+from sim.experiments.compare import compare
+from sim.experiments.replications import default_jobs
+from sim.outputs.tables import FORMATS
+from sim.scenario import load_scenario
+
+
+def add_parser(verbs: Any) -> None:
+    p = verbs.add_parser("compare", help="compare scenarios with a reference on common random numbers")
+    p.add_argument("reference", help="reference scenario YAML file (e.g. the baseline)")
+    p.add_argument("others", nargs="+", metavar="OTHER", help="scenarios to compare with it")
+    p.add_argument("--reps", type=positive_int, help="replications (default: the reference's)")
+    p.add_argument("--seed", type=seed, help="common random seed (default: the reference's)")
+    p.add_argument("--out", type=Path, help="output folder (default: results/compare-REFERENCE)")
+    p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
+    p.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figures")
+    add_debug(p)
+
+
+def command(args: argparse.Namespace) -> int:
+    from sim.outputs.figures import CJK_HINT
+    from sim.outputs.folders import write_comparison
+    from sim.outputs.report import TABLE_LEGEND, comparison_table, target_changes
+
+    reference = load_scenario(args.reference)
+    others = [load_scenario(path) for path in args.others]
+    reps = args.reps or reference.replications
+    jobs = args.jobs or min(default_jobs(), reps * (1 + len(others)))
+    bar = progress_bar(reps * (1 + len(others)), "compare")
+    try:
+        result = compare(reference, others, reps=reps, seed=args.seed, jobs=jobs, progress=ticker(bar))
+    except ValueError as exc:  # e.g. two scenarios with the same name
+        raise UsageError(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 40):
+        print(
+            f"Compared with {result.reference}: seed {result.seed}, "
+            f"{plural(result.replications, 'replication')} each, paired by replication.\n{TABLE_LEGEND}.\n"
+        )
+        print(comparison_table(result).to_string(index=False))
+        for note in target_changes(result):
+            print(f"note: {note}; its Δ on target compares different bounds")
+    out = args.out or Path("results") / f"compare-{reference.name}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = write_comparison(result, out, fmt=args.format, lang=args.lang, jobs=jobs)
+    if any(CJK_HINT in str(w.message) for w in caught):
+        print(f"warning: {CJK_HINT}", file=sys.stderr)
+    tables = [p.name for p in written if p.suffix in (".parquet", ".csv")]
+    figures = [p for p in written if p.suffix == ".png"]
+    others_written = [p.name for p in written if p.suffix in (".md", ".html", ".json")]
+    print(
+        f"\nwrote {', '.join(tables)}, {len(figures)} figures, {', '.join(others_written[:-1])} "
+        f"and {others_written[-1]} to {out}"
+    )
+    return 0

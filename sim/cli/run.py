@@ -1,0 +1,155 @@
+"""``run SCENARIO``: run the replications, print the KPIs per segment against the targets and the
+pools, write the run folder (``sim.outputs.folders.write_run``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.cli.common import (
+    UsageError,
+    add_debug,
+    add_set,
+    fmt,
+    plural,
+    positive_int,
+    progress_bar,
+    seed,
+    ticker,
+)
+from sim.experiments.replications import RunResult, default_jobs, run, run_to_precision
+from sim.experiments.stats import PrecisionError
+from sim.kpi_catalogue import MEASURES, STATISTICS, SUMMARY_MEASURES, heading, short_label
+from sim.outputs.event_log import EVENT_FORMATS
+from sim.outputs.folders import write_run
+from sim.outputs.tables import FORMATS
+from sim.scenario import load_scenario
+
+
+def add_parser(verbs: Any) -> None:
+    p = verbs.add_parser("run", help="run a scenario and print its KPIs per segment")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--reps", type=positive_int, help="replications (default: the scenario's)")
+    p.add_argument("--seed", type=seed, help="random seed (default: the scenario's)")
+    add_set(p, "replace an existing scenario key, e.g. resources.inspector.capacity=4")
+    p.add_argument("--out", type=Path, help="output folder (default: results/SCENARIO_NAME)")
+    p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
+    p.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
+    p.add_argument("--events", action="store_true", help="also write the stage event log (events)")
+    p.add_argument(
+        "--precision",
+        action="append",
+        default=[],
+        metavar="KPI=H",
+        help="run replications until KPI's 95%% half-width is at most H (or H%% of its mean), "
+        "e.g. on_target_share=0.02 or lv_smb.handling_wd_mean=5%%; --reps is then the first batch",
+    )
+    p.add_argument("--max-reps", type=positive_int, default=100, help="cap for --precision (100)")
+    p.add_argument(
+        "--events-format",
+        choices=EVENT_FORMATS,
+        help="event log format (implies --events; default: the table format); xes is IEEE 1849 XES",
+    )
+    add_debug(p)
+
+
+def command(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    reps = args.reps or scenario.replications
+    jobs = args.jobs or min(default_jobs(), reps)
+    events = args.events or args.events_format is not None
+    bar = progress_bar(reps, scenario.name)
+    try:
+        if args.precision:
+            try:
+                result, precision = run_to_precision(
+                    scenario,
+                    args.precision,
+                    reps=args.reps,
+                    max_reps=args.max_reps,
+                    seed=args.seed,
+                    jobs=jobs,
+                    progress=ticker(bar),
+                    events=events,
+                )
+            except PrecisionError as exc:
+                raise UsageError(str(exc)) from None
+        else:
+            result = run(scenario, reps=reps, seed=args.seed, jobs=jobs, progress=ticker(bar), events=events)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(format_result(result, args.overrides))
+    if args.precision:
+        print(format_precision(precision))
+    out = args.out or Path("results") / scenario.name
+    *tables, manifest = write_run(
+        result, out, fmt=args.format, events_format=args.events_format, overrides=args.overrides, jobs=jobs
+    )
+    print(f"\nwrote {', '.join(p.name for p in tables)} and {manifest.name} to {out}")
+    return 0
+
+
+def format_precision(report: pd.DataFrame) -> str:
+    """The report of ``run --precision``: per segment and KPI, the half-width reached and asked for."""
+    rows = report.assign(
+        mean=report["mean"].map(lambda v: fmt(v, digits=3)),
+        half_width=report["half_width"].map(lambda v: fmt(v, digits=3)),
+        requested=report["requested"].map(lambda v: fmt(v, digits=3)),
+        met=report["met"].map({True: "yes", False: "NO"}),
+    )
+    return "\nprecision (95% half-width) after the sequential procedure:\n" + rows.to_string(index=False)
+
+
+def _stats(row: pd.Series, measure: str) -> str:
+    return "/".join(fmt(row[f"{measure}_wd_{k}"]) for k in STATISTICS)
+
+
+STATISTICS_HEADING = "/".join(s.short for s in STATISTICS.values())  # mean/p50/p95/max
+
+
+def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
+    """The per-segment KPI table and the pool table, as printed by ``run``."""
+    s = result.summary()
+    sc = result.scenario
+    rows = []
+    for _, r in s.iterrows():
+        target = "–" if pd.isna(r["target_days"]) else f"{r['target_measure']} ≤ {r['target_days']:g}"
+        rows.append(
+            {
+                short_label("segment"): r["segment"],
+                heading("n_cases"): fmt(r["n_cases"], digits=0),
+                heading("n_open"): fmt(r["n_open"], digits=0),
+                **{f"{MEASURES[m].short} {STATISTICS_HEADING}": _stats(r, m) for m in SUMMARY_MEASURES},
+                short_label("target_days"): target,
+                heading("on_target_share"): fmt(100 * r["on_target_share"], 100 * r["on_target_share_hw"], 0),
+                heading("procedures_mean"): fmt(r["procedures_mean"]),
+            }
+        )
+    table = pd.DataFrame(rows).to_string(index=False)
+    pools = result.pool_summary()
+    pool_rows = pd.DataFrame(
+        {
+            short_label("pool"): pools["pool"],
+            heading("capacity"): [
+                fmt(c, digits=0) if c != float("inf") else "unlimited" for c in pools["capacity"]
+            ],
+            heading("utilisation"): [
+                fmt(100 * u, 100 * h, 0) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])
+            ],
+            heading("wait_wd_mean"): [
+                fmt(w, h, 2) for w, h in zip(pools["wait_wd_mean"], pools["wait_wd_mean_hw"])
+            ],
+        }
+    ).to_string(index=False)
+    spread = "mean over replications, ± 95% half-width" if result.replications > 1 else "one replication"
+    head = (
+        f"{sc.name}: {sc.title}\n"
+        + "".join(f"with --set {o}\n" for o in overrides or [])
+        + f"{plural(result.replications, 'replication')}, seed {sc.seed}; times in working days (wd) "
+        f"over finished counted cases; {spread}"
+    )
+    return f"{head}\n\n{table}\n\n{pool_rows}"

@@ -1,0 +1,119 @@
+"""Result folders: a run's and a comparison's tables, figures, report and manifest, written the
+same way by the command line and by a notebook.
+
+A folder is self-describing: ``manifest.json`` names what was run (scenario files, digests, seed,
+replications), with which versions, and every file written beside it. Each file is written under
+a temporary name and renamed into place (``sim.outputs.tables``), so an interrupted write leaves
+the previous file or none, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.experiments.compare import CompareResult
+from sim.experiments.replications import RunResult
+from sim.outputs.event_log import write_events
+from sim.outputs.tables import write_manifest, write_table
+
+
+def write_run(
+    result: RunResult,
+    out: str | os.PathLike,
+    fmt: str = "parquet",
+    events_format: str | None = None,
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+    jobs: int | None = None,
+) -> list[Path]:
+    """Write a run to the folder ``out``: ``kpis``, ``cases``, ``pools`` and ``materials`` as
+    ``fmt`` (parquet or csv), the event log when the run kept one (as ``events_format``: parquet,
+    csv or xes; default ``fmt``), and ``manifest.json`` with the resolved scenario, the
+    ``overrides`` it was loaded with and the ``jobs`` it ran on. Returns the files written, the
+    manifest last."""
+    out = Path(out)
+    written = [
+        write_table(result.kpis, out, "kpis", fmt),
+        write_table(result.cases, out, "cases", fmt),
+        write_table(result.pools, out, "pools", fmt),
+        write_table(result.materials, out, "materials", fmt),
+    ]
+    if result.events is not None:
+        written.append(write_events(result.events, out, events_format or fmt, cases=result.cases))
+    scenario = result.scenario
+    manifest = write_manifest(
+        out,
+        {
+            "scenario_file": scenario.source,
+            "scenario_name": scenario.name,
+            "scenario_digest": scenario.digest(),
+            "seed": scenario.seed,
+            "replications": result.replications,
+            "overrides": _plain(overrides),
+            "jobs": jobs,
+            "files": [p.name for p in written],
+            "scenario": scenario.to_dict(),
+        },
+    )
+    return [*written, manifest]
+
+
+def write_comparison(
+    result: CompareResult,
+    out: str | os.PathLike,
+    fmt: str = "parquet",
+    lang: str = "en",
+    jobs: int | None = None,
+) -> list[Path]:
+    """Write a comparison to the folder ``out``: the ``comparison``, ``pools`` and ``kpis``
+    tables as ``fmt``, the four figures (PNG, labels in ``lang``: en or zh), ``report.md``,
+    a self-contained ``report.html`` and ``manifest.json``. Returns the files written, the
+    manifest last. Chinese labels without a CJK font warn (``sim.outputs.figures.CJK_HINT``)."""
+    import matplotlib.pyplot as plt
+
+    from sim.outputs.figures import FIGURES
+    from sim.outputs.report import write_report
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    kpis = pd.concat([r.kpis for r in result.runs.values()], ignore_index=True)
+    written = [
+        write_table(result.table, out, "comparison", fmt),
+        write_table(result.pools, out, "pools", fmt),
+        write_table(kpis, out, "kpis", fmt),
+    ]
+    figures = {}
+    for key, make in FIGURES.items():
+        fig = make(result, lang=lang)
+        try:
+            fig.savefig(out / f"{key}.png", dpi=120)
+        finally:
+            plt.close(fig)
+        figures[key] = f"{key}.png"
+    md, page = write_report(result, out, figures)
+    written += [out / name for name in figures.values()] + [md, page]
+    manifest = write_manifest(
+        out,
+        {
+            "reference": result.reference,
+            "scenarios": {
+                name: {"file": r.scenario.source, "digest": r.scenario.digest()}
+                for name, r in result.runs.items()
+            },
+            "seed": result.seed,
+            "replications": result.replications,
+            "jobs": jobs,
+            "files": [p.name for p in written],
+        },
+    )
+    return [*written, manifest]
+
+
+def _plain(overrides: Sequence[str] | Mapping[str, Any] | None) -> list[str] | dict[str, Any]:
+    if overrides is None:
+        return []
+    return dict(overrides) if isinstance(overrides, Mapping) else list(overrides)

@@ -1,0 +1,41 @@
+"""Scenario builders shared by the tests: the baseline as a mutable mapping and small hand-made
+scenarios. ``tests/`` is on the import path (``pythonpath`` in pyproject.toml), so every test
+folder imports them with ``from builders import ...``."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def baseline_dict() -> dict:
+    data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if not k.startswith("x-")}
+
+
+def fixed(value: float) -> dict:
+    return {"dist": "fixed", "value": value}
+
+
+def tiny_scenario(stages: dict, flow: list, *, attributes=None, resources=None, per_day=2.0, days=30) -> dict:
+    """One segment, arrivals at ``per_day`` for ``days`` working days, no warm-up."""
+    return {
+        "name": "tiny",
+        "seed": 11,
+        "horizon": {"start": "2021-03-01", "warmup_days": 0, "arrival_days": days, "drain_days": 200},
+        "resources": resources or {},
+        "stages": copy.deepcopy(stages),
+        "segments": {
+            "seg": {
+                "label": "segment",
+                "arrivals": {"per_working_day": per_day},
+                "attributes": attributes or {},
+                "flow": flow,
+            }
+        },
+    }
