@@ -166,21 +166,43 @@ ParallelStep.model_rebuild()
 
 
 class Arrivals(_Model):
-    """Poisson arrivals: give ``per_year`` (divided by 250 working days) or ``per_working_day``."""
+    """How a segment's applications arrive: exactly one of
+
+    * ``per_year`` (divided by 250 working days) or ``per_working_day``: a Poisson process, the
+      rate multiplied by the scenario's ``scale``; the gaps are drawn from the case-keyed streams;
+    * ``at``: the arrival times themselves, in working days since ``horizon.start``
+      (non-decreasing), e.g. to replay known applications or to pin a test to exact times;
+    * ``every``: one arrival each ``every`` working days, the first at ``every``.
+
+    Times given by ``at`` and ``every`` are not multiplied by ``scale``."""
 
     per_year: Annotated[float, Field(ge=0)] | None = None
     per_working_day: Annotated[float, Field(ge=0)] | None = None
+    at: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    every: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _one(self):
-        if (self.per_year is None) == (self.per_working_day is None):
-            raise ValueError("arrivals take exactly one of per_year and per_working_day")
+        given = [k for k in ("per_year", "per_working_day", "at", "every") if getattr(self, k) is not None]
+        if len(given) != 1:
+            found = f"found {', '.join(given)}" if given else "found none"
+            raise ValueError(f"arrivals take exactly one of per_year, per_working_day, at and every; {found}")
+        if self.at is not None and any(b < a for a, b in zip(self.at, self.at[1:])):
+            raise ValueError("arrival times `at` must be in non-decreasing order")
         return self
 
     @property
+    def poisson(self) -> bool:
+        return self.at is None and self.every is None
+
+    @property
     def rate_per_wd(self) -> float:
+        """The mean number of arrivals per working day (Poisson; for ``every``, its inverse; for
+        ``at``, 0: a list has no rate)."""
         if self.per_working_day is not None:
             return float(self.per_working_day)
+        if self.every is not None:
+            return 1.0 / self.every
         return float(self.per_year or 0.0) / WORKING_DAYS_PER_YEAR
 
 
