@@ -22,8 +22,11 @@ def fixed(value: float) -> dict:
     return {"dist": "fixed", "value": value}
 
 
-def tiny_scenario(stages: dict, flow: list, *, attributes=None, resources=None, per_day=2.0, days=30) -> dict:
-    """One segment, arrivals at ``per_day`` for ``days`` working days, no warm-up."""
+def tiny_scenario(
+    stages: dict, flow: list, *, attributes=None, resources=None, per_day=2.0, days=30, arrivals=None
+) -> dict:
+    """One segment, Poisson arrivals at ``per_day`` (or the given ``arrivals`` mapping, e.g.
+    ``{"at": [0, 0.5]}``) for ``days`` working days, no warm-up."""
     return {
         "name": "tiny",
         "seed": 11,
@@ -33,7 +36,7 @@ def tiny_scenario(stages: dict, flow: list, *, attributes=None, resources=None, 
         "segments": {
             "seg": {
                 "label": "segment",
-                "arrivals": {"per_working_day": per_day},
+                "arrivals": arrivals or {"per_working_day": per_day},
                 "attributes": attributes or {},
                 "flow": flow,
             }

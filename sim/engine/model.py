@@ -4,7 +4,8 @@ Simulation time is *working time*: working days since the calendar's start (see
 ``sim.engine.calendar``). Stage durations are in working days, except stages with ``calendar: calendar``
 (the customer's own construction), whose calendar days are mapped through the calendar.
 
-Each segment has an arrival process (Poisson, case numbers 0, 1, 2, ...). A case draws its
+Each segment has an arrival process (Poisson, a fixed interval or given times; case numbers
+0, 1, 2, ...). A case draws its
 attributes, then walks its segment's flow. A stage is skipped when its condition fails; otherwise
 the case takes its materials (first visit only), queues for the stage's pools, holds them for the
 sampled duration, and may fail and go through rework. A ``parallel`` step runs its branches as
@@ -18,8 +19,9 @@ docstring lists them).
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +37,7 @@ from sim.engine.records import RunRecords
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
 from sim.scenario.distributions import DistributionProtocol, Exponential
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Arrivals, Scenario
 
 
 @lru_cache(maxsize=8)
@@ -127,9 +129,9 @@ class ConnectionModel:
     def run(self) -> RunRecords:
         """Simulate until every counted case is connected, or the drain cap; the records."""
         for name, segment in self.sc.segments.items():
-            rate = segment.arrivals.rate_per_wd * self.sc.scale
-            if rate > 0:
-                self.env.process(self._arrivals(name, Exponential(dist="exponential", mean_=1 / rate)))
+            times = self._arrival_times(name, segment.arrivals)
+            if times is not None:
+                self.env.process(self._arrivals(name, times))
         self.env.process(self._close_cohort())
         self.env.run(until=self.done)
         end = self.env.now
@@ -149,17 +151,28 @@ class ConnectionModel:
         if not self.done.triggered:
             self.done.succeed()
 
-    def _arrivals(self, segment: str, gap: Exponential) -> Process:
-        t = 0.0
-        number = 0
+    def _arrival_times(self, segment: str, arrivals: Arrivals) -> Iterator[float] | None:
+        """The working times at which the segment's cases 0, 1, 2, ... apply, or None if none do:
+        Poisson (gaps drawn from the case-keyed streams), a fixed interval, or given times."""
+        if arrivals.at is not None:
+            return iter(arrivals.at) if arrivals.at else None
+        if arrivals.every is not None:
+            step = arrivals.every
+            return (step * n for n in itertools.count(1))
+        rate = arrivals.rate_per_wd * self.sc.scale
+        if rate <= 0:
+            return None
+        gap = Exponential(dist="exponential", mean_=1 / rate)
+        sample = self.streams.sample
+        return itertools.accumulate(sample(segment, "arrival", n, gap) for n in itertools.count())
+
+    def _arrivals(self, segment: str, times: Iterator[float]) -> Process:
         flow, samplers, streams = self.flows[segment], self.samplers[segment], self.streams
-        while True:
-            t += streams.sample(segment, "arrival", number, gap)
+        for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
             attrs = draw_attributes(samplers, streams, segment, number)
             self.env.process(self._walk(_Case(number, segment, attrs, counted, t), flow, True))
-            number += 1
 
     # ------------------------------------------------------------------ a case
     def _walk(self, case: _Case, steps: tuple[Step, ...], whole: bool) -> Process:

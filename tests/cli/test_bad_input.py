@@ -180,6 +180,21 @@ def test_probability_above_one_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("arrivals", "problem"),
+    [
+        ("{per_year: 4286, at: [1]}", "one of per_year, per_working_day, at and every; found per_year, at"),
+        ("{at: [3, 1.5]}", "arrival times `at` must be in non-decreasing order"),
+        ("{every: 0}", "arrivals.every: found 0; input should be greater than 0"),
+    ],
+    ids=["two-kinds", "out-of-order", "zero-interval"],
+)
+def test_arrivals_take_one_kind_in_order(tmp_path, arrivals, problem):
+    path, where = bad_baseline(tmp_path, "arrivals: {per_year: 4286}", f"arrivals: {arrivals}")
+    message = fails("validate", path)
+    assert message.startswith(f"{where}: segments.lv_resident.arrivals") and problem in message, message
+
+
+@pytest.mark.parametrize(
     ("body", "line", "problem"),
     [
         ("resources:\n  inspector: 5\n", 3, "resources.inspector: found 5; expected a mapping"),

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from builders import fixed, tiny_scenario
 
@@ -64,17 +63,20 @@ def test_fixed_durations_give_exact_intervals(result):
     assert table.attrs["elapsed_wd"] == pytest.approx(13.5)
 
 
-def test_waits_are_the_time_between_entry_and_start():
-    stages = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "duration": fixed(1)}}
-    data = tiny_scenario(stages, ["serve"], resources={"desk": {"capacity": 1}}, per_day=3, days=5)
-    result = sim.run(scenario_from_dict(data), reps=1, events=True)
-    waits = pd.concat([sim.timeline(result, c) for c in result.cases["case_id"]], ignore_index=True)
-    assert (waits["wait_wd"] > 0).any()
-    assert waits["wait_wd"].to_numpy() == pytest.approx(
-        (waits["start_wd"] - waits["entered_wd"]).to_numpy(), abs=1e-12
+def test_waits_are_those_of_first_come_first_served_at_known_arrival_times():
+    # one desk, 2 days of service each, applications at 0, 0.5 and 1: by hand, the second waits
+    # from 0.5 to 2 and the third from 1 to 4 (the first finishes at 2, the second at 4)
+    stages = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "duration": fixed(2)}}
+    data = tiny_scenario(
+        stages, ["serve"], resources={"desk": {"capacity": 1}}, days=5, arrivals={"at": [0, 0.5, 1]}
     )
-    assert waits["duration_wd"].to_numpy() == pytest.approx(1, abs=1e-9)
-    assert (waits["resource"] == "desk").all()
+    result = sim.run(scenario_from_dict(data), reps=1, events=True)
+    waits = {c: sim.timeline(result, c)["wait_wd"].tolist() for c in ("seg:0", "seg:1", "seg:2")}
+    assert waits == {"seg:0": [0.0], "seg:1": [1.5], "seg:2": [3.0]}
+    second = sim.timeline(result, "seg:1")  # in working days since its application at 0.5
+    visit = second.iloc[0]
+    assert (visit["entered_wd"], visit["start_wd"], visit["end_wd"]) == (0, 1.5, 3.5)
+    assert (second["resource"] == "desk").all()
 
 
 def test_timeline_needs_the_event_log_and_a_known_case(result):
