@@ -17,8 +17,6 @@ import pandas as pd
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.clocks import PARTIES
 
-CASE_MEASURES = ("elapsed", "utility", "government", "customer", "full_process", "handling")
-
 
 class RunRecords:
     """What one replication produced: the counted cases, the pools and the materials."""

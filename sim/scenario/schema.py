@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import typing
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -29,12 +28,14 @@ from pydantic import (
     model_validator,
 )
 
+from sim.kpi_catalogue import MEASURE_NAMES
 from sim.scenario.conditions import check_condition
 from sim.scenario.distributions import AttributeDistribution, Distribution
 
 Owner = Literal["utility", "customer", "government"]
-Measure = Literal["elapsed", "utility", "government", "customer", "full_process", "handling"]
-MEASURES: tuple[str, ...] = typing.get_args(Measure)
+# the KPI catalogue names the measures of a case; a target may name exactly those
+Measure = Literal[MEASURE_NAMES]  # type: ignore[valid-type]
+MEASURES: tuple[str, ...] = MEASURE_NAMES
 Condition = Annotated[dict[str, Any], AfterValidator(check_condition)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
