@@ -4,6 +4,7 @@
     python benchmarks/bench.py city        # a city-wide year: baseline with scale=35, 1 replication
     python benchmarks/bench.py parallel    # 8 replications serially and on all cores
     python benchmarks/bench.py all         # all three (a few minutes)
+    python benchmarks/bench.py compare /tmp/other-checkout   # tandem ratio: that tree vs this one
 
 ``tandem``: one network, built twice. The project's model gets it as a scenario (a dict: six stages
 in series, two pools shared by two stages each, an inspection that fails with probability 0.2 and
@@ -14,16 +15,25 @@ counted window is done). Both count every stage visit (rework and fix included).
 alternately in one process, each ``--repeat`` times; the best time of each gives visits per
 second and the ratio. Peak memory per case is measured in separate runs under ``tracemalloc``.
 Results are printed as Markdown table rows for ``benchmarks/README.md``.
+
+``compare``: the tandem ratio of another checkout of the project (e.g. ``git worktree add
+/tmp/before <commit>``) against this one, on a machine shared with other work. Single timings then
+vary by tens of percent, so each round runs each tree in a fresh process (the order alternating
+from round to round), both programs timed in CPU seconds of the process (not wall time, which
+counts the other work too), best of ``--repeat``; the medians over the rounds are reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import random
 import resource
+import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -32,10 +42,8 @@ from pathlib import Path
 import simpy
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import sim  # noqa: E402
-from sim.engine.model import ConnectionModel, calendar_for  # noqa: E402
+if __name__ == "__main__":  # the project of this checkout, unless --root names another (see main)
+    sys.path.insert(0, str(ROOT))
 
 # ------------------------------------------------------------------------------ the network
 
@@ -85,24 +93,31 @@ def tandem_scenario(days: float, seed: int = 1) -> dict:
     }
 
 
-class CountingModel(ConnectionModel):
-    """The model, keeping its cases to count their stage visits afterwards (no per-visit cost)."""
+def counting_model():
+    """The model class, extended to keep its cases and count their stage visits afterwards."""
+    from sim.engine.model import ConnectionModel
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.all_cases = []
+    class CountingModel(ConnectionModel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.all_cases = []
 
-    def _case(self, case):
-        self.all_cases.append(case)
-        return super()._case(case)  # the generator itself: no extra frame per event
+        def _walk(self, case, steps, whole):
+            if whole:
+                self.all_cases.append(case)
+            return super()._walk(case, steps, whole)  # the generator itself: no extra frame per event
 
-    def visits(self) -> int:
-        return sum(sum(c.visits.values()) for c in self.all_cases)
+        def visits(self) -> int:
+            return sum(sum(c.visits.values()) for c in self.all_cases)
+
+    return CountingModel
 
 
 def run_model(scenario, count: bool = True) -> tuple[int, int]:
     """(stage visits, counted cases) of one replication of the model (visits 0 unless ``count``)."""
-    model = (CountingModel if count else ConnectionModel)(scenario, 0, calendar=calendar_for(scenario))
+    from sim.engine.model import ConnectionModel, calendar_for
+
+    model = (counting_model() if count else ConnectionModel)(scenario, 0, calendar=calendar_for(scenario))
     records = model.run()
     return (model.visits() if count else 0), len(records.cases)
 
@@ -169,7 +184,56 @@ def _peak_per_case(fn, *args) -> tuple[float, int]:
     return peak / max(cases, 1), cases
 
 
+def _cpu_timed(fn, *args) -> float:
+    gc.collect()
+    start = time.process_time()
+    fn(*args)
+    return time.process_time() - start
+
+
+def tandem_cpu_times(days: float, repeat: int) -> dict:
+    """CPU seconds of ``repeat`` runs of the model and of plain SimPy, alternating (no counting)."""
+    import sim
+    from sim.engine.model import calendar_for
+
+    scenario = sim.scenario_from_dict(tandem_scenario(days))
+    calendar_for(scenario)
+    times: dict = {"sim": sim.__file__, "model": [], "plain": []}
+    for _ in range(repeat):
+        times["model"].append(_cpu_timed(run_model, scenario, False))
+        times["plain"].append(_cpu_timed(plain_simpy, days))
+    return times
+
+
+def compare_trees(other: Path, rounds: int, days: float, repeat: int) -> dict:
+    """The tandem ratio of another checkout and of this one: medians over alternating rounds."""
+    trees = {"other": Path(other).resolve(), "this": ROOT}
+    per_round: dict = {name: [] for name in trees}
+    for r in range(rounds):
+        for name in sorted(trees, reverse=r % 2 == 1):  # alternate which goes first
+            command = [sys.executable, __file__, "tandem-cpu", "--root", str(trees[name])]
+            command += ["--days", str(days), "--repeat", str(repeat)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            times = json.loads(out.splitlines()[-1])
+            if not Path(times["sim"]).is_relative_to(trees[name]):
+                raise RuntimeError(f"{trees[name]}: imported {times['sim']} instead")
+            per_round[name].append((min(times["model"]), min(times["plain"])))
+    result = {}
+    for name, runs in per_round.items():
+        result[name] = {
+            "tree": str(trees[name]),
+            "model_s": statistics.median(m for m, _ in runs),
+            "plain_s": statistics.median(p for _, p in runs),
+            "ratio": statistics.median(m / p for m, p in runs),
+            "ratios": [m / p for m, p in runs],
+        }
+    return result
+
+
 def bench_tandem(days: float, repeat: int) -> dict:
+    import sim
+    from sim.engine.model import calendar_for
+
     scenario = sim.scenario_from_dict(tandem_scenario(days))
     calendar_for(scenario)  # built once and cached, as in every run
     # the visits of the model are counted in a run of their own (the runs are deterministic):
@@ -202,6 +266,9 @@ def bench_tandem(days: float, repeat: int) -> dict:
 
 
 def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) -> dict:
+    import sim
+    from sim.engine.model import ConnectionModel, calendar_for
+
     scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", {"scale": scale})
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
@@ -211,7 +278,7 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
     records = ConnectionModel(scenario, 0, calendar=calendar_for(scenario)).run()
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
-    model = CountingModel(scenario, 0, calendar=calendar_for(scenario))  # counts the visits (untimed)
+    model = counting_model()(scenario, 0, calendar=calendar_for(scenario))  # counts the visits (untimed)
     model.run()
     all_cases, visits = len(model.all_cases), model.visits()
     del model
@@ -233,6 +300,7 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
 
 
 def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
+    import sim
     from sim.experiments.executors import default_jobs
 
     scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", {"scale": scale})
@@ -255,7 +323,10 @@ def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("tandem", "city", "parallel", "all"))
+    parser.add_argument("what", choices=("tandem", "city", "parallel", "all", "compare", "tandem-cpu"))
+    parser.add_argument("other", nargs="?", type=Path, help="compare: another checkout of the project")
+    parser.add_argument("--root", type=Path, help="the checkout whose sim package is measured")
+    parser.add_argument("--rounds", type=int, default=6, help="compare: fresh processes per tree")
     parser.add_argument("--days", type=float, default=1000, help="tandem: working days of arrivals")
     parser.add_argument("--repeat", type=int, default=3, help="tandem: runs of each, best taken")
     parser.add_argument("--scale", type=float, default=35, help="city: scale of the baseline")
@@ -263,6 +334,11 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=8, help="parallel: replications")
     parser.add_argument("--parallel-scale", type=float, default=1.0, help="parallel: scale of the baseline")
     args = parser.parse_args(argv)
+    if args.root is not None:
+        sys.path.insert(0, str(args.root.resolve()))
+    if args.what == "tandem-cpu":  # one round of compare, in a process of its own
+        print(json.dumps(tandem_cpu_times(args.days, args.repeat)))
+        return 0
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, SimPy {simpy.__version__}, {time.strftime('%Y-%m-%d %H:%M')}"
@@ -278,6 +354,17 @@ def main(argv=None) -> int:
             f"{r['model_bytes_per_case'] / 1024:.2f} KiB, plain {r['plain_bytes_per_case'] / 1024:.2f} KiB "
             f"({r['model_cases']:,} / {r['plain_cases']:,} counted cases)"
         )
+    if args.what == "compare":
+        if args.other is None:
+            parser.error("compare needs the path of another checkout")
+        r = compare_trees(args.other, args.rounds, args.days, args.repeat)
+        for name in ("other", "this"):
+            t = r[name]
+            print(
+                f"{name} ({t['tree']}): model {t['model_s']:.2f} s, plain SimPy {t['plain_s']:.2f} s "
+                f"(CPU, medians of {args.rounds} rounds of best of {args.repeat}); ratio {t['ratio']:.3f}x "
+                f"(rounds: {', '.join(f'{x:.3f}' for x in t['ratios'])})"
+            )
     if args.what in ("city", "all"):
         r = bench_city(args.scale, trace=args.trace)
         print(
