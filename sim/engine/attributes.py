@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
-from sim.scenario.distributions import Bernoulli, Categorical, Constant, DistributionProtocol
+from sim.scenario.distributions import Bernoulli, Categorical, Constant, Distribution
 
 
 class AttributeSampler(Protocol):
@@ -48,7 +48,7 @@ class NumberAttribute:
 
     __slots__ = ("distribution", "name", "purpose")
 
-    def __init__(self, name: str, spec: DistributionProtocol):
+    def __init__(self, name: str, spec: Distribution):
         self.name = name
         self.purpose = "attr:" + name
         self.distribution = spec

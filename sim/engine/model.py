@@ -36,7 +36,7 @@ from sim.engine.pools import ResourcePool
 from sim.engine.records import RunRecords
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
-from sim.scenario.distributions import DistributionProtocol, Exponential
+from sim.scenario.distributions import Distribution, Exponential
 from sim.scenario.schema import Arrivals, Scenario
 
 
@@ -208,7 +208,7 @@ class ConnectionModel:
         attrs = case.attrs
         if plan.when is not None and not holds(plan.when, attrs):
             return now
-        duration: DistributionProtocol = plan.duration
+        duration: Distribution = plan.duration
         pools = plan.pools
         for variant in plan.variants:
             if holds(variant.when, attrs):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.clocks import party_index
-from sim.scenario.distributions import DistributionProtocol
+from sim.scenario.distributions import Distribution
 from sim.scenario.schema import ParallelStep, Stage, StageStep
 
 
@@ -24,7 +24,7 @@ class VariantPlan:
     """Another way of doing a stage, for the cases its condition holds for (e.g. on-site reply)."""
 
     when: dict
-    duration: DistributionProtocol
+    duration: Distribution
     pools: tuple
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.scenario.distributions import DistributionProtocol
+    from sim.scenario.distributions import Distribution
 
 CHUNK = 2048
 
@@ -63,9 +63,7 @@ class CaseStreams:
             block = self._block(segment, purpose, draw, chunk)
         return block[row]
 
-    def sample(
-        self, segment: str, purpose: str, case: int, spec: DistributionProtocol, draw: int = 0
-    ) -> float:
+    def sample(self, segment: str, purpose: str, case: int, spec: Distribution, draw: int = 0) -> float:
         """``spec.ppf`` of the same uniform number that ``uniform`` gives, computed per block."""
         chunk, row = divmod(case, CHUNK)
         key = (segment, purpose, draw, chunk, id(spec))

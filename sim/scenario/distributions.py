@@ -2,7 +2,7 @@
 
 A scenario writes a distribution as a mapping, ``{dist: triangular, min: 3, mode: 7, max: 10}``;
 pydantic picks the class by its ``dist`` tag and checks its parameters on load. Every class
-implements the ``DistributionProtocol``: it maps uniform numbers ``u`` in [0, 1) to values through
+implements the ``Distribution`` protocol: it maps uniform numbers ``u`` in [0, 1) to values through
 its quantile function (``ppf``), vectorised over numpy arrays. Inverse transform is what lets the
 random streams be keyed to the case: the same uniform number of the same case gives the same luck
 in every scenario, whatever distribution a scenario puts on top of it (see ``sim.engine.streams``).
@@ -230,12 +230,8 @@ NumericDistribution = Annotated[
 (durations, delays, capacities in kVA), told apart by its ``dist`` tag."""
 
 
-Distribution = NumericDistribution
-"""The same, under the name the scenario schema uses."""
-
-
 @runtime_checkable
-class DistributionProtocol(Protocol):
+class Distribution(Protocol):
     """Anything that maps uniform numbers to values by inverse transform: every class here."""
 
     def ppf(self, u: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ from pydantic import (
 
 from sim.kpi_catalogue import MEASURE_NAMES
 from sim.scenario.conditions import check_condition
-from sim.scenario.distributions import AttributeDistribution, Distribution
+from sim.scenario.distributions import AttributeDistribution, NumericDistribution
 
 Owner = Literal["utility", "customer", "government"]
 # the KPI catalogue names the measures of a case; a target may name exactly those
@@ -64,7 +64,7 @@ class Pool(_Model):
 
 class MaterialRoute(_Model):
     probability: Probability
-    delay: Distribution
+    delay: NumericDistribution
 
 
 class Material(_Model):
@@ -74,7 +74,7 @@ class Material(_Model):
     initial: Annotated[int, Field(ge=0)]
     reorder_point: Annotated[int, Field(ge=0)]
     reorder_quantity: Annotated[int, Field(ge=1)]
-    lead_time: Distribution
+    lead_time: NumericDistribution
     transfer: MaterialRoute | None = None
     procurement: MaterialRoute | None = None
     label: str | None = None
@@ -107,7 +107,7 @@ class Variant(_Model):
 
     name: str
     when: Condition
-    duration: Distribution | None = None
+    duration: NumericDistribution | None = None
     pool: str | list[str] | None = None
     label: str | None = None
     label_zh: str | None = None
@@ -118,7 +118,7 @@ class Stage(_Model):
     label_zh: str | None = None
     owner: Owner
     pool: str | list[str] = Field(default_factory=list)
-    duration: Distribution
+    duration: NumericDistribution
     calendar: Literal["working", "calendar"] = "working"
     when: Condition | None = None
     variants: list[Variant] = Field(default_factory=list)
