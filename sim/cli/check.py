@@ -11,10 +11,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import UsageError, add_debug, add_set, positive_int, progress_bar, shown, ticker
+from sim.cli.common import UsageError, add_debug, add_set, positive_int, progress_bar, ticker
 from sim.experiments.baseline_file import Baseline
 from sim.experiments.check import DEFAULT_REPLICATIONS, check_baseline, drifted, update_baseline
 from sim.outputs.check_report import format_report, summary_line
+from sim.scenario import display_path
 
 ROOT = Path(__file__).resolve().parents[2]  # the source tree: sim/cli/check.py
 DEFAULT_BASELINE = ROOT / "tests" / "regression" / "baseline_kpis.json"
@@ -51,7 +52,7 @@ def command(args: argparse.Namespace) -> int:
     report = outcome.report
     print(
         f"check: {outcome.scenario.name} ({outcome.scenario.source}), {recorded.replications} replications, "
-        f"seed {recorded.seed}, against {shown(path)}"
+        f"seed {recorded.seed}, against {display_path(path)}"
         + (f"; with {', '.join(args.overrides)}" if args.overrides else "")
     )
     print(
@@ -86,7 +87,7 @@ def _update(args: argparse.Namespace, path: Path) -> int:
             bar.close()
     print(
         f"recorded {len(new.kpis)} KPIs of {new.scenario_name} ({new.replications} replications, "
-        f"seed {new.seed}, digest {new.scenario_digest[:12]}) in {shown(path)}"
+        f"seed {new.seed}, digest {new.scenario_digest[:12]}) in {display_path(path)}"
     )
     if old is None or report is None:
         return 0

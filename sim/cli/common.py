@@ -4,10 +4,8 @@ progress bar and the way numbers are printed."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, NoReturn
 
 import pandas as pd
@@ -80,9 +78,3 @@ def fmt(value: Any, hw: Any = None, digits: int = 1) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def shown(path: str | os.PathLike) -> str:
-    """A file as messages show it: relative to the working folder when it is below it."""
-    relative = os.path.relpath(path)
-    return Path(path).as_posix() if relative.startswith("..") else relative

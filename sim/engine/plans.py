@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.engine.clocks import party_index
 from sim.scenario.distributions import Distribution
-from sim.scenario.schema import ParallelStep, Stage, StageStep
+from sim.scenario.schema import ParallelStep, Stage, StageStep, pool_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +64,7 @@ class StagePlan:
             VariantPlan(
                 v.when,
                 v.duration or stage.duration,
-                self.pools
-                if v.pool is None
-                else _in_order(pools, [v.pool] if isinstance(v.pool, str) else v.pool),
+                self.pools if v.pool is None else _in_order(pools, pool_names(v.pool)),
             )
             for v in stage.variants
         ]

@@ -19,10 +19,10 @@ import yaml
 from sim.scenario.errors import KeyPath, LineMap, ScenarioError, fail_at
 
 
-def display_path(path: Path) -> str:
+def display_path(path: str | os.PathLike) -> str:
     """A file as messages show it: relative to the working folder when inside it, else absolute."""
     rel = os.path.relpath(path)
-    return path.as_posix() if rel.startswith("..") else rel
+    return Path(path).as_posix() if rel.startswith("..") else rel
 
 
 def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, LineMap]:

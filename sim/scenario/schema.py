@@ -193,10 +193,6 @@ class Arrivals(_Model):
         return self
 
     @property
-    def poisson(self) -> bool:
-        return self.at is None and self.every is None
-
-    @property
     def rate_per_wd(self) -> float:
         """The mean number of arrivals per working day (Poisson; for ``every``, its inverse; for
         ``at``, 0: a list has no rate)."""
