@@ -74,11 +74,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
-    """SHA-256 of the package's own source files: it changes with any change of the model, even
-    one that keeps the version number (results computed by other code are not reused)."""
+    """SHA-256 of the package's own source files and data (the KPI catalogue's CSV decides which
+    columns are KPIs): it changes with any change of the model, even one that keeps the version
+    number (results computed by other code are not reused)."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
-    for path in sorted(package.rglob("*.py")):
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.csv")]):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
