@@ -63,17 +63,28 @@ FLOW = ["intake", "survey", "review", "build", "inspect", "connect"]
 REWORK = {"inspect": (0.2, "fix", 3)}  # probability, fix stage, max attempts
 
 
+def _staff_in_hours() -> bool:
+    """Whether the ``sim`` measured reads staff work in hours (``effort``; checkouts before it
+    gave staffed stages a ``duration``), so that ``compare`` can measure either."""
+    from sim.scenario.schema import Pool
+
+    return "hours_per_day" in Pool.model_fields
+
+
 def tandem_scenario(days: float, seed: int = 1) -> dict:
     """The network as a scenario of the project (one segment, no attributes)."""
+    hours = _staff_in_hours()
 
     def tri(t):
         return {"dist": "triangular", "min": t[0], "mode": t[1], "max": t[2]}
 
     stages = {}
     for name, (pool, t) in STAGES.items():
-        stage = {"label": name, "owner": "customer" if name == "fix" else "utility", "duration": tri(t)}
+        stage = {"label": name, "owner": "customer" if name == "fix" else "utility"}
         if pool:
             stage["pool"] = pool
+        # staff at one productive hour a day: an effort of t hours keeps a member t days
+        stage["effort" if pool and hours else "duration"] = tri(t)
         if name in REWORK:
             p, fix, attempts = REWORK[name]
             stage["rework"] = {"probability": p, "fix": fix, "max_attempts": attempts}
@@ -85,7 +96,10 @@ def tandem_scenario(days: float, seed: int = 1) -> dict:
         "seed": seed,
         "horizon": {"start": "2021-01-04", "warmup_days": 0, "arrival_days": days, "drain_days": 400},
         "calendar": {"beyond_published": "statutory_only"},
-        "resources": {name: {"capacity": c} for name, c in POOLS.items()},
+        "resources": {
+            name: {"capacity": c, "hours_per_day": 1} if hours else {"capacity": c}
+            for name, c in POOLS.items()
+        },
         "stages": stages,
         "segments": {
             "all": {"label": "all", "arrivals": {"per_working_day": RATE}, "flow": list(FLOW)},

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-Unit = Literal["wd", "cd", "share", "cases", "procedures", "reworks", "units", "orders", "days"]
+Unit = Literal["wd", "cd", "share", "cases", "procedures", "reworks", "units", "orders", "days", "hours"]
 Table = Literal["kpis", "pools", "materials"]
 
 
@@ -72,6 +72,7 @@ UNITS: dict[str, Wording] = {
     "units": Wording("units", "个", "units"),
     "orders": Wording("orders", "次", "orders"),
     "days": Wording("days", "天", "days"),
+    "hours": Wording("hours", "小时", "h"),
 }
 # the shares of the kpis table count cases; a pool's utilisation is a share of its time
 CASE_SHARE = Wording("% of counted cases", "占统计户数的百分比", "%")

@@ -22,6 +22,20 @@ def fixed(value: float) -> dict:
     return {"dist": "fixed", "value": value}
 
 
+HOURS_PER_DAY = 8.0
+"""Productive hours per working day of the pools the tests build (``staff``)."""
+
+
+def staff(capacity: int | None, hours_per_day: float = HOURS_PER_DAY, **more) -> dict:
+    """A pool of ``capacity`` members (None: unlimited) working ``hours_per_day``."""
+    return {"capacity": capacity, "hours_per_day": hours_per_day, **more}
+
+
+def work(days: float, hours_per_day: float = HOURS_PER_DAY) -> dict:
+    """A fixed effort that keeps a member of a ``staff`` pool for ``days`` working days."""
+    return fixed(days * hours_per_day)
+
+
 def tiny_scenario(
     stages: dict, flow: list, *, attributes=None, resources=None, per_day=2.0, days=30, arrivals=None
 ) -> dict:

@@ -7,9 +7,11 @@ Simulation time is *working time*: working days since the calendar's start (see
 Each segment has an arrival process (Poisson, a fixed interval or given times; case numbers
 0, 1, 2, ...). A case draws its
 attributes, then walks its segment's flow. A stage is skipped when its condition fails; otherwise
-the case takes its materials (first visit only), queues for the stage's pools, holds them for the
-sampled duration, and may fail and go through rework. A ``parallel`` step runs its branches as
-separate processes and continues when all have finished. Every random number comes from the
+the case takes its materials (first visit only); a stage with staff then waits for a member of
+each of its pools (the pool's dispatch rule decides who is next), keeps each for its work (effort
+plus travel, in hours, over the pool's hours per day) and runs its lead time; a stage without
+staff takes its duration. The case may then fail and go through rework. A ``parallel`` step runs
+its branches as separate processes and continues when all have finished. Every random number comes from the
 case-keyed streams (``sim.engine.streams``), so cases meet the same luck in every scenario.
 
 The model is pure: scenario and replication number in, ``RunRecords`` out. No printing, no files.
@@ -31,12 +33,12 @@ from sim.engine.attributes import attribute_samplers, draw_attributes
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, CaseClock
 from sim.engine.materials import MaterialStock
-from sim.engine.plans import StagePlan, Step, compile_flow, compile_plans
+from sim.engine.plans import StagePlan, Step, Way, compile_flow, compile_plans
 from sim.engine.pools import ResourcePool
 from sim.engine.records import RunRecords
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
-from sim.scenario.distributions import Distribution, Exponential
+from sim.scenario.distributions import Exponential
 from sim.scenario.schema import Arrivals, Scenario
 
 
@@ -66,6 +68,7 @@ class _Case:
         "attrs",
         "clock",
         "counted",
+        "deadline",
         "number",
         "procedures",
         "reworks",
@@ -73,8 +76,11 @@ class _Case:
         "visits",
     )
 
-    def __init__(self, number: int, segment: str, attrs: dict[str, Any], counted: bool, arrival: float):
+    def __init__(
+        self, number: int, segment: str, attrs: dict[str, Any], counted: bool, arrival: float, deadline: float
+    ):
         self.number = number
+        self.deadline = deadline
         self.segment = segment
         self.attrs = attrs
         self.counted = counted
@@ -118,6 +124,13 @@ class ConnectionModel:
         self.plans = compile_plans(scenario.stages, self.pools, self.materials)
         self.flows = {name: compile_flow(seg.flow, self.plans) for name, seg in scenario.segments.items()}
         self.samplers = {name: attribute_samplers(seg.attributes) for name, seg in scenario.segments.items()}
+        self.travel = scenario.travel.hours if scenario.travel is not None else None
+        self.travel_attribute = scenario.travel.attribute if scenario.travel is not None else ""
+        # a case's due date for ``deadline`` dispatch: its application plus its headline target
+        self.due_in = {
+            name: seg.target.days if seg.target is not None else math.inf
+            for name, seg in scenario.segments.items()
+        }
         self.records = RunRecords(scenario, replication, self.calendar, events=events)
         self.log = self.records.log_event if events else None
         self.open_cases: dict[tuple[str, int], _Case] = {}  # counted cases not yet connected
@@ -168,11 +181,13 @@ class ConnectionModel:
 
     def _arrivals(self, segment: str, times: Iterator[float]) -> Process:
         flow, samplers, streams = self.flows[segment], self.samplers[segment], self.streams
+        due_in = self.due_in[segment]
         for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
             attrs = draw_attributes(samplers, streams, segment, number)
-            self.env.process(self._walk(_Case(number, segment, attrs, counted, t), flow, True))
+            case = _Case(number, segment, attrs, counted, t, t + due_in)
+            self.env.process(self._walk(case, flow, True))
 
     # ------------------------------------------------------------------ a case
     def _walk(self, case: _Case, steps: tuple[Step, ...], whole: bool) -> Process:
@@ -202,17 +217,20 @@ class ConnectionModel:
     def _visit(self, case: _Case, plan: StagePlan, now: float) -> Generator[simpy.Event, Any, float]:
         """A visit of a stage, from ``now``, rework included; the time when it is over.
 
+        With staff: wait for a member of each pool (in the global order), work (each member its
+        effort in hours, plus travel on a site visit, over its pool's hours per day; each member is
+        let go as its own work ends), then the lead time. Without staff: the duration.
+
         This runs at every stage visit, so names are looked up once, and the time is carried
         along rather than read from the environment (a call): it changes only across a wait,
         and each wait tells when it ended."""
         attrs = case.attrs
         if plan.when is not None and not holds(plan.when, attrs):
             return now
-        duration: Distribution = plan.duration
-        pools = plan.pools
+        way = plan.way
         for variant in plan.variants:
             if holds(variant.when, attrs):
-                duration, pools = variant.duration, variant.pools
+                way = variant.way
                 break
         env = self.env
         counted = case.counted
@@ -220,6 +238,7 @@ class ConnectionModel:
         name, party, handling = plan.name, plan.party, plan.handling
         charge, visits, segment, number = case.clock.charge, case.visits, case.segment, case.number
         sample = self.streams.sample
+        pools = way.pools
         for attempt in range(plan.attempts):
             draw = visits.get(name, 0)
             visits[name] = draw + 1
@@ -229,22 +248,40 @@ class ConnectionModel:
             if plan.material is not None and draw == 0:
                 yield from plan.material.supply(segment, number, plan.quantity)
                 now = env.now
-            held = []
-            for pool in pools:
-                claim = pool.request(counted, now)
-                if claim is not None:  # None: an unlimited pool, granted at once
-                    yield claim
-                    now = claim.usage_since  # the time of the grant: now
-                held.append((pool, claim))
-            days = sample(segment, plan.duration_purpose, number, duration, draw)
-            if log:
-                log(case, name, "start", now, pools, plan.owner, draw)
-            if plan.calendar_days:
-                days = self._calendar_delay(days)
-            yield env.timeout(days)
-            now += days  # exactly the time SimPy computes for the timeout's end
-            for pool, claim in held:
-                pool.release(claim, now)
+            if pools:
+                held = []
+                for pool in pools:
+                    rank = pool.rank(attrs.get("important") is True, case.deadline) if pool.ranked else 0.0
+                    claim = pool.request(counted, now, rank)
+                    if claim is not None:  # None: an unlimited pool, granted at once
+                        yield claim
+                        now = claim.usage_since  # the time of the grant: now
+                    held.append((pool, claim))
+                if log:
+                    log(case, name, "start", now, pools, plan.owner, draw)
+                travel = self._travel(case, plan, draw) if way.site_visit else 0.0
+                if way.shared and len(held) == 1:  # one member (the usual case)
+                    pool, claim = held[0]
+                    days = (
+                        sample(segment, way.purposes[0], number, way.efforts[0], draw) + travel
+                    ) / pool.hours_per_day
+                    yield env.timeout(days)
+                    now += days  # exactly the time SimPy computes for the timeout's end
+                    pool.release(claim, now)
+                else:
+                    now = yield from self._work(case, way, held, travel, draw, now)
+                if way.lead is not None:
+                    days = sample(segment, plan.lead_purpose, number, way.lead, draw)
+                    yield env.timeout(days)
+                    now += days
+            else:
+                if log:
+                    log(case, name, "start", now, pools, plan.owner, draw)
+                days = sample(segment, plan.duration_purpose, number, way.duration, draw)  # type: ignore[arg-type]
+                if plan.calendar_days:
+                    days = self._calendar_delay(days)
+                yield env.timeout(days)
+                now += days  # exactly the time SimPy computes for the timeout's end
             charge(now, party, CLOSES, handling)
             if log:
                 log(case, name, "complete", now, pools, plan.owner, draw)
@@ -259,6 +296,39 @@ class ConnectionModel:
             if plan.fix is not None:
                 now = yield from self._visit(case, plan.fix, now)
         return now
+
+    def _work(
+        self, case: _Case, way: Way, held: list, travel: float, draw: int, now: float
+    ) -> Generator[simpy.Event, Any, float]:
+        """Members of several pools at work on one visit: each works its effort (one shared draw,
+        or one draw per pool) plus the travel, at its pool's hours per day; each is let go when its
+        own work ends (ties in the global pool order). The time the last one is done."""
+        sample, segment, number = self.streams.sample, case.segment, case.number
+        if way.shared:
+            hours = sample(segment, way.purposes[0], number, way.efforts[0], draw) + travel
+            ends = [(hours / pool.hours_per_day, i) for i, (pool, _) in enumerate(held)]
+        else:
+            ends = [
+                ((sample(segment, purpose, number, effort, draw) + travel) / pool.hours_per_day, i)
+                for i, (purpose, effort, (pool, _)) in enumerate(zip(way.purposes, way.efforts, held))
+            ]
+        done = 0.0
+        for days, i in sorted(ends):
+            if days > done:
+                yield self.env.timeout(days - done)
+                now += days - done
+                done = days
+            pool, claim = held[i]
+            pool.release(claim, now)
+        return now
+
+    def _travel(self, case: _Case, plan: StagePlan, draw: int) -> float:
+        """Travel hours of a site visit, by the case's value of the travel attribute (checked on
+        load: every value a segment with site visits draws has its hours); 0 without a table."""
+        if self.travel is None:
+            return 0.0
+        spec = self.travel[case.attrs[self.travel_attribute]]
+        return self.streams.sample(case.segment, plan.travel_purpose, case.number, spec, draw)
 
     def _calendar_delay(self, days: float) -> float:
         """Working time that ``days`` calendar days from now take; past the calendar, beyond the cap."""

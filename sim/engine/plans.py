@@ -20,12 +20,38 @@ from sim.scenario.schema import ParallelStep, Stage, StageStep, pool_names
 
 
 @dataclass(frozen=True, slots=True)
+class Way:
+    """One way through a stage: with staff, the ``pools`` whose members work it (in the global
+    order), their ``efforts`` in hours (one distribution per pool, in the same order, or a single
+    one drawn once and worked by every member together: ``shared``) and the ``lead`` time after the
+    work; without staff, its ``duration``."""
+
+    pools: tuple
+    efforts: tuple[Distribution, ...]
+    purposes: tuple[str, ...]  # the stream purpose of each effort: one draw each
+    shared: bool
+    lead: Distribution | None
+    duration: Distribution | None
+    site_visit: bool  # travel hours are added to the effort
+
+
+def _way(name: str, pools: Mapping[str, Any], names: Sequence[str], effort, lead, duration, visit) -> Way:
+    ordered = _in_order(pools, names)
+    if not ordered:
+        return Way((), (), (), True, None, duration, False)
+    if isinstance(effort, dict):
+        efforts = tuple(effort[p.name] for p in ordered)
+        purposes = tuple(f"effort:{name}:{p.name}" for p in ordered)
+        return Way(ordered, efforts, purposes, False, lead, None, visit)
+    return Way(ordered, (effort,), ("effort:" + name,), True, lead, None, visit)
+
+
+@dataclass(frozen=True, slots=True)
 class VariantPlan:
     """Another way of doing a stage, for the cases its condition holds for (e.g. on-site reply)."""
 
     when: dict
-    duration: Distribution
-    pools: tuple
+    way: Way
 
 
 class StagePlan:
@@ -34,10 +60,10 @@ class StagePlan:
     __slots__ = (
         "attempts",
         "calendar_days",
-        "duration",
         "duration_purpose",
         "fix",
         "handling",
+        "lead_purpose",
         "material",
         "name",
         "owner",
@@ -47,7 +73,9 @@ class StagePlan:
         "quantity",
         "rework_probability",
         "rework_purpose",
+        "travel_purpose",
         "variants",
+        "way",
         "when",
     )
 
@@ -58,13 +86,21 @@ class StagePlan:
         self.handling = stage.handling
         self.procedure = stage.procedure
         self.when = stage.when
-        self.duration = stage.duration
-        self.pools = _in_order(pools, stage.pools)
+        self.way = _way(
+            name, pools, stage.pools, stage.effort, stage.lead_time, stage.duration, stage.site_visit
+        )
         self.variants = [
             VariantPlan(
                 v.when,
-                v.duration or stage.duration,
-                self.pools if v.pool is None else _in_order(pools, pool_names(v.pool)),
+                _way(
+                    name,
+                    pools,
+                    stage.pools if v.pool is None else pool_names(v.pool),
+                    v.effort if v.effort is not None else stage.effort,
+                    v.lead_time if v.lead_time is not None else stage.lead_time,
+                    v.duration if v.duration is not None else stage.duration,
+                    v.site_visit if v.site_visit is not None else stage.site_visit,
+                ),
             )
             for v in stage.variants
         ]
@@ -76,6 +112,8 @@ class StagePlan:
         self.quantity = stage.materials.quantity if stage.materials else 0
         self.duration_purpose = "duration:" + name
         self.rework_purpose = "rework:" + name
+        self.lead_purpose = "lead:" + name
+        self.travel_purpose = "travel:" + name
 
 
 def _in_order(pools: Mapping[str, Any], names: Sequence[str]) -> tuple:

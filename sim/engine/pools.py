@@ -1,17 +1,23 @@
-"""Resource pools: the staff and offices that stages hold while they work, with their statistics.
+"""Resource pools: the staff and offices whose members work the stages, with their statistics.
 
-A *pool* is a group of interchangeable servers (customer managers, plan engineers, inspectors,
-construction crews, an approval office): a stage holds one unit while it works, and a case that
-finds every unit busy queues first-come first-served. A pool with no capacity is unlimited: no
-queue, no wait. Utilisation is time-weighted (busy unit-days over capacity x observed days),
-observed from the end of the warm-up; waits are recorded for counted cases only.
+A *pool* is a group of interchangeable members (customer managers, plan engineers, inspectors,
+construction crews, approval officers). A member works one task at a time: a stage visit waits for
+a member, holds it for the work (effort hours / the pool's hours per working day) and then lets it
+go; the stage's lead time runs without it. A pool with no capacity is unlimited: no queue, no wait.
+Which waiting case a free member takes is the pool's *dispatch* rule: ``fifo`` (first asked),
+``deadline`` (earliest due date: the case's application time plus its segment's headline target)
+or ``priority`` (important customers first); ties go to the case that asked first.
 
-A pool owns the whole life of a unit, as a SimPy resource does: ``request`` asks for a unit on
-behalf of a case, ``release`` gives it back, and the pool keeps its statistics as it grants and
-takes back units, so whoever uses a pool does no bookkeeping. A unit counts as busy, and its wait
-as over, from the instant its case gets it (when the grant is processed, as the case resumes).
-Both take the current simulation time from the caller, who has it at hand: reading the clock of
-the environment is a call, and these run at every stage visit.
+Utilisation is time-weighted: member-days held over members x observed days, observed from the end
+of the warm-up, which is hours held over hours available. Waits are recorded for counted cases
+only.
+
+A pool owns the whole life of a member's task, as a SimPy resource does: ``request`` asks for a
+member on behalf of a case, ``release`` gives it back, and the pool keeps its statistics as it
+grants and takes back members, so whoever uses a pool does no bookkeeping. A member counts as
+busy, and its wait as over, from the instant its case gets it (when the grant is processed, as the
+case resumes). Both take the current simulation time from the caller, who has it at hand: reading
+the clock of the environment is a call, and these run at every stage visit.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import math
 
 import simpy
 from simpy.resources.base import BaseResource
-from simpy.resources.resource import Release, Request
+from simpy.resources.resource import PriorityRequest, Release, Request, SortedQueue
 
 from sim.scenario.schema import Pool
 
@@ -32,9 +38,10 @@ class _Ledger:
         self.env = env
         self.name = name
         self.owner = spec.owner
+        # members; None: unlimited
         self.units = None if spec.capacity is None else max(1, round(spec.capacity * scale))
-        # cases served at once (units x cases per unit); None: unlimited
-        self.slots = None if self.units is None else self.units * spec.cases_per_unit
+        self.hours_per_day = float(spec.hours_per_day)
+        self.dispatch = spec.dispatch
         self.observe_from = observe_from
         self._busy = 0
         self._since = 0.0
@@ -65,10 +72,10 @@ class _Ledger:
         return {
             "pool": self.name,
             "owner": self.owner,
-            "units": self.units if self.units is not None else math.inf,
-            "capacity": self.slots if self.slots is not None else math.inf,
+            "capacity": self.units if self.units is not None else math.inf,
+            "hours_per_day": self.hours_per_day,
             "mean_busy": busy,
-            "utilisation": busy / self.slots if self.slots else math.nan,
+            "utilisation": busy / self.units if self.units else math.nan,
             "n_served": self.waits,
             "wait_wd_mean": self.wait_total / self.waits if self.waits else math.nan,
             "wait_wd_max": self.wait_max if self.waits else math.nan,
@@ -76,7 +83,8 @@ class _Ledger:
 
 
 class Claim(Request):
-    """A case's request for a unit of a ``ResourcePool``: an event that succeeds when it is granted."""
+    """A case's request for a member of a ``ResourcePool``: an event that succeeds when it is
+    granted (first come, first served)."""
 
     # slots keep these out of the instance dictionary, whose keys SimPy sets in one order
     __slots__ = ("asked", "counted", "usage_since")
@@ -85,8 +93,18 @@ class Claim(Request):
     usage_since: float  # the time of the grant (set by the resource)
 
 
-class _Slots(simpy.Resource):
-    """The units of a ``ResourcePool`` as a SimPy resource, which tells the pool of each grant.
+class RankedClaim(PriorityRequest):
+    """A claim on a pool that dispatches by rank (``deadline``, ``priority``): the waiting claim
+    with the lowest ``priority`` is granted first, ties by the time asked, then by arrival."""
+
+    __slots__ = ("asked", "counted", "usage_since")
+    asked: float
+    counted: bool
+    usage_since: float
+
+
+class _Members(simpy.Resource):
+    """The members of a ``ResourcePool`` as a SimPy resource, which tells the pool of each grant.
 
     SimPy calls ``_trigger_get`` with a request when it processes the request's success, just
     before the waiting process resumes: that is when the pool counts the unit as busy. (Hooking
@@ -95,12 +113,12 @@ class _Slots(simpy.Resource):
     def __init__(self, pool: ResourcePool, capacity: int):
         super().__init__(pool.env, capacity)
         self.pool = pool
-        self.slots = capacity
+        self.members = capacity
 
     def _do_put(self, event: Claim) -> None:  # type: ignore[override]
-        # SimPy's own rule (grant when a slot is free), reading the capacity as a plain attribute
-        # rather than through its property: this runs at every request and release
-        if len(self.users) < self.slots:
+        # SimPy's own rule (grant when a member is free), reading the capacity as a plain
+        # attribute rather than through its property: this runs at every request and release
+        if len(self.users) < self.members:
             self.users.append(event)
             event.usage_since = self._env.now
             event.succeed()
@@ -116,27 +134,48 @@ class _Slots(simpy.Resource):
 _trigger_get = BaseResource._trigger_get  # SimPy's own, called as a plain function (no lookup)
 
 
+class _RankedMembers(_Members):
+    """Members that take the waiting claims in rank order: SimPy's sorted queue of a
+    ``PriorityResource`` (a stable sort by ``(priority, time asked, not preempt)``)."""
+
+    PutQueue = SortedQueue
+
+
 class ResourcePool(_Ledger):
-    """A pool of staff or offices; if it has a capacity, its units are the slots of a SimPy
-    resource of its own, else every case gets a unit at once and never waits."""
+    """A pool of staff or offices; if it has a capacity, its members are those of a SimPy
+    resource of its own, else every case gets a member at once and never waits."""
 
     def __init__(self, env: simpy.Environment, name: str, spec: Pool, scale: float, observe_from: float):
         super().__init__(env, name, spec, scale, observe_from)
-        self._units = None if self.slots is None else _Slots(self, self.slots)
+        self._members: _Members | None = None
+        if self.units is not None:
+            ranked = self.dispatch != "fifo"
+            self._members = (_RankedMembers if ranked else _Members)(self, self.units)
+        self.ranked = self.units is not None and self.dispatch != "fifo"
 
-    def request(self, counted: bool, now: float) -> Claim | None:
-        """Ask at ``now`` for a unit on behalf of a case (``counted``: its wait is recorded). The
-        case then waits for the claim, first come, first served; None: granted at once."""
-        if self._units is None:
+    def request(self, counted: bool, now: float, rank: float = 0.0) -> Claim | RankedClaim | None:
+        """Ask at ``now`` for a member on behalf of a case (``counted``: its wait is recorded;
+        ``rank``: its place in a ranked pool's queue, lowest first). The case then waits for the
+        claim; None: granted at once."""
+        if self._members is None:
             self._account(now, 1, counted)
             return None
-        claim = Claim(self._units)
+        # a ranked claim's priority is any number (SimPy compares them; its annotation says int)
+        claim = RankedClaim(self._members, rank) if self.ranked else Claim(self._members)  # type: ignore[arg-type]
         claim.counted = counted
         claim.asked = now
         return claim
 
-    def release(self, claim: Claim | None, now: float) -> None:
-        """Give back at ``now`` the unit of a claim (None for a unit granted at once)."""
+    def rank(self, important: bool, deadline: float) -> float:
+        """A case's rank in this pool's queue under its dispatch rule (lowest first)."""
+        if self.dispatch == "deadline":
+            return deadline
+        if self.dispatch == "priority":
+            return 0.0 if important else 1.0
+        return 0.0
+
+    def release(self, claim: Claim | RankedClaim | None, now: float) -> None:
+        """Give back at ``now`` the member of a claim (None for a member granted at once)."""
         self._account(now, -1)
         if claim is not None:  # a claim on this pool's units
             Release(claim.resource, claim)

@@ -182,8 +182,9 @@ class SweepFile(_Strict):
 
 
 @dataclass(frozen=True)
-class _Places:
-    """Where the sweep file wrote each key path, and errors placed there."""
+class Places:
+    """Where a spec file (a sweep file, a staffing file) wrote each key path, and errors placed
+    there."""
 
     lines: LineMap
     shown: str
@@ -199,10 +200,10 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     """Read and check a sweep (a YAML file, or a mapping with the same keys whose ``base`` is a
     scenario path relative to the working folder or a ``Scenario``), and validate every point.
     ``reps`` and ``seed`` replace the file's. Raises ``ScenarioError`` on bad input."""
-    data, lines, shown, folder = _read(sweep)
-    at = _Places(lines, shown)
+    data, lines, shown, folder = read_spec(sweep)
+    at = Places(lines, shown)
     file = validated(SweepFile, data, lines, shown)
-    base_data, base_lines, base_shown = _base(file.base, folder, at)
+    base_data, base_lines, base_shown = read_base(file.base, folder, at)
     if reps is None:
         reps = file.replications or base_data.get("replications", 1)
     if seed is None:  # a missing or null seed in the sweep file: the base scenario's
@@ -243,18 +244,22 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     return spec
 
 
-def _read(sweep: str | Path | Mapping) -> tuple[dict, LineMap, str, Path]:
-    """The sweep's data, its line map, its name as shown, and the folder its paths start from."""
-    if isinstance(sweep, Mapping):
-        return copy.deepcopy(dict(sweep)), {}, "<sweep>", Path.cwd()
-    path = Path(sweep)
+def read_spec(
+    spec: str | Path | Mapping, kind: str = "a sweep file", unnamed: str = "<sweep>"
+) -> tuple[dict, LineMap, str, Path]:
+    """A spec's data (a file of ``kind``, or a mapping shown as ``unnamed``), its line map, its
+    name as shown, and the folder its paths start from (the working folder for a mapping)."""
+    if isinstance(spec, Mapping):
+        return copy.deepcopy(dict(spec)), {}, unnamed, Path.cwd()
+    path = Path(spec)
     shown = display_path(path)
-    data, lines = read_yaml(path, shown, kind="a sweep file")
+    data, lines = read_yaml(path, shown, kind=kind)
     return data, lines, shown, path.parent
 
 
-def _base(base: str | Scenario, folder: Path, at: _Places) -> tuple[dict, LineMap, str]:
-    """The base scenario's data (its ``extends`` chain merged), its line map and its file."""
+def read_base(base: str | Scenario, folder: Path, at: Places) -> tuple[dict, LineMap, str]:
+    """The base scenario's data (its ``extends`` chain merged), its line map and its file; a path
+    is relative to ``folder``, a missing file is reported at the spec's ``base``."""
     if isinstance(base, Scenario):
         return base.model_dump(mode="json", by_alias=True), {}, base.source
     path = Path(base) if Path(base).is_absolute() else folder / base
@@ -268,7 +273,7 @@ def _base(base: str | Scenario, folder: Path, at: _Places) -> tuple[dict, LineMa
 Written = tuple[KeyPath, str, Any]  # where the sweep file writes a key path, the key path, its value
 
 
-def _check_keys(data: dict, lines: LineMap, keys: list[Written], at: _Places) -> None:
+def _check_keys(data: dict, lines: LineMap, keys: list[Written], at: Places) -> None:
     """Each key path the sweep file writes at a place names an existing key of the base scenario
     and can take the value; a problem is reported at that place."""
     for place, key, value in keys:
@@ -282,7 +287,7 @@ def _check_keys(data: dict, lines: LineMap, keys: list[Written], at: _Places) ->
 Variation = tuple[dict[str, Any], Location, dict[str, KeyPath]]
 
 
-def _variations(grid: dict[str, list], listed: list[dict[str, Any]], at: _Places) -> list[Variation]:
+def _variations(grid: dict[str, list], listed: list[dict[str, Any]], at: Places) -> list[Variation]:
     """The grid's full factorial (the first key slowest), then the listed points."""
     out: list[Variation] = []
     if grid:
@@ -296,7 +301,7 @@ def _variations(grid: dict[str, list], listed: list[dict[str, Any]], at: _Places
 
 
 def _points(
-    variations: list[Variation], base_data: dict, base_lines: LineMap, base_shown: str, at: _Places
+    variations: list[Variation], base_data: dict, base_lines: LineMap, base_shown: str, at: Places
 ) -> list[SweepPoint]:
     """Every point's scenario, validated; a value the schema refuses is placed at its sweep line."""
     points: list[SweepPoint] = []
@@ -322,7 +327,7 @@ def _points(
 
 
 def _check_names(
-    file: SweepFile, figure_list: bool, parameters: list[str], segments: list[str], at: _Places
+    file: SweepFile, figure_list: bool, parameters: list[str], segments: list[str], at: Places
 ) -> None:
     """The parameters that labels and figures name, and the segments figures name, exist."""
 

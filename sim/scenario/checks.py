@@ -9,13 +9,13 @@ name of a column of the cases table (``RESERVED_ATTRIBUTES``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn
 
 from sim.scenario.conditions import attributes_used
 from sim.scenario.distributions import Bernoulli, Categorical, Constant
 from sim.scenario.errors import KeyPath, LineMap, fail_at, locate, suggest
-from sim.scenario.schema import MEASURES, FlowStep, Scenario, StageStep, pool_names
+from sim.scenario.schema import MEASURES, FlowStep, Scenario, Stage, StageStep, pool_names
 
 
 def _walk_flow(steps: list[FlowStep], path: KeyPath) -> Iterator[tuple[KeyPath, str | None, dict | None]]:
@@ -103,6 +103,92 @@ def _same_kind(a: Any, b: Any) -> bool:
     return kind(a) == kind(b)
 
 
+def _check_work(stage: Stage, base: KeyPath, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """A stage with staff takes effort (for exactly its pools) and a lead time, one without staff
+    a duration; and so does each of its variants, with what it does not give taken from the
+    stage."""
+    if stage.pools:
+        if stage.duration is not None:
+            fail(
+                (*base, "duration"),
+                "a stage with staff takes `effort` (hours of a member's work) and `lead_time` "
+                "(working days without staff), not `duration`",
+            )
+        if stage.effort is None:
+            fail(
+                (*base, "pool"),
+                "a stage with staff needs `effort`: the hours of hands-on work of one member, "
+                "e.g. {dist: triangular, min: 1, mode: 2, max: 4}",
+            )
+        if stage.calendar == "calendar":
+            fail((*base, "calendar"), "`calendar: calendar` is for stages without staff (their `duration`)")
+    else:
+        for key in ("effort", "lead_time"):
+            if getattr(stage, key) is not None:
+                fail((*base, key), f"`{key}` needs staff: give the stage a `pool`, or use `duration`")
+        if stage.duration is None:
+            fail(base, "a stage without staff (no `pool`) needs a `duration` in working days")
+    ways = [(base, stage.pools, stage.effort, stage.duration, stage.lead_time)]
+    for v, var in enumerate(stage.variants):
+        pools = stage.pools if var.pool is None else pool_names(var.pool)
+        effort = var.effort if var.effort is not None else stage.effort
+        duration = var.duration if var.duration is not None else stage.duration
+        lead = var.lead_time if var.lead_time is not None else stage.lead_time
+        ways.append(((*base, "variants", v), pools, effort, duration, lead))
+    for path, pools, effort, duration, lead in ways:
+        if pools:
+            if effort is None:
+                fail((*path, "effort"), "this way through the stage has staff but no `effort` in hours")
+            if duration is not None and path != base:
+                fail((*path, "duration"), "a way with staff takes `effort` and `lead_time`, not `duration`")
+            if isinstance(effort, dict):
+                for pool in effort:
+                    if pool not in pools:
+                        fail(
+                            (*path, "effort", pool),
+                            f"effort for pool '{pool}', which this stage does not hold"
+                            f"{suggest(pool, pools)}; its pools: {', '.join(pools)}",
+                        )
+                for pool in pools:
+                    if pool not in effort:
+                        fail((*path, "effort"), f"no effort for pool '{pool}', which this stage holds")
+        elif duration is None or effort is not None or lead is not None:
+            fail(
+                path, "this way through the stage has no staff: it takes a `duration`, no effort or lead time"
+            )
+
+
+def _check_travel(sc: Scenario, segment: str, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """A segment with site visits draws the travel attribute, and each of its values has hours."""
+    assert sc.travel is not None
+    attr = sc.travel.attribute
+    spec = sc.segments[segment].attributes.get(attr)
+    if spec is None:
+        fail(
+            ("segments", segment, "attributes"),
+            f"segment '{segment}' has site visits but no attribute '{attr}' to look travel hours up by",
+        )
+    values = (
+        list(spec.values)
+        if isinstance(spec, Categorical)
+        else [spec.value]
+        if isinstance(spec, Constant)
+        else None
+    )
+    if values is None:
+        fail(
+            ("travel", "attribute"),
+            f"travel is looked up by '{attr}', which must be a category or a constant",
+        )
+    for value in values:
+        if value not in sc.travel.hours:
+            fail(
+                ("travel", "hours"),
+                f"no travel hours for {attr} {value!r} (drawn by segment '{segment}')"
+                f"{suggest(str(value), sc.travel.hours)}",
+            )
+
+
 def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
     """Raise ``ScenarioError`` at the line of the first name that does not resolve or condition
     that cannot hold."""
@@ -122,6 +208,7 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         for v, variant in enumerate(stage.variants):
             for pool in pool_names(variant.pool) if variant.pool is not None else []:
                 need(pool, sc.resources, base + ("variants", v, "pool"), "pool")
+        _check_work(stage, base, fail)
         if stage.rework and stage.rework.fix is not None:
             need(stage.rework.fix, sc.stages, base + ("rework", "fix"), "stage")
         if stage.materials:
@@ -161,6 +248,9 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
             conds += [(("stages", name, "variants", v, "when"), x.when) for v, x in enumerate(stage.variants)]
             if stage.rework and stage.rework.fix is not None:
                 stages_used.append(stage.rework.fix)
+        visits = (sc.stages[n].site_visit or any(v.site_visit for v in sc.stages[n].variants) for n in seen)
+        if sc.travel is not None and any(visits):
+            _check_travel(sc, gname, fail)
         for cpath, cond in conds:
             for used in attributes_used(cond):
                 if used not in seg.attributes:

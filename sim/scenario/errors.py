@@ -86,6 +86,9 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
     path = _data_path(error["loc"], data, kind)
     found = error.get("input")
     if kind == "extra_forbidden":
+        for holder in _models_in(_type_at(path[:-1], model)):
+            if instead := getattr(holder, "retired", {}).get(path[-1]):
+                return path, f"'{path[-1]}' is no longer part of the format: {instead}"
         allowed = allowed_keys(path, data, model)
         expected = f"; expected one of {', '.join(allowed)}" if allowed else ""
         return path, f"unknown key '{path[-1]}'{suggest(str(path[-1]), allowed)}{expected}"

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -50,16 +50,28 @@ def pool_names(pool: str | list[str]) -> list[str]:
 
 
 class Pool(_Model):
-    """Staff or offices that a stage holds while it works; ``capacity: null`` means unlimited.
+    """Staff or offices whose members work the stages that name them.
 
-    ``capacity`` counts units (people, crews, offices); each unit works on up to
-    ``cases_per_unit`` cases at a time, so the pool has capacity x cases_per_unit slots."""
+    ``capacity`` counts members (people, crews, teams, officers); ``capacity: null`` means
+    unlimited: a case never waits. A member works one task at a time, ``hours_per_day`` productive
+    hours per working day (net of other duties, leave and training), so a task of ``effort`` hours
+    keeps the member for effort / hours_per_day working days. ``dispatch`` chooses which waiting
+    case a member takes next: ``fifo`` (first come), ``deadline`` (the case closest to its
+    segment's headline target, measured from its application) or ``priority`` (important customers
+    first); ties go to the case that asked first."""
 
     capacity: Annotated[int, Field(ge=1)] | None
-    cases_per_unit: Annotated[int, Field(ge=1)] = 1
+    hours_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
+    dispatch: Literal["fifo", "deadline", "priority"] = "fifo"
     owner: Owner = "utility"
     label: str | None = None
     label_zh: str | None = None
+
+    # keys of earlier versions of the format, and what to write instead (in error messages)
+    retired: ClassVar[dict[str, str]] = {
+        "cases_per_unit": "a member works one case at a time: give the pool its `hours_per_day` "
+        "and each stage that uses it its `effort` in hours (docs/scenario-format.md)",
+    }
 
 
 class MaterialRoute(_Model):
@@ -102,23 +114,52 @@ class Rework(_Model):
     max_attempts: Annotated[int, Field(ge=1)] = 3
 
 
+def effort_kind(value: Any) -> str:
+    """Whether a stage's ``effort`` is one distribution (each member of each of the stage's pools
+    works it, together) or a mapping from pool name to distribution: a non-empty mapping whose
+    values are all mappings (or distributions) is per pool."""
+    per_pool = isinstance(value, Mapping) and "dist" not in value and value
+    if per_pool and all(isinstance(v, (Mapping, BaseModel)) for v in value.values()):
+        return "per_pool"
+    return "one"
+
+
+Effort = Annotated[
+    Annotated[NumericDistribution, Tag("one")] | Annotated[dict[str, NumericDistribution], Tag("per_pool")],
+    Discriminator(effort_kind),
+]
+
+
 class Variant(_Model):
-    """A different way through a stage for cases where ``when`` holds (first match wins)."""
+    """A different way through a stage for cases where ``when`` holds (first match wins); what it
+    does not give (duration, pools, effort, lead time) is the stage's."""
 
     name: str
     when: Condition
     duration: NumericDistribution | None = None
     pool: str | list[str] | None = None
+    effort: Effort | None = None
+    lead_time: NumericDistribution | None = None
+    site_visit: bool | None = None
     label: str | None = None
     label_zh: str | None = None
 
 
 class Stage(_Model):
+    """A step of the process. A stage with staff (``pool``) takes the ``effort`` of a member of
+    each pool (hours of hands-on work, plus travel if it is a ``site_visit``) and then its
+    ``lead_time`` (working days that need no staff); a stage without staff takes its
+    ``duration`` (working days, or calendar days with ``calendar: calendar``). Which of these a
+    stage (and each of its variants) must give is checked in ``sim.scenario.checks``."""
+
     label: str
     label_zh: str | None = None
     owner: Owner
     pool: str | list[str] = Field(default_factory=list)
-    duration: NumericDistribution
+    effort: Effort | None = None
+    lead_time: NumericDistribution | None = None
+    site_visit: bool = False
+    duration: NumericDistribution | None = None
     calendar: Literal["working", "calendar"] = "working"
     when: Condition | None = None
     variants: list[Variant] = Field(default_factory=list)
@@ -245,6 +286,14 @@ class CalendarSpec(_Model):
     beyond_published: Literal["error", "statutory_only"] = "error"
 
 
+class Travel(_Model):
+    """Travel hours of a site visit (round trip), by the value of a case attribute (``region``):
+    added to the effort of every member on a stage with ``site_visit: true``."""
+
+    attribute: str = "region"
+    hours: Annotated[dict[str, NumericDistribution], Field(min_length=1)]
+
+
 class Scenario(_Model):
     name: str
     title: str = ""
@@ -258,6 +307,7 @@ class Scenario(_Model):
     calendar: CalendarSpec = CalendarSpec()
     resources: dict[str, Pool] = Field(default_factory=dict)
     materials: dict[str, Material] = Field(default_factory=dict)
+    travel: Travel | None = None
     stages: dict[str, Stage]
     segments: Annotated[dict[str, Segment], Field(min_length=1)]
 

@@ -13,8 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from builders import baseline_dict
 
 from sim.cli import main
+from sim.scenario import ScenarioError, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -103,7 +105,7 @@ def overlay(tmp_path: Path, body: str) -> Path:
 
 
 INSPECTOR = "    label_zh: 检查人员\n    capacity: 3 "
-MID_INSPECTION_DURATION = "{dist: triangular, min: 2, mode: 3, max: 5}    # before: ≤5"
+CUSTOMER_DESIGN_DURATION = "{dist: triangular, min: 5, mode: 10, max: 20}"
 
 
 # --------------------------------------------------------------------------- schema errors
@@ -113,7 +115,7 @@ def test_unknown_key_is_named_with_its_path_and_a_suggestion(tmp_path):
     path, where = bad_baseline(tmp_path, INSPECTOR, "    label_zh: 检查人员\n    capacty: 3 ", "capacty")
     assert fails("validate", path).startswith(
         f"{where}: resources.inspector.capacty: unknown key 'capacty' (did you mean 'capacity'?); "
-        "expected one of capacity, cases_per_unit, label, label_zh, owner"
+        "expected one of capacity, dispatch, hours_per_day, label, label_zh, owner"
     )
 
 
@@ -122,7 +124,7 @@ def test_unknown_key_in_an_overlay_names_the_overlay_file_and_line(tmp_path):
     path = write(tmp_path, "overlay.yaml", text)
     assert fails("run", path, "--out", tmp_path / "out") == (
         f"{shown(path)}:5: resources.inspector.capacty: unknown key 'capacty' (did you mean 'capacity'?); "
-        "expected one of capacity, cases_per_unit, label, label_zh, owner"
+        "expected one of capacity, dispatch, hours_per_day, label, label_zh, owner"
     )
 
 
@@ -139,34 +141,34 @@ def test_value_of_the_wrong_type_is_quoted_with_what_was_expected(tmp_path, verb
     [
         (
             "{dist: triangular, min: 4, mode: 3, max: 5}",
-            "stages.mid_inspection.duration: triangular needs min <= mode <= max, "
+            "stages.customer_design.duration: triangular needs min <= mode <= max, "
             "found min=4.0, mode=3.0, max=5.0",
         ),
         (
             "{dist: trianglar, min: 2, mode: 3, max: 5}",
-            "stages.mid_inspection.duration: unknown distribution 'trianglar' "
+            "stages.customer_design.duration: unknown distribution 'trianglar' "
             "(did you mean 'triangular'?); expected one of fixed, uniform, triangular, exponential, "
             "lognormal, gamma, empirical",
         ),
         (
             "{dist: triangular, min: 2, max: 5}",
-            "stages.mid_inspection.duration.mode: missing required key 'mode'",
+            "stages.customer_design.duration.mode: missing required key 'mode'",
         ),
         (
             "{dist: triangular, min: 2, mod: 3, max: 5}",
-            "stages.mid_inspection.duration.mod: unknown key 'mod' (did you mean 'mode'?); "
+            "stages.customer_design.duration.mod: unknown key 'mod' (did you mean 'mode'?); "
             "expected one of dist, max, min, mode (and 1 more problem)",
         ),
         (
             "{min: 2, mode: 3, max: 5}",
-            "stages.mid_inspection.duration: a distribution needs 'dist: NAME', expected one of "
+            "stages.customer_design.duration: a distribution needs 'dist: NAME', expected one of "
             "fixed, uniform, triangular, exponential, lognormal, gamma, empirical",
         ),
     ],
     ids=["min-above-mode", "unknown-name", "missing-parameter", "misspelt-parameter", "no-dist"],
 )
 def test_bad_distribution_is_explained_at_its_key_path(tmp_path, duration, problem):
-    path, where = bad_baseline(tmp_path, MID_INSPECTION_DURATION, duration)
+    path, where = bad_baseline(tmp_path, CUSTOMER_DESIGN_DURATION, duration)
     assert fails("validate", path) == f"{where}: {problem}"
 
 
@@ -218,13 +220,76 @@ def test_duplicate_key_is_refused_at_its_second_occurrence(tmp_path):
     assert fails("validate", path) == f"{where}: resources.inspector.capacity: duplicate key"
 
 
+# ------------------------------------------------------------------- staff work in hours
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "problem"),
+    [
+        (
+            "resources:\n  inspector: {cases_per_unit: 6}\n",
+            4,
+            "resources.inspector.cases_per_unit: 'cases_per_unit' is no longer part of the format: a "
+            "member works one case at a time: give the pool its `hours_per_day` and each stage that "
+            "uses it its `effort` in hours (docs/scenario-format.md)",
+        ),
+        (
+            "stages:\n  mid_inspection:\n    duration: {dist: fixed, value: 2}\n",
+            5,
+            "stages.mid_inspection.duration: a stage with staff takes `effort` (hours of a member's "
+            "work) and `lead_time` (working days without staff), not `duration`",
+        ),
+        (
+            "stages:\n  customer_fix:\n    lead_time: {dist: fixed, value: 2}\n",
+            5,
+            "stages.customer_fix.lead_time: `lead_time` needs staff: give the stage a `pool`, or use "
+            "`duration`",
+        ),
+        (
+            "stages:\n  completion_lv:\n    effort:\n      meter_crw: {dist: fixed, value: 2}\n",
+            6,
+            "stages.completion_lv.effort.meter_crw: effort for pool 'meter_crw', which this stage does "
+            "not hold (did you mean 'meter_crew'?); its pools: inspector, meter_crew",
+        ),
+        (
+            "travel:\n  attribute: online\n",
+            4,
+            "travel.attribute: travel is looked up by 'online', which must be a category or a constant",
+        ),
+        (
+            "resources:\n  inspector: {dispatch: urgent}\n",
+            4,
+            "resources.inspector.dispatch: found 'urgent'; input should be 'fifo', 'deadline' or 'priority'",
+        ),
+    ],
+    ids=[
+        "retired-key",
+        "duration-with-staff",
+        "lead-time-without-staff",
+        "effort-of-a-pool-not-held",
+        "travel-by-a-flag",
+        "unknown-dispatch",
+    ],
+)
+def test_staff_work_errors_name_the_key_the_overlay_wrote(tmp_path, body, line, problem):
+    path = write(tmp_path, "overlay.yaml", f"extends: {BASELINE.as_posix()}\nname: overlay\n{body}")
+    assert fails("validate", path) == f"{shown(path)}:{line}: {problem}"
+
+
+def test_a_region_without_travel_hours_is_refused():
+    data = baseline_dict()
+    del data["travel"]["hours"]["other"]
+    with pytest.raises(ScenarioError, match=r"travel.hours: no travel hours for region 'other' \(drawn by"):
+        scenario_from_dict(data)
+
+
 # ---------------------------------------------------------------------------- cross-checks
 
 
 def test_undefined_stage_in_a_flow_is_named_with_a_suggestion(tmp_path):
     path, where = bad_baseline(tmp_path, "      - plan_reply_lv\n", "      - plan_reply_lvv\n")
     assert fails("validate", path) == (
-        f"{where}: segments.lv_smb.flow[1]: stage 'plan_reply_lvv' is not defined "
+        f"{where}: segments.lv_smb.flow[2]: stage 'plan_reply_lvv' is not defined "
         "(did you mean 'plan_reply_lv'?)"
     )
 
@@ -243,7 +308,7 @@ def test_condition_of_a_flow_step_on_an_undefined_attribute_is_refused(tmp_path)
         "{stage: grid_upgrade, when: {grid_constraned: true}}\n      - customer_works_lv",
     )
     assert fails("validate", path) == (
-        f"{where}: segments.lv_smb.flow[5].when: condition reads attribute 'grid_constraned', which "
+        f"{where}: segments.lv_smb.flow[6].when: condition reads attribute 'grid_constraned', which "
         "segment 'lv_smb' does not define (did you mean 'grid_constrained'?)"
     )
 
@@ -306,7 +371,7 @@ def test_malformed_yaml_bad_indentation_points_at_the_line(tmp_path):
 
 
 def test_malformed_yaml_unclosed_bracket_names_the_line_where_it_opens(tmp_path):
-    text = edit(MID_INSPECTION_DURATION, "{dist: triangular, min: 2, mode: 3, max: 5  # unclosed")
+    text = edit(CUSTOMER_DESIGN_DURATION, "{dist: triangular, min: 2, mode: 3, max: 5  # unclosed")
     path = write(tmp_path, "bad.yaml", text)
     opened = line_of(text, "# unclosed")
     message = fails("validate", path)
@@ -384,7 +449,7 @@ def test_valid_baseline_validates_with_exit_status_0():
     proc = cli("validate", "scenarios/baseline.yaml")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    assert proc.stdout.startswith("scenarios/baseline.yaml: ok (baseline: 6 segments, 26 stages, digest ")
+    assert proc.stdout.startswith("scenarios/baseline.yaml: ok (baseline: 6 segments, 27 stages, digest ")
 
 
 def test_condition_value_an_attribute_never_takes_is_refused(tmp_path):

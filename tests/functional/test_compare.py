@@ -33,7 +33,7 @@ def scenarios() -> list[sim.Scenario]:
     base = baseline_dict()
     faster = baseline_dict()
     faster["resources"]["plan_engineer"]["capacity"] = 6
-    faster["stages"]["plan_reply_lv"]["duration"] = {"dist": "triangular", "min": 1, "mode": 2, "max": 3}
+    faster["stages"]["plan_reply_lv"]["lead_time"] = {"dist": "triangular", "min": 0.5, "mode": 1, "max": 2}
     return [short(base, "baseline"), short(base, "same"), short(faster, "faster")]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from builders import BASELINE, fixed, tiny_scenario
+from builders import BASELINE, fixed, staff, tiny_scenario
 from scipy import stats as st
 
 import sim
@@ -177,10 +177,10 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero():
 
 def test_run_precision_option_on_the_command_line(tmp_path, capsys):
     stages = {
-        "s": {"label": "s", "owner": "utility", "pool": "p", "duration": {"dist": "exponential", "mean": 2}},
+        "s": {"label": "s", "owner": "utility", "pool": "p", "effort": {"dist": "exponential", "mean": 16}},
         "t": {"label": "t", "owner": "utility", "duration": fixed(1), "handling": True},
     }
-    data = tiny_scenario(stages, ["s", "t"], resources={"p": {"capacity": 8}})
+    data = tiny_scenario(stages, ["s", "t"], resources={"p": staff(8)})
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     code = main(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import simpy
-from builders import baseline_dict, fixed, tiny_scenario
+from builders import HOURS_PER_DAY, baseline_dict, fixed, tiny_scenario
 
 import sim
 from sim.engine.clocks import CLOSES, CUSTOMER, GOVERNMENT, OPENS, UTILITY, CaseClock
@@ -31,14 +31,24 @@ APPENDIX_2 = {  # Appendix 2 limits, working days
 
 
 def appendix_2_scenario() -> dict:
-    """The baseline with Appendix 2 durations fixed at their limits, unlimited pools, no rework;
+    """The baseline with Appendix 2 stages fixed at their limits, unlimited pools, no rework;
     three-zero cases skip the plan reply (M1) and non-important 10 kV cases skip design review and
-    mid inspection (M5), so that every total of the appendix occurs."""
+    mid inspection (M5), so that every total of the appendix occurs.
+
+    A staffed stage's limit is all work: each pool's effort is the limit times its hours per day
+    (so a stage with two pools also checks that the visit ends when the slower member is done),
+    no lead time, no travel. The LV site survey has no row of its own in Appendix 2 (it sits within
+    the plan reply's or the acceptance's limit): it takes no time here."""
     data = baseline_dict()
+    hours = {name: pool["hours_per_day"] for name, pool in data["resources"].items()}
+    del data["travel"]
     for name, stage in data["stages"].items():
         stage.pop("rework", None)
-        if name in APPENDIX_2:
-            stage["duration"] = fixed(APPENDIX_2[name])
+        if name in APPENDIX_2 or name == "survey_lv":
+            days = APPENDIX_2.get(name, 0)
+            pools = [stage["pool"]] if isinstance(stage["pool"], str) else stage["pool"]
+            stage["effort"] = {p: fixed(days * hours[p]) for p in pools}
+            stage["lead_time"] = fixed(0)
     for pool in data["resources"].values():
         pool["capacity"] = None
     data["stages"]["plan_reply_lv"]["when"] = {"zero_investment": False}
@@ -127,7 +137,9 @@ def test_clock_stop_rule_charges_the_first_party_with_an_open_stage():
 
 def test_a_pool_serves_first_come_first_served_and_records_exact_waits():
     env = simpy.Environment()
-    pool = ResourcePool(env, "inspector", Pool(capacity=1), scale=1.0, observe_from=0.0)
+    pool = ResourcePool(
+        env, "inspector", Pool(capacity=1, hours_per_day=HOURS_PER_DAY), scale=1.0, observe_from=0.0
+    )
     log = []
 
     def case(name, arrive, hold, counted=True):
@@ -149,12 +161,14 @@ def test_a_pool_serves_first_come_first_served_and_records_exact_waits():
     assert summary["n_served"] == 2
     assert summary["wait_wd_mean"] == pytest.approx(0.5)  # a waited 0, b 1
     assert summary["wait_wd_max"] == pytest.approx(1.0)
-    assert summary["mean_busy"] == pytest.approx(1.0)  # the one unit was busy all 6 days
+    assert summary["mean_busy"] == pytest.approx(1.0)  # the one member was busy all 6 days
 
 
 def test_an_unlimited_pool_grants_at_once():
     env = simpy.Environment()
-    pool = ResourcePool(env, "office", Pool(capacity=None), scale=1.0, observe_from=0.0)
+    pool = ResourcePool(
+        env, "office", Pool(capacity=None, hours_per_day=HOURS_PER_DAY), scale=1.0, observe_from=0.0
+    )
     assert pool.request(True, 0.0) is None
     assert pool.request(True, 0.0) is None
     pool.release(None, 3.0)

@@ -4,18 +4,18 @@ what happened when. Every number below follows from first-come first-served by h
 from __future__ import annotations
 
 import pytest
-from builders import fixed, tiny_scenario
+from builders import fixed, staff, tiny_scenario, work
 
 import sim
 from sim.scenario import scenario_from_dict
 
-SERVE = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "duration": fixed(2)}}
+SERVE = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "effort": work(2)}}
 
 
 def _run(arrivals: list[float], capacity: int, service: float):
-    stages = {"serve": {**SERVE["serve"], "duration": fixed(service)}}
+    stages = {"serve": {**SERVE["serve"], "effort": work(service)}}
     data = tiny_scenario(
-        stages, ["serve"], resources={"desk": {"capacity": capacity}}, days=5, arrivals={"at": arrivals}
+        stages, ["serve"], resources={"desk": staff(capacity)}, days=5, arrivals={"at": arrivals}
     )
     return sim.run(scenario_from_dict(data), reps=1, events=True)
 
@@ -59,15 +59,96 @@ def test_two_servers_take_the_queue_in_arrival_order():
     assert order.index("seg:2") < order.index("seg:3")  # first come, first served
     pool = result.pools.set_index("pool").loc["desk"]
     assert pool["wait_wd_mean"] == pytest.approx((0 + 0 + 3 + 2) / 4)
-    # busy unit-days 4 x 3 = 12 over 2 units x 6 days
+    # busy member-days 4 x 3 = 12 over 2 members x 6 days
     assert pool["utilisation"] == pytest.approx(12 / (2 * 6))
 
 
 def test_a_fixed_interval_gives_evenly_spaced_applications():
-    stages = {"serve": {**SERVE["serve"], "duration": fixed(0.5)}}
-    desk = {"desk": {"capacity": 1}}
+    stages = {"serve": {**SERVE["serve"], "effort": work(0.5)}}
+    desk = {"desk": staff(1)}
     data = tiny_scenario(stages, ["serve"], resources=desk, days=5, arrivals={"every": 1.25})
     result = sim.run(scenario_from_dict(data), reps=1)
     # arrivals at 1.25, 2.5, 3.75 (5 is outside [0, 5)): no queue, each served at once
     assert list(result.cases["arrival_wd"]) == [1.25, 2.5, 3.75]
     assert list(result.cases["elapsed_wd"]) == [0.5, 0.5, 0.5]
+
+
+# ------------------------------------------------------------------------- dispatch rules
+
+
+def _dispatch_run(rule: str):
+    """One member, a day of work per case. a:0 arrives at 0 and is served at once; while it is
+    served a:1 (0.1), b:0 (0.2, an important customer) and c:0 (0.3) queue. Their due dates
+    (application + the segment's target): a:1 10.1, b:0 6.2, c:0 2.3."""
+    stages = {"serve": {**SERVE["serve"], "effort": work(1)}}
+    data = tiny_scenario(stages, ["serve"], resources={"desk": staff(1, dispatch=rule)}, days=5)
+    segments = {}
+    for name, at, target, important in [
+        ("a", [0, 0.1], 10, False),
+        ("b", [0.2], 6, True),
+        ("c", [0.3], 2, False),
+    ]:
+        segments[name] = {
+            "label": name,
+            "arrivals": {"at": at},
+            "attributes": {"important": important},
+            "flow": ["serve"],
+            "targets": [{"measure": "elapsed", "days": target}],
+        }
+    data["segments"] = segments
+    result = sim.run(scenario_from_dict(data), reps=1, events=True)
+    starts = [(case, t) for case, transition, t in _log(result) if transition == "start"]
+    finished = result.cases.set_index("case_id")["connected_wd"].to_dict()
+    return sorted(starts, key=lambda r: r[1]), finished
+
+
+@pytest.mark.parametrize(
+    ("rule", "order"),
+    [
+        ("fifo", ["a:0", "a:1", "b:0", "c:0"]),  # first come, first served
+        ("deadline", ["a:0", "c:0", "b:0", "a:1"]),  # earliest due date: 2.3, 6.2, 10.1
+        ("priority", ["a:0", "b:0", "a:1", "c:0"]),  # the important customer, then first come
+    ],
+)
+def test_dispatch_rule_chooses_the_next_case_exactly(rule, order):
+    starts, finished = _dispatch_run(rule)
+    assert starts == [(case, float(n)) for n, case in enumerate(order)]  # one a day from 0
+    assert finished == {case: float(n + 1) for n, case in enumerate(order)}
+
+
+# ------------------------------------------------------------- work, lead time and travel
+
+
+def test_two_pools_each_let_go_when_their_own_work_ends_then_the_lead_time_runs():
+    """A joint visit: an inspector (4 h at 8 h a day: half a day) and a crew (12 h at 6 h a day:
+    2 days), plus 2 hours of travel each (fixed for the case's region), then 1 day of lead time."""
+    stages = {
+        "visit": {
+            "label": "Visit",
+            "owner": "utility",
+            "pool": ["inspector", "crew"],
+            "site_visit": True,
+            "effort": {"inspector": fixed(4), "crew": fixed(12)},
+            "lead_time": fixed(1),
+        }
+    }
+    resources = {"inspector": staff(1, 8), "crew": staff(1, 6)}
+    data = tiny_scenario(stages, ["visit"], resources=resources, days=5, arrivals={"at": [0, 0.25]})
+    data["segments"]["seg"]["attributes"] = {"region": "far"}
+    data["travel"] = {"hours": {"far": fixed(2)}}
+    result = sim.run(scenario_from_dict(data), reps=1)
+    # case 0: inspector 0 to 0.75 ((4 + 2) / 8), crew 0 to 2.333 ((12 + 2) / 6), done at 3.333;
+    # case 1 (0.25) asks for the crew first (pools are taken in name order) and waits for it until
+    # 2.333, then gets the free inspector at once: its work ends at 4.667, it is done at 5.667
+    connected = result.cases.set_index("case_id")["connected_wd"]
+    assert connected["seg:0"] == pytest.approx(14 / 6 + 1)
+    assert connected["seg:1"] == pytest.approx(2 * 14 / 6 + 1)
+    pools = result.pools.set_index("pool")
+    # the crew works 14 h per case: 2 x 14 h over 6 h a day and 1 member, the 14/3 + 1 = 5.667
+    # days of the run (busy until the second case's work ends at 14/3)
+    end = 2 * 14 / 6 + 1
+    assert pools.loc["crew", "utilisation"] == pytest.approx((2 * 14 / 6) / end)
+    assert pools.loc["crew", "wait_wd_mean"] == pytest.approx((0 + (14 / 6 - 0.25)) / 2)
+    # the inspector: case 0 held it 0.75 days, case 1 from 2.333 to 3.083; it never had a queue
+    assert pools.loc["inspector", "wait_wd_mean"] == 0
+    assert pools.loc["inspector", "utilisation"] == pytest.approx((0.75 + 0.75) / end)

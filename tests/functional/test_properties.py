@@ -13,6 +13,13 @@ from sim.scenario import scenario_from_dict
 OWNERS = ("utility", "customer", "government")
 
 
+def _triangular(draw, scale: float = 1.0) -> dict:
+    lo = draw(st.floats(0, 2)) * scale
+    mode = lo + draw(st.floats(0, 2)) * scale
+    hi = mode + draw(st.floats(0, 3)) * scale
+    return {"dist": "triangular", "min": lo, "mode": mode, "max": hi}
+
+
 @st.composite
 def scenarios(draw):
     n_stages = draw(st.integers(2, 5))
@@ -20,25 +27,32 @@ def scenarios(draw):
     resources = {
         f"pool{i}": {
             "capacity": draw(st.one_of(st.none(), st.integers(1, 3))),
-            "cases_per_unit": draw(st.integers(1, 2)),
+            "hours_per_day": draw(st.floats(1, 10)),
+            "dispatch": draw(st.sampled_from(["fifo", "deadline", "priority"])),
         }
         for i in range(n_pools)
     }
     stages = {}
     for i in range(n_stages):
-        lo = draw(st.floats(0, 2))
-        mode = lo + draw(st.floats(0, 2))
-        hi = mode + draw(st.floats(0, 3))
         stage = {
             "label": f"stage {i}",
             "owner": draw(st.sampled_from(OWNERS)),
-            "duration": {"dist": "triangular", "min": lo, "mode": mode, "max": hi},
             "handling": draw(st.booleans()),
             "procedure": draw(st.sampled_from([None, "a", "b"])),
-            "calendar": draw(st.sampled_from(["working", "calendar"])),
         }
-        if draw(st.booleans()):
-            stage["pool"] = draw(st.sampled_from(sorted(resources)))
+        if draw(st.booleans()):  # staffed: one pool or two, one effort or one per pool
+            pools = draw(st.lists(st.sampled_from(sorted(resources)), min_size=1, max_size=2, unique=True))
+            stage["pool"] = pools
+            if draw(st.booleans()):
+                stage["effort"] = {p: _triangular(draw, 4.0) for p in pools}
+            else:
+                stage["effort"] = _triangular(draw, 4.0)
+            if draw(st.booleans()):
+                stage["lead_time"] = _triangular(draw)
+            stage["site_visit"] = draw(st.booleans())
+        else:
+            stage["duration"] = _triangular(draw)
+            stage["calendar"] = draw(st.sampled_from(["working", "calendar"]))
         if draw(st.booleans()):
             stage["when"] = {"flag": draw(st.booleans())}
         if draw(st.booleans()):
@@ -51,9 +65,17 @@ def scenarios(draw):
         flow += names[3:]
     else:
         flow += names[1:]
-    attributes = {"flag": {"dist": "bernoulli", "p": draw(st.floats(0, 1))}}
+    attributes = {
+        "flag": {"dist": "bernoulli", "p": draw(st.floats(0, 1))},
+        "important": {"dist": "bernoulli", "p": draw(st.floats(0, 1))},
+        "region": {"dist": "categorical", "values": {"near": 0.5, "far": 0.5}},
+    }
     per_day = draw(st.floats(0.2, 2.0))
-    return tiny_scenario(stages, flow, attributes=attributes, resources=resources, per_day=per_day, days=15)
+    data = tiny_scenario(stages, flow, attributes=attributes, resources=resources, per_day=per_day, days=15)
+    data["travel"] = {"hours": {"near": _triangular(draw), "far": _triangular(draw, 2.0)}}
+    if draw(st.booleans()):
+        data["segments"]["seg"]["targets"] = [{"measure": "elapsed", "days": draw(st.floats(1, 20))}]
+    return data
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

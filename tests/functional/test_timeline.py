@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from builders import fixed, tiny_scenario
+from builders import fixed, staff, tiny_scenario, work
 
 import sim
 from sim.outputs.timeline import PARTY_COLOURS
@@ -66,9 +66,9 @@ def test_fixed_durations_give_exact_intervals(result):
 def test_waits_are_those_of_first_come_first_served_at_known_arrival_times():
     # one desk, 2 days of service each, applications at 0, 0.5 and 1: by hand, the second waits
     # from 0.5 to 2 and the third from 1 to 4 (the first finishes at 2, the second at 4)
-    stages = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "duration": fixed(2)}}
+    stages = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "effort": work(2)}}
     data = tiny_scenario(
-        stages, ["serve"], resources={"desk": {"capacity": 1}}, days=5, arrivals={"at": [0, 0.5, 1]}
+        stages, ["serve"], resources={"desk": staff(1)}, days=5, arrivals={"at": [0, 0.5, 1]}
     )
     result = sim.run(scenario_from_dict(data), reps=1, events=True)
     waits = {c: sim.timeline(result, c)["wait_wd"].tolist() for c in ("seg:0", "seg:1", "seg:2")}
@@ -111,8 +111,8 @@ def test_figure_has_one_bar_per_stage_visit_and_the_three_parties(result):
 
 
 def test_figure_draws_waits_lighter():
-    stages = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "duration": fixed(1)}}
-    data = tiny_scenario(stages, ["serve"], resources={"desk": {"capacity": 1}}, per_day=3, days=5)
+    stages = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "effort": work(1)}}
+    data = tiny_scenario(stages, ["serve"], resources={"desk": staff(1)}, per_day=3, days=5)
     result = sim.run(scenario_from_dict(data), reps=1, events=True)
     case_id = next(c for c in result.cases["case_id"] if sim.timeline(result, c)["wait_wd"].iloc[0] > 0)
     ax = sim.timeline_figure(result, case_id).axes[0]

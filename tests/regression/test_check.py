@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from builders import ROOT, fixed, tiny_scenario
+from builders import ROOT, staff, tiny_scenario, work
 from scipy import stats as st
 
 from sim.cli import main
@@ -62,7 +62,7 @@ def test_check_passes_on_the_committed_model():
 
 @pytest.mark.slow
 def test_check_catches_a_longer_completion_inspection_and_names_the_kpi():
-    proc = _cli("check", "--set", "stages.completion_lv.duration.mode=4", "--changed")
+    proc = _cli("check", "--set", "stages.completion_lv.lead_time.max=8", "--changed")
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
     drift_line = next(line for line in proc.stdout.splitlines() if line.startswith("DRIFT in"))
     assert "lv_smb.handling_wd_mean" in drift_line
@@ -167,7 +167,7 @@ def test_a_statistically_unchanged_model_rarely_fails_and_a_real_shift_is_caught
 
 def _write_tiny(path, duration: float) -> None:
     stages = {
-        "accept": {"label": "a", "owner": "utility", "pool": "clerk", "duration": fixed(duration)},
+        "accept": {"label": "a", "owner": "utility", "pool": "clerk", "effort": work(duration)},
         "works": {
             "label": "w",
             "owner": "customer",
@@ -175,7 +175,7 @@ def _write_tiny(path, duration: float) -> None:
             "handling": True,
         },
     }
-    data = tiny_scenario(stages, ["accept", "works"], resources={"clerk": {"capacity": 1}}, per_day=0.6)
+    data = tiny_scenario(stages, ["accept", "works"], resources={"clerk": staff(1)}, per_day=0.6)
     data["replications"] = 3
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
@@ -193,7 +193,7 @@ def test_update_records_then_check_passes_and_a_change_is_reported(tmp_path, cap
     assert main(argv) == 0
     assert "ok: no KPI drifted" in capsys.readouterr().out
     # a deliberate change through --set is drift, naming the KPI
-    assert main([*argv, "--set", "stages.accept.duration.value=3"]) == 1
+    assert main([*argv, "--set", "stages.accept.effort.value=24"]) == 1
     out = capsys.readouterr().out
     assert "seg.elapsed_wd_mean" in out.splitlines()[-1]
     # --update on the changed scenario says what changed

@@ -1,5 +1,6 @@
-"""Validation against queueing theory: a single pool with Poisson arrivals and exponential service
-is an M/M/c queue, whose mean wait in queue is given by the Erlang C formula."""
+"""Validation against queueing theory: a single pool of c members with Poisson arrivals and
+exponential effort (no lead time, no travel) is an M/M/c queue, whose mean wait in queue is given
+by the Erlang C formula."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from builders import tiny_scenario
+from builders import staff, tiny_scenario
 from scipy import stats
 
 import sim
@@ -26,20 +27,21 @@ def erlang_c_wait(arrival_rate: float, mean_service: float, servers: int) -> flo
 
 @pytest.mark.slow
 def test_single_pool_mean_wait_matches_erlang_c_within_its_interval():
-    rate, mean_service, servers = 2.1, 1.0, 3  # rho = 0.7
+    rate, mean_service, servers = 2.1, 1.0, 3  # rho = 0.7; service in working days
+    hours_per_day = 6.0  # a member's effort of 6 hours on average is one working day of service
     stages = {
         "serve": {
             "label": "serve",
             "owner": "utility",
             "pool": "desk",
-            "duration": {"dist": "exponential", "mean": mean_service},
+            "effort": {"dist": "exponential", "mean": mean_service * hours_per_day},
         }
     }
-    data = tiny_scenario(
-        stages, ["serve"], resources={"desk": {"capacity": servers}}, per_day=rate, days=1000
-    )
+    desk = {"desk": staff(servers, hours_per_day)}
+    data = tiny_scenario(stages, ["serve"], resources=desk, per_day=rate, days=1500)
     data["horizon"].update(warmup_days=100, drain_days=50)
-    result = sim.run(scenario_from_dict(data), reps=20, seed=2021)
+    data["calendar"] = {"beyond_published": "statutory_only"}  # working time is all that matters here
+    result = sim.run(scenario_from_dict(data), reps=40, seed=2021, jobs=2)
     per_rep = result.pools["wait_wd_mean"].to_numpy()
     mean = per_rep.mean()
     half = stats.t.ppf(0.995, len(per_rep) - 1) * per_rep.std(ddof=1) / np.sqrt(len(per_rep))

@@ -33,7 +33,7 @@ def test_overlay_merges_mappings_and_replaces_lists(tmp_path):
     sc = sim.load_scenario(tmp_path / "m.yaml")
     assert sc.name == "measure"
     assert sc.resources["inspector"].capacity == 5
-    assert sc.resources["inspector"].cases_per_unit == base.resources["inspector"].cases_per_unit
+    assert sc.resources["inspector"].hours_per_day == base.resources["inspector"].hours_per_day
     assert sc.resources["inspector"].label == base.resources["inspector"].label
     assert sc.segments["lv_resident"].flow == ["resident_acceptance", "resident_connection"]
     assert sc.segments["lv_smb"] == base.segments["lv_smb"]
@@ -54,8 +54,8 @@ def test_set_overrides_replace_existing_keys_with_typed_values():
     assert sc.resources["inspector"].capacity == 7
     assert sc.segments["hv_single"].flow[1] == "plan_reply_hv_dual"
     assert sc.scale == 2.5
-    mapping = sim.load_scenario(BASELINE, {"stages.acceptance.duration": {"dist": "fixed", "value": 1}})
-    assert mapping.stages["acceptance"].duration.mean() == 1
+    mapping = sim.load_scenario(BASELINE, {"stages.acceptance.effort": {"dist": "fixed", "value": 1}})
+    assert mapping.stages["acceptance"].effort.mean() == 1
 
 
 def test_set_refuses_a_key_that_does_not_exist():
@@ -108,21 +108,21 @@ def test_an_overlay_distribution_or_condition_replaces_the_parents_whole(tmp_pat
           approval_lv:
             when: {{region: main_urban}}
           plan_reply_lv:
-            duration: {{mode: 4}}
+            lead_time: {{mode: 3}}
         """,
     )
     sc = sim.load_scenario(tmp_path / "m.yaml")
     assert sc.stages["customer_works_lv"].duration.dist == "lognormal"
     assert sc.stages["approval_lv"].when == {"region": "main_urban"}
-    plan = sc.stages["plan_reply_lv"].duration  # without dist: merged key by key
-    assert (plan.dist, plan.min, plan.mode, plan.max) == ("triangular", 3, 4, 10)
+    plan = sc.stages["plan_reply_lv"].lead_time  # without dist: merged key by key
+    assert (plan.dist, plan.min, plan.mode, plan.max) == ("triangular", 2, 3, 8)
 
 
 def test_set_on_an_aliased_flow_changes_only_that_segment():
     # lv_smb and lv_standard share one YAML anchor (&lv_flow) in the baseline file
-    sc = sim.load_scenario(BASELINE, ["segments.lv_smb.flow[1]=plan_reply_hv_single"])
-    assert sc.segments["lv_smb"].flow[1] == "plan_reply_hv_single"
-    assert sc.segments["lv_standard"].flow[1] == "plan_reply_lv"
+    sc = sim.load_scenario(BASELINE, ["segments.lv_smb.flow[2]=plan_reply_hv_single"])
+    assert sc.segments["lv_smb"].flow[2] == "plan_reply_hv_single"
+    assert sc.segments["lv_standard"].flow[2] == "plan_reply_lv"
 
 
 def test_assumptions_accumulate_along_the_extends_chain(tmp_path):
