@@ -29,6 +29,9 @@ _HOMES = {
     "compare": "sim.experiments.compare",
     "CompareResult": "sim.experiments.compare",
     "sweep": "sim.experiments.sweep",
+    "optimise": "sim.experiments.staffing",
+    "StaffingResult": "sim.experiments.staffing",
+    "write_staffing": "sim.outputs.staffing_figures",
     "check_baseline": "sim.experiments.check",
     "record_baseline": "sim.experiments.check",
     "timeline": "sim.outputs.timeline",
@@ -42,9 +45,11 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StaffingResult",
     "check_baseline",
     "compare",
     "load_scenario",
+    "optimise",
     "record_baseline",
     "run",
     "scenario_from_dict",
@@ -53,6 +58,7 @@ __all__ = [
     "timeline_figure",
     "write_comparison",
     "write_run",
+    "write_staffing",
 ]
 __version__ = "0.1.0"
 
@@ -60,8 +66,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from sim.experiments.check import check_baseline, record_baseline
     from sim.experiments.compare import CompareResult, compare
     from sim.experiments.replications import RunResult, run
+    from sim.experiments.staffing import StaffingResult, optimise
     from sim.experiments.sweep import sweep
     from sim.outputs.folders import write_comparison, write_run
+    from sim.outputs.staffing_figures import write_staffing
     from sim.outputs.timeline import timeline, timeline_figure
     from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
 

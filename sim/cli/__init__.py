@@ -1,9 +1,10 @@
 """The command line: ``python run_sim.py VERB ...`` (also ``python -m sim`` and ``run-sim``).
 
-One module per verb (``run``, ``compare``, ``sweep``, ``check``, ``validate``), each with its
-``add_parser`` and its ``command``: parse, call the library, print. Exit status: 0 done; 1 a check
-found drift or a sweep point failed; 2 bad input (usage, scenario, sweep or baseline file),
-reported as one line on stderr without a traceback (``--debug`` shows it).
+One module per verb (``run``, ``compare``, ``sweep``, ``optimise``, ``check``, ``validate``), each
+with its ``add_parser`` and its ``command``: parse, call the library, print. Exit status: 0 done; 1
+a check found drift, a sweep point failed or no staffing meets the targets; 2 bad input (usage,
+scenario, sweep, staffing or baseline file), reported as one line on stderr without a traceback
+(``--debug`` shows it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from sim.cli import check, compare, run, sweep, validate
+from sim.cli import check, compare, optimise, run, sweep, validate
 from sim.cli.common import Parser, UsageError
 from sim.engine.calendar import CalendarError
 from sim.experiments.baseline_file import BaselineError
@@ -21,7 +22,14 @@ from sim.scenario import ScenarioError
 
 __all__ = ["build_parser", "console_main", "main"]
 
-VERBS = {"run": run, "compare": compare, "check": check, "sweep": sweep, "validate": validate}
+VERBS = {
+    "run": run,
+    "compare": compare,
+    "check": check,
+    "sweep": sweep,
+    "optimise": optimise,
+    "validate": validate,
+}
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {name: m.command for name, m in VERBS.items()}
 
 

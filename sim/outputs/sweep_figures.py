@@ -185,10 +185,12 @@ def write_sweep_figures(outcome: SweepOutcome) -> list[str]:
     if outcome.out is None or not len(outcome.table):
         return []
     segments = outcome.spec.points[0].scenario.segments
-    names = []
+    names: list[str] = []
     for wanted in outcome.spec.figures:
         kwargs = {k: v for k, v in wanted.items() if k in FIGURE_ARGUMENTS}
         name = wanted.get("file") or f"{wanted['kpi']}-{wanted.get('segment') or 'all'}.png"
+        if name in names and not wanted.get("file"):  # the same KPI drawn twice (a heatmap, lines)
+            name = f"{name.removesuffix('.png')}-{wanted.get('kind') or len(names)}.png"
         segment = wanted.get("segment")
         label = f"{segments[segment].label} ({segment})" if segment in segments else None
         try:

@@ -67,7 +67,11 @@ def cluster():
 @pytest.fixture(scope="module")
 def serial_table(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     folder = tmp_path_factory.mktemp("serial")
-    path = write_sweep(folder, figure={"kpi": "handling_wd_mean", "segment": "lv_smb"})
+    figures = [  # the same KPI twice: two files
+        {"kpi": "handling_wd_mean", "segment": "lv_smb"},
+        {"kpi": "handling_wd_mean", "segment": "lv_smb", "x": MANAGERS, "kind": "lines"},
+    ]
+    path = write_sweep(folder, figure=figures)
     return path, sim.sweep(path, jobs=1, out=folder / "out", figures=write_sweep_figures)
 
 
@@ -93,6 +97,8 @@ def test_table_is_tidy_with_parameter_columns_and_manifest(serial_table):
     pd.testing.assert_frame_equal(read_table(out / "kpis.parquet"), table)
     assert len(list((out / "points").glob("*.kpis.parquet"))) == 6
     assert (out / "handling_wd_mean-lv_smb.png").stat().st_size > 10_000
+    assert (out / "handling_wd_mean-lv_smb-lines.png").stat().st_size > 10_000
+    assert manifest["files"][3:5] == ["handling_wd_mean-lv_smb.png", "handling_wd_mean-lv_smb-lines.png"]
     points = read_table(out / "points.parquet")
     assert list(points["status"]) == ["done"] * 6
     summary = summarise_sweep(table, "handling_wd_mean", "lv_smb")

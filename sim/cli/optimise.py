@@ -1,0 +1,160 @@
+"""``optimise STAFFING.yaml``: find the cheapest staffing that meets the targets, print it with its
+KPIs and the cheaper neighbours that fail, write the tables, the figure and the manifest.
+
+Exit status 0 when a staffing was found, 1 when none in the bounds meets the targets (the most
+generous one is shown with its shortfall), 2 on a bad staffing file; Ctrl-C says what was kept and
+how to resume (the replications of each staffing are written as they are computed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.cli.common import add_debug, seed
+from sim.experiments.executors import ExecutorError, make_executor
+from sim.experiments.staffing import (
+    MEETS,
+    MISSES,
+    RULED_OUT,
+    Candidate,
+    Check,
+    StaffingResult,
+    load_staffing,
+    search,
+    test_level,
+)
+from sim.kpi_catalogue import is_share
+from sim.outputs.tables import FORMATS
+
+
+def add_parser(verbs: Any) -> None:
+    p = verbs.add_parser(
+        "optimise", help="find the cheapest staffing that meets targets, with stated confidence"
+    )
+    p.add_argument("staffing", help="staffing YAML file (see docs/staffing.md)")
+    on = p.add_mutually_exclusive_group()
+    on.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    on.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the replications on a Dask cluster")
+    p.add_argument("--resume", action="store_true", help="reuse the replications already in the folder")
+    p.add_argument("--out", type=Path, help="output folder (default: results/NAME)")
+    p.add_argument("--seed", type=seed, help="random seed (default: the file's)")
+    p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
+    add_debug(p)
+
+
+def _value(check: Check) -> str:
+    """``67.2% (61.9 to 72.5)`` or ``10.1 wd (9.8 to 10.4)``: the mean and its one-sided bounds."""
+    if check.mean != check.mean:  # NaN: no finished case in some replication
+        return "no finished case in some replication"
+    if is_share(check.target.kpi):
+        return f"{100 * check.mean:.1f}% ({100 * check.low:.1f} to {100 * check.high:.1f})"
+    return f"{check.mean:.2f} ({check.low:.2f} to {check.high:.2f})"
+
+
+def _short(check: Check) -> str:
+    """How far a missed target is from its bound, in its own unit."""
+    gap = -check.margin
+    return f"short by {100 * gap:.1f} points" if is_share(check.target.kpi) else f"short by {gap:.2f}"
+
+
+def _print_candidate(result: StaffingResult, c: Candidate, indent: str = "  ") -> None:
+    for check in c.checks:
+        extra = f", {_short(check)}" if check.verdict == "missed" and check.mean == check.mean else ""
+        print(f"{indent}{check.target.describe()}: {_value(check)}, n={check.n}: {check.verdict}{extra}")
+
+
+def command(args: argparse.Namespace) -> int:
+    from sim.outputs.staffing_figures import write_staffing  # matplotlib: only when it runs
+
+    spec = load_staffing(args.staffing, seed=args.seed)
+    out = args.out or Path("results") / spec.name
+    try:
+        executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
+    except ExecutorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    plan = spec.replications
+    level = test_level(spec)
+    print(
+        f"optimise {spec.name}: {len(spec.pools)} pool{'s' * (len(spec.pools) != 1)} "
+        f"({', '.join(spec.pools)}), {len(spec.targets)} target{'s' * (len(spec.targets) != 1)}; "
+        f"base {spec.base}, seed {spec.seed}\n"
+        f"confidence {spec.confidence:.0%} per staffing: each target judged by a one-sided bound at "
+        f"{level:.4%}, over {plan.start} to {plan.max} replications (+{plan.step} a look)",
+        flush=True,
+    )
+    tty = sys.stderr.isatty()
+
+    def progress(what: str) -> None:
+        if tty:
+            print(f"  simulating {what} ...", file=sys.stderr, flush=True)
+
+    try:
+        result = search(spec, out=out, resume=args.resume, executor=executor, progress=progress)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: the replications computed so far are in {out / 'staffings'}; "
+            "run again with --resume to reuse them",
+            file=sys.stderr,
+        )
+        raise
+    finally:
+        executor.close()
+    files = write_staffing(result, out, fmt=args.format, command=sys.argv)
+    return _report(result, out, files)
+
+
+def _report(result: StaffingResult, out: Path, files: list[str]) -> int:
+    spec = result.spec
+    simulated = [c for c in result.candidates if c.verdict != RULED_OUT]
+    ruled = len(result.candidates) - len(simulated)
+    print(
+        f"\n{len(simulated)} staffings simulated ({ruled} ruled out: no more members in any pool than "
+        f"one that misses), {result.computed} replications run, {result.reused} reused, "
+        f"in {result.seconds:.1f} s"
+    )
+    if result.floors:
+        floors = ", ".join(f"{p} {n}" for p, n in result.floors.items())
+        print(f"fewest members of each pool with the others at their maximum: {floors}")
+    code = 0
+    if result.chosen is None:
+        top = max(simulated, key=lambda c: c.cost)
+        shown = spec.describe(top.staffing)
+        print(f"\nno staffing within the bounds meets every target; the most generous one, {shown}:")
+        _print_candidate(result, top)
+        print(
+            "staff within these bounds cannot close the gap; a sweep (docs/sweeps.md) shows where the "
+            "KPI stops rising with staff, and a measure of the process may be what is missing"
+        )
+        code = 1
+    else:
+        c = result.chosen
+        print(f"\ncheapest staffing that meets every target: {spec.describe(c.staffing)} (cost {c.cost:g})")
+        _print_candidate(result, c)
+        pools = result.pools
+        at = pools
+        for pool, n in zip(spec.pools, c.staffing):
+            at = at[at[pool] == n]
+        at = at[at["replication"] < c.replications]
+        if len(at):
+            busy = at.groupby("pool", sort=False)[["utilisation", "wait_wd_mean"]].mean()
+            shown = ", ".join(
+                f"{p} {100 * r.utilisation:.0f}% busy, waits {r.wait_wd_mean:.2f} wd"
+                for p, r in busy.iterrows()
+                if p in spec.pools
+            )
+            print(f"  at this staffing: {shown}")
+        if result.neighbours:
+            print("one member fewer:")
+            for nb in result.neighbours:
+                print(f"  {spec.describe(nb.staffing)} (cost {nb.cost:g}): {nb.verdict}")
+                _print_candidate(result, nb, indent="    ")
+        cheaper_open = [x for x in simulated if x.cost < c.cost and x.verdict not in (MEETS, MISSES)]
+        if cheaper_open:
+            names = "; ".join(spec.describe(x.staffing) for x in cheaper_open)
+            print(f"cheaper staffings still undecided at {spec.replications.max} replications: {names}")
+    print(f"\nwrote {', '.join(files)} to {out}")
+    return code
