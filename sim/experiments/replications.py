@@ -196,7 +196,7 @@ class RunResult:
         return table
 
     def pool_summary(self) -> pd.DataFrame:
-        """Per pool: mean over replications of its slots, utilisation, mean wait and cases served
+        """Per pool: mean over replications of its members, utilisation, mean wait and cases served
         (``kpi_catalogue.POOL_SUMMARY``), with 95% half-widths (empty, with these columns, for a
         scenario without pools)."""
         return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)

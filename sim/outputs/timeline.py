@@ -6,8 +6,8 @@ case entered them:
 
     stage, label, party, resource, attempt,
     entered_wd, start_wd, end_wd     working days since the case's application
-    wait_wd                          start − entered: waiting for materials and for a pool slot
-    duration_wd                      end − start: the stage itself
+    wait_wd                          start − entered: waiting for materials and for a member of each pool
+    duration_wd                      end − start: the stage itself (its staff's work and lead time)
     entered, start, end              the same instants as timestamps (local time, Chongqing)
 
 ``party`` is the stage's owner (utility, government or customer), the party whose clock runs
