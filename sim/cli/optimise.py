@@ -19,10 +19,12 @@ from sim.experiments.staffing import (
     MEETS,
     MISSES,
     RULED_OUT,
+    UNDECIDED,
     Candidate,
     Check,
     StaffingResult,
     load_staffing,
+    of_finished_cases,
     search,
     test_level,
 )
@@ -46,12 +48,12 @@ def add_parser(verbs: Any) -> None:
 
 
 def _value(check: Check) -> str:
-    """``67.2% (61.9 to 72.5)`` or ``10.1 wd (9.8 to 10.4)``: the mean and its one-sided bounds."""
+    """``67.2% (bounds 61.9 / 72.5)``: the mean and its lower and upper one-sided bounds."""
     if check.mean != check.mean:  # NaN: no finished case in some replication
         return "no finished case in some replication"
     if is_share(check.target.kpi):
-        return f"{100 * check.mean:.1f}% ({100 * check.low:.1f} to {100 * check.high:.1f})"
-    return f"{check.mean:.2f} ({check.low:.2f} to {check.high:.2f})"
+        return f"{100 * check.mean:.1f}% (bounds {100 * check.low:.1f} / {100 * check.high:.1f})"
+    return f"{check.mean:.2f} (bounds {check.low:.2f} / {check.high:.2f})"
 
 
 def _short(check: Check) -> str:
@@ -62,7 +64,11 @@ def _short(check: Check) -> str:
 
 def _print_candidate(result: StaffingResult, c: Candidate, indent: str = "  ") -> None:
     for check in c.checks:
-        extra = f", {_short(check)}" if check.verdict == "missed" and check.mean == check.mean else ""
+        extra = ""
+        if check.verdict == "missed" and check.open_cases and of_finished_cases(check.target.kpi):
+            extra = f", {check.open_cases} cases still open at the end (the KPI leaves them out)"
+        elif check.verdict == "missed" and check.mean == check.mean:
+            extra = f", {_short(check)}"
         print(f"{indent}{check.target.describe()}: {_value(check)}, n={check.n}: {check.verdict}{extra}")
 
 
@@ -82,8 +88,9 @@ def command(args: argparse.Namespace) -> int:
         f"optimise {spec.name}: {len(spec.pools)} pool{'s' * (len(spec.pools) != 1)} "
         f"({', '.join(spec.pools)}), {len(spec.targets)} target{'s' * (len(spec.targets) != 1)}; "
         f"base {spec.base}, seed {spec.seed}\n"
-        f"confidence {spec.confidence:.0%} per staffing: each target judged by a one-sided bound at "
-        f"{level:.4%}, over {plan.start} to {plan.max} replications (+{plan.step} a look)",
+        f"confidence {spec.confidence:.0%} per staffing (that all its verdicts are right): each target "
+        f"judged by a one-sided bound at {level:.4%}, over {plan.start} to {plan.max} replications "
+        f"(+{plan.step} a look); bounds below are those one-sided bounds",
         flush=True,
     )
     tty = sys.stderr.isatty()
@@ -112,9 +119,8 @@ def _report(result: StaffingResult, out: Path, files: list[str]) -> int:
     simulated = [c for c in result.candidates if c.verdict != RULED_OUT]
     ruled = len(result.candidates) - len(simulated)
     print(
-        f"\n{len(simulated)} staffings simulated ({ruled} ruled out: no more members in any pool than "
-        f"one that misses), {result.computed} replications run, {result.reused} reused, "
-        f"in {result.seconds:.1f} s"
+        f"\n{len(simulated)} staffings simulated, {ruled} ruled out below a pool's floor; "
+        f"{result.computed} replications run, {result.reused} reused, in {result.seconds:.1f} s"
     )
     if result.floors:
         floors = ", ".join(f"{p} {n}" for p, n in result.floors.items())
@@ -123,16 +129,27 @@ def _report(result: StaffingResult, out: Path, files: list[str]) -> int:
     if result.chosen is None:
         top = max(simulated, key=lambda c: c.cost)
         shown = spec.describe(top.staffing)
-        print(f"\nno staffing within the bounds meets every target; the most generous one, {shown}:")
-        _print_candidate(result, top)
-        print(
-            "staff within these bounds cannot close the gap; a sweep (docs/sweeps.md) shows where the "
-            "KPI stops rising with staff, and a measure of the process may be what is missing"
-        )
+        if top.verdict == UNDECIDED:
+            n = top.replications
+            print(f"\nthe most generous staffing, {shown}, is still undecided at {n} replications:")
+            _print_candidate(result, top)
+            print("raise `replications.max` in the staffing file to decide it")
+        else:
+            print(f"\nno staffing within the bounds meets every target; the most generous one, {shown}:")
+            _print_candidate(result, top)
+            print(
+                "staff within these bounds cannot close the gap; a sweep (docs/sweeps.md) shows where "
+                "the KPI stops rising with staff, and a measure of the process may be what is missing"
+            )
         code = 1
     else:
         c = result.chosen
         print(f"\ncheapest staffing that meets every target: {spec.describe(c.staffing)} (cost {c.cost:g})")
+        print(
+            f"  (each staffing's verdicts hold with {spec.confidence:.0%} confidence; that no cheaper "
+            "staffing meets them rests on the verdicts of those simulated and, below the floors, on "
+            "monotonicity)"
+        )
         _print_candidate(result, c)
         pools = result.pools
         at = pools

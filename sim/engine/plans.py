@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.engine.clocks import party_index
 from sim.scenario.distributions import Distribution
-from sim.scenario.schema import ParallelStep, Stage, StageStep, pool_names
+from sim.scenario.schema import ParallelStep, Stage, StageStep, WaySpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +35,11 @@ class Way:
     site_visit: bool  # travel hours are added to the effort
 
 
-def _way(name: str, pools: Mapping[str, Any], names: Sequence[str], effort, lead, duration, visit) -> Way:
-    ordered = _in_order(pools, names)
+def _way(name: str, pools: Mapping[str, Any], spec: WaySpec) -> Way:
+    ordered = _in_order(pools, spec.pools)
+    effort, lead, visit = spec.effort, spec.lead_time, spec.site_visit
     if not ordered:
-        return Way((), (), (), True, None, duration, False)
+        return Way((), (), (), True, None, spec.duration, False)
     if isinstance(effort, dict):
         efforts = tuple(effort[p.name] for p in ordered)
         purposes = tuple(f"effort:{name}:{p.name}" for p in ordered)
@@ -86,24 +87,8 @@ class StagePlan:
         self.handling = stage.handling
         self.procedure = stage.procedure
         self.when = stage.when
-        self.way = _way(
-            name, pools, stage.pools, stage.effort, stage.lead_time, stage.duration, stage.site_visit
-        )
-        self.variants = [
-            VariantPlan(
-                v.when,
-                _way(
-                    name,
-                    pools,
-                    stage.pools if v.pool is None else pool_names(v.pool),
-                    v.effort if v.effort is not None else stage.effort,
-                    v.lead_time if v.lead_time is not None else stage.lead_time,
-                    v.duration if v.duration is not None else stage.duration,
-                    v.site_visit if v.site_visit is not None else stage.site_visit,
-                ),
-            )
-            for v in stage.variants
-        ]
+        self.way = _way(name, pools, stage.way())
+        self.variants = [VariantPlan(v.when, _way(name, pools, stage.way(v))) for v in stage.variants]
         self.calendar_days = stage.calendar == "calendar"
         self.attempts = stage.rework.max_attempts if stage.rework else 1
         self.rework_probability = stage.rework.probability if stage.rework else 0.0

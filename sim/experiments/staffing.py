@@ -13,16 +13,16 @@ the targets when every target is met, **misses** them as soon as one is missed, 
 **undecided** when none is missed but some are still open at ``max`` (it does not count as
 meeting: the staffing chosen is a confident one).
 
-The search, with ``assume_monotone`` (more members never make the KPIs worse on average, which the
-metamorphic tests check for waits):
+The search, with ``assume_monotone`` (more members do not make the KPIs worse on average: an
+assumption, see ``docs/staffing.md``):
 
 1. the most generous staffing (every pool at its maximum): if it does not meet the targets, no
    staffing in the bounds does, and the search says so;
 2. for each pool, the fewest members that meet the targets with the other pools at their maximum
    (bisection): a staffing with fewer members of that pool cannot meet them either;
-3. the staffings left, in order of cost (then fewer members of the first pools): each one that
-   has no more members in any pool than a staffing already found missing is ruled out without a
-   run; the first that meets the targets is the cheapest one.
+3. every staffing below a pool's floor is ruled out without a run; the staffings left are
+   simulated in order of cost (then fewer members of the first pools), and the first that meets
+   the targets is the cheapest one.
 
 Without ``assume_monotone`` step 3 runs over every staffing in the bounds. The chosen staffing's
 neighbours (one member fewer in each pool) are then evaluated too, so that the output shows by
@@ -47,11 +47,11 @@ from sim.experiments.replications import Replication, Task, collect, replicate
 from sim.experiments.staffing_file import StaffingSpec, StaffTarget, load_staffing
 from sim.experiments.stats import t_quantile
 from sim.kpi_catalogue import is_share
+from sim.kpi_catalogue import kpi as catalogue_kpi
 from sim.outputs.tables import code_digest, read_table, write_table
 
 MET, MISSED, OPEN = "met", "missed", "open"
 MEETS, MISSES, UNDECIDED, RULED_OUT = "meets", "misses", "undecided", "ruled out"
-MAX_STAFFINGS = 20_000  # a box larger than this is refused: narrow the bounds
 
 Staffing = tuple[int, ...]
 Progress = Callable[[str], None]  # told what is being evaluated
@@ -59,7 +59,8 @@ Progress = Callable[[str], None]  # told what is being evaluated
 
 @dataclass(frozen=True)
 class Check:
-    """One target at one staffing: the mean over ``n`` replications and its one-sided bounds."""
+    """One target at one staffing: the mean over ``n`` replications and its one-sided bounds;
+    ``open_cases``: the segment's counted cases still open at the end, summed over them."""
 
     target: StaffTarget
     n: int
@@ -67,6 +68,7 @@ class Check:
     low: float
     high: float
     verdict: str
+    open_cases: int = 0
 
     @property
     def margin(self) -> float:
@@ -84,8 +86,8 @@ class Candidate:
     verdict: str = OPEN
     checks: list[Check] = field(default_factory=list)
     replications: int = 0
-    ruled_out_by: Staffing | None = None
-    role: str = "search"  # search, bisection, corner, neighbour
+    ruled_out_by: str | None = None  # why it was not simulated: below a pool's floor
+    role: str = "search"  # corner, bisection, search, neighbour; "" when ruled out
 
 
 @dataclass
@@ -107,23 +109,35 @@ class StaffingResult:
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def judge(values: np.ndarray, target: StaffTarget, level: float) -> Check:
-    """A target's verdict from per-replication values: one-sided bounds at ``level`` (e.g. 0.99)."""
+def of_finished_cases(kpi: str) -> bool:
+    """A KPI taken over the finished cases only (a time, procedures or reworks per case): cases
+    still open at the end are not in it, so a staffing that leaves cases open cannot meet it."""
+    return catalogue_kpi(kpi).unit in ("wd", "cd", "procedures", "reworks") and kpi != "open_age_wd_max"
+
+
+def judge(values: np.ndarray, target: StaffTarget, level: float, open_cases: int = 0) -> Check:
+    """A target's verdict from per-replication values: one-sided bounds at ``level`` (e.g. 0.99).
+    A KPI of the finished cases is missed when ``open_cases`` > 0 (some cases never finished) or
+    when it is undefined in a replication (no case finished)."""
     values = np.asarray(values, dtype=float)
+    if target.kpi == "open_age_wd_max":  # undefined when no case is open: then no case is old
+        values = np.nan_to_num(values, nan=0.0)
     n = len(values)
     if n == 0 or np.isnan(values).any():  # no finished case in some replication: not met
-        return Check(target, n, math.nan, math.nan, math.nan, MISSED)
+        return Check(target, n, math.nan, math.nan, math.nan, MISSED, open_cases)
     mean = float(values.mean())
     spread = float(values.std(ddof=1)) if n > 1 else math.inf
     half = 0.0 if spread == 0 else t_quantile(level, n - 1) * spread / math.sqrt(n)
     low, high = mean - half, mean + half
     if is_share(target.kpi):  # a mean of shares lies in [0, 1]: so does the bound that matters
         low, high = max(low, 0.0), min(high, 1.0)
-    if target.sense == ">=":
+    if open_cases and of_finished_cases(target.kpi):
+        verdict = MISSED
+    elif target.sense == ">=":
         verdict = MET if low >= target.bound else MISSED if high < target.bound else OPEN
     else:
         verdict = MET if high <= target.bound else MISSED if low > target.bound else OPEN
-    return Check(target, n, mean, low, high, verdict)
+    return Check(target, n, mean, low, high, verdict, open_cases)
 
 
 def test_level(spec: StaffingSpec) -> float:
@@ -196,7 +210,8 @@ class _Evaluator:
             checks = []
             for target in self.spec.targets:
                 rows = kpis[kpis["segment"] == target.segment].sort_values("replication")
-                checks.append(judge(rows[target.kpi].to_numpy(), target, self.level))
+                open_cases = int(rows["n_open"].sum())
+                checks.append(judge(rows[target.kpi].to_numpy(), target, self.level, open_cases))
             verdicts = {c.verdict for c in checks}
             if MISSED in verdicts or verdicts == {MET} or n >= plan.max:
                 break
@@ -223,9 +238,6 @@ def search(
     started = time.monotonic()
     pools, bounds = spec.pools, spec.bounds
     ranges = [range(bounds[p][0], bounds[p][1] + 1) for p in pools]
-    size = math.prod(len(r) for r in ranges)
-    if size > MAX_STAFFINGS:
-        raise ValueError(f"{size} staffings in the bounds; narrow them to at most {MAX_STAFFINGS}")
     own = executor is None
     if executor is None:
         executor = make_executor(jobs, scheduler)
@@ -257,11 +269,9 @@ def search(
 def _search(
     spec: StaffingSpec, ev: _Evaluator, ranges: list[range], floors: dict[str, int]
 ) -> Candidate | None:
-    top = tuple(r[-1] for r in ranges)
-    missing: list[Staffing] = []  # staffings found missing the targets
     if spec.assume_monotone:
-        corner = ev.evaluate(top, "corner")
-        if corner.verdict != MEETS:
+        top = tuple(r[-1] for r in ranges)
+        if ev.evaluate(top, "corner").verdict != MEETS:
             return None
         for i, r in enumerate(ranges):  # the fewest members of pool i, the others at their maximum
             low, high = 0, len(r) - 1  # r[high] meets (the corner); find the first that does
@@ -271,24 +281,18 @@ def _search(
                 if ev.evaluate(probe, "bisection").verdict == MEETS:
                     high = mid
                 else:
-                    missing.append(probe)
                     low = mid + 1
             floors[spec.pools[i]] = r[low]
+        for staffing in itertools.product(*ranges):  # below a floor: ruled out without a run
+            short = next((p for p, n in zip(spec.pools, staffing) if n < floors[p]), None)
+            if short is not None and staffing not in ev.seen:
+                reason = f"fewer {short} than {floors[short]}"
+                ev.seen[staffing] = Candidate(staffing, spec.cost(staffing), RULED_OUT, ruled_out_by=reason)
         ranges = [range(floors[p], r[-1] + 1) for p, r in zip(spec.pools, ranges)]
-    order = sorted(itertools.product(*ranges), key=lambda s: (spec.cost(s), s))
-    for staffing in order:
-        if spec.assume_monotone:
-            below = next((m for m in missing if all(a <= b for a, b in zip(staffing, m))), None)
-            if below is not None:
-                if staffing not in ev.seen:
-                    ev.seen[staffing] = Candidate(
-                        staffing, spec.cost(staffing), RULED_OUT, ruled_out_by=below
-                    )
-                continue
+    for staffing in sorted(itertools.product(*ranges), key=lambda s: (spec.cost(s), s)):
         candidate = ev.evaluate(staffing, "search")
         if candidate.verdict == MEETS:
             return candidate
-        missing.append(staffing)
     return None
 
 
@@ -318,7 +322,7 @@ def staffing_table(result: StaffingResult) -> pd.DataFrame:
             "chosen": c.staffing == chosen,
             "role": c.role,
             "replications": c.replications,
-            "ruled_out_by": spec.describe(c.ruled_out_by) if c.ruled_out_by else None,
+            "ruled_out_by": c.ruled_out_by,
         }
         for name, check in zip(target_names(spec), c.checks):
             row |= {

@@ -39,6 +39,7 @@ from sim.scenario.overrides import OverrideError, apply_overrides, parse_key_pat
 from sim.scenario.schema import Scenario
 
 STAFFING = "a staffing file"  # who sets the keys, as override errors name it
+MAX_STAFFINGS = 20_000  # bounds holding more staffings than this are refused
 
 
 class _Strict(BaseModel):
@@ -192,6 +193,15 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
         base = validate_scenario(base_data, base_lines, source=base_shown)
     except ScenarioError as exc:
         raise ScenarioError(f"{exc} (the base of {shown})") from None
+    if base.scale != 1:
+        at.fail(
+            ("base",),
+            f"the base scenario's scale is {base.scale:g}: members of a staffing are people, so the "
+            "base must have scale 1 (run the staffing of one company, or of the city at scale 1)",
+        )
+    size = math.prod(c.max - c.min + 1 for c in file.pools.values())
+    if size > MAX_STAFFINGS:
+        at.fail(("pools",), f"the bounds hold {size} staffings; narrow them to at most {MAX_STAFFINGS}")
     for name in file.pools:
         if name not in base.resources:
             at.fail(
@@ -213,6 +223,14 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
             at.fail(
                 ("targets", i, "kpi"),
                 f"'{target.kpi}' is not a KPI of the kpis table{suggest(target.kpi, kpis)}",
+            )
+        segment = base.segments[target.segment]
+        needs = {"on_target_share": "target", "within_maximum_share": "maximum"}.get(target.kpi)
+        if needs is not None and not any(t.kind == needs for t in segment.targets):
+            at.fail(
+                ("targets", i, "kpi"),
+                f"segment '{target.segment}' has no `kind: {needs}` target in the base scenario, so "
+                f"'{target.kpi}' is undefined; give the segment one, or choose another KPI",
             )
     return StaffingSpec(
         name=file.name or (Path(shown).stem if shown != "<staffing>" else "staffing"),

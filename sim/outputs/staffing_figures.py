@@ -3,7 +3,7 @@ target and a manifest, in one folder (``write_staffing``).
 
 The figure (``staffing_figure``) has a panel per target: every staffing the search simulated, in
 order of cost, with its mean over replications and the one-sided bounds the verdict was taken on,
-coloured by the staffing's verdict; the target as a dashed line; the chosen staffing framed.
+coloured by that target's verdict; the target as a dashed line; the chosen staffing framed.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ matplotlib.use("Agg")  # files only: no window, no display needed
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from sim.experiments.staffing import MEETS, MISSES, RULED_OUT, StaffingResult
+from sim.experiments.staffing import MET, MISSED, RULED_OUT, StaffingResult
 from sim.kpi_catalogue import axis_label, is_share
 from sim.outputs.tables import FORMATS, write_manifest, write_table
 
-COLOURS = {MEETS: "tab:green", MISSES: "tab:red"}  # undecided: grey
+COLOURS = {MET: "tab:green", MISSED: "tab:red"}  # a target still open: grey
 
 
 def staffing_figure(result: StaffingResult) -> Figure:
@@ -35,7 +35,7 @@ def staffing_figure(result: StaffingResult) -> Figure:
         scale = 100.0 if is_share(target.kpi) else 1.0
         for x, c in enumerate(simulated):
             check = c.checks[i]
-            colour = COLOURS.get(c.verdict, "grey")
+            colour = COLOURS.get(check.verdict, "grey")
             low, high = scale * check.low, scale * check.high
             ax.plot([x, x], [low, high], color=colour, linewidth=2, alpha=0.6)
             ax.plot(x, scale * check.mean, "o", color=colour)
@@ -48,9 +48,9 @@ def staffing_figure(result: StaffingResult) -> Figure:
         ax.grid(axis="y", alpha=0.3)
     axes[-1, 0].set_xlabel(f"staffing ({' · '.join(spec.pools)}) and its cost, cheapest first")
     handles = [
-        plt.Line2D([], [], marker="o", color=COLOURS[MEETS], label="meets every target"),
-        plt.Line2D([], [], marker="o", color=COLOURS[MISSES], label="misses a target"),
-        plt.Line2D([], [], marker="o", color="grey", label="undecided at the most replications"),
+        plt.Line2D([], [], marker="o", color=COLOURS[MET], label="target met"),
+        plt.Line2D([], [], marker="o", color=COLOURS[MISSED], label="target missed"),
+        plt.Line2D([], [], marker="o", color="grey", label="open (not decided)"),
         plt.Line2D([], [], marker="s", fillstyle="none", color="black", linestyle="", label="chosen"),
     ]
     axes[0, 0].legend(handles=handles, fontsize=8, loc="best")

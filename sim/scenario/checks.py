@@ -122,40 +122,73 @@ def _check_work(stage: Stage, base: KeyPath, fail: Callable[[KeyPath, str], NoRe
             )
         if stage.calendar == "calendar":
             fail((*base, "calendar"), "`calendar: calendar` is for stages without staff (their `duration`)")
+        _check_effort_pools(stage.effort, stage.pools, (*base, "effort"), "stage", "", fail)
     else:
-        for key in ("effort", "lead_time"):
-            if getattr(stage, key) is not None:
+        for key in ("effort", "lead_time", "site_visit"):
+            if getattr(stage, key):
                 fail((*base, key), f"`{key}` needs staff: give the stage a `pool`, or use `duration`")
         if stage.duration is None:
             fail(base, "a stage without staff (no `pool`) needs a `duration` in working days")
-    ways = [(base, stage.pools, stage.effort, stage.duration, stage.lead_time)]
-    for v, var in enumerate(stage.variants):
-        pools = stage.pools if var.pool is None else pool_names(var.pool)
-        effort = var.effort if var.effort is not None else stage.effort
-        duration = var.duration if var.duration is not None else stage.duration
-        lead = var.lead_time if var.lead_time is not None else stage.lead_time
-        ways.append(((*base, "variants", v), pools, effort, duration, lead))
-    for path, pools, effort, duration, lead in ways:
-        if pools:
-            if effort is None:
-                fail((*path, "effort"), "this way through the stage has staff but no `effort` in hours")
-            if duration is not None and path != base:
-                fail((*path, "duration"), "a way with staff takes `effort` and `lead_time`, not `duration`")
-            if isinstance(effort, dict):
-                for pool in effort:
-                    if pool not in pools:
-                        fail(
-                            (*path, "effort", pool),
-                            f"effort for pool '{pool}', which this stage does not hold"
-                            f"{suggest(pool, pools)}; its pools: {', '.join(pools)}",
-                        )
-                for pool in pools:
-                    if pool not in effort:
-                        fail((*path, "effort"), f"no effort for pool '{pool}', which this stage holds")
-        elif duration is None or effort is not None or lead is not None:
+    for v, variant in enumerate(stage.variants):
+        path = (*base, "variants", v)
+        way = stage.way(variant)
+        if not way.pools:
+            for key in ("effort", "lead_time", "site_visit"):
+                if getattr(variant, key):
+                    fail((*path, key), f"`{key}` needs staff, and this variant has none (`pool: []`)")
+            if way.duration is None:
+                fail(path, "this variant has no staff (`pool: []`): give it a `duration` in working days")
+            continue
+        if variant.duration is not None:
+            fail((*path, "duration"), "a variant with staff takes `effort` and `lead_time`, not `duration`")
+        if way.effort is None:
+            fail(path, "this variant has staff but no `effort` in hours (nor does its stage)")
+        where = (*base, "effort") if way.effort_inherited else (*path, "effort")
+        stage_own = " (the stage's effort: give this variant its own)" if way.effort_inherited else ""
+        _check_effort_pools(way.effort, way.pools, where, "variant", stage_own, fail)
+
+
+def _check_effort_pools(
+    effort: Any,
+    pools: list[str],
+    where: KeyPath,
+    what: str,
+    note: str,
+    fail: Callable[[KeyPath, str], NoReturn],
+) -> None:
+    """An effort given per pool names exactly the pools the stage (or variant) holds."""
+    if not isinstance(effort, dict):
+        return
+    for pool in effort:
+        if pool not in pools:
             fail(
-                path, "this way through the stage has no staff: it takes a `duration`, no effort or lead time"
+                (*where, pool),
+                f"effort for pool '{pool}', which this {what} does not hold{note}"
+                f"{suggest(pool, pools)}; its pools: {', '.join(pools)}",
             )
+    for pool in pools:
+        if pool not in effort:
+            fail(where, f"no effort for pool '{pool}', which this {what} holds{note}")
+
+
+def _check_priority(
+    sc: Scenario, segment: str, stages: set[str], fail: Callable[[KeyPath, str], NoReturn]
+) -> None:
+    """A segment whose stages use a ``priority`` pool draws ``important`` as a flag, if at all (a
+    segment without it has no important customers)."""
+    spec = sc.segments[segment].attributes.get("important")
+    if spec is None:
+        return
+    ways = [sc.stages[n].way(v) for n in stages for v in (None, *sc.stages[n].variants)]
+    if not any(sc.resources[p].dispatch == "priority" for w in ways for p in w.pools):
+        return
+    if isinstance(spec, Bernoulli) or (isinstance(spec, Constant) and isinstance(spec.value, bool)):
+        return
+    fail(
+        ("segments", segment, "attributes", "important"),
+        "a pool of this segment's stages dispatches by `priority`, which reads `important` as true or "
+        "false: draw it as {dist: bernoulli, p: ...} or set it to true or false",
+    )
 
 
 def _check_travel(sc: Scenario, segment: str, fail: Callable[[KeyPath, str], NoReturn]) -> None:
@@ -251,6 +284,7 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         visits = (sc.stages[n].site_visit or any(v.site_visit for v in sc.stages[n].variants) for n in seen)
         if sc.travel is not None and any(visits):
             _check_travel(sc, gname, fail)
+        _check_priority(sc, gname, seen, fail)
         for cpath, cond in conds:
             for used in attributes_used(cond):
                 if used not in seg.attributes:

@@ -237,10 +237,12 @@ def _models_in(tp: Any) -> list[type[BaseModel]]:
 
 
 def _dist_names(models: list[type[BaseModel]]) -> list[str]:
-    """The ``dist`` tags of the distribution models among ``models``."""
-    return [
+    """The ``dist`` tags of the distribution models among ``models``, each once (a union that
+    holds the distributions twice, such as a stage's effort, names them once)."""
+    names = (
         name
         for model in models
         if "dist" in model.model_fields
         for name in typing.get_args(model.model_fields["dist"].annotation)
-    ]
+    )
+    return list(dict.fromkeys(names))

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -172,6 +172,39 @@ class Stage(_Model):
     @property
     def pools(self) -> list[str]:
         return pool_names(self.pool)
+
+    def way(self, variant: Variant | None = None) -> WaySpec:
+        """What a case does in the stage, or in one of its variants: the variant's own keys, the
+        rest from the stage. A way with staff inherits the stage's effort (if the variant keeps the
+        stage's pools or gives no effort of its own), lead time and site visit, never a duration; a
+        way without staff inherits only the duration."""
+        if variant is None:
+            return WaySpec(self.pools, self.effort, self.lead_time, self.duration, self.site_visit, False)
+        pools = self.pools if variant.pool is None else pool_names(variant.pool)
+        if not pools:
+            duration = variant.duration if variant.duration is not None else self.duration
+            return WaySpec([], variant.effort, variant.lead_time, duration, False, False)
+        inherited = variant.effort is None
+        return WaySpec(
+            pools,
+            self.effort if inherited else variant.effort,
+            variant.lead_time if variant.lead_time is not None else self.lead_time,
+            variant.duration,
+            self.site_visit if variant.site_visit is None else variant.site_visit,
+            inherited and self.effort is not None,
+        )
+
+
+class WaySpec(NamedTuple):
+    """One way through a stage as ``Stage.way`` resolves it (``effort_inherited``: the effort is
+    the stage's, not written in the variant)."""
+
+    pools: list[str]
+    effort: Any
+    lead_time: Any
+    duration: Any
+    site_visit: bool
+    effort_inherited: bool
 
 
 class StageStep(_Model):

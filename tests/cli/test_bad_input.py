@@ -252,6 +252,19 @@ def test_duplicate_key_is_refused_at_its_second_occurrence(tmp_path):
             "not hold (did you mean 'meter_crew'?); its pools: inspector, meter_crew",
         ),
         (
+            "stages:\n  customer_fix:\n    site_visit: true\n",
+            5,
+            "stages.customer_fix.site_visit: `site_visit` needs staff: give the stage a `pool`, or use "
+            "`duration`",
+        ),
+        (  # the stage's effort names both its pools; a variant that keeps one must give its own
+            "stages:\n  completion_lv:\n    variants:\n"
+            "      - {name: solo, when: {online: true}, pool: inspector}\n",
+            None,
+            "stages.completion_lv.effort.meter_crew: effort for pool 'meter_crew', which this variant does "
+            "not hold (the stage's effort: give this variant its own); its pools: inspector",
+        ),
+        (
             "travel:\n  attribute: online\n",
             4,
             "travel.attribute: travel is looked up by 'online', which must be a category or a constant",
@@ -267,13 +280,18 @@ def test_duplicate_key_is_refused_at_its_second_occurrence(tmp_path):
         "duration-with-staff",
         "lead-time-without-staff",
         "effort-of-a-pool-not-held",
+        "site-visit-without-staff",
+        "variant-inherits-an-effort-of-a-pool-it-drops",
         "travel-by-a-flag",
         "unknown-dispatch",
     ],
 )
 def test_staff_work_errors_name_the_key_the_overlay_wrote(tmp_path, body, line, problem):
     path = write(tmp_path, "overlay.yaml", f"extends: {BASELINE.as_posix()}\nname: overlay\n{body}")
-    assert fails("validate", path) == f"{shown(path)}:{line}: {problem}"
+    if line is None:  # the key is the baseline's: its line there
+        assert fails("validate", path).endswith(f": {problem}")
+    else:
+        assert fails("validate", path) == f"{shown(path)}:{line}: {problem}"
 
 
 def test_a_region_without_travel_hours_is_refused():
@@ -513,3 +531,14 @@ def test_condition_values_must_suit_numeric_and_constant_attributes(tmp_path):
         """,
     )
     assert "attribute 'zero_investment' is the constant True, a range" in fails("validate", path)
+
+
+def test_priority_dispatch_needs_important_as_a_flag():
+    data = baseline_dict()
+    data["resources"]["inspector"]["dispatch"] = "priority"
+    data["segments"]["hv_35kv"]["attributes"]["important"] = {
+        "dist": "categorical",
+        "values": {"yes": 0.3, "no": 0.7},
+    }
+    with pytest.raises(ScenarioError, match=r"segments.hv_35kv.attributes.important: a pool of this segment"):
+        scenario_from_dict(data)

@@ -152,3 +152,31 @@ def test_two_pools_each_let_go_when_their_own_work_ends_then_the_lead_time_runs(
     # the inspector: case 0 held it 0.75 days, case 1 from 2.333 to 3.083; it never had a queue
     assert pools.loc["inspector", "wait_wd_mean"] == 0
     assert pools.loc["inspector", "utilisation"] == pytest.approx((0.75 + 0.75) / end)
+
+
+def test_a_variant_may_drop_the_staff_or_add_staff_to_a_stage_without():
+    """A staffed stage whose variant has no staff (``pool: []``, a duration) and a stage without
+    staff whose variant has some (a pool, an effort): each case takes its own way, exactly."""
+    stages = {
+        "visit": {
+            "label": "Visit",
+            "owner": "utility",
+            "pool": "desk",
+            "effort": work(2),
+            "lead_time": fixed(1),
+            "variants": [{"name": "remote", "when": {"remote": True}, "pool": [], "duration": fixed(0.5)}],
+        },
+        "works": {
+            "label": "Works",
+            "owner": "utility",
+            "duration": fixed(4),
+            "variants": [{"name": "ours", "when": {"remote": False}, "pool": "desk", "effort": work(1)}],
+        },
+    }
+    data = tiny_scenario(
+        stages, ["visit", "works"], resources={"desk": staff(2)}, days=5, arrivals={"at": [0]}
+    )
+    for remote, elapsed in [(True, 0.5 + 4), (False, 2 + 1 + 1)]:
+        data["segments"]["seg"]["attributes"] = {"remote": remote}
+        result = sim.run(scenario_from_dict(data), reps=1)
+        assert result.cases["elapsed_wd"].tolist() == [pytest.approx(elapsed)], remote

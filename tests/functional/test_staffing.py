@@ -64,6 +64,33 @@ def test_the_exact_answer_its_neighbours_and_the_steps_of_the_search(tmp_path):
     assert set(result.kpis.columns[:2]) == {"desk", "field"}
 
 
+def test_staffings_below_a_floor_are_listed_as_ruled_out_with_the_reason(tmp_path):
+    result = sim.optimise(exact_problem(tmp_path), jobs=1)
+    table = result.table.set_index(["desk", "field"])
+    assert (
+        table.loc[(1, 4), "verdict"] == RULED_OUT and table.loc[(1, 4), "ruled_out_by"] == "fewer desk than 4"
+    )
+    assert table.loc[(5, 1), "ruled_out_by"] == "fewer field than 2"
+    assert table.loc[(3, 2), "verdict"] == MISSES  # a neighbour of the chosen one: simulated after all
+    cheaper = {(d, f) for d in range(1, 7) for f in range(1, 5) if d + f < 6}
+    assert cheaper <= set(table.index)  # every cheaper staffing is accounted for
+
+
+def test_a_staffing_that_leaves_cases_open_misses_a_target_on_finished_cases(tmp_path):
+    # the drain ends 10 days after the last application: with fewer than 4 desk members cases are
+    # still open then, and the mean elapsed time of the finished ones says nothing about them
+    path = exact_problem(
+        tmp_path,
+        set={"horizon.drain_days": 10},
+        targets=[{"segment": "seg", "kpi": "elapsed_wd_mean", "at_most": 1000}],
+    )
+    result = sim.optimise(path, jobs=1)
+    assert result.chosen.staffing == (4, 2)
+    fewer = next(n for n in result.neighbours if n.staffing == (3, 2))
+    assert fewer.verdict == MISSES and fewer.checks[0].open_cases > 0
+    assert fewer.checks[0].mean < 1000  # the finished cases alone would have met it
+
+
 def test_costs_decide_between_staffings_that_both_meet(tmp_path):
     # the field pool may also be staffed generously: with field members 4x as dear, the search
     # still takes the fewest field members (2), and the cost is 4 + 2 x 4
@@ -126,6 +153,19 @@ BAD_FILES = {
         "targets[0]: a target takes exactly one of at_least and at_most",
     ),
     "bounds-reversed": ({"pools": {"desk": {"min": 3, "max": 2}}}, "pools.desk: min 3 is above max 2"),
+    "share-without-target": (
+        {"targets": [{"segment": "seg", "kpi": "on_target_share", "at_least": 0.9}]},
+        "targets[0].kpi: segment 'seg' has no `kind: target` target in the base scenario, so "
+        "'on_target_share' is undefined",
+    ),
+    "scale": (
+        {"set": {"scale": 0.5}},
+        "base: the base scenario's scale is 0.5: members of a staffing are people",
+    ),
+    "too-many": (
+        {"pools": {"desk": {"min": 1, "max": 200}, "field": {"min": 1, "max": 200}}},
+        "pools: the bounds hold 40000 staffings; narrow them to at most 20000",
+    ),
 }
 
 
