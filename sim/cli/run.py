@@ -137,6 +137,8 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
             heading("capacity"): [
                 fmt(c, digits=0) if c != float("inf") else "unlimited" for c in pools["capacity"]
             ],
+            heading("hours_per_day"): [fmt(sc.resources[p].hours_per_day, digits=1) for p in pools["pool"]],
+            "dispatch": [sc.resources[p].dispatch for p in pools["pool"]],
             heading("utilisation"): [
                 fmt(100 * u, 100 * h, 0) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])
             ],

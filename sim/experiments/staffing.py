@@ -106,6 +106,9 @@ class StaffingResult:
     seconds: float
     executor: dict
     floors: dict[str, int] = field(default_factory=dict)  # fewest members, the others at maximum
+    # the verdict of the staffing just below each floor (misses, or undecided at the most
+    # replications: then the floor, and what it rules out, is not confirmed)
+    below_floors: dict[str, str] = field(default_factory=dict)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -245,7 +248,8 @@ def search(
     ev = _Evaluator(spec, executor, Path(out) if out is not None else None, resume, progress)
     try:
         floors: dict[str, int] = {}
-        chosen = _search(spec, ev, ranges, floors)
+        below: dict[str, str] = {}
+        chosen = _search(spec, ev, ranges, floors, below)
         neighbours = []
         if chosen is not None:
             for i, pool in enumerate(pools):
@@ -260,14 +264,14 @@ def search(
     pool_rows = _tagged(spec, ev.pools)
     result = StaffingResult(
         spec, chosen, candidates, neighbours, kpis, pool_rows, ev.computed, ev.reused,
-        time.monotonic() - started, described, floors,
+        time.monotonic() - started, described, floors, below,
     )  # fmt: skip
     result.table = staffing_table(result)
     return result
 
 
 def _search(
-    spec: StaffingSpec, ev: _Evaluator, ranges: list[range], floors: dict[str, int]
+    spec: StaffingSpec, ev: _Evaluator, ranges: list[range], floors: dict[str, int], below: dict[str, str]
 ) -> Candidate | None:
     if spec.assume_monotone:
         top = tuple(r[-1] for r in ranges)
@@ -275,18 +279,24 @@ def _search(
             return None
         for i, r in enumerate(ranges):  # the fewest members of pool i, the others at their maximum
             low, high = 0, len(r) - 1  # r[high] meets (the corner); find the first that does
+            verdicts = {}
             while low < high:
                 mid = (low + high) // 2
                 probe = top[:i] + (r[mid],) + top[i + 1 :]
-                if ev.evaluate(probe, "bisection").verdict == MEETS:
+                verdicts[mid] = ev.evaluate(probe, "bisection").verdict
+                if verdicts[mid] == MEETS:
                     high = mid
                 else:
                     low = mid + 1
             floors[spec.pools[i]] = r[low]
+            if low > 0:  # r[low - 1] was probed: low only rises past a probe that did not meet
+                below[spec.pools[i]] = verdicts[low - 1]
         for staffing in itertools.product(*ranges):  # below a floor: ruled out without a run
             short = next((p for p, n in zip(spec.pools, staffing) if n < floors[p]), None)
             if short is not None and staffing not in ev.seen:
                 reason = f"fewer {short} than {floors[short]}"
+                if below.get(short) == UNDECIDED:
+                    reason += f" (not confirmed: {floors[short] - 1} with the others at maximum is undecided)"
                 ev.seen[staffing] = Candidate(staffing, spec.cost(staffing), RULED_OUT, ruled_out_by=reason)
         ranges = [range(floors[p], r[-1] + 1) for p, r in zip(spec.pools, ranges)]
     for staffing in sorted(itertools.product(*ranges), key=lambda s: (spec.cost(s), s)):

@@ -77,7 +77,14 @@ class StaffTarget(_Strict):
     @model_validator(mode="after")
     def _one_bound(self) -> StaffTarget:
         if (self.at_least is None) == (self.at_most is None):
-            raise ValueError("a target takes exactly one of at_least and at_most")
+            raise ValueError(
+                "a target takes exactly one of at_least and at_most (for a range, write two targets)"
+            )
+        if kpi_catalogue.is_share(self.kpi) and not 0 <= self.bound <= 1:
+            raise ValueError(
+                f"'{self.kpi}' is a share, a fraction of the cases: found {self.bound:g}; "
+                f"write {self.bound / 100:g} for {self.bound:g}%"
+            )
         return self
 
     @property
@@ -130,7 +137,7 @@ class StaffingFile(_Strict):
     common: dict[str, Any] | None = Field(None, alias="set")
     pools: Annotated[dict[str, PoolChoice], Field(min_length=1)]
     targets: Annotated[list[StaffTarget], Field(min_length=1)]
-    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    confidence: Annotated[float, Field(gt=0.5, lt=1, description="a fraction such as 0.95")] = 0.95
     replications: Replications = Replications()
     assume_monotone: bool = True
 
@@ -177,6 +184,12 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
     ``ScenarioError`` on bad input."""
     data, lines, shown, folder = read_spec(spec, kind=STAFFING, unnamed="<staffing>")
     at = Places(lines, shown)
+    if isinstance(data, dict) and ("segments" in data or "stages" in data) and "pools" not in data:
+        at.fail(
+            (),
+            "this is a scenario file; optimise takes a staffing file: a `base` scenario, the `pools` "
+            "to staff and the `targets` to meet (docs/staffing.md, scenarios/staffing/)",
+        )
     file = validated(StaffingFile, data, lines, shown)
     base_data, base_lines, base_shown = read_base(file.base, folder, at)
     if seed is None:

@@ -108,6 +108,12 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
             f"unknown distribution '{tag}'{suggest(str(tag), names)}; expected one of {', '.join(names)}",
         )
     message = error["msg"].removeprefix("Value error, ")
+    number = isinstance(found, (int, float)) and not isinstance(found, bool)
+    if number and kind.endswith("_type") and _dist_names(_models_in(_type_at(path, model))):
+        return path, (  # a number where a distribution goes
+            f"found {found!r}; a distribution is a mapping: write {{dist: fixed, value: {found!r}}} "
+            "for a fixed value, or e.g. {dist: triangular, min: 1, mode: 2, max: 4}"
+        )
     if kind in ("value_error", "assertion_error"):
         return path, message
     if error["loc"][-1:] == ("[key]",):  # a key of a mapping, not its value

@@ -270,6 +270,12 @@ def test_duplicate_key_is_refused_at_its_second_occurrence(tmp_path):
             "travel.attribute: travel is looked up by 'online', which must be a category or a constant",
         ),
         (
+            "stages:\n  mid_inspection:\n    effort: 3\n",
+            5,
+            "stages.mid_inspection.effort: found 3; a distribution is a mapping: write {dist: fixed, "
+            "value: 3} for a fixed value, or e.g. {dist: triangular, min: 1, mode: 2, max: 4}",
+        ),
+        (
             "resources:\n  inspector: {dispatch: urgent}\n",
             4,
             "resources.inspector.dispatch: found 'urgent'; input should be 'fifo', 'deadline' or 'priority'",
@@ -283,6 +289,7 @@ def test_duplicate_key_is_refused_at_its_second_occurrence(tmp_path):
         "site-visit-without-staff",
         "variant-inherits-an-effort-of-a-pool-it-drops",
         "travel-by-a-flag",
+        "a-number-for-a-distribution",
         "unknown-dispatch",
     ],
 )

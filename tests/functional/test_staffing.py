@@ -162,6 +162,10 @@ BAD_FILES = {
         {"set": {"scale": 0.5}},
         "base: the base scenario's scale is 0.5: members of a staffing are people",
     ),
+    "share-as-percent": (
+        {"targets": [{"segment": "seg", "kpi": "within_maximum_share", "at_least": 80}]},
+        "targets[0]: 'within_maximum_share' is a share, a fraction of the cases: found 80; write 0.8 for 80%",
+    ),
     "too-many": (
         {"pools": {"desk": {"min": 1, "max": 200}, "field": {"min": 1, "max": 200}}},
         "pools: the bounds hold 40000 staffings; narrow them to at most 20000",
@@ -219,3 +223,13 @@ def test_a_staffing_just_short_of_its_target_is_declared_meeting_it_at_most_alph
     rate = wrong / trials
     se = np.sqrt(a * (1 - a) / trials)
     assert abs(rate - a) < 4 * se, rate  # the test's size is a, within 4 standard errors
+
+
+def test_optimise_refuses_a_scenario_file_and_validate_reads_staffing_and_sweep_files(tmp_path, capsys):
+    path = exact_problem(tmp_path)
+    assert main(["optimise", str(tmp_path / "tiny.yaml")]) == 2
+    assert "this is a scenario file; optimise takes a staffing file" in capsys.readouterr().err
+    assert main(["validate", str(path)]) == 0
+    assert "ok (staffing exact: 2 pools, 1 target, 24 staffings in the bounds" in capsys.readouterr().out
+    assert main(["validate", str(path), "--set", "seed=3"]) == 2
+    assert "--set applies to scenario files" in capsys.readouterr().err
