@@ -22,6 +22,7 @@ from sim.cli.common import (
 )
 from sim.experiments.replications import RunResult, default_jobs, run, run_to_precision
 from sim.experiments.stats import PrecisionError
+from sim.experiments.targets import verdict_table
 from sim.kpi_catalogue import MEASURES, STATISTICS, SUMMARY_MEASURES, heading, short_label
 from sim.outputs.event_log import EVENT_FORMATS
 from sim.outputs.folders import write_run
@@ -147,6 +148,14 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
             ],
         }
     ).to_string(index=False)
+    targets = ""
+    if len(result.targets):
+        verdicts = verdict_table(result.target_summary()).drop(columns=["scenario"])
+        targets = (
+            "\n\ntargets: the statistic each target names, over replications (95% interval), and its "
+            "verdict (met, missed, or undecided when the interval straddles the bound)\n"
+            + verdicts.to_string(index=False)
+        )
     spread = "mean over replications, ± 95% half-width" if result.replications > 1 else "one replication"
     head = (
         f"{sc.name}: {sc.title}\n"
@@ -154,4 +163,4 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
         + f"{plural(result.replications, 'replication')}, seed {sc.seed}; times in working days (wd) "
         f"over finished counted cases; {spread}"
     )
-    return f"{head}\n\n{table}\n\n{pool_rows}"
+    return f"{head}\n\n{table}{targets}\n\n{pool_rows}"

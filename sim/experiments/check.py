@@ -122,11 +122,16 @@ def _intervals(table: pd.DataFrame, key: str, prefix: str) -> list[tuple]:
 
 def kpi_intervals(result: RunResult) -> pd.DataFrame:
     """Every KPI of a run as (group, kpi, mean, half_width, n): groups are the segments, then
-    ``pool:NAME`` and ``material:NAME``; means over replications with 95% t half-widths, ``n`` the
-    replications with a value (``sim.experiments.stats.summarise``)."""
+    ``pool:NAME``, ``material:NAME`` and ``target:SEGMENT#N`` (the segment's N-th target, from
+    0); means over replications with 95% t half-widths, ``n`` the replications with a value
+    (``sim.experiments.stats.summarise``)."""
     rows = _intervals(result.kpis, "segment", "")
     rows += _intervals(result.pools, "pool", "pool:")
     rows += _intervals(result.materials, "material", "material:")
+    targets = result.targets
+    if targets is not None and len(targets):  # each target by its segment and number: lv_smb#1
+        keyed = targets.assign(key=targets["segment"] + "#" + targets["target"].astype(str))
+        rows += _intervals(keyed.drop(columns=["segment", "target"]), "key", "target:")
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -63,7 +63,7 @@ def _kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segm
     row["target_measure"] = target.measure if target else None
     row["target_days"] = target.days if target else np.nan
     row["on_target_share"] = _share_within(seg, target) if target else np.nan
-    maximum = next((t for t in segment.targets if t.kind == "maximum"), None)
+    maximum = segment.maximum
     row["maximum_measure"] = maximum.measure if maximum else None
     row["maximum_days"] = maximum.days if maximum else np.nan
     row["within_maximum_share"] = _share_within(seg, maximum) if maximum else np.nan

@@ -37,6 +37,7 @@ from sim.experiments.stats import (
     precision_report,
     summarise,
 )
+from sim.experiments.targets import judge, target_rows
 from sim.scenario.schema import Scenario
 
 __all__ = [
@@ -83,6 +84,7 @@ class Replication:
     kpis: pd.DataFrame
     pools: pd.DataFrame
     materials: pd.DataFrame
+    targets: pd.DataFrame
     cases: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
 
@@ -96,6 +98,7 @@ def run_task(task: Task) -> Replication:
         kpis=segment_kpis(records.cases, scenario, [replication]),
         pools=records.pools,
         materials=records.materials,
+        targets=target_rows(records.cases, scenario, [replication]),
         cases=records.cases if cases else None,
         events=records.events if events else None,
     )
@@ -177,7 +180,8 @@ def collect(outcomes: Generator[Outcome, None, None]) -> list[Replication]:
 @dataclass(frozen=True)
 class RunResult:
     """Tables of a run: ``cases`` (one row per counted case), ``kpis`` (per replication and
-    segment), ``pools`` and ``materials`` (per replication)."""
+    segment), ``pools`` and ``materials`` (per replication), ``targets`` (per replication, segment
+    and target: ``target_summary`` judges them)."""
 
     scenario: Scenario
     replications: int
@@ -185,6 +189,7 @@ class RunResult:
     kpis: pd.DataFrame
     pools: pd.DataFrame
     materials: pd.DataFrame
+    targets: pd.DataFrame
     events: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
@@ -200,6 +205,11 @@ class RunResult:
         (``kpi_catalogue.POOL_SUMMARY``), with 95% half-widths (empty, with these columns, for a
         scenario without pools)."""
         return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)
+
+    def target_summary(self) -> pd.DataFrame:
+        """Per segment and target: its statistic over replications with its 95% half-width and
+        the verdict, met, missed or undecided (``sim.experiments.targets.judge``)."""
+        return judge(self.targets)
 
 
 def assemble(scenario: Scenario, parts: Sequence[Replication]) -> RunResult:
@@ -217,6 +227,7 @@ def assemble(scenario: Scenario, parts: Sequence[Replication]) -> RunResult:
         kpis=gather(p.kpis for p in parts),
         pools=gather(p.pools for p in parts),
         materials=gather(p.materials for p in parts),
+        targets=gather(p.targets for p in parts),
         events=events,
     )
 

@@ -238,12 +238,14 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
                 f"'{target.kpi}' is not a KPI of the kpis table{suggest(target.kpi, kpis)}",
             )
         segment = base.segments[target.segment]
-        needs = {"on_target_share": "target", "within_maximum_share": "maximum"}.get(target.kpi)
-        if needs is not None and not any(t.kind == needs for t in segment.targets):
+        needs = {"on_target_share": "share", "within_maximum_share": "maximum"}.get(target.kpi)
+        has = segment.target if needs == "share" else segment.maximum
+        if needs is not None and has is None:
             at.fail(
                 ("targets", i, "kpi"),
-                f"segment '{target.segment}' has no `kind: {needs}` target in the base scenario, so "
-                f"'{target.kpi}' is undefined; give the segment one, or choose another KPI",
+                f"segment '{target.segment}' has no `kind: {needs}` target for all its cases in the "
+                f"base scenario, so '{target.kpi}' is undefined; give the segment one, or choose "
+                "another KPI",
             )
     return StaffingSpec(
         name=file.name or (Path(shown).stem if shown != "<staffing>" else "staffing"),

@@ -30,7 +30,8 @@ def write_run(
     overrides: Sequence[str] | Mapping[str, Any] | None = None,
     jobs: int | None = None,
 ) -> list[Path]:
-    """Write a run to the folder ``out``: ``kpis``, ``cases``, ``pools`` and ``materials`` as
+    """Write a run to the folder ``out``: ``kpis``, ``cases``, ``pools``, ``materials`` and
+    ``targets`` as
     ``fmt`` (parquet or csv), the event log when the run kept one (as ``events_format``: parquet,
     csv or xes; default ``fmt``), and ``manifest.json`` with the resolved scenario, the
     ``overrides`` it was loaded with and the ``jobs`` it ran on. Returns the files written, the
@@ -41,6 +42,7 @@ def write_run(
         write_table(result.cases, out, "cases", fmt),
         write_table(result.pools, out, "pools", fmt),
         write_table(result.materials, out, "materials", fmt),
+        write_table(result.targets, out, "targets", fmt),
     ]
     if result.events is not None:
         written.append(write_events(result.events, out, events_format or fmt, cases=result.cases))

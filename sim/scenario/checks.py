@@ -263,7 +263,9 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         for aname in seg.attributes:
             if aname in RESERVED_ATTRIBUTES:
                 fail((*base, "attributes", aname), f"'{aname}' names a column of the cases table; rename it")
-        conds: list[tuple[KeyPath, Any]] = []
+        conds: list[tuple[KeyPath, Any]] = [
+            ((*base, "targets", i, "when"), t.when) for i, t in enumerate(seg.targets)
+        ]
         stages_used: list[str] = []
         for path, name, when in _walk_flow(seg.flow, (*base, "flow")):
             conds.append(((*path, "when"), when))

@@ -281,13 +281,25 @@ WORKING_DAYS_PER_YEAR = 250
 
 
 class Target(_Model):
-    """A bound on one of the case's measures, in working days. The first ``kind: target`` of a
-    segment is its headline target; ``kind: maximum`` states a ceiling (three-zero 25/20/15)."""
+    """A bound on one of a case's measures, in working days, for all of a segment's cases or for
+    those ``when`` selects (e.g. important customers). ``kind``: ``share`` (the share of the cases
+    within ``days`` is at least ``share``, e.g. 0.95; without ``share`` it is reported, not
+    judged), ``mean`` (their mean is at most ``days``) or ``maximum`` (the longest is at most
+    ``days``). The first ``share`` target without ``when`` is the segment's headline target;
+    verdicts are in ``sim.experiments.targets``."""
 
     measure: Measure
-    days: Annotated[float, Field(gt=0)]
-    kind: Literal["target", "maximum"] = "target"
+    days: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    kind: Literal["share", "mean", "maximum"] = "share"
+    share: Probability | None = None
+    when: Condition | None = None
     label: str | None = None
+
+    @model_validator(mode="after")
+    def _share_of_a_share(self):
+        if self.share is not None and self.kind != "share":
+            raise ValueError(f"`share` (the share of cases required) goes with kind: share, not {self.kind}")
+        return self
 
 
 class Segment(_Model):
@@ -300,7 +312,13 @@ class Segment(_Model):
 
     @property
     def target(self) -> Target | None:
-        return next((t for t in self.targets if t.kind == "target"), None)
+        """The headline target: the first ``share`` target for all the segment's cases."""
+        return next((t for t in self.targets if t.kind == "share" and t.when is None), None)
+
+    @property
+    def maximum(self) -> Target | None:
+        """The first ``maximum`` target for all the segment's cases."""
+        return next((t for t in self.targets if t.kind == "maximum" and t.when is None), None)
 
 
 class Horizon(_Model):

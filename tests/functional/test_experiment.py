@@ -230,7 +230,7 @@ def test_write_run_writes_the_folder_of_the_run_command(tmp_path):
     written = sim.write_run(result, tmp_path / "api", overrides=[], jobs=1)
     names = [p.name for p in written]
     assert names == [
-        *(f"{t}.parquet" for t in ("kpis", "cases", "pools", "materials", "events")),
+        *(f"{t}.parquet" for t in ("kpis", "cases", "pools", "materials", "targets", "events")),
         "manifest.json",
     ]
     assert sorted(names) == sorted(p.name for p in (tmp_path / "cli").iterdir())

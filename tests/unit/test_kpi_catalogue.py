@@ -43,14 +43,14 @@ def test_identifiers_and_settings_are_not_kpis_and_unknown_columns_are_not_eithe
 
 
 def test_every_entry_has_both_labels_and_names_are_unique():
-    names = [k.name for table in ("kpis", "pools", "materials") for k in cat.entries(table)]
+    names = [k.name for table in ("kpis", "pools", "materials", "targets") for k in cat.entries(table)]
     assert len(names) == len(set(names)) == len(cat.CATALOGUE)
     for entry in cat.CATALOGUE.values():
         assert entry.label and entry.label_zh
 
 
 SHORT = {"horizon.warmup_days": 5, "horizon.arrival_days": 20, "horizon.drain_days": 40}
-SHARED = ("scenario", "replication")  # every table's identifiers, catalogued once (kpis table)
+SHARED = ("scenario", "replication", "segment")  # identifiers shared by tables, catalogued once
 
 
 def test_every_column_of_a_runs_tables_is_catalogued_in_its_table_and_the_check_records_its_kpis():
@@ -60,10 +60,10 @@ def test_every_column_of_a_runs_tables_is_catalogued_in_its_table_and_the_check_
     from sim.experiments.check import kpi_intervals, recorded
 
     result = sim.run(sim.load_scenario(BASELINE, SHORT), reps=2)
-    for table in ("kpis", "pools", "materials"):
+    for table in ("kpis", "pools", "materials", "targets"):
         columns = [c for c in getattr(result, table).columns if table == "kpis" or c not in SHARED]
         assert [c for c in columns if cat.kpi(c).table != table] == [], table
-    kpis = {c for t in ("kpis", "pools", "materials") for c in cat.kpi_names(t)}
+    kpis = {c for t in ("kpis", "pools", "materials", "targets") for c in cat.kpi_names(t)}
     compared_only = {"target_wd_mean", "target_wd_p95", "target_wd_max"}  # the comparison's columns
     assert set(kpi_intervals(result)["kpi"]) == (kpis - compared_only) | set(cat.TARGET_BOUNDS)
     assert not any(recorded(name) for name in ("replication", "units", "capacity", "segment", "pool"))

@@ -1,0 +1,208 @@
+"""Targets as the plan defines them, and their verdicts (pure functions of the per-case table).
+
+A segment's target (``sim.scenario.schema.Target``) bounds one measure of a case, in working days,
+for all the segment's cases or those its ``when`` selects, in one of three ways:
+
+* ``share``: the share of its cases within the bound (open cases off target) is at least the
+  required share (``share: 0.95``); without a required share it is reported, not judged;
+* ``mean``: the mean over its finished cases is at most the bound (Appendix 2's 全过程平均);
+* ``maximum``: its longest case is at most the bound (Appendix 2's 全过程最长); an open case counts
+  with its age at the end of the run.
+
+Per replication, ``target_rows`` gives for every target the three statistics of its cases
+(``share_within``, ``mean_wd``, ``max_wd``). Over replications, ``judge`` gives the statistic the
+kind names, its 95% interval and a verdict: **met** when the whole interval is on the right side
+of the bound, **missed** when it is all on the wrong side, **undecided** when it straddles the
+bound. For ``maximum`` the verdict is exact for the cases simulated: met when no case of any
+replication is longer than the bound (the statistic is the longest over all replications; the
+mean of the replications' longest cases is given with its interval as well).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.stats import t_half_width
+from sim.scenario.conditions import holds
+from sim.scenario.schema import Scenario, Target
+
+MET, MISSED, UNDECIDED, REPORTED = "met", "missed", "undecided", "reported"
+EXACT = 1e-9  # a case exactly at the bound (sums of fixed durations) is within it
+
+
+def describe_target(target: Target) -> str:
+    """``full_process mean ≤ 7``, ``handling ≤ 17 for 95%``, ``full_process longest ≤ 20``, with
+    the condition it applies to."""
+    bound = f"≤ {target.days:g}"
+    if target.kind == "mean":
+        text = f"{target.measure} mean {bound}"
+    elif target.kind == "maximum":
+        text = f"{target.measure} longest {bound}"
+    else:
+        required = f" for {100 * target.share:g}%" if target.share is not None else ""
+        text = f"{target.measure} {bound}{required}"
+    return text + (f" when {_condition(target.when)}" if target.when else "")
+
+
+def _condition(cond: Mapping) -> str:
+    parts = []
+    for key, want in cond.items():
+        if key in ("any", "all"):
+            parts.append(f"{key}({'; '.join(_condition(c) for c in want)})")
+        elif key == "not":
+            parts.append(f"not ({_condition(want)})")
+        elif isinstance(want, Mapping):
+            parts.append(" ".join(f"{key} {'≥' if k == 'min' else '≤'} {v}" for k, v in want.items()))
+        else:
+            parts.append(f"{key} = {want}".replace("True", "true").replace("False", "false"))
+    return ", ".join(parts)
+
+
+def target_rows(cases: pd.DataFrame, scenario: Scenario, replications: Iterable[int]) -> pd.DataFrame:
+    """One row per replication, segment and target: the target's settings and the statistics of
+    the cases it applies to (``n_subject`` of them, ``open_subject`` still open at the end)."""
+    rows = []
+    for replication in replications:
+        of_rep = cases[cases["replication"] == replication]
+        for name, segment in scenario.segments.items():
+            seg = of_rep[of_rep["segment"] == name]
+            for index, target in enumerate(segment.targets):
+                sub = seg if target.when is None else seg[_selected(seg, target.when)]
+                rows.append(_row(sub, scenario.name, replication, name, index, target))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+COLUMNS = [
+    "scenario",
+    "replication",
+    "segment",
+    "target",
+    "label",
+    "kind",
+    "measure",
+    "bound_days",
+    "required_share",
+    "applies_to",
+    "n_subject",
+    "open_subject",
+    "share_within",
+    "mean_wd",
+    "max_wd",
+]
+
+
+def _selected(seg: pd.DataFrame, cond: Mapping) -> np.ndarray:
+    records = seg.to_dict("records")
+    return np.array([holds(cond, r) for r in records], dtype=bool)
+
+
+def _row(sub: pd.DataFrame, scenario: str, replication: int, segment: str, index: int, t: Target) -> dict:
+    values = sub[f"{t.measure}_wd"].to_numpy(dtype=float)
+    finished = sub["finished"].to_numpy(dtype=bool)
+    n = len(sub)
+    return {
+        "scenario": scenario,
+        "replication": int(replication),
+        "segment": segment,
+        "target": index,
+        "label": t.label or describe_target(t),
+        "kind": t.kind,
+        "measure": t.measure,
+        "bound_days": t.days,
+        "required_share": t.share if t.share is not None else np.nan,
+        "applies_to": _condition(t.when) if t.when else "all",
+        "n_subject": n,
+        "open_subject": int(n - finished.sum()),
+        "share_within": float((finished & (values <= t.days + EXACT)).mean()) if n else np.nan,
+        "mean_wd": float(values[finished].mean()) if finished.any() else np.nan,
+        "max_wd": float(values.max()) if n else np.nan,  # open cases at their age
+    }
+
+
+STATISTIC = {"share": "share_within", "mean": "mean_wd", "maximum": "max_wd"}
+
+
+def judge(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, segment and target: the statistic its kind names (``value``, mean over
+    replications; for ``maximum`` the longest over all of them), its 95% half-width (``hw``) and
+    the ``verdict``: met, missed, undecided (the interval straddles the bound) or reported (a
+    share target with no required share)."""
+    out = []
+    for (scenario, segment, index), group in rows.groupby(["scenario", "segment", "target"], sort=False):
+        first = group.iloc[0]
+        kind = first["kind"]
+        values = group[STATISTIC[kind]].to_numpy(dtype=float)
+        known = values[~np.isnan(values)]
+        mean = float(known.mean()) if len(known) else np.nan
+        hw = t_half_width(known) if len(known) > 1 else np.nan
+        record: dict[str, Any] = {
+            "scenario": scenario,
+            "segment": segment,
+            "target": int(index),
+            "label": first["label"],
+            "kind": kind,
+            "measure": first["measure"],
+            "bound_days": first["bound_days"],
+            "required_share": first["required_share"],
+            "applies_to": first["applies_to"],
+            "replications": len(group),
+            "n_subject": float(group["n_subject"].mean()),
+            "open_subject": int(group["open_subject"].sum()),
+            "value": mean,
+            "hw": hw,
+        }
+        record["verdict"] = _verdict(kind, known, mean, hw, first["bound_days"], first["required_share"])
+        if kind == "maximum":  # the longest case of all: what the verdict is about
+            record["value"], record["mean_of_maxima"] = (float(known.max()) if len(known) else np.nan), mean
+        out.append(record)
+    return pd.DataFrame(out)
+
+
+def _verdict(kind: str, known: np.ndarray, mean: float, hw: float, bound: float, required: float) -> str:
+    if len(known) == 0:
+        return UNDECIDED  # no case it applies to (or none finished) in any replication
+    if kind == "maximum":
+        return MET if known.max() <= bound + EXACT else MISSED
+    spread = 0.0 if np.isnan(hw) else hw
+    if kind == "mean":
+        low, high, line = mean - spread, mean + spread, bound + EXACT
+        return MET if high <= line else MISSED if low > line else UNDECIDED
+    if np.isnan(required):
+        return REPORTED
+    low, high = mean - spread, mean + spread
+    return MET if low >= required else MISSED if high < required else UNDECIDED
+
+
+def value_text(row: Mapping[str, Any]) -> str:
+    """A judged target's statistic for people: ``78.3% ±1.2 (95% required)``, ``6.41 ±0.20 wd``,
+    ``longest 118.5 wd``."""
+    value, hw = row["value"], row["hw"]
+    if value is None or pd.isna(value):
+        return "no case"
+    spread = "" if pd.isna(hw) else f" ±{hw:.2f}"
+    if row["kind"] == "share":
+        spread = "" if pd.isna(hw) else f" ±{100 * hw:.1f}"
+        required = "" if pd.isna(row["required_share"]) else f" ({100 * row['required_share']:g}% required)"
+        return f"{100 * value:.1f}%{spread}{required}"
+    if row["kind"] == "maximum":
+        return f"longest {value:.1f} wd"
+    return f"{value:.2f}{spread} wd"
+
+
+def verdict_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """A judged table (``judge``) for reading: segment, target, the cases it applies to, the
+    statistic with its interval and the verdict, one row per scenario and target."""
+    return pd.DataFrame(
+        {
+            "scenario": summary["scenario"],
+            "segment": summary["segment"],
+            "target": summary["label"],
+            "applies to": summary["applies_to"],
+            "value (95% interval)": [value_text(r) for r in summary.to_dict("records")],
+            "verdict": summary["verdict"],
+        }
+    )

@@ -1,0 +1,102 @@
+"""Targets of the three kinds (share, mean, maximum), for all of a segment's cases or those a
+condition selects, and their verdicts: exact values on a hand-made queue, the selection against a
+direct count, and the verdict rule on its interval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import staff, tiny_scenario, work
+from scipy import stats
+
+import sim
+from sim.experiments.targets import MET, MISSED, REPORTED, UNDECIDED, judge
+from sim.scenario import ScenarioError, scenario_from_dict
+
+SERVE = {"serve": {"label": "Serve", "owner": "utility", "pool": "desk", "effort": work(2), "handling": True}}
+
+
+def queue(targets: list[dict], attributes=None) -> dict:
+    """One member, two days of work per case, cases at 0, 0.5 and 1: elapsed 2, 3.5 and 5."""
+    data = tiny_scenario(SERVE, ["serve"], resources={"desk": staff(1)}, days=5, arrivals={"at": [0, 0.5, 1]})
+    data["segments"]["seg"]["targets"] = targets
+    if attributes:
+        data["segments"]["seg"]["attributes"] = attributes
+    return data
+
+
+def test_the_three_kinds_on_a_queue_with_known_times():
+    targets = [
+        {"measure": "elapsed", "days": 3.5, "share": 0.6},  # 2 of 3 within: 66.7% >= 60%
+        {"measure": "elapsed", "days": 3.5, "kind": "mean"},  # mean 3.5 <= 3.5
+        {"measure": "elapsed", "days": 4.9, "kind": "maximum"},  # longest 5 > 4.9
+        {"measure": "elapsed", "days": 2},  # no required share: reported
+    ]
+    result = sim.run(scenario_from_dict(queue(targets)), reps=1)
+    rows = result.targets.set_index("target")
+    assert rows["share_within"].tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 1 / 3])
+    assert rows["mean_wd"].tolist() == pytest.approx([3.5] * 4)
+    assert rows["max_wd"].tolist() == pytest.approx([5] * 4)
+    assert (rows["n_subject"] == 3).all() and (rows["applies_to"] == "all").all()
+    summary = result.target_summary().set_index("target")
+    assert summary["verdict"].tolist() == [MET, MET, MISSED, REPORTED]
+    assert summary["value"].tolist() == pytest.approx([2 / 3, 3.5, 5, 1 / 3])
+    # the headline target: the first share target for all cases
+    assert result.kpis.loc[0, "target_days"] == 3.5 and result.kpis.loc[
+        0, "on_target_share"
+    ] == pytest.approx(2 / 3)
+
+
+def test_a_condition_selects_the_cases_a_target_applies_to():
+    targets = [
+        {"measure": "elapsed", "days": 3.5, "share": 0.5, "when": {"remote": True}},
+        {"measure": "elapsed", "days": 30, "kind": "mean", "when": {"remote": False}},
+    ]
+    attributes = {"remote": {"dist": "bernoulli", "p": 0.5}}
+    data = queue(targets, attributes)
+    data["segments"]["seg"]["arrivals"] = {"per_working_day": 3}
+    data["horizon"]["arrival_days"] = 20
+    result = sim.run(scenario_from_dict(data), reps=3)
+    for _, row in result.targets.iterrows():
+        cases = result.cases[result.cases["replication"] == row["replication"]]
+        sub = cases[cases["remote"] == (row["target"] == 0)]
+        within = sub["finished"] & (sub["elapsed_wd"] <= row["bound_days"] + 1e-9)
+        assert row["n_subject"] == len(sub) and row["share_within"] == pytest.approx(within.mean())
+        assert row["mean_wd"] == pytest.approx(sub.loc[sub["finished"], "elapsed_wd"].mean())
+    assert list(result.target_summary()["applies_to"]) == ["remote = true", "remote = false"]
+    with pytest.raises(
+        ScenarioError, match=r"segments.seg.targets\[0\].when: condition reads attribute 'remote'"
+    ):
+        scenario_from_dict(queue(targets))  # the segment does not draw it
+
+
+def test_verdicts_follow_the_95_percent_interval():
+    def rows(kind, values, bound, required=np.nan):
+        return pd.DataFrame(
+            {
+                "scenario": "s", "replication": range(len(values)), "segment": "seg", "target": 0,
+                "label": "t", "kind": kind, "measure": "elapsed", "bound_days": bound,
+                "required_share": required, "applies_to": "all", "n_subject": 10, "open_subject": 0,
+                "share_within": values, "mean_wd": values, "max_wd": values,
+            }
+        )  # fmt: skip
+
+    values = np.array([6.0, 7.0, 8.0, 7.5, 6.5])
+    half = stats.t.ppf(0.975, 4) * values.std(ddof=1) / np.sqrt(5)  # 0.98
+    mean = values.mean()  # 7.0
+    for bound, verdict in [(mean + half + 0.01, MET), (mean - half - 0.01, MISSED), (7.0, UNDECIDED)]:
+        judged = judge(rows("mean", values, bound)).iloc[0]
+        assert judged["verdict"] == verdict and judged["hw"] == pytest.approx(half)
+    shares = np.array([0.90, 0.92, 0.94, 0.96, 0.93])
+    assert judge(rows("share", shares, 8, 0.95)).iloc[0]["verdict"] == UNDECIDED
+    assert judge(rows("share", shares, 8, 0.80)).iloc[0]["verdict"] == MET
+    assert judge(rows("share", shares, 8, 0.99)).iloc[0]["verdict"] == MISSED
+    longest = judge(rows("maximum", values, 8)).iloc[0]
+    assert (longest["value"], longest["verdict"]) == (8.0, MET)  # the longest of all, exactly
+    assert judge(rows("maximum", values, 7.9)).iloc[0]["verdict"] == MISSED
+
+
+def test_share_goes_with_the_share_kind_only():
+    with pytest.raises(ScenarioError, match=r"`share` .* goes with kind: share, not mean"):
+        scenario_from_dict(queue([{"measure": "elapsed", "days": 3, "kind": "mean", "share": 0.9}]))
