@@ -34,7 +34,7 @@ def add_parser(verbs: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from sim.outputs.figures import CJK_HINT
     from sim.outputs.folders import write_comparison
-    from sim.outputs.report import TABLE_LEGEND, comparison_table, target_changes
+    from sim.outputs.report import TABLE_LEGEND, TARGETS_LEGEND, comparison_table, target_changes
 
     reference = load_scenario(args.reference)
     others = [load_scenario(path) for path in args.others]
@@ -56,6 +56,9 @@ def command(args: argparse.Namespace) -> int:
         print(comparison_table(result).to_string(index=False))
         for note in target_changes(result):
             print(f"note: {note}; its Δ on target compares different bounds")
+        if len(result.targets):
+            print(f"\n{TARGETS_LEGEND}.\n")
+            print(result.verdicts().to_string(index=False))
     out = args.out or Path("results") / f"compare-{reference.name}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.experiments.replications import Progress, RunResult, Task, assemble, collect, replicate, with_seed
 from sim.experiments.stats import paired_differences, summarise
+from sim.experiments.targets import verdict_table
 from sim.kpi_catalogue import COMPARISON, kpi_names
 from sim.scenario.schema import Scenario
 
@@ -28,7 +29,8 @@ HEADLINE_SEGMENTS = ("lv_smb", "hv_single", "hv_dual")
 class CompareResult:
     """``table``: one row per segment, scenario and KPI (``kpi_catalogue.COMPARISON``) with the
     mean over replications, its half-width, and the paired difference to the reference with its
-    half-width. ``pools``: pool utilisation and waits side by side. ``runs``: each scenario's
+    half-width. ``pools``: pool utilisation and waits side by side. ``targets``: every target of
+    every scenario judged (``sim.experiments.targets.judge``). ``runs``: each scenario's
     ``RunResult``."""
 
     reference: str
@@ -38,6 +40,21 @@ class CompareResult:
     runs: dict[str, RunResult]
     table: pd.DataFrame
     pools: pd.DataFrame
+    targets: pd.DataFrame
+
+    def verdicts(self) -> pd.DataFrame:
+        """Targets x scenarios: each target's statistic with its interval and verdict, for reading
+        (segments and targets in the reference's order; a target one scenario lacks is empty)."""
+        table = verdict_table(self.targets)
+        table["cell"] = table["value (95% interval)"] + ": " + table["verdict"]
+        wide = table.pivot_table(
+            index=["segment", "target", "applies to"],
+            columns="scenario",
+            values="cell",
+            aggfunc="first",
+            sort=False,
+        )
+        return wide.reindex(columns=self.scenarios).fillna("").reset_index()
 
     def wide(
         self, kpis: Sequence[str] = ("target_wd_mean", "target_wd_p95", "on_target_share")
@@ -99,6 +116,7 @@ def compare(
         runs=runs,
         table=_kpi_table(runs, reference.name),
         pools=_pool_table(runs),
+        targets=pd.concat([r.target_summary() for r in runs.values()], ignore_index=True),
     )
 
 

@@ -268,10 +268,47 @@ def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
     return fig
 
 
+VERDICT_COLOURS = {"met": "#7fbf7b", "missed": "#ef8a62", "undecided": "#f7f7b0", "reported": "#e0e0e0"}
+VERDICT_ZH = {"met": "达标", "missed": "未达标", "undecided": "未定", "reported": "仅报告"}
+
+
+def verdict_figure(result: CompareResult, lang: str = "en") -> Figure:
+    """Every target (rows) of every scenario (columns): a cell coloured by its verdict, with the
+    statistic and its interval written in it."""
+    table = result.verdicts()
+    rows = [f"{_segment_label(result, s, lang)}: {t}" for s, t in zip(table["segment"], table["target"])]
+    with plt.rc_context(_style(lang)):
+        fig, ax = plt.subplots(figsize=(3 + 2.3 * len(result.scenarios), 1 + 0.42 * len(rows)))
+        for i in range(len(table)):
+            for j, name in enumerate(result.scenarios):
+                cell = table.iloc[i][name]
+                verdict = cell.rsplit(": ", 1)[-1] if cell else ""
+                ax.add_patch(
+                    plt.Rectangle((j, i), 1, 1, color=VERDICT_COLOURS.get(verdict, "white"), ec="white")
+                )
+                shown = cell.rsplit(": ", 1)[0] if cell else ""
+                word = VERDICT_ZH.get(verdict, verdict) if lang == "zh" else verdict
+                ax.text(
+                    j + 0.5, i + 0.5, f"{shown}\n{word}" if cell else "", ha="center", va="center", fontsize=7
+                )
+        ax.set_xlim(0, len(result.scenarios))
+        ax.set_ylim(len(table), 0)
+        ax.set_xticks([j + 0.5 for j in range(len(result.scenarios))])
+        ax.set_xticklabels([_scenario_label(result, n, lang) for n in result.scenarios], fontsize=8)
+        ax.xaxis.tick_top()
+        ax.set_yticks([i + 0.5 for i in range(len(table))], rows, fontsize=7)
+        ax.tick_params(length=0)
+        for side in ax.spines.values():
+            side.set_visible(False)
+        fig.tight_layout()
+    return fig
+
+
 # the comparison's figures by file name (without .png): each takes (result, lang=...)
 FIGURES: dict[str, Callable[..., Figure]] = {
     "target_distribution": target_distribution_figure,
     "waterfall": waterfall_figure,
     "on_target": on_target_figure,
     "utilisation": utilisation_figure,
+    "verdicts": verdict_figure,
 }

@@ -71,10 +71,10 @@ def write_comparison(
     lang: str = "en",
     jobs: int | None = None,
 ) -> list[Path]:
-    """Write a comparison to the folder ``out``: the ``comparison``, ``pools`` and ``kpis``
-    tables as ``fmt``, the four figures (PNG, labels in ``lang``: en or zh), ``report.md``,
-    a self-contained ``report.html`` and ``manifest.json``. Returns the files written, the
-    manifest last. Chinese labels without a CJK font warn (``sim.outputs.figures.CJK_HINT``)."""
+    """Write a comparison to the folder ``out``: the ``comparison``, ``pools``, ``kpis`` and
+    ``targets`` (every target judged) tables as ``fmt``, the five figures (PNG, labels in
+    ``lang``: en or zh), ``report.md``, a self-contained ``report.html`` and ``manifest.json``.
+    Returns the files written, the manifest last. Chinese labels without a CJK font warn (``sim.outputs.figures.CJK_HINT``)."""
     import matplotlib.pyplot as plt
 
     from sim.outputs.figures import FIGURES
@@ -87,6 +87,7 @@ def write_comparison(
         write_table(result.table, out, "comparison", fmt),
         write_table(result.pools, out, "pools", fmt),
         write_table(kpis, out, "kpis", fmt),
+        write_table(result.targets, out, "targets", fmt),
     ]
     figures = {}
     for key, make in FIGURES.items():

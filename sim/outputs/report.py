@@ -19,7 +19,13 @@ from sim.experiments.compare import CompareResult
 from sim.kpi_catalogue import heading, is_share, short_label
 from sim.outputs.tables import write_text
 
+TARGETS_LEGEND = (
+    "Every target of every scenario: the statistic its kind names (share of its cases within the "
+    "bound, their mean, or the longest case), mean over replications with its 95% interval, and the "
+    "verdict: met, missed, or undecided when the interval straddles the bound"
+)
 FIGURE_CAPTIONS = {
+    "verdicts": "Every target of every scenario: its statistic and 95% interval, coloured by the verdict",
     "target_distribution": (
         "Distribution of each segment's target measure, with the target lines "
         "(x axis cut at the 99th percentile)"
@@ -150,6 +156,15 @@ def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
             heading("wait_wd_mean"): [_num(w) for w in pools["wait_wd_mean"]],
         }
     )
+    if len(result.targets):
+        lines += [
+            "## Targets and verdicts",
+            "",
+            TARGETS_LEGEND + ".",
+            "",
+            _markdown_table(result.verdicts()),
+            "",
+        ]
     lines += ["## Pools", "", _markdown_table(pool_rows), ""]
     if figures:
         lines += ["## Figures", ""]

@@ -58,9 +58,10 @@ def test_one_executor_for_every_scenario_gives_the_tables_of_separate_runs(resul
 def test_write_comparison_writes_tables_figures_report_and_manifest(result, tmp_path):
     written = sim.write_comparison(result, tmp_path / "out", fmt="csv")
     names = [p.name for p in written]
-    assert names[:3] == ["comparison.csv", "pools.csv", "kpis.csv"] and names[-1] == "manifest.json"
+    assert names[:4] == ["comparison.csv", "pools.csv", "kpis.csv", "targets.csv"]
+    assert names[-1] == "manifest.json"
     assert sorted(names) == sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert sum(name.endswith(".png") for name in names) == 4
+    assert sum(name.endswith(".png") for name in names) == 5
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["files"] == names[:-1] and manifest["seed"] == 9 and manifest["replications"] == 3
 
@@ -169,8 +170,10 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "more_inspectors" in proc.stdout and "Δ on target" in proc.stdout
+    assert "three-zero full process ≤8 working days (2021)" in proc.stdout  # the verdicts
     for name in (
         "comparison.parquet",
+        "targets.parquet",
         "pools.parquet",
         "kpis.parquet",
         "manifest.json",
@@ -178,13 +181,13 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
         "report.html",
     ):
         assert (out / name).is_file(), name
-    for key in ("target_distribution", "waterfall", "on_target", "utilisation"):
+    for key in ("target_distribution", "waterfall", "on_target", "utilisation", "verdicts"):
         assert (out / f"{key}.png").stat().st_size > 10_000
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "seed **20210304**" in report and "**2** replications" in report
-    assert "two more inspectors" in report
+    assert "two more inspectors" in report and "## Targets and verdicts" in report
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 4
+    assert page.count("data:image/png;base64,") == 5
 
 
 @pytest.mark.slow
