@@ -74,7 +74,8 @@ def write_comparison(
     """Write a comparison to the folder ``out``: the ``comparison``, ``pools``, ``kpis`` and
     ``targets`` (every target judged) tables as ``fmt``, the five figures (PNG, labels in
     ``lang``: en or zh), ``report.md``, a self-contained ``report.html`` and ``manifest.json``.
-    Returns the files written, the manifest last. Chinese labels without a CJK font warn (``sim.outputs.figures.CJK_HINT``)."""
+    Returns the files written, the manifest last. Chinese labels without a CJK font warn
+    (``sim.outputs.figures.CJK_HINT``)."""
     import matplotlib.pyplot as plt
 
     from sim.outputs.figures import FIGURES
