@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.experiments.targets import selected
 from sim.kpi_catalogue import MEASURE_NAMES, STATISTICS
 from sim.scenario.schema import Scenario
 
@@ -73,6 +74,9 @@ def _kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segm
 
 
 def _share_within(seg: pd.DataFrame, target) -> float:
+    """The share of the cases the target applies to (its ``when``) that finished within it."""
+    if target.when is not None:
+        seg = seg[selected(seg, target.when)]
     if len(seg) == 0:
         return np.nan
     # a tiny tolerance so that a case exactly at the bound (sums of fixed durations) is on target

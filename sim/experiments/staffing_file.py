@@ -243,9 +243,8 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
         if needs is not None and has is None:
             at.fail(
                 ("targets", i, "kpi"),
-                f"segment '{target.segment}' has no `kind: {needs}` target for all its cases in the "
-                f"base scenario, so '{target.kpi}' is undefined; give the segment one, or choose "
-                "another KPI",
+                f"segment '{target.segment}' has no `kind: {needs}` target in the base scenario, so "
+                f"'{target.kpi}' is undefined; give the segment one, or choose another KPI",
             )
     return StaffingSpec(
         name=file.name or (Path(shown).stem if shown != "<staffing>" else "staffing"),

@@ -71,7 +71,7 @@ def target_rows(cases: pd.DataFrame, scenario: Scenario, replications: Iterable[
         for name, segment in scenario.segments.items():
             seg = of_rep[of_rep["segment"] == name]
             for index, target in enumerate(segment.targets):
-                sub = seg if target.when is None else seg[_selected(seg, target.when)]
+                sub = seg if target.when is None else seg[selected(seg, target.when)]
                 rows.append(_row(sub, scenario.name, replication, name, index, target))
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -95,7 +95,8 @@ COLUMNS = [
 ]
 
 
-def _selected(seg: pd.DataFrame, cond: Mapping) -> np.ndarray:
+def selected(seg: pd.DataFrame, cond: Mapping) -> np.ndarray:
+    """Which rows of a cases table a condition selects (their attribute columns)."""
     records = seg.to_dict("records")
     return np.array([holds(cond, r) for r in records], dtype=bool)
 

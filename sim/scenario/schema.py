@@ -285,8 +285,8 @@ class Target(_Model):
     those ``when`` selects (e.g. important customers). ``kind``: ``share`` (the share of the cases
     within ``days`` is at least ``share``, e.g. 0.95; without ``share`` it is reported, not
     judged), ``mean`` (their mean is at most ``days``) or ``maximum`` (the longest is at most
-    ``days``). The first ``share`` target without ``when`` is the segment's headline target;
-    verdicts are in ``sim.experiments.targets``."""
+    ``days``). The first ``share`` target is the segment's headline target; verdicts are in
+    ``sim.experiments.targets``."""
 
     measure: Measure
     days: Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -312,8 +312,8 @@ class Segment(_Model):
 
     @property
     def target(self) -> Target | None:
-        """The headline target: the first ``share`` target for all the segment's cases."""
-        return next((t for t in self.targets if t.kind == "share" and t.when is None), None)
+        """The headline target: the first ``share`` target (for the cases its ``when`` selects)."""
+        return next((t for t in self.targets if t.kind == "share"), None)
 
     @property
     def maximum(self) -> Target | None:

@@ -354,15 +354,21 @@ def test_m8_fewer_reworks_case_by_case(name):
         assert earlier["reworks_m"].sum() < earlier["reworks_b"].sum()
 
 
-def test_m9_online_share_fewer_returns_and_contract_at_acceptance():
+def test_m9_online_share_fewer_returns_and_e_contracts():
     base, m9 = run("baseline.yaml"), run("measures/m09-online-econtract.yaml")
     both = paired(base, m9)
     assert (both["online_m"] >= both["online_b"]).all()  # online before stays online
     assert 0.92 <= m9.cases["online"].mean() <= 0.98
     assert (both["reworks_m"] <= both["reworks_b"]).all()  # missing documents 20% -> 5%
-    assert not (m9.events["concept:name"] == "contract_signing").any()
+    # LV: the contract is signed at the online application, its step is gone; 10 kV: signed
+    # online, a short step within the connection procedure (no procedure of its own)
+    signed = m9.events[m9.events["concept:name"] == "contract_signing"]["segment"]
+    assert len(signed) and set(signed) <= {"hv_single", "hv_dual", "hv_35kv"}
     contracted = both[both["segment_b"] != "lv_resident"]  # residential has no contract step
     assert (contracted["procedures_m"] == contracted["procedures_b"] - 1).all()
+    e_signed, paper = service(m9, "contract_signing"), service(base, "contract_signing")
+    assert within(e_signed, *span(m9, "contract_signing"))
+    assert (e_signed < paper.reindex(e_signed.index)).all()  # the same cases, the same luck: shorter
     cases = m9.cases.set_index("case_id")
     times = service(m9, "acceptance")
     online = cases.loc[times.index, "online"].astype(bool)
@@ -424,7 +430,10 @@ def test_bundles_compose_the_shared_lists_in_roll_out_order():
     assert maxima == {2021: [20], 2022: [15], 2023: [15]}
     for plan in plans.values():
         assert plan.segments["hv_single"].target.days == 17 and plan.segments["hv_dual"].target.days == 25
-        assert not plan.stages["contract_signing"].enabled and not plan.stages["approval_lv"].enabled
+        assert plan.stages["contract_signing"].procedure == "completion"  # M9: 10 kV e-contract
+        assert (
+            "contract_signing" not in plan.segments["lv_smb"].flow and not plan.stages["approval_lv"].enabled
+        )
         assert all(f"M{i}" in plan.description for i in (1, 2, 4, 5, 6, 7, 8, 9, 11))
     assert "M3" in plans[2022].description and "M10" in plans[2022].description
 

@@ -155,8 +155,8 @@ BAD_FILES = {
     "bounds-reversed": ({"pools": {"desk": {"min": 3, "max": 2}}}, "pools.desk: min 3 is above max 2"),
     "share-without-target": (
         {"targets": [{"segment": "seg", "kpi": "on_target_share", "at_least": 0.9}]},
-        "targets[0].kpi: segment 'seg' has no `kind: share` target for all its cases in the base "
-        "scenario, so 'on_target_share' is undefined",
+        "targets[0].kpi: segment 'seg' has no `kind: share` target in the base scenario, so "
+        "'on_target_share' is undefined",
     ),
     "scale": (
         {"set": {"scale": 0.5}},
