@@ -430,7 +430,7 @@ def test_bundles_compose_the_shared_lists_in_roll_out_order():
     assert maxima == {2021: [20], 2022: [15], 2023: [15]}
     for plan in plans.values():
         assert plan.segments["hv_single"].target.days == 17 and plan.segments["hv_dual"].target.days == 25
-        assert plan.stages["contract_signing"].procedure == "completion"  # M9: 10 kV e-contract
+        assert plan.stages["contract_signing"].procedure == "connection"  # M9: 10 kV e-contract
         assert (
             "contract_signing" not in plan.segments["lv_smb"].flow and not plan.stages["approval_lv"].enabled
         )
@@ -452,3 +452,17 @@ def test_bundles_reduce_the_headline_measures(segment, measure, overrides):
         means.append(kpis.loc[segment, f"{measure}_wd_mean"])
     assert means[0] > means[1] >= means[2] >= means[3], dict(zip(files, means))
     assert means[1] < 0.5 * means[0]
+
+
+def test_procedures_are_counted_as_state_grid_counts_them():
+    """7 for a 10 kV case with external works before the reforms (application, plan reply,
+    contract, design review, mid inspection, external works, connection); from 2021 2 for residents
+    and three-zero customers (受理签约, 施工接电) and at most 4 for non-important 10 kV customers."""
+    base, plan = run("baseline.yaml", HV), run("plan-2021.yaml", HV)
+    hv = cases_of(base, "hv_dual")
+    assert (hv.loc[hv["external_works"].astype(bool), "procedures"] == 7).all()
+    after = pd.concat([cases_of(plan, s) for s in ("hv_single", "hv_dual")])
+    assert after.loc[~after["important"].astype(bool), "procedures"].max() == 4
+    lv = run("plan-2021.yaml")
+    for segment in ("lv_resident", "lv_smb"):
+        assert (cases_of(lv, segment)["procedures"] == 2).all(), segment
