@@ -89,10 +89,16 @@ def attribute_samplers(attributes: Mapping[str, Any]) -> tuple[AttributeSampler,
 
 
 def draw_attributes(
-    samplers: tuple[AttributeSampler, ...], streams: CaseStreams, segment: str, number: int
+    samplers: tuple[AttributeSampler, ...],
+    streams: CaseStreams,
+    segment: str,
+    number: int,
+    attrs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The attributes of case ``number`` of ``segment``, in declared order."""
-    attrs: dict[str, Any] = {}
+    """The attributes of case ``number`` of ``segment`` (the key of its random numbers: its
+    segment, or its arrival stream), in declared order, added to ``attrs`` if given (those its
+    stream drew first)."""
+    attrs = {} if attrs is None else attrs
     for sampler in samplers:
         attrs[sampler.name] = sampler.draw(streams, segment, number, attrs)
     return attrs

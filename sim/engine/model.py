@@ -69,6 +69,7 @@ class _Case:
         "clock",
         "counted",
         "deadline",
+        "key",
         "number",
         "procedures",
         "reworks",
@@ -77,10 +78,18 @@ class _Case:
     )
 
     def __init__(
-        self, number: int, segment: str, attrs: dict[str, Any], counted: bool, arrival: float, deadline: float
+        self,
+        number: int,
+        segment: str,
+        attrs: dict[str, Any],
+        counted: bool,
+        arrival: float,
+        deadline: float,
+        key: str | None = None,
     ):
         self.number = number
         self.deadline = deadline
+        self.key = segment if key is None else key  # its random numbers: its segment's, or its stream's
         self.segment = segment
         self.attrs = attrs
         self.counted = counted
@@ -142,9 +151,15 @@ class ConnectionModel:
     def run(self) -> RunRecords:
         """Simulate until every counted case is connected, or the drain cap; the records."""
         for name, segment in self.sc.segments.items():
+            if segment.arrivals.stream is not None:
+                continue  # its cases come with its stream's
             times = self._arrival_times(name, segment.arrivals)
             if times is not None:
                 self.env.process(self._arrivals(name, times))
+        for name, stream in self.sc.streams.items():
+            times = self._arrival_times(name, stream.arrivals)
+            if times is not None:
+                self.env.process(self._stream_arrivals(name, times))
         self.env.process(self._close_cohort())
         self.env.run(until=self.done)
         end = self.env.now
@@ -188,6 +203,24 @@ class ConnectionModel:
             attrs = draw_attributes(samplers, streams, segment, number)
             case = _Case(number, segment, attrs, counted, t, t + due_in)
             self.env.process(self._walk(case, flow, True))
+
+    def _stream_arrivals(self, stream: str, times: Iterator[float]) -> Process:
+        """The cases of an arrival stream: each draws the stream's attributes, joins the first of
+        the stream's segments whose ``when`` holds (the last takes the rest), then draws that
+        segment's attributes; all its random numbers are keyed to the stream, so a case keeps
+        its luck whichever segment it joins."""
+        routes = [
+            (s.arrivals.when, name) for name, s in self.sc.segments.items() if s.arrivals.stream == stream
+        ]
+        own, streams = attribute_samplers(self.sc.streams[stream].attributes), self.streams
+        for number, t in enumerate(times):
+            yield self.env.timeout(t - self.env.now)
+            counted = self.count_from <= t < self.count_until
+            attrs = draw_attributes(own, streams, stream, number)
+            segment = next(name for when, name in routes if when is None or holds(when, attrs))
+            attrs = draw_attributes(self.samplers[segment], streams, stream, number, attrs)
+            case = _Case(number, segment, attrs, counted, t, t + self.due_in[segment], stream)
+            self.env.process(self._walk(case, self.flows[segment], True))
 
     # ------------------------------------------------------------------ a case
     def _walk(self, case: _Case, steps: tuple[Step, ...], whole: bool) -> Process:
@@ -236,7 +269,7 @@ class ConnectionModel:
         counted = case.counted
         log = self.log if counted else None
         name, party, handling = plan.name, plan.party, plan.handling
-        charge, visits, segment, number = case.clock.charge, case.visits, case.segment, case.number
+        charge, visits, segment, number = case.clock.charge, case.visits, case.key, case.number
         sample = self.streams.sample
         pools = way.pools
         for attempt in range(plan.attempts):
@@ -303,7 +336,7 @@ class ConnectionModel:
         """Members of several pools at work on one visit: each works its effort (one shared draw,
         or one draw per pool) plus the travel, at its pool's hours per day; each is let go when its
         own work ends (ties in the global pool order). The time the last one is done."""
-        sample, segment, number = self.streams.sample, case.segment, case.number
+        sample, segment, number = self.streams.sample, case.key, case.number
         if way.shared:
             hours = sample(segment, way.purposes[0], number, way.efforts[0], draw) + travel
             ends = [(hours / pool.hours_per_day, i) for i, (pool, _) in enumerate(held)]
@@ -328,7 +361,7 @@ class ConnectionModel:
         if self.travel is None:
             return 0.0
         spec = self.travel[case.attrs[self.travel_attribute]]
-        return self.streams.sample(case.segment, plan.travel_purpose, case.number, spec, draw)
+        return self.streams.sample(case.key, plan.travel_purpose, case.number, spec, draw)
 
     def _calendar_delay(self, days: float) -> float:
         """Working time that ``days`` calendar days from now take; past the calendar, beyond the cap."""

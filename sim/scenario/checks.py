@@ -171,12 +171,48 @@ def _check_effort_pools(
             fail(where, f"no effort for pool '{pool}', which this {what} holds{note}")
 
 
+def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """Every stream a segment names exists; a stream's routing conditions read its own attributes;
+    its segments end with one that takes the rest (no ``when``), and every stream has segments."""
+    members: dict[str, list[str]] = {name: [] for name in sc.streams}
+    for gname, seg in sc.segments.items():
+        name = seg.arrivals.stream
+        if name is None:
+            continue
+        path = ("segments", gname, "arrivals", "stream")
+        if name not in sc.streams:
+            fail(path, f"stream '{name}' is not defined{suggest(name, sc.streams)}")
+        members[name].append(gname)
+        for used in attributes_used(seg.arrivals.when):
+            if used not in sc.streams[name].attributes:
+                fail(
+                    ("segments", gname, "arrivals", "when"),
+                    f"condition reads attribute '{used}', which stream '{name}' does not draw (a case "
+                    "joins its segment before it draws the segment's own attributes)",
+                )
+    for name, stream in sc.streams.items():
+        if stream.arrivals.stream is not None:
+            fail(
+                ("streams", name, "arrivals", "stream"),
+                "a stream's arrivals are its own, not another stream's",
+            )
+        if not members[name]:
+            fail(("streams", name), f"no segment takes the cases of stream '{name}'")
+        catch_all = [g for g in members[name] if sc.segments[g].arrivals.when is None]
+        if catch_all != members[name][-1:]:
+            fail(
+                ("segments", members[name][-1], "arrivals"),
+                f"the last segment of stream '{name}' must take the cases no other takes (no `when`), and "
+                "only the last: a case joins the first segment whose `when` holds",
+            )
+
+
 def _check_priority(
     sc: Scenario, segment: str, stages: set[str], fail: Callable[[KeyPath, str], NoReturn]
 ) -> None:
     """A segment whose stages use a ``priority`` pool draws ``important`` as a flag, if at all (a
     segment without it has no important customers)."""
-    spec = sc.segments[segment].attributes.get("important")
+    spec = sc.attributes_of(segment).get("important")
     if spec is None:
         return
     ways = [sc.stages[n].way(v) for n in stages for v in (None, *sc.stages[n].variants)]
@@ -195,7 +231,7 @@ def _check_travel(sc: Scenario, segment: str, fail: Callable[[KeyPath, str], NoR
     """A segment with site visits draws the travel attribute, and each of its values has hours."""
     assert sc.travel is not None
     attr = sc.travel.attribute
-    spec = sc.segments[segment].attributes.get(attr)
+    spec = sc.attributes_of(segment).get(attr)
     if spec is None:
         fail(
             ("segments", segment, "attributes"),
@@ -247,9 +283,17 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         if stage.materials:
             need(stage.materials.item, sc.materials, base + ("materials", "item"), "material")
 
+    _check_streams(sc, fail)
     for gname, seg in sc.segments.items():
         base = ("segments", gname)
-        declared: list[str] = []
+        stream = sc.streams.get(seg.arrivals.stream) if seg.arrivals.stream else None
+        declared: list[str] = list(stream.attributes) if stream is not None else []
+        for aname in seg.attributes:
+            if aname in declared:
+                fail(
+                    (*base, "attributes", aname),
+                    f"'{aname}' is drawn by the segment's stream '{seg.arrivals.stream}' already",
+                )
         for aname, spec in seg.attributes.items():
             if isinstance(spec, Bernoulli):
                 for used in attributes_used(spec.when):
@@ -260,7 +304,8 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
                             f"'{aname}' in this segment",
                         )
             declared.append(aname)
-        for aname in seg.attributes:
+        attributes = sc.attributes_of(gname)
+        for aname in attributes:
             if aname in RESERVED_ATTRIBUTES:
                 fail((*base, "attributes", aname), f"'{aname}' names a column of the cases table; rename it")
         conds: list[tuple[KeyPath, Any]] = [
@@ -289,11 +334,11 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         _check_priority(sc, gname, seen, fail)
         for cpath, cond in conds:
             for used in attributes_used(cond):
-                if used not in seg.attributes:
+                if used not in attributes:
                     fail(
                         cpath,
                         f"condition reads attribute '{used}', which segment '{gname}' does "
-                        f"not define{suggest(used, seg.attributes)}",
+                        f"not define{suggest(used, attributes)}",
                     )
-            if cond is not None and (problem := _value_problem(cond, seg.attributes)):
+            if cond is not None and (problem := _value_problem(cond, attributes)):
                 fail(cpath, f"{problem} (in segment '{gname}')")

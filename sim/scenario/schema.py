@@ -247,7 +247,9 @@ class Arrivals(_Model):
       rate multiplied by the scenario's ``scale``; the gaps are drawn from the case-keyed streams;
     * ``at``: the arrival times themselves, in working days since ``horizon.start``
       (non-decreasing), e.g. to replay known applications or to pin a test to exact times;
-    * ``every``: one arrival each ``every`` working days, the first at ``every``.
+    * ``every``: one arrival each ``every`` working days, the first at ``every``;
+    * ``stream``: the cases of an arrival stream (``streams:``) that ``when`` selects (by the
+      attributes the stream draws), e.g. the LV non-residential applications up to 160 kVA.
 
     Times given by ``at`` and ``every`` are not multiplied by ``scale``."""
 
@@ -255,13 +257,20 @@ class Arrivals(_Model):
     per_working_day: Annotated[float, Field(ge=0)] | None = None
     at: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
     every: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    stream: str | None = None
+    when: Condition | None = None
 
     @model_validator(mode="after")
     def _one(self):
-        given = [k for k in ("per_year", "per_working_day", "at", "every") if getattr(self, k) is not None]
+        kinds = ("per_year", "per_working_day", "at", "every", "stream")
+        given = [k for k in kinds if getattr(self, k) is not None]
         if len(given) != 1:
             found = f"found {', '.join(given)}" if given else "found none"
-            raise ValueError(f"arrivals take exactly one of per_year, per_working_day, at and every; {found}")
+            raise ValueError(
+                f"arrivals take exactly one of per_year, per_working_day, at, every and stream; {found}"
+            )
+        if self.when is not None and self.stream is None:
+            raise ValueError("`when` selects cases of a `stream`: give the stream too")
         if self.at is not None and any(b < a for a, b in zip(self.at, self.at[1:])):
             raise ValueError("arrival times `at` must be in non-decreasing order")
         return self
@@ -321,6 +330,18 @@ class Segment(_Model):
         return next((t for t in self.targets if t.kind == "maximum" and t.when is None), None)
 
 
+class Stream(_Model):
+    """An arrival stream shared by several segments: its cases arrive as ``arrivals`` says, draw
+    the stream's ``attributes``, and each joins the first segment (in file order) whose
+    ``arrivals.when`` holds; the last segment of the stream takes the rest. A case keeps its
+    random numbers whichever segment it joins."""
+
+    label: str | None = None
+    label_zh: str | None = None
+    arrivals: Arrivals
+    attributes: dict[str, AttributeDistribution] = Field(default_factory=dict)
+
+
 class Horizon(_Model):
     """Arrivals start at ``start``; those of the first ``warmup_days`` working days load the pools
     but are not counted; the next ``arrival_days`` are the cohort. The run then goes on until every
@@ -359,10 +380,17 @@ class Scenario(_Model):
     resources: dict[str, Pool] = Field(default_factory=dict)
     materials: dict[str, Material] = Field(default_factory=dict)
     travel: Travel | None = None
+    streams: dict[str, Stream] = Field(default_factory=dict)
     stages: dict[str, Stage]
     segments: Annotated[dict[str, Segment], Field(min_length=1)]
 
     _source: str = PrivateAttr(default="<memory>")
+
+    def attributes_of(self, segment: str) -> dict[str, Any]:
+        """The attributes a segment's cases carry: those of its arrival stream, then its own."""
+        seg = self.segments[segment]
+        stream = self.streams.get(seg.arrivals.stream) if seg.arrivals.stream else None
+        return {**(stream.attributes if stream is not None else {}), **seg.attributes}
 
     @property
     def source(self) -> str:

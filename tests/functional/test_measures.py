@@ -35,8 +35,7 @@ HV = {
     "horizon.arrival_days": 500,
     "horizon.warmup_days": 0,
     "segments.lv_resident.arrivals.per_year": 0,
-    "segments.lv_smb.arrivals.per_year": 0,
-    "segments.lv_standard.arrivals.per_year": 0,
+    "streams.lv_nonresidential.arrivals.per_year": 0,  # three-zero and LV standard
     "segments.hv_35kv.arrivals.per_year": 20,
     # teams for the extra 35 kV works (20 a year of ~160 team-hours): 2 teams would never catch up
     "resources.hv_crew.capacity": 5,
