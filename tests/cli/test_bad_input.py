@@ -184,7 +184,10 @@ def test_probability_above_one_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("arrivals", "problem"),
     [
-        ("{per_year: 4286, at: [1]}", "one of per_year, per_working_day, at, every and stream; found per_year, at"),
+        (
+            "{per_year: 4286, at: [1]}",
+            "one of per_year, per_working_day, at, every and stream; found per_year, at",
+        ),
         ("{at: [3, 1.5]}", "arrival times `at` must be in non-decreasing order"),
         ("{every: 0}", "arrivals.every: found 0; input should be greater than 0"),
     ],
