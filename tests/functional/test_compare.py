@@ -170,7 +170,7 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "more_inspectors" in proc.stdout and "Δ on target" in proc.stdout
-    assert "three-zero full process ≤8 working days (2021)" in proc.stdout  # the verdicts
+    assert "three-zero full process ≤8 wd (the 2021 aim)" in proc.stdout  # the verdicts
     for name in (
         "comparison.parquet",
         "targets.parquet",
