@@ -135,9 +135,10 @@ class ConnectionModel:
         self.samplers = {name: attribute_samplers(seg.attributes) for name, seg in scenario.segments.items()}
         self.travel = scenario.travel.hours if scenario.travel is not None else None
         self.travel_attribute = scenario.travel.attribute if scenario.travel is not None else ""
-        # a case's due date for ``deadline`` dispatch: its application plus its headline target
+        # a case's due date for ``deadline`` dispatch: its application plus the days of the first
+        # share target of its segment that applies to it (none: never due)
         self.due_in = {
-            name: seg.target.days if seg.target is not None else math.inf
+            name: [(t.when, t.days) for t in seg.targets if t.kind == "share"]
             for name, seg in scenario.segments.items()
         }
         self.records = RunRecords(scenario, replication, self.calendar, events=events)
@@ -196,12 +197,11 @@ class ConnectionModel:
 
     def _arrivals(self, segment: str, times: Iterator[float]) -> Process:
         flow, samplers, streams = self.flows[segment], self.samplers[segment], self.streams
-        due_in = self.due_in[segment]
         for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
             attrs = draw_attributes(samplers, streams, segment, number)
-            case = _Case(number, segment, attrs, counted, t, t + due_in)
+            case = _Case(number, segment, attrs, counted, t, t + self._due_in(segment, attrs))
             self.env.process(self._walk(case, flow, True))
 
     def _stream_arrivals(self, stream: str, times: Iterator[float]) -> Process:
@@ -209,9 +209,9 @@ class ConnectionModel:
         the stream's segments whose ``when`` holds (the last takes the rest), then draws that
         segment's attributes; all its random numbers are keyed to the stream, so a case keeps
         its luck whichever segment it joins."""
-        routes = [
-            (s.arrivals.when, name) for name, s in self.sc.segments.items() if s.arrivals.stream == stream
-        ]
+        members = [(s.arrivals.when, n) for n, s in self.sc.segments.items() if s.arrivals.stream == stream]
+        # those with a condition in file order, then the one that takes the rest
+        routes = [m for m in members if m[0] is not None] + [m for m in members if m[0] is None]
         own, streams = attribute_samplers(self.sc.streams[stream].attributes), self.streams
         for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
@@ -219,8 +219,12 @@ class ConnectionModel:
             attrs = draw_attributes(own, streams, stream, number)
             segment = next(name for when, name in routes if when is None or holds(when, attrs))
             attrs = draw_attributes(self.samplers[segment], streams, stream, number, attrs)
-            case = _Case(number, segment, attrs, counted, t, t + self.due_in[segment], stream)
+            case = _Case(number, segment, attrs, counted, t, t + self._due_in(segment, attrs), stream)
             self.env.process(self._walk(case, self.flows[segment], True))
+
+    def _due_in(self, segment: str, attrs: dict[str, Any]) -> float:
+        """Working days from a case's application to its due date (``deadline`` dispatch)."""
+        return next((days for when, days in self.due_in[segment] if holds(when, attrs)), math.inf)
 
     # ------------------------------------------------------------------ a case
     def _walk(self, case: _Case, steps: tuple[Step, ...], whole: bool) -> Process:

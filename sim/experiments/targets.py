@@ -129,9 +129,10 @@ STATISTIC = {"share": "share_within", "mean": "mean_wd", "maximum": "max_wd"}
 
 def judge(rows: pd.DataFrame) -> pd.DataFrame:
     """Per scenario, segment and target: the statistic its kind names (``value``, mean over
-    replications; for ``maximum`` the longest over all of them), its 95% half-width (``hw``) and
-    the ``verdict``: met, missed, undecided (the interval straddles the bound) or reported (a
-    share target with no required share)."""
+    replications; for ``maximum`` the longest over all of them, with no interval), its 95%
+    half-width (``hw``) and the ``verdict``: met, missed, undecided (the interval straddles the
+    bound, or fewer than two replications have a value) or reported (a share target with no
+    required share). ``n_subject`` and ``open_subject`` are means per replication."""
     out = []
     for (scenario, segment, index), group in rows.groupby(["scenario", "segment", "target"], sort=False):
         first = group.iloc[0]
@@ -151,29 +152,32 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
             "required_share": first["required_share"],
             "applies_to": first["applies_to"],
             "replications": len(group),
-            "n_subject": float(group["n_subject"].mean()),
-            "open_subject": int(group["open_subject"].sum()),
+            "n_subject": float(group["n_subject"].mean()),  # per replication, as the next
+            "open_subject": float(group["open_subject"].mean()),
             "value": mean,
             "hw": hw,
         }
         record["verdict"] = _verdict(kind, known, mean, hw, first["bound_days"], first["required_share"])
-        if kind == "maximum":  # the longest case of all: what the verdict is about
-            record["value"], record["mean_of_maxima"] = (float(known.max()) if len(known) else np.nan), mean
+        if kind == "maximum":  # the longest case of all: what the verdict is about (no interval)
+            record["value"], record["hw"] = (float(known.max()) if len(known) else np.nan), np.nan
+            record["mean_of_maxima"], record["mean_of_maxima_hw"] = mean, hw
         out.append(record)
     return pd.DataFrame(out)
 
 
 def _verdict(kind: str, known: np.ndarray, mean: float, hw: float, bound: float, required: float) -> str:
+    if kind == "share" and np.isnan(required):
+        return REPORTED
     if len(known) == 0:
         return UNDECIDED  # no case it applies to (or none finished) in any replication
     if kind == "maximum":
         return MET if known.max() <= bound + EXACT else MISSED
-    spread = 0.0 if np.isnan(hw) else hw
+    if len(known) < 2:  # a value from one replication has no interval: nothing to judge it by
+        return UNDECIDED
+    spread = hw
     if kind == "mean":
         low, high, line = mean - spread, mean + spread, bound + EXACT
         return MET if high <= line else MISSED if low > line else UNDECIDED
-    if np.isnan(required):
-        return REPORTED
     low, high = mean - spread, mean + spread
     return MET if low >= required else MISSED if high < required else UNDECIDED
 
@@ -190,7 +194,7 @@ def value_text(row: Mapping[str, Any]) -> str:
         required = "" if pd.isna(row["required_share"]) else f" ({100 * row['required_share']:g}% required)"
         return f"{100 * value:.1f}%{spread}{required}"
     if row["kind"] == "maximum":
-        return f"longest {value:.1f} wd"
+        return f"longest {value:.1f} wd (≤ {row['bound_days']:g})"
     return f"{value:.2f}{spread} wd"
 
 

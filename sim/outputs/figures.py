@@ -278,7 +278,10 @@ def verdict_figure(result: CompareResult, lang: str = "en") -> Figure:
     table = result.verdicts()
     rows = [f"{_segment_label(result, s, lang)}: {t}" for s, t in zip(table["segment"], table["target"])]
     with plt.rc_context(_style(lang)):
-        fig, ax = plt.subplots(figsize=(3 + 2.3 * len(result.scenarios), 1 + 0.42 * len(rows)))
+        longest = max((len(r) for r in rows), default=10)
+        fig, ax = plt.subplots(
+            figsize=(1 + 0.07 * longest + 2.3 * len(result.scenarios), 1 + 0.42 * len(rows))
+        )
         for i in range(len(table)):
             for j, name in enumerate(result.scenarios):
                 cell = table.iloc[i][name]
@@ -286,7 +289,7 @@ def verdict_figure(result: CompareResult, lang: str = "en") -> Figure:
                 ax.add_patch(
                     plt.Rectangle((j, i), 1, 1, color=VERDICT_COLOURS.get(verdict, "white"), ec="white")
                 )
-                shown = cell.rsplit(": ", 1)[0] if cell else ""
+                shown = cell.rsplit(": ", 1)[0].split(" (")[0] if cell else ""  # the bound is in the label
                 word = VERDICT_ZH.get(verdict, verdict) if lang == "zh" else verdict
                 ax.text(
                     j + 0.5, i + 0.5, f"{shown}\n{word}" if cell else "", ha="center", va="center", fontsize=7

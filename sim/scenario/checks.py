@@ -172,24 +172,46 @@ def _check_effort_pools(
 
 
 def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
-    """Every stream a segment names exists; a stream's routing conditions read its own attributes;
-    its segments end with one that takes the rest (no ``when``), and every stream has segments."""
+    """Every stream a segment names exists and is not named like a segment (their random numbers
+    would be shared); a stream's attributes and routing conditions read only its own attributes,
+    with values they can take; exactly one of its segments takes the rest (no ``when``)."""
     members: dict[str, list[str]] = {name: [] for name in sc.streams}
+    for name, stream in sc.streams.items():
+        if name in sc.segments:
+            fail(
+                ("streams", name),
+                f"stream '{name}' is named like a segment; streams and segments need distinct names",
+            )
+        declared: list[str] = []
+        for aname, spec in stream.attributes.items():
+            if isinstance(spec, Bernoulli):
+                for used in attributes_used(spec.when):
+                    if used not in declared:
+                        fail(
+                            ("streams", name, "attributes", aname, "when"),
+                            f"condition reads attribute '{used}', which stream '{name}' does not "
+                            f"draw before '{aname}'",
+                        )
+            declared.append(aname)
     for gname, seg in sc.segments.items():
-        name = seg.arrivals.stream
-        if name is None:
+        joined = seg.arrivals.stream
+        if joined is None:
             continue
         path = ("segments", gname, "arrivals", "stream")
-        if name not in sc.streams:
-            fail(path, f"stream '{name}' is not defined{suggest(name, sc.streams)}")
-        members[name].append(gname)
+        if joined not in sc.streams:
+            fail(path, f"stream '{joined}' is not defined{suggest(joined, sc.streams)}")
+        members[joined].append(gname)
         for used in attributes_used(seg.arrivals.when):
-            if used not in sc.streams[name].attributes:
+            if used not in sc.streams[joined].attributes:
                 fail(
                     ("segments", gname, "arrivals", "when"),
-                    f"condition reads attribute '{used}', which stream '{name}' does not draw (a case "
+                    f"condition reads attribute '{used}', which stream '{joined}' does not draw (a case "
                     "joins its segment before it draws the segment's own attributes)",
                 )
+        if seg.arrivals.when is not None and (
+            problem := _value_problem(seg.arrivals.when, sc.streams[joined].attributes)
+        ):
+            fail(("segments", gname, "arrivals", "when"), f"{problem} (in stream '{joined}')")
     for name, stream in sc.streams.items():
         if stream.arrivals.stream is not None:
             fail(
@@ -199,11 +221,11 @@ def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> No
         if not members[name]:
             fail(("streams", name), f"no segment takes the cases of stream '{name}'")
         catch_all = [g for g in members[name] if sc.segments[g].arrivals.when is None]
-        if catch_all != members[name][-1:]:
+        if len(catch_all) != 1:
             fail(
-                ("segments", members[name][-1], "arrivals"),
-                f"the last segment of stream '{name}' must take the cases no other takes (no `when`), and "
-                "only the last: a case joins the first segment whose `when` holds",
+                ("segments", (catch_all or members[name])[-1], "arrivals"),
+                f"exactly one segment of stream '{name}' takes the cases no other takes (no `when`); "
+                f"found {len(catch_all)}: {', '.join(catch_all) or 'none'}",
             )
 
 

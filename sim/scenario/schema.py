@@ -56,9 +56,9 @@ class Pool(_Model):
     unlimited: a case never waits. A member works one task at a time, ``hours_per_day`` productive
     hours per working day (net of other duties, leave and training), so a task of ``effort`` hours
     keeps the member for effort / hours_per_day working days. ``dispatch`` chooses which waiting
-    case a member takes next: ``fifo`` (first come), ``deadline`` (the case closest to its
-    segment's headline target, measured from its application) or ``priority`` (important customers
-    first); ties go to the case that asked first."""
+    case a member takes next: ``fifo`` (first come), ``deadline`` (the case closest to its due
+    date: its application plus the first ``share`` target of its segment that applies to it) or
+    ``priority`` (important customers first); ties go to the case that asked first."""
 
     capacity: Annotated[int, Field(ge=1)] | None
     hours_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]

@@ -69,7 +69,7 @@ def _with(change) -> dict:
         ),
         (
             lambda d: d["segments"]["lv_standard"]["arrivals"].update(when={"kva": {"min": 160}}),
-            r"lv_standard.arrivals: the last segment of stream 'lv_nonresidential' must take the cases",
+            r"lv_standard.arrivals: exactly one segment of stream 'lv_nonresidential' takes the cases",
         ),
         (
             lambda d: d["segments"]["lv_smb"]["arrivals"].update(when={"online": True}),
@@ -83,9 +83,50 @@ def _with(change) -> dict:
             lambda d: d["segments"]["lv_resident"]["arrivals"].update(when={"kva": {"max": 1}}),
             r"`when` selects cases of a `stream`: give the stream too",
         ),
+        (
+            lambda d: d["segments"]["lv_smb"]["arrivals"].update(when={"kva": "small"}),
+            r"arrivals.when: attribute 'kva' is a number, found 'small'",
+        ),
+        (
+            lambda d: d["streams"]["lv_nonresidential"]["attributes"].update(
+                big={"dist": "bernoulli", "p": 0.5, "when": {"online": True}}
+            ),
+            r"streams.lv_nonresidential.attributes.big.when: condition reads attribute 'online'",
+        ),
+        (
+            lambda d: d["streams"].update(hv_single=d["streams"].pop("lv_nonresidential"))
+            or [d["segments"][n]["arrivals"].update(stream="hv_single") for n in ("lv_smb", "lv_standard")],
+            r"streams.hv_single: stream 'hv_single' is named like a segment",
+        ),
     ],
-    ids=["unknown-stream", "no-catch-all", "routes-on-a-segment-attribute", "drawn-twice", "when-alone"],
+    ids=[
+        "unknown-stream",
+        "no-catch-all",
+        "routes-on-a-segment-attribute",
+        "drawn-twice",
+        "when-alone",
+        "routing-value",
+        "stream-attribute-when",
+        "stream-named-like-a-segment",
+    ],
 )  # fmt: skip
 def test_streams_are_checked_on_load(change, problem):
     with pytest.raises(ScenarioError, match=problem):
         scenario_from_dict(_with(change))
+
+
+def test_the_segment_that_takes_the_rest_may_be_listed_anywhere(tmp_path):
+    # an overlay can only append segments: a new one with a condition comes after the one that
+    # takes the rest, and is still tried before it (after the others with a condition, in order)
+    overlay = tmp_path / "large.yaml"
+    overlay.write_text(
+        f"extends: {BASELINE.as_posix()}\nname: large\n"
+        "segments:\n  lv_large:\n    label: LV 160-250 kVA\n"
+        "    arrivals: {stream: lv_nonresidential, when: {kva: {min: 160, max: 250}}}\n"
+        "    attributes: {zero_investment: false}\n    flow: [acceptance]\n",
+        encoding="utf-8",
+    )
+    cases = sim.run(sim.load_scenario(overlay, SHORT), reps=1).cases
+    kva = cases.groupby("segment")["kva"].agg(["min", "max", "size"])
+    assert kva.loc["lv_smb", "max"] <= 160 < kva.loc["lv_large", "min"]
+    assert kva.loc["lv_large", "max"] <= 250 < kva.loc["lv_standard", "min"]

@@ -33,8 +33,8 @@ def test_the_three_kinds_on_a_queue_with_known_times():
         {"measure": "elapsed", "days": 4.9, "kind": "maximum"},  # longest 5 > 4.9
         {"measure": "elapsed", "days": 2},  # no required share: reported
     ]
-    result = sim.run(scenario_from_dict(queue(targets)), reps=1)
-    rows = result.targets.set_index("target")
+    result = sim.run(scenario_from_dict(queue(targets)), reps=2)  # both alike: no spread
+    rows = result.targets[result.targets["replication"] == 0].set_index("target")
     assert rows["share_within"].tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 1 / 3])
     assert rows["mean_wd"].tolist() == pytest.approx([3.5] * 4)
     assert rows["max_wd"].tolist() == pytest.approx([5] * 4)
@@ -92,6 +92,7 @@ def test_verdicts_follow_the_95_percent_interval():
     assert judge(rows("share", shares, 8, 0.95)).iloc[0]["verdict"] == UNDECIDED
     assert judge(rows("share", shares, 8, 0.80)).iloc[0]["verdict"] == MET
     assert judge(rows("share", shares, 8, 0.99)).iloc[0]["verdict"] == MISSED
+    assert judge(rows("mean", values[:1], 100)).iloc[0]["verdict"] == UNDECIDED  # one value: no interval
     longest = judge(rows("maximum", values, 8)).iloc[0]
     assert (longest["value"], longest["verdict"]) == (8.0, MET)  # the longest of all, exactly
     assert judge(rows("maximum", values, 7.9)).iloc[0]["verdict"] == MISSED
