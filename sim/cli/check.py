@@ -20,6 +20,7 @@ from sim.scenario import display_path
 ROOT = Path(__file__).resolve().parents[2]  # the source tree: sim/cli/check.py
 DEFAULT_BASELINE = ROOT / "tests" / "regression" / "baseline_kpis.json"
 DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+DEFAULT_CALIBRATION = ROOT / "scenarios" / "calibration" / "2020.yaml"
 
 
 def add_parser(verbs: Any) -> None:
@@ -33,10 +34,20 @@ def add_parser(verbs: Any) -> None:
     add_set(p, "try a change, e.g. stages.completion_lv.duration.mode=4 (not with --update)")
     p.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
     p.add_argument("--changed", action="store_true", help="print only the KPIs that changed")
+    p.add_argument(
+        "--calibration",
+        nargs="?",
+        const=str(DEFAULT_CALIBRATION),
+        metavar="FILE",
+        help="instead: the published figures a scenario must reproduce, published vs simulated "
+        "(default file: scenarios/calibration/2020.yaml)",
+    )
     add_debug(p)
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.calibration is not None:
+        return _calibration(args)
     path = args.baseline or DEFAULT_BASELINE
     if args.update:
         return _update(args, path)
@@ -70,6 +81,35 @@ def command(args: argparse.Namespace) -> int:
         print(f"DRIFT in {len(bad)} KPI(s): {names}")
         return 1
     print("ok: no KPI drifted")
+    return 0
+
+
+def _calibration(args: argparse.Namespace) -> int:
+    from sim.experiments.calibration import DIFFERS, as_text, calibrate, load_calibration
+
+    if args.update or args.overrides or args.reps or args.scenario:
+        raise UsageError("check --calibration takes its scenario and replications from the calibration file")
+    calibration = load_calibration(args.calibration)
+    bar = progress_bar(calibration.replications, "calibration")
+    try:
+        rows, _ = calibrate(calibration, args.jobs, ticker(bar))
+    finally:
+        if bar is not None:
+            bar.close()
+    sc = calibration.scenario
+    print(
+        f"calibration: {calibration.source} against {sc.name} ({sc.source}), "
+        f"{calibration.replications} replications, seed {sc.seed}; simulated: mean ± 95% half-width; "
+        "agrees / differs when the whole interval is within / outside the published figure\n"
+    )
+    print(as_text(rows) if len(rows) else "(no published figure)")
+    for item in calibration.unpublished:
+        print(f"not published: {item}")
+    differs = rows[rows["verdict"] == DIFFERS] if len(rows) else rows
+    if len(differs):
+        print(f"\n{len(differs)} of {len(rows)} figures differ")
+        return 1
+    print("\nno published figure differs")
     return 0
 
 
