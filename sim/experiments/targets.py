@@ -10,7 +10,7 @@ for all the segment's cases or those its ``when`` selects, in one of three ways:
   with its age at the end of the run.
 
 Per replication, ``target_rows`` gives for every target the three statistics of its cases
-(``share_within``, ``mean_wd``, ``max_wd``). Over replications, ``judge`` gives the statistic the
+(``share_within``, ``mean_days``, ``max_days``). Over replications, ``judge`` gives the statistic the
 kind names, its 95% interval and a verdict: **met** when the whole interval is on the right side
 of the bound, **missed** when it is all on the wrong side, **undecided** when it straddles the
 bound. For ``maximum`` the verdict is exact for the cases simulated: met when no case of any
@@ -84,14 +84,16 @@ COLUMNS = [
     "label",
     "kind",
     "measure",
+    "clock",
     "bound_days",
     "required_share",
+    "report_only",
     "applies_to",
     "n_subject",
     "open_subject",
     "share_within",
-    "mean_wd",
-    "max_wd",
+    "mean_days",
+    "max_days",
 ]
 
 
@@ -102,7 +104,7 @@ def selected(seg: pd.DataFrame, cond: Mapping) -> np.ndarray:
 
 
 def _row(sub: pd.DataFrame, scenario: str, replication: int, segment: str, index: int, t: Target) -> dict:
-    values = sub[f"{t.measure}_wd"].to_numpy(dtype=float)
+    values = sub[f"{t.measure}_{'cd' if t.clock == 'calendar' else 'wd'}"].to_numpy(dtype=float)
     finished = sub["finished"].to_numpy(dtype=bool)
     n = len(sub)
     return {
@@ -113,18 +115,20 @@ def _row(sub: pd.DataFrame, scenario: str, replication: int, segment: str, index
         "label": t.label or describe_target(t),
         "kind": t.kind,
         "measure": t.measure,
+        "clock": t.clock,
         "bound_days": t.days,
         "required_share": t.share if t.share is not None else np.nan,
+        "report_only": t.report_only,
         "applies_to": _condition(t.when) if t.when else "all",
         "n_subject": n,
         "open_subject": int(n - finished.sum()),
         "share_within": float((finished & (values <= t.days + EXACT)).mean()) if n else np.nan,
-        "mean_wd": float(values[finished].mean()) if finished.any() else np.nan,
-        "max_wd": float(values.max()) if n else np.nan,  # open cases at their age
+        "mean_days": float(values[finished].mean()) if finished.any() else np.nan,
+        "max_days": float(values.max()) if n else np.nan,  # open cases at their age
     }
 
 
-STATISTIC = {"share": "share_within", "mean": "mean_wd", "maximum": "max_wd"}
+STATISTIC = {"share": "share_within", "mean": "mean_days", "maximum": "max_days"}
 
 
 def judge(rows: pd.DataFrame) -> pd.DataFrame:
@@ -148,6 +152,7 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
             "label": first["label"],
             "kind": kind,
             "measure": first["measure"],
+            "clock": first["clock"],
             "bound_days": first["bound_days"],
             "required_share": first["required_share"],
             "applies_to": first["applies_to"],
@@ -157,7 +162,11 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
             "value": mean,
             "hw": hw,
         }
-        record["verdict"] = _verdict(kind, known, mean, hw, first["bound_days"], first["required_share"])
+        record["verdict"] = (
+            REPORTED
+            if first["report_only"]
+            else _verdict(kind, known, mean, hw, first["bound_days"], first["required_share"])
+        )
         if kind == "maximum":  # the longest case of all: what the verdict is about (no interval)
             record["value"], record["hw"] = (float(known.max()) if len(known) else np.nan), np.nan
             record["mean_of_maxima"], record["mean_of_maxima_hw"] = mean, hw
@@ -193,9 +202,10 @@ def value_text(row: Mapping[str, Any]) -> str:
         spread = "" if pd.isna(hw) else f" ±{100 * hw:.1f}"
         required = "" if pd.isna(row["required_share"]) else f" ({100 * row['required_share']:g}% required)"
         return f"{100 * value:.1f}%{spread}{required}"
+    unit = "cd" if row.get("clock") == "calendar" else "wd"
     if row["kind"] == "maximum":
-        return f"longest {value:.1f} wd (≤ {row['bound_days']:g})"
-    return f"{value:.2f}{spread} wd"
+        return f"longest {value:.1f} {unit} (≤ {row['bound_days']:g})"
+    return f"{value:.2f}{spread} {unit}"
 
 
 def verdict_table(summary: pd.DataFrame) -> pd.DataFrame:

@@ -294,7 +294,9 @@ class Target(_Model):
     those ``when`` selects (e.g. important customers). ``kind``: ``share`` (the share of the cases
     within ``days`` is at least ``share``, e.g. 0.95; without ``share`` it is reported, not
     judged), ``mean`` (their mean is at most ``days``) or ``maximum`` (the longest is at most
-    ``days``). The first ``share`` target is the segment's headline target; verdicts are in
+    ``days``). ``days`` are working days, or calendar days with ``clock: calendar``;
+    ``report_only`` shows the statistic without a verdict (an aim the plan states as context).
+    The first ``share`` target is the segment's headline target; verdicts are in
     ``sim.experiments.targets``."""
 
     measure: Measure
@@ -302,12 +304,16 @@ class Target(_Model):
     kind: Literal["share", "mean", "maximum"] = "share"
     share: Probability | None = None
     when: Condition | None = None
+    clock: Literal["working", "calendar"] = "working"
+    report_only: bool = False
     label: str | None = None
 
     @model_validator(mode="after")
     def _share_of_a_share(self):
         if self.share is not None and self.kind != "share":
             raise ValueError(f"`share` (the share of cases required) goes with kind: share, not {self.kind}")
+        if self.clock == "calendar" and self.measure == "handling":
+            raise ValueError("handling is kept in working days only: `clock: calendar` takes another measure")
         return self
 
 

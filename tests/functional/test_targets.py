@@ -36,8 +36,8 @@ def test_the_three_kinds_on_a_queue_with_known_times():
     result = sim.run(scenario_from_dict(queue(targets)), reps=2)  # both alike: no spread
     rows = result.targets[result.targets["replication"] == 0].set_index("target")
     assert rows["share_within"].tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 1 / 3])
-    assert rows["mean_wd"].tolist() == pytest.approx([3.5] * 4)
-    assert rows["max_wd"].tolist() == pytest.approx([5] * 4)
+    assert rows["mean_days"].tolist() == pytest.approx([3.5] * 4)
+    assert rows["max_days"].tolist() == pytest.approx([5] * 4)
     assert (rows["n_subject"] == 3).all() and (rows["applies_to"] == "all").all()
     summary = result.target_summary().set_index("target")
     assert summary["verdict"].tolist() == [MET, MET, MISSED, REPORTED]
@@ -63,7 +63,7 @@ def test_a_condition_selects_the_cases_a_target_applies_to():
         sub = cases[cases["remote"] == (row["target"] == 0)]
         within = sub["finished"] & (sub["elapsed_wd"] <= row["bound_days"] + 1e-9)
         assert row["n_subject"] == len(sub) and row["share_within"] == pytest.approx(within.mean())
-        assert row["mean_wd"] == pytest.approx(sub.loc[sub["finished"], "elapsed_wd"].mean())
+        assert row["mean_days"] == pytest.approx(sub.loc[sub["finished"], "elapsed_wd"].mean())
     assert list(result.target_summary()["applies_to"]) == ["remote = true", "remote = false"]
     with pytest.raises(
         ScenarioError, match=r"segments.seg.targets\[0\].when: condition reads attribute 'remote'"
@@ -76,9 +76,10 @@ def test_verdicts_follow_the_95_percent_interval():
         return pd.DataFrame(
             {
                 "scenario": "s", "replication": range(len(values)), "segment": "seg", "target": 0,
-                "label": "t", "kind": kind, "measure": "elapsed", "bound_days": bound,
-                "required_share": required, "applies_to": "all", "n_subject": 10, "open_subject": 0,
-                "share_within": values, "mean_wd": values, "max_wd": values,
+                "label": "t", "kind": kind, "measure": "elapsed", "clock": "working", "bound_days": bound,
+                "required_share": required, "report_only": False, "applies_to": "all",
+                "n_subject": 10, "open_subject": 0,
+                "share_within": values, "mean_days": values, "max_days": values,
             }
         )  # fmt: skip
 
@@ -101,3 +102,13 @@ def test_verdicts_follow_the_95_percent_interval():
 def test_share_goes_with_the_share_kind_only():
     with pytest.raises(ScenarioError, match=r"`share` .* goes with kind: share, not mean"):
         scenario_from_dict(queue([{"measure": "elapsed", "days": 3, "kind": "mean", "share": 0.9}]))
+
+
+def test_a_calendar_day_target_reads_the_calendar_clock_and_a_report_only_target_has_no_verdict():
+    targets = [{"measure": "elapsed", "days": 5, "kind": "mean", "clock": "calendar", "report_only": True}]
+    result = sim.run(scenario_from_dict(queue(targets)), reps=2)
+    row = result.target_summary().iloc[0]
+    assert row["clock"] == "calendar" and row["verdict"] == REPORTED
+    assert row["value"] == pytest.approx(result.cases["elapsed_cd"].mean())
+    with pytest.raises(ScenarioError, match="handling is kept in working days only"):
+        scenario_from_dict(queue([{"measure": "handling", "days": 3, "clock": "calendar"}]))
