@@ -1,5 +1,5 @@
 """``validate FILE...``: load and check scenario files (the calendar of their horizon included),
-sweep files and staffing files, each with every scenario it makes; nothing runs."""
+sweep, staffing and calibration files, each with every scenario it makes; nothing runs."""
 
 from __future__ import annotations
 
@@ -16,19 +16,23 @@ from sim.scenario import load_scenario
 
 
 def add_parser(verbs: Any) -> None:
-    p = verbs.add_parser("validate", help="load and check scenario, sweep and staffing files; nothing runs")
-    p.add_argument("scenarios", nargs="+", help="scenario, sweep or staffing YAML files")
+    p = verbs.add_parser(
+        "validate", help="load and check scenario, sweep, staffing and calibration files; nothing runs"
+    )
+    p.add_argument("scenarios", nargs="+", help="scenario, sweep, staffing or calibration YAML files")
     add_set(p, "replace an existing scenario key before validating (scenario files only)")
     add_debug(p)
 
 
 def file_kind(path: str) -> str:
-    """``scenario``, ``sweep`` or ``staffing``, from the keys at the top of the file (a file that
-    cannot be read is left to the scenario loader, which says why)."""
+    """``scenario``, ``sweep``, ``staffing`` or ``calibration``, from the keys at the top of the
+    file (a file that cannot be read is left to the scenario loader, which says why)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except Exception:
         return "scenario"
+    if isinstance(data, dict) and "figures" in data and "scenario" in data:
+        return "calibration"
     if isinstance(data, dict) and "base" in data:
         if "pools" in data or "targets" in data:
             return "staffing"
@@ -50,6 +54,16 @@ def command(args: argparse.Namespace) -> int:
                 calendar_for(point.scenario)
             shown = f"{plural(len(spec.points), 'point')} x {plural(spec.replications, 'replication')}"
             print(f"{path}: ok (sweep {spec.name}: {shown})")
+            continue
+        if kind == "calibration":
+            from sim.experiments.calibration import load_calibration
+
+            calibration = load_calibration(path)
+            calendar_for(calibration.scenario)
+            print(
+                f"{path}: ok (calibration: {plural(len(calibration.figures), 'figure')} against "
+                f"{calibration.scenario.name}, {plural(len(calibration.unpublished), 'item')} not published)"
+            )
             continue
         if kind == "staffing":
             from sim.experiments.staffing_file import load_staffing

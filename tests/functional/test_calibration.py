@@ -60,3 +60,8 @@ def test_a_bad_calibration_file_is_one_line_and_exit_2(tmp_path, capsys):
     figures = [{"segment": "seg", "kpi": "handling_wd_mean", "value": 3, "source": "g"}]
     assert main(["check", "--calibration", str(write(tmp_path, figures))]) == 2
     assert "a value needs its `tolerance`" in capsys.readouterr().err
+
+
+def test_validate_reads_a_calibration_file(tmp_path, capsys):
+    assert main(["validate", str(write(tmp_path, FIGURES, ["x"]))]) == 0
+    assert "ok (calibration: 4 figures against tiny, 1 item not published)" in capsys.readouterr().out
