@@ -47,6 +47,13 @@ def add_set(parser: argparse.ArgumentParser, help_text: str) -> None:
     )
 
 
+def add_executor(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--jobs N`` or ``--scheduler ADDRESS``, one or the other: where ``what`` runs."""
+    on = parser.add_mutually_exclusive_group()
+    on.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
+    on.add_argument("--scheduler", metavar="tcp://HOST:PORT", help=f"run {what} on a Dask cluster")
+
+
 def add_debug(parser: argparse.ArgumentParser) -> None:
     """``--debug`` after the verb as well as before it (where ``--help`` lists it)."""
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)

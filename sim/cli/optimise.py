@@ -13,11 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_debug, seed
+from sim.cli.common import add_debug, add_executor, plural, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.staffing import (
-    MEETS,
-    MISSES,
     RULED_OUT,
     UNDECIDED,
     Candidate,
@@ -37,9 +35,7 @@ def add_parser(verbs: Any) -> None:
         "optimise", help="find the cheapest staffing that meets targets, with stated confidence"
     )
     p.add_argument("staffing", help="staffing YAML file (see docs/staffing.md)")
-    on = p.add_mutually_exclusive_group()
-    on.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
-    on.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the replications on a Dask cluster")
+    add_executor(p, "the replications")
     p.add_argument("--resume", action="store_true", help="reuse the replications already in the folder")
     p.add_argument("--out", type=Path, help="output folder (default: results/NAME)")
     p.add_argument("--seed", type=seed, help="random seed (default: the file's)")
@@ -85,8 +81,8 @@ def command(args: argparse.Namespace) -> int:
     plan = spec.replications
     level = test_level(spec)
     print(
-        f"optimise {spec.name}: {len(spec.pools)} pool{'s' * (len(spec.pools) != 1)} "
-        f"({', '.join(spec.pools)}), {len(spec.targets)} target{'s' * (len(spec.targets) != 1)}; "
+        f"optimise {spec.name}: {plural(len(spec.pools), 'pool')} "
+        f"({', '.join(spec.pools)}), {plural(len(spec.targets), 'target')}; "
         f"base {spec.base}, seed {spec.seed}\n"
         f"confidence {spec.confidence:.0%} per staffing (that all its verdicts are right): each target "
         f"judged by a one-sided bound at {level:.4%}, over {plan.start} to {plan.max} replications "
@@ -119,11 +115,15 @@ def _report(result: StaffingResult, out: Path, files: list[str]) -> int:
     simulated = [c for c in result.candidates if c.verdict != RULED_OUT]
     ruled = len(result.candidates) - len(simulated)
     print(
-        f"\n{len(simulated)} staffings simulated, {ruled} ruled out below a pool's floor; "
+        f"\n{plural(len(simulated), 'staffing')} simulated, {ruled} ruled out below a pool's floor; "
         f"{result.computed} replications run, {result.reused} reused, in {result.seconds:.1f} s"
     )
     if result.floors:
-        floors = ", ".join(f"{p} {n}" for p, n in result.floors.items())
+        floors = ", ".join(
+            f"{p} {n}"
+            + (" (not confirmed: one fewer is undecided)" if result.below_floors.get(p) == UNDECIDED else "")
+            for p, n in result.floors.items()
+        )
         print(f"fewest members of each pool with the others at their maximum: {floors}")
     code = 0
     if result.chosen is None:
@@ -137,14 +137,26 @@ def _report(result: StaffingResult, out: Path, files: list[str]) -> int:
         else:
             print(f"\nno staffing within the bounds meets every target; the most generous one, {shown}:")
             _print_candidate(result, top)
-            print(
-                "staff within these bounds cannot close the gap; a sweep (docs/sweeps.md) shows where "
-                "the KPI stops rising with staff, and a measure of the process may be what is missing"
-            )
+            if any(c.open_cases and of_finished_cases(c.target.kpi) for c in top.checks):
+                print(
+                    "cases are still open at the end of the run: lengthen horizon.drain_days, or a pool "
+                    "is overloaded even at its maximum"
+                )
+            else:
+                print(
+                    "staff within these bounds cannot close the gap; a sweep (docs/sweeps.md) shows where "
+                    "the KPI stops rising with staff, and a measure of the process may be what is missing"
+                )
+            if spec.description:
+                print(f"the staffing file says: {' '.join(spec.description.split())}")
         code = 1
     else:
         c = result.chosen
-        print(f"\ncheapest staffing that meets every target: {spec.describe(c.staffing)} (cost {c.cost:g})")
+        unsure = [x for x in simulated if x.cost < c.cost and x.verdict == UNDECIDED]
+        unsure_floors = [p for p, v in result.below_floors.items() if v == UNDECIDED]
+        meets = "confirmed to meet" if unsure or unsure_floors else "that meets"
+        shown = spec.describe(c.staffing)
+        print(f"\ncheapest staffing {meets} every target: {shown} (cost {c.cost:g})")
         print(
             f"  (each staffing's verdicts hold with {spec.confidence:.0%} confidence; that no cheaper "
             "staffing meets them rests on the verdicts of those simulated and, below the floors, on "
@@ -169,9 +181,14 @@ def _report(result: StaffingResult, out: Path, files: list[str]) -> int:
             for nb in result.neighbours:
                 print(f"  {spec.describe(nb.staffing)} (cost {nb.cost:g}): {nb.verdict}")
                 _print_candidate(result, nb, indent="    ")
-        cheaper_open = [x for x in simulated if x.cost < c.cost and x.verdict not in (MEETS, MISSES)]
-        if cheaper_open:
-            names = "; ".join(spec.describe(x.staffing) for x in cheaper_open)
-            print(f"cheaper staffings still undecided at {spec.replications.max} replications: {names}")
+        if unsure or unsure_floors:
+            names = "; ".join(spec.describe(x.staffing) for x in unsure)
+            print(
+                f"not decided at {spec.replications.max} replications: "
+                + (f"cheaper staffings {names}" if unsure else "")
+                + ("; " if unsure and unsure_floors else "")
+                + (f"the floor of {', '.join(unsure_floors)}" if unsure_floors else "")
+                + ". Raise replications.max to decide them: one may meet the targets for less"
+            )
     print(f"\nwrote {', '.join(files)} to {out}")
     return code

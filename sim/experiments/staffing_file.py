@@ -149,6 +149,7 @@ class StaffingSpec:
 
     name: str
     title: str
+    description: str | None
     source: str
     base: str
     seed: int
@@ -249,6 +250,7 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
     return StaffingSpec(
         name=file.name or (Path(shown).stem if shown != "<staffing>" else "staffing"),
         title=file.title,
+        description=file.description,
         source=shown,
         base=base_shown,
         seed=int(seed),

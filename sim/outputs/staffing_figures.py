@@ -29,7 +29,7 @@ def staffing_figure(result: StaffingResult) -> Figure:
     simulated = [c for c in result.candidates if c.verdict != RULED_OUT]
     n = len(spec.targets)
     width = max(8.0, 0.55 * len(simulated) + 2)
-    fig, axes = plt.subplots(n, 1, figsize=(width, 3.4 * n), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(n, 1, figsize=(width, 2 + 3.2 * n), squeeze=False, layout="constrained")
     ticks = [" · ".join(str(m) for m in c.staffing) + f"\n{c.cost:g}" for c in simulated]
     for i, (ax, target) in enumerate(zip(axes[:, 0], spec.targets)):
         scale = 100.0 if is_share(target.kpi) else 1.0
@@ -51,13 +51,17 @@ def staffing_figure(result: StaffingResult) -> Figure:
         plt.Line2D([], [], marker="o", color=COLOURS[MET], label="target met"),
         plt.Line2D([], [], marker="o", color=COLOURS[MISSED], label="target missed"),
         plt.Line2D([], [], marker="o", color="grey", label="open (not decided)"),
-        plt.Line2D([], [], marker="s", fillstyle="none", color="black", linestyle="", label="chosen"),
     ]
+    if result.chosen is not None:
+        handles.append(
+            plt.Line2D([], [], marker="s", fillstyle="none", color="black", linestyle="", label="chosen")
+        )
     axes[0, 0].legend(handles=handles, fontsize=8, loc="best")
     confidence = f"{spec.confidence:.0%}"
+    outcome = "" if result.chosen is not None else ": no staffing within the bounds meets every target"
     fig.suptitle(
-        f"{spec.title or spec.name}\nmean over replications and the one-sided bounds of the verdicts "
-        f"(confidence {confidence} per staffing)",
+        f"{spec.title or spec.name}{outcome}\nmean over replications and the one-sided bounds of the "
+        f"verdicts (confidence {confidence} per staffing)",
         fontsize=10,
     )
     return fig

@@ -104,13 +104,16 @@ def test_costs_decide_between_staffings_that_both_meet(tmp_path):
 
 
 def test_no_staffing_in_the_bounds_meets_the_targets(tmp_path, capsys):
-    path = exact_problem(tmp_path, pools={"desk": {"min": 1, "max": 3}, "field": {"min": 1, "max": 4}})
+    pools = {"desk": {"min": 1, "max": 3}, "field": {"min": 1, "max": 4}}
+    path = exact_problem(tmp_path, pools=pools, description="four desk members are needed")
     result = sim.optimise(path, jobs=1)
     assert result.chosen is None
     assert [(c.staffing, c.verdict) for c in result.candidates] == [((3, 4), MISSES)]  # the corner only
     assert main(["optimise", str(path), "--jobs", "1", "--out", str(tmp_path / "out")]) == 1
     out = capsys.readouterr().out
     assert "no staffing within the bounds meets every target; the most generous one, desk 3, field 4" in out
+    assert "the staffing file says: four desk members are needed" in out
+    assert main(["optimise", str(path), "--jobs", "0"]) == 2  # a usage error, not a traceback
 
 
 def test_without_monotonicity_every_cheaper_staffing_is_simulated(tmp_path):
