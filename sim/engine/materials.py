@@ -15,7 +15,7 @@ from typing import Any
 import simpy
 
 from sim.engine.streams import CaseStreams
-from sim.scenario.schema import Material
+from sim.scenario.resources import Material
 
 
 class MaterialStock:

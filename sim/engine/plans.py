@@ -16,7 +16,8 @@ from typing import Any
 
 from sim.engine.clocks import party_index
 from sim.scenario.distributions import Distribution
-from sim.scenario.schema import ParallelStep, Stage, StageStep, WaySpec
+from sim.scenario.resources import WaySpec
+from sim.scenario.schema import ParallelStep, Stage, StageStep
 
 
 @dataclass(frozen=True, slots=True)

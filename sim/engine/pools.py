@@ -28,7 +28,7 @@ import simpy
 from simpy.resources.base import BaseResource
 from simpy.resources.resource import PriorityRequest, Release, Request, SortedQueue
 
-from sim.scenario.schema import Pool
+from sim.scenario.resources import Pool
 
 
 class _Ledger:

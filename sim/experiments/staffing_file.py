@@ -32,7 +32,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
 
 from sim import kpi_catalogue
-from sim.experiments.sweep_file import Places, read_base, read_spec
+from sim.experiments.spec_files import Places, read_base, read_spec
 from sim.scenario.errors import LineMap, ScenarioError, suggest, validated
 from sim.scenario.load import validate_scenario
 from sim.scenario.overrides import OverrideError, apply_overrides, parse_key_path

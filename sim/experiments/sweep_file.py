@@ -25,7 +25,6 @@ with the point that holds it.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import itertools
@@ -34,7 +33,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, Literal
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 from pydantic import (
@@ -47,11 +46,10 @@ from pydantic import (
     model_validator,
 )
 
+from sim.experiments.spec_files import Places, read_base, read_spec
 from sim.outputs.tables import code_digest
-from sim.scenario.errors import KeyPath, LineMap, Location, ScenarioError, fail_at, locate, suggest, validated
-from sim.scenario.files import display_path, read_yaml
+from sim.scenario.errors import KeyPath, LineMap, Location, ScenarioError, fail_at, suggest, validated
 from sim.scenario.load import validate_scenario
-from sim.scenario.overlays import resolve_extends
 from sim.scenario.overrides import OverrideError, apply_overrides, parse_key_path
 from sim.scenario.schema import Scenario
 
@@ -181,21 +179,6 @@ class SweepFile(_Strict):
 # ---------------------------------------------------------------------------------- loading
 
 
-@dataclass(frozen=True)
-class Places:
-    """Where a spec file (a sweep file, a staffing file) wrote each key path, and errors placed
-    there."""
-
-    lines: LineMap
-    shown: str
-
-    def __call__(self, path: KeyPath) -> Location:
-        return locate(path, self.lines, self.shown)
-
-    def fail(self, path: KeyPath, problem: str) -> NoReturn:
-        fail_at(self(path), path, problem)
-
-
 def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int | None = None) -> SweepSpec:
     """Read and check a sweep (a YAML file, or a mapping with the same keys whose ``base`` is a
     scenario path relative to the working folder or a ``Scenario``), and validate every point.
@@ -242,32 +225,6 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     )
     spec.values = _values_table(spec, base_data)
     return spec
-
-
-def read_spec(
-    spec: str | Path | Mapping, kind: str = "a sweep file", unnamed: str = "<sweep>"
-) -> tuple[dict, LineMap, str, Path]:
-    """A spec's data (a file of ``kind``, or a mapping shown as ``unnamed``), its line map, its
-    name as shown, and the folder its paths start from (the working folder for a mapping)."""
-    if isinstance(spec, Mapping):
-        return copy.deepcopy(dict(spec)), {}, unnamed, Path.cwd()
-    path = Path(spec)
-    shown = display_path(path)
-    data, lines = read_yaml(path, shown, kind=kind)
-    return data, lines, shown, path.parent
-
-
-def read_base(base: str | Scenario, folder: Path, at: Places) -> tuple[dict, LineMap, str]:
-    """The base scenario's data (its ``extends`` chain merged), its line map and its file; a path
-    is relative to ``folder``, a missing file is reported at the spec's ``base``."""
-    if isinstance(base, Scenario):
-        return base.model_dump(mode="json", by_alias=True), {}, base.source
-    path = Path(base) if Path(base).is_absolute() else folder / base
-    if not path.is_file():
-        at.fail(("base",), f"base scenario {display_path(path)} does not exist")
-    shown = display_path(path)
-    data, lines = resolve_extends(path, shown)
-    return data, lines, shown
 
 
 Written = tuple[KeyPath, str, Any]  # where the sweep file writes a key path, the key path, its value

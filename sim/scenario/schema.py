@@ -1,6 +1,7 @@
 """The schema of a scenario: what a scenario is, as immutable pydantic models.
 
-A scenario names its resource pools, materials and stages, and its segments: how cases arrive,
+A scenario names its resource pools, materials and stages (what stages use, staff and stock, is
+in ``sim.scenario.resources``), and its segments: how cases arrive,
 the attributes they draw, the flow of stages they walk (with parallel branches) and the targets
 they are judged by. Every model forbids unknown keys (``extra="forbid"``) and is frozen: nothing
 changes a scenario after it is loaded. Distributions and conditions are data too
@@ -15,12 +16,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     PrivateAttr,
@@ -31,78 +30,24 @@ from pydantic import (
 from sim.kpi_catalogue import MEASURE_NAMES
 from sim.scenario.conditions import check_condition
 from sim.scenario.distributions import AttributeDistribution, NumericDistribution
+from sim.scenario.resources import (
+    Effort,
+    Material,
+    MaterialUse,
+    Owner,
+    Pool,
+    Probability,
+    Strict,
+    Travel,
+    WaySpec,
+    pool_names,
+)
 
-Owner = Literal["utility", "customer", "government"]
 # the KPI catalogue names the measures of a case; a target may name exactly those
 Measure = Literal[MEASURE_NAMES]  # type: ignore[valid-type]
 MEASURES: tuple[str, ...] = MEASURE_NAMES
 Condition = Annotated[dict[str, Any], AfterValidator(check_condition)]
-Probability = Annotated[float, Field(ge=0, le=1)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def pool_names(pool: str | list[str]) -> list[str]:
-    """A stage's or variant's ``pool`` (one name or a list of names) as a list of names."""
-    return [pool] if isinstance(pool, str) else pool
-
-
-class Pool(_Model):
-    """Staff or offices whose members work the stages that name them.
-
-    ``capacity`` counts members (people, crews, teams, officers); ``capacity: null`` means
-    unlimited: a case never waits. A member works one task at a time, ``hours_per_day`` productive
-    hours per working day (net of other duties, leave and training), so a task of ``effort`` hours
-    keeps the member for effort / hours_per_day working days. ``dispatch`` chooses which waiting
-    case a member takes next: ``fifo`` (first come), ``deadline`` (the case closest to its due
-    date: its application plus the first ``share`` target of its segment that applies to it) or
-    ``priority`` (important customers first); ties go to the case that asked first."""
-
-    capacity: Annotated[int, Field(ge=1)] | None
-    hours_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
-    dispatch: Literal["fifo", "deadline", "priority"] = "fifo"
-    owner: Owner = "utility"
-    label: str | None = None
-    label_zh: str | None = None
-
-    # keys of earlier versions of the format, and what to write instead (in error messages)
-    retired: ClassVar[dict[str, str]] = {
-        "cases_per_unit": "a member works one case at a time: give the pool its `hours_per_day` "
-        "and each stage that uses it its `effort` in hours (docs/scenario-format.md)",
-    }
-
-
-class MaterialRoute(_Model):
-    probability: Probability
-    delay: NumericDistribution
-
-
-class Material(_Model):
-    """A stock item (e.g. a distribution kit) with a reorder rule and two other sources: a share of
-    cases gets it by cross-unit transfer or by procurement, with their delays, instead of stock."""
-
-    initial: Annotated[int, Field(ge=0)]
-    reorder_point: Annotated[int, Field(ge=0)]
-    reorder_quantity: Annotated[int, Field(ge=1)]
-    lead_time: NumericDistribution
-    transfer: MaterialRoute | None = None
-    procurement: MaterialRoute | None = None
-    label: str | None = None
-    label_zh: str | None = None
-
-    @model_validator(mode="after")
-    def _shares(self):
-        total = sum(r.probability for r in (self.transfer, self.procurement) if r is not None)
-        if total > 1:
-            raise ValueError(f"transfer and procurement probabilities add up to {total:g}, above 1")
-        return self
-
-
-class MaterialUse(_Model):
-    item: str
-    quantity: Annotated[int, Field(ge=1)] = 1
+_Model = Strict
 
 
 class Rework(_Model):
@@ -112,22 +57,6 @@ class Rework(_Model):
     probability: Probability
     fix: str | None = None
     max_attempts: Annotated[int, Field(ge=1)] = 3
-
-
-def effort_kind(value: Any) -> str:
-    """Whether a stage's ``effort`` is one distribution (each member of each of the stage's pools
-    works it, together) or a mapping from pool name to distribution: a non-empty mapping whose
-    values are all mappings (or distributions) is per pool."""
-    per_pool = isinstance(value, Mapping) and "dist" not in value and value
-    if per_pool and all(isinstance(v, (Mapping, BaseModel)) for v in value.values()):
-        return "per_pool"
-    return "one"
-
-
-Effort = Annotated[
-    Annotated[NumericDistribution, Tag("one")] | Annotated[dict[str, NumericDistribution], Tag("per_pool")],
-    Discriminator(effort_kind),
-]
 
 
 class Variant(_Model):
@@ -193,18 +122,6 @@ class Stage(_Model):
             self.site_visit if variant.site_visit is None else variant.site_visit,
             inherited and self.effort is not None,
         )
-
-
-class WaySpec(NamedTuple):
-    """One way through a stage as ``Stage.way`` resolves it (``effort_inherited``: the effort is
-    the stage's, not written in the variant)."""
-
-    pools: list[str]
-    effort: Any
-    lead_time: Any
-    duration: Any
-    site_visit: bool
-    effort_inherited: bool
 
 
 class StageStep(_Model):
@@ -362,14 +279,6 @@ class Horizon(_Model):
 class CalendarSpec(_Model):
     country: Literal["CN"] = "CN"
     beyond_published: Literal["error", "statutory_only"] = "error"
-
-
-class Travel(_Model):
-    """Travel hours of a site visit (round trip), by the value of a case attribute (``region``):
-    added to the effort of every member on a stage with ``site_visit: true``."""
-
-    attribute: str = "region"
-    hours: Annotated[dict[str, NumericDistribution], Field(min_length=1)]
 
 
 class Scenario(_Model):
