@@ -171,6 +171,20 @@ def _check_effort_pools(
             fail(where, f"no effort for pool '{pool}', which this {what} holds{note}")
 
 
+def _read_before_drawn(attributes: Mapping[str, Any], drawn: list[str]) -> tuple[str, str] | None:
+    """The first attribute (and the name it reads) whose own condition reads an attribute not
+    drawn before it: neither in ``drawn`` (those drawn first, e.g. by the case's stream) nor
+    earlier in ``attributes``, which are drawn in their order."""
+    drawn = list(drawn)
+    for aname, spec in attributes.items():
+        if isinstance(spec, Bernoulli):
+            for used in attributes_used(spec.when):
+                if used not in drawn:
+                    return aname, used
+        drawn.append(aname)
+    return None
+
+
 def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
     """Every stream a segment names exists and is not named like a segment (their random numbers
     would be shared); a stream's attributes and routing conditions read only its own attributes,
@@ -182,17 +196,12 @@ def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> No
                 ("streams", name),
                 f"stream '{name}' is named like a segment; streams and segments need distinct names",
             )
-        declared: list[str] = []
-        for aname, spec in stream.attributes.items():
-            if isinstance(spec, Bernoulli):
-                for used in attributes_used(spec.when):
-                    if used not in declared:
-                        fail(
-                            ("streams", name, "attributes", aname, "when"),
-                            f"condition reads attribute '{used}', which stream '{name}' does not "
-                            f"draw before '{aname}'",
-                        )
-            declared.append(aname)
+        if bad := _read_before_drawn(stream.attributes, []):
+            aname, used = bad
+            fail(
+                ("streams", name, "attributes", aname, "when"),
+                f"condition reads attribute '{used}', which stream '{name}' does not draw before '{aname}'",
+            )
     for gname, seg in sc.segments.items():
         joined = seg.arrivals.stream
         if joined is None:
@@ -316,16 +325,12 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
                     (*base, "attributes", aname),
                     f"'{aname}' is drawn by the segment's stream '{seg.arrivals.stream}' already",
                 )
-        for aname, spec in seg.attributes.items():
-            if isinstance(spec, Bernoulli):
-                for used in attributes_used(spec.when):
-                    if used not in declared:
-                        fail(
-                            base + ("attributes", aname, "when"),
-                            f"condition reads attribute '{used}', which is not drawn before "
-                            f"'{aname}' in this segment",
-                        )
-            declared.append(aname)
+        if bad := _read_before_drawn(seg.attributes, declared):
+            aname, used = bad
+            fail(
+                base + ("attributes", aname, "when"),
+                f"condition reads attribute '{used}', which is not drawn before '{aname}' in this segment",
+            )
         attributes = sc.attributes_of(gname)
         for aname in attributes:
             if aname in RESERVED_ATTRIBUTES:
