@@ -7,15 +7,16 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import yaml
+from sim.scenario.overlays import resolve_extends
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 def baseline_dict() -> dict:
-    data = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
-    return {k: v for k, v in data.items() if not k.startswith("x-")}
+    """The baseline's data with its ``extends`` chain merged (it is an overlay of pre-reform.yaml)."""
+    data, _ = resolve_extends(BASELINE, "scenarios/baseline.yaml")
+    return copy.deepcopy(data)
 
 
 def fixed(value: float) -> dict:

@@ -19,7 +19,9 @@ from sim.cli import main
 from sim.scenario import ScenarioError, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
+# The complete scenario file: textual edits need every key written out, and baseline.yaml is an
+# overlay of it.
+BASELINE = ROOT / "scenarios" / "pre-reform.yaml"
 BASELINE_TEXT = BASELINE.read_text(encoding="utf-8")
 
 

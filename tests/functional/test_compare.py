@@ -98,7 +98,7 @@ def test_distribution_figure_has_a_curve_per_scenario_and_the_target_lines(resul
     assert ax_smb.get_ylabel() == "share of cases"
     vertical = [line.get_xdata()[0] for line in ax_smb.get_lines() if line.get_linestyle() == "--"]
     assert vertical == [8]
-    assert [line.get_xdata()[0] for line in ax_hv.get_lines() if line.get_linestyle() == "--"] == [22]
+    assert [line.get_xdata()[0] for line in ax_hv.get_lines() if line.get_linestyle() == "--"] == [17]
     assert fig._suptitle.get_text() == "Distribution of the target measure per segment"
 
 
@@ -196,8 +196,8 @@ def test_targets_that_differ_between_scenarios_are_named(result):
 
     assert target_changes(result) == []  # the three scenarios share their targets
     stricter = baseline_dict()
-    stricter["segments"]["hv_single"]["targets"][0]["days"] = 17
+    stricter["segments"]["hv_single"]["targets"][0]["days"] = 15
     other = compare(short(baseline_dict(), "baseline"), [short(stricter, "stricter")], reps=1, seed=9)
     assert target_changes(other) == [
-        "hv_single: the target differs (baseline handling ≤ 22, stricter handling ≤ 17)"
+        "hv_single: the target differs (baseline handling ≤ 17, stricter handling ≤ 15)"
     ]

@@ -282,21 +282,28 @@ def test_m4_2022_puts_every_region_in_parallel():
     assert within(service(m4, "external_works_10kv"), *contract) and contract[1] <= 30
 
 
-def test_m5_removes_exactly_review_and_mid_inspection_of_non_important_10kv_cases():
+def test_review_and_mid_inspection_remain_only_for_important_and_35kv_customers():
+    """The 2019 cut, in force at the end of 2020 (baseline.yaml): non-important 10 kV cases skip
+    design review and mid inspection, and the contract is signed within the connection procedure
+    (7 -> 4 procedures). M5 (task 9, 2021) consolidates the cut: the same cases keep both steps,
+    now within Appendix 2's 3 and 2 working days."""
     more = {
         **HV,
         "segments.hv_single.attributes.important.p": 0.4,
         "segments.hv_dual.attributes.important.p": 0.4,
     }
-    base, m5 = run("baseline.yaml", more), run("measures/m05-no-review-no-mid-inspection.yaml", more)
+    pre, base = run("pre-reform.yaml", more), run("baseline.yaml", more)
+    m5 = run("measures/m05-no-review-no-mid-inspection.yaml", more)
     for segment in ("hv_single", "hv_dual", "hv_35kv"):
-        both = paired(base, m5, segment)
+        both = paired(pre, base, segment)
         dropped = both["procedures_b"] - both["procedures_m"]
         skip = ~both["important_b"].astype(bool) & (segment != "hv_35kv")
         if segment != "hv_35kv":
             assert skip.any() and (~skip).any()
-        assert (dropped[skip] == 2).all()
-        assert (dropped[~skip] == 0).all()
+        assert (dropped[skip] == 3).all()  # review, mid inspection, contract
+        assert (dropped[~skip] == 1).all()  # the contract only
+        consolidated = paired(base, m5, segment)
+        assert (consolidated["procedures_b"] == consolidated["procedures_m"]).all()
     reviewed = set(service(m5, "design_review").index) | set(service(m5, "mid_inspection").index)
     kept = m5.cases[m5.cases["important"].astype(bool) | (m5.cases["segment"] == "hv_35kv")]
     assert reviewed == set(kept["case_id"])
@@ -363,8 +370,8 @@ def test_m9_online_share_fewer_returns_and_e_contracts():
     # online, a short step within the connection procedure (no procedure of its own)
     signed = m9.events[m9.events["concept:name"] == "contract_signing"]["segment"]
     assert len(signed) and set(signed) <= {"hv_single", "hv_dual", "hv_35kv"}
-    contracted = both[both["segment_b"] != "lv_resident"]  # residential has no contract step
-    assert (contracted["procedures_m"] == contracted["procedures_b"] - 1).all()
+    # since 2019 (baseline.yaml) the contract is no procedure of its own: the counts do not move
+    assert (both["procedures_m"] == both["procedures_b"]).all()
     e_signed, paper = service(m9, "contract_signing"), service(base, "contract_signing")
     assert within(e_signed, *span(m9, "contract_signing"))
     assert (e_signed < paper.reindex(e_signed.index)).all()  # the same cases, the same luck: shorter
@@ -450,18 +457,23 @@ def test_bundles_reduce_the_headline_measures(segment, measure, overrides):
         assert kpis.loc[segment, "target_measure"] == measure
         means.append(kpis.loc[segment, f"{measure}_wd_mean"])
     assert means[0] > means[1] >= means[2] >= means[3], dict(zip(files, means))
-    assert means[1] < 0.5 * means[0]
+    if segment == "lv_smb":  # the 2021 aim of 8 working days is far below the end of 2020
+        assert means[1] < 0.5 * means[0], dict(zip(files, means))
 
 
 def test_procedures_are_counted_as_state_grid_counts_them():
-    """7 for a 10 kV case with external works before the reforms (application, plan reply,
-    contract, design review, mid inspection, external works, connection); from 2021 2 for residents
-    and three-zero customers (受理签约, 施工接电) and at most 4 for non-important 10 kV customers."""
-    base, plan = run("baseline.yaml", HV), run("plan-2021.yaml", HV)
-    hv = cases_of(base, "hv_dual")
+    """7 for a 10 kV case with external works before the 2019 reforms (application, plan reply,
+    contract, design review, mid inspection, external works, connection); 4 for a non-important one
+    at the end of 2020 and after (the 2019 cut); from 2021 2 for residents and three-zero customers
+    (受理签约, 施工接电)."""
+    pre, base = run("pre-reform.yaml", HV), run("baseline.yaml", HV)
+    hv = cases_of(pre, "hv_dual")
     assert (hv.loc[hv["external_works"].astype(bool), "procedures"] == 7).all()
-    after = pd.concat([cases_of(plan, s) for s in ("hv_single", "hv_dual")])
-    assert after.loc[~after["important"].astype(bool), "procedures"].max() == 4
+    for result in (base, run("plan-2021.yaml", HV)):
+        hv10 = pd.concat([cases_of(result, s) for s in ("hv_single", "hv_dual")])
+        plain = hv10[~hv10["important"].astype(bool)]
+        assert plain["procedures"].max() == 4
+        assert (plain.loc[plain["external_works"].astype(bool), "procedures"] == 4).all()
     lv = run("plan-2021.yaml")
     for segment in ("lv_resident", "lv_smb"):
         assert (cases_of(lv, segment)["procedures"] == 2).all(), segment
