@@ -35,6 +35,13 @@ class MaterialStock:
         self.stockouts = 0
         self.by_route = {"stock": 0, "transfer": 0, "procurement": 0}
 
+    def adjust(self, spec: Material, scale: float) -> None:
+        """From now on, the item follows ``spec`` (a dated measure): its routes, delays, lead
+        time and reorder rule; the stock on hand and on order stay as they are."""
+        self.spec = spec
+        self.reorder_point = round(spec.reorder_point * scale)
+        self.reorder_quantity = max(1, round(spec.reorder_quantity * scale))
+
     def supply(self, segment: str, case: int, quantity: int) -> Generator[simpy.Event, Any, None]:
         """Generator: the case obtains ``quantity`` units by the route its draw picks."""
         spec = self.spec

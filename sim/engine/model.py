@@ -29,13 +29,15 @@ from typing import Any
 
 import simpy
 
-from sim.engine.attributes import attribute_samplers, draw_attributes
+from sim.engine.attributes import draw_attributes
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, CaseClock
 from sim.engine.materials import MaterialStock
-from sim.engine.plans import StagePlan, Step, Way, compile_flow, compile_plans
+from sim.engine.plans import StagePlan, Step, Way
 from sim.engine.pools import ResourcePool
 from sim.engine.records import RunRecords
+from sim.engine.rules import Rules
+from sim.engine.seasons import Intensity
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
 from sim.scenario.distributions import Exponential
@@ -130,17 +132,11 @@ class ConnectionModel:
             name: MaterialStock(self.env, name, spec, scenario.scale, self.streams)
             for name, spec in scenario.materials.items()
         }
-        self.plans = compile_plans(scenario.stages, self.pools, self.materials)
-        self.flows = {name: compile_flow(seg.flow, self.plans) for name, seg in scenario.segments.items()}
-        self.samplers = {name: attribute_samplers(seg.attributes) for name, seg in scenario.segments.items()}
+        self.rules = Rules(scenario, self.calendar, self.pools, self.materials)
+        seasonality = scenario.seasonality
+        self.intensity = Intensity(seasonality, self.calendar) if seasonality is not None else None
         self.travel = scenario.travel.hours if scenario.travel is not None else None
         self.travel_attribute = scenario.travel.attribute if scenario.travel is not None else ""
-        # a case's due date for ``deadline`` dispatch: its application plus the days of the first
-        # share target of its segment that applies to it (none: never due)
-        self.due_in = {
-            name: [(t.when, t.days) for t in seg.targets if t.kind == "share"]
-            for name, seg in scenario.segments.items()
-        }
         self.records = RunRecords(scenario, replication, self.calendar, events=events)
         self.log = self.records.log_event if events else None
         self.open_cases: dict[tuple[str, int], _Case] = {}  # counted cases not yet connected
@@ -162,6 +158,8 @@ class ConnectionModel:
             if times is not None:
                 self.env.process(self._stream_arrivals(name, times))
         self.env.process(self._close_cohort())
+        if self.rules.dated:
+            self.env.process(self._dated_staff_and_stock())
         self.env.run(until=self.done)
         end = self.env.now
         for case in self.open_cases.values():
@@ -180,9 +178,22 @@ class ConnectionModel:
         if not self.done.triggered:
             self.done.succeed()
 
+    def _dated_staff_and_stock(self) -> Process:
+        """Pools and stock change at the dates of the measures that change them, for every case
+        (``sim.engine.rules``: they are shared)."""
+        for start in sorted({s for s in self.rules.starts if s > 0 and s != math.inf}):
+            yield self.env.timeout(start - self.env.now)
+            now = self.env.now
+            rules = self.sc.under(self.rules.unscoped(now))
+            for name, pool in self.pools.items():
+                pool.adjust(rules.resources[name], self.sc.scale, now)
+            for name, stock in self.materials.items():
+                stock.adjust(rules.materials[name], self.sc.scale)
+
     def _arrival_times(self, segment: str, arrivals: Arrivals) -> Iterator[float] | None:
         """The working times at which the segment's cases 0, 1, 2, ... apply, or None if none do:
-        Poisson (gaps drawn from the case-keyed streams), a fixed interval, or given times."""
+        Poisson (gaps drawn from the case-keyed streams; with the scenario's ``seasonality``, a
+        non-homogeneous one, ``sim.engine.seasons``), a fixed interval, or given times."""
         if arrivals.at is not None:
             return iter(arrivals.at) if arrivals.at else None
         if arrivals.every is not None:
@@ -191,40 +202,45 @@ class ConnectionModel:
         rate = arrivals.rate_per_wd * self.sc.scale
         if rate <= 0:
             return None
-        gap = Exponential(dist="exponential", mean_=1 / rate)
         sample = self.streams.sample
+        if self.intensity is not None:  # seasonality: invert the cumulative intensity
+            unit, invert = Exponential(dist="exponential", mean_=1.0), self.intensity.invert
+            sums = itertools.accumulate(sample(segment, "arrival", n, unit) for n in itertools.count())
+            return (invert(e / rate) for e in sums)
+        gap = Exponential(dist="exponential", mean_=1 / rate)
         return itertools.accumulate(sample(segment, "arrival", n, gap) for n in itertools.count())
 
     def _arrivals(self, segment: str, times: Iterator[float]) -> Process:
-        flow, samplers, streams = self.flows[segment], self.samplers[segment], self.streams
+        streams, rules, dated = self.streams, self.rules.base, self.rules.dated
         for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
-            attrs = draw_attributes(samplers, streams, segment, number)
-            case = _Case(number, segment, attrs, counted, t, t + self._due_in(segment, attrs))
-            self.env.process(self._walk(case, flow, True))
+            if dated:
+                rules = self.rules.get(self.rules.unscoped(t))
+            attrs = draw_attributes(rules.samplers[segment], streams, segment, number)
+            if dated:
+                rules = self.rules.get(self.rules.for_case(t, attrs))
+            case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs))
+            self.env.process(self._walk(case, rules.flows[segment], True))
 
     def _stream_arrivals(self, stream: str, times: Iterator[float]) -> Process:
         """The cases of an arrival stream: each draws the stream's attributes, joins the first of
         the stream's segments whose ``when`` holds (the last takes the rest), then draws that
         segment's attributes; all its random numbers are keyed to the stream, so a case keeps
         its luck whichever segment it joins."""
-        members = [(s.arrivals.when, n) for n, s in self.sc.segments.items() if s.arrivals.stream == stream]
-        # those with a condition in file order, then the one that takes the rest
-        routes = [m for m in members if m[0] is not None] + [m for m in members if m[0] is None]
-        own, streams = attribute_samplers(self.sc.streams[stream].attributes), self.streams
+        streams, rules, dated = self.streams, self.rules.base, self.rules.dated
         for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
-            attrs = draw_attributes(own, streams, stream, number)
-            segment = next(name for when, name in routes if when is None or holds(when, attrs))
-            attrs = draw_attributes(self.samplers[segment], streams, stream, number, attrs)
-            case = _Case(number, segment, attrs, counted, t, t + self._due_in(segment, attrs), stream)
-            self.env.process(self._walk(case, self.flows[segment], True))
-
-    def _due_in(self, segment: str, attrs: dict[str, Any]) -> float:
-        """Working days from a case's application to its due date (``deadline`` dispatch)."""
-        return next((days for when, days in self.due_in[segment] if holds(when, attrs)), math.inf)
+            if dated:
+                rules = self.rules.get(self.rules.unscoped(t))
+            attrs = draw_attributes(rules.stream_samplers[stream], streams, stream, number)
+            segment = next(name for when, name in rules.routes[stream] if when is None or holds(when, attrs))
+            attrs = draw_attributes(rules.samplers[segment], streams, stream, number, attrs)
+            if dated:
+                rules = self.rules.get(self.rules.for_case(t, attrs))
+            case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs), stream)
+            self.env.process(self._walk(case, rules.flows[segment], True))
 
     # ------------------------------------------------------------------ a case
     def _walk(self, case: _Case, steps: tuple[Step, ...], whole: bool) -> Process:

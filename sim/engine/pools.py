@@ -46,6 +46,8 @@ class _Ledger:
         self._busy = 0
         self._since = 0.0
         self._area = 0.0
+        self._member_area = 0.0  # member-days available, kept once the capacity has changed
+        self._changed = False
         self.waits = 0
         self.wait_total = 0.0
         self.wait_max = 0.0
@@ -56,6 +58,8 @@ class _Ledger:
         start = self._since if self._since >= self.observe_from else self.observe_from
         if now > start:  # busy unit-days since the last change, within the observed time
             self._area += self._busy * (now - start)
+            if self._changed and self.units is not None:
+                self._member_area += self.units * (now - start)
         self._since = now
         self._busy += change
         if counted:
@@ -69,13 +73,17 @@ class _Ledger:
         self._account(self.env.now, 0)
         observed = max(end - self.observe_from, 0.0)
         busy = self._area / observed if observed > 0 else math.nan
+        if self._changed and self.units is not None:  # hours held over hours available
+            utilisation = self._area / self._member_area if self._member_area > 0 else math.nan
+        else:
+            utilisation = busy / self.units if self.units else math.nan
         return {
             "pool": self.name,
             "owner": self.owner,
             "capacity": self.units if self.units is not None else math.inf,
             "hours_per_day": self.hours_per_day,
             "mean_busy": busy,
-            "utilisation": busy / self.units if self.units else math.nan,
+            "utilisation": utilisation,
             "n_served": self.waits,
             "wait_wd_mean": self.wait_total / self.waits if self.waits else math.nan,
             "wait_wd_max": self.wait_max if self.waits else math.nan,
@@ -173,6 +181,23 @@ class ResourcePool(_Ledger):
         if self.dispatch == "priority":
             return 0.0 if important else 1.0
         return 0.0
+
+    def adjust(self, spec: Pool, scale: float, now: float) -> None:
+        """From ``now`` on, the pool has the members and hours per day of ``spec`` (a dated
+        measure): new members take waiting cases at once; when members leave, those at work
+        finish their task first. Utilisation then counts the hours available as they were."""
+        units = None if spec.capacity is None else max(1, round(spec.capacity * scale))
+        if units == self.units and float(spec.hours_per_day) == self.hours_per_day:
+            return
+        self._account(now, 0)  # the areas up to now, under the members so far
+        if not self._changed:  # from now on the member-days available are kept as they change
+            self._member_area = (self.units or 0) * max(now - self.observe_from, 0.0)
+            self._changed = True
+        self.hours_per_day = float(spec.hours_per_day)
+        if units != self.units and self._members is not None and units is not None:
+            self.units = units
+            self._members.members = units
+            self._members._trigger_put(None)
 
     def release(self, claim: Claim | RankedClaim | None, now: float) -> None:
         """Give back at ``now`` the member of a claim (None for a member granted at once)."""

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario.checks import cross_check
-from sim.scenario.errors import LineMap, validated
+from sim.scenario.dated import (
+    check_changes,
+    check_shared,
+    combinations_of,
+    compose,
+    plain_data,
+    read_measures,
+)
+from sim.scenario.errors import LineMap, fail_at, validated
 from sim.scenario.files import display_path, unshared
 from sim.scenario.overlays import resolve_extends
 from sim.scenario.overrides import apply_overrides
@@ -31,6 +39,7 @@ def load_scenario(
     data, lines = resolve_extends(path, shown)
     if overrides:
         data = apply_overrides(data, overrides, lines)
+    read_measures(data, lines, shown)
     return validate_scenario(data, lines, source=shown)
 
 
@@ -44,4 +53,26 @@ def validate_scenario(data: Mapping[str, Any], lines: LineMap, source: str) -> S
     map, or in ``source`` (the file the scenario comes from) for keys the map does not hold."""
     scenario = validated(Scenario, data, lines, source)
     cross_check(scenario, lines, source)
+    if scenario.measures:
+        scenario = scenario.with_variants(_variants(scenario, data, lines, source))
     return scenario.with_source(source)
+
+
+def _variants(scenario: Scenario, data: Mapping[str, Any], lines: LineMap, source: str) -> dict:
+    """Every composition of the scenario with its dated measures that a case can meet, each
+    validated and cross-checked (``sim.scenario.dated``)."""
+    check_changes(scenario.measures, lines, source)
+    try:
+        keys = combinations_of(scenario.measures)
+    except ValueError as e:
+        fail_at(lines.get(("measures",), (source, None)), ("measures",), str(e))
+    base, base_lines = plain_data(dict(data)), {k: v for k, v in lines.items() if k[:1] != ("measures",)}
+    variants = {}
+    for key in keys:
+        if key:
+            composed, composed_lines = compose(base, base_lines, scenario.measures, key, lines)
+            variant = validated(Scenario, composed, composed_lines, source)
+            cross_check(variant, composed_lines, source)
+            check_shared(scenario, variant, scenario.measures, key, lines, source)
+            variants[key] = variant.with_source(source)
+    return variants

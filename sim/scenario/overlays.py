@@ -84,6 +84,14 @@ def _parents(path: Path, data: dict, lines: LineMap, chain: tuple[Path, ...]) ->
     return parents
 
 
+def merge_patch(base: dict, patch: dict, base_lines: LineMap, patch_lines: LineMap) -> dict:
+    """``patch`` merged onto ``base`` as an overlay is (mappings merge, lists and scalars replace);
+    ``base_lines`` becomes the line map of the result."""
+    merged = _merge(base, patch, base_lines, patch_lines)
+    base_lines.update({k: v for k, v in patch_lines.items() if k not in base_lines})
+    return merged
+
+
 def _merge(base: Any, over: Any, base_lines: LineMap, over_lines: LineMap, path: KeyPath = ()) -> Any:
     """Deep merge of ``over`` onto ``base``; the line map follows the value that wins."""
     if path == ("assumptions",) and isinstance(base, list) and isinstance(over, list):

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     Discriminator,
     Field,
     PrivateAttr,
@@ -265,6 +266,52 @@ class Stream(_Model):
     attributes: dict[str, AttributeDistribution] = Field(default_factory=dict)
 
 
+class FestivalWindow(_Model):
+    """Calendar days ``from_day`` (inclusive) to ``to_day`` (exclusive) counted from the Spring
+    Festival (lunar new year's day, day 0), and the factor of the applications in them."""
+
+    from_day: int
+    to_day: int
+    factor: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.to_day <= self.from_day:
+            raise ValueError(f"to_day ({self.to_day}) must be after from_day ({self.from_day})")
+        return self
+
+
+class Seasonality(_Model):
+    """How the intensity of Poisson arrivals varies over the year (``sim.engine.seasons``):
+    factors by calendar month (1-12; a month not named keeps 1) and by windows of calendar days
+    around the Spring Festival; normalised per calendar year, so ``per_year`` keeps its meaning."""
+
+    months: dict[Annotated[int, Field(ge=1, le=12)], Annotated[float, Field(ge=0, allow_inf_nan=False)]] = (
+        Field(default_factory=dict)
+    )
+    spring_festival: list[FestivalWindow] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self):
+        if self.months and len(self.months) == 12 and not any(self.months.values()):
+            raise ValueError("every month has factor 0: no application would ever arrive")
+        return self
+
+
+class DatedMeasure(_Model):
+    """A measure in force ``from`` a date, for every case or for those ``where`` selects: the own
+    content of an overlay ``file`` (read at load into ``changes``) or ``changes`` given inline
+    (``sim.scenario.dated``)."""
+
+    file: str | None = None
+    changes: dict[str, Any]
+    from_: date = Field(alias="from")
+    where: Condition | None = None
+    label: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
 class Horizon(_Model):
     """Arrivals start at ``start``; those of the first ``warmup_days`` working days load the pools
     but are not counted; the next ``arrival_days`` are the cohort. The run then goes on until every
@@ -295,11 +342,14 @@ class Scenario(_Model):
     resources: dict[str, Pool] = Field(default_factory=dict)
     materials: dict[str, Material] = Field(default_factory=dict)
     travel: Travel | None = None
+    seasonality: Seasonality | None = None
+    measures: list[DatedMeasure] = Field(default_factory=list)
     streams: dict[str, Stream] = Field(default_factory=dict)
     stages: dict[str, Stage]
     segments: Annotated[dict[str, Segment], Field(min_length=1)]
 
     _source: str = PrivateAttr(default="<memory>")
+    _variants: dict[tuple[int, ...], Scenario] = PrivateAttr(default_factory=dict)
 
     def attributes_of(self, segment: str) -> dict[str, Any]:
         """The attributes a segment's cases carry: those of its arrival stream, then its own."""
@@ -317,6 +367,17 @@ class Scenario(_Model):
         located = self.model_copy()
         located._source = source
         return located
+
+    def under(self, measures: tuple[int, ...]) -> Scenario:
+        """The scenario with the dated measures ``measures`` (indices into ``measures``, in list
+        order) in force: composed and checked when the scenario was loaded."""
+        return self._variants[measures] if measures else self
+
+    def with_variants(self, variants: dict[tuple[int, ...], Scenario]) -> Scenario:
+        """The same scenario, holding its compositions with dated measures (see ``under``)."""
+        held = self.model_copy()
+        held._variants = dict(variants)
+        return held
 
     def to_dict(self) -> dict:
         """The resolved scenario as plain JSON-compatible data (what the manifest stores)."""

@@ -1,0 +1,155 @@
+"""Measures in force from a date: a scenario's ``measures:`` list, read and composed at load time.
+
+A dated measure is an overlay file (or inline ``changes``) with the date ``from`` which it applies
+and, optionally, the cases it applies to (``where``, a condition on their attributes, e.g. a
+region). A case follows the rules in force on its application date: the scenario itself with the
+*own* content of every measure whose date has come and whose ``where`` holds for the case, merged
+in the list's order, as ``extends: [base, m1, m2]`` merges them. A case keeps those rules until it
+is connected, whatever comes into force meanwhile.
+
+Every combination of measures a case can meet is composed and validated here, when the scenario is
+loaded, so a measure that does not fit its base fails at once with its file and line, not in the
+middle of a run. What a dated measure may change:
+
+- ``stages`` and the segments' ``flow`` and ``targets``: per case, by the rules above;
+- attributes (segments' and streams'), stream routing and arrivals: only a measure without
+  ``where``, because a case's attributes decide its scope (it would be circular);
+- ``resources`` (a pool's ``capacity`` and ``hours_per_day``) and ``materials`` (all but
+  ``initial``): only a measure without ``where``; staff and stock are shared, so they change at the
+  date for every case, cases in progress included (new members take waiting cases at once; members
+  who leave finish their task first). A dated measure cannot add or remove a pool or an item,
+  change a pool's owner or dispatch rule, or make it unlimited.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from sim.scenario.errors import KeyPath, LineMap, fail_at
+from sim.scenario.files import display_path, read_yaml, unshared
+from sim.scenario.overlays import merge_patch
+
+MAX_COMBINATIONS = 256
+"""The most combinations of measures one scenario may compose (each is validated at load)."""
+
+_IGNORED = {"name", "title", "title_zh", "description", "assumptions"}
+_ANY_CASE = {"stages", "segments"}  # with a `where`: stages, flows and targets only
+_WITHOUT_WHERE = {"streams", "resources", "materials"}
+
+
+def read_measures(data: dict, lines: LineMap, shown: str) -> None:
+    """Replace each ``measures[i].file`` by the file's own content (``changes``), in place; a file
+    is read relative to the file that names it."""
+    for i, item in enumerate(data.get("measures") or []):
+        if not isinstance(item, dict) or "file" not in item:
+            continue
+        ref = item["file"]
+        where = lines.get(("measures", i, "file"), (shown, None))
+        if not isinstance(ref, str) or not ref:
+            fail_at(where, ("measures", i, "file"), f"found {ref!r}, expected the path of a measure file")
+        path = (Path(where[0]).parent / ref).resolve()
+        if not path.is_file():
+            fail_at(where, ("measures", i, "file"), f"measure file {display_path(path)} does not exist")
+        own, own_lines = read_yaml(path, display_path(path), kind="a measure file")
+        own.pop("extends", None)
+        item["changes"] = {k: v for k, v in own.items() if not (isinstance(k, str) and k.startswith("x-"))}
+        lines.update(
+            {("measures", i, "changes", *k): v for k, v in own_lines.items() if k[:1] != ("extends",)}
+        )
+
+
+def check_changes(measures: list, lines: LineMap, shown: str) -> None:
+    """Each measure changes only what a dated measure may change (see the module's docstring)."""
+    for i, m in enumerate(measures):
+        for key in m.changes:
+            at = lines.get(("measures", i, "changes", key), lines.get(("measures", i), (shown, None)))
+            path = ("measures", i, "changes", key)
+            if key in _IGNORED or key in _ANY_CASE:
+                continue
+            if key in _WITHOUT_WHERE and m.where is None:
+                continue
+            if key in _WITHOUT_WHERE:
+                fail_at(
+                    at,
+                    path,
+                    f"a measure with `where` cannot change `{key}` (shared by every case, or "
+                    "deciding its scope); drop `where` or the change",
+                )
+            fail_at(at, path, f"a dated measure cannot change `{key}`: it belongs to the scenario itself")
+        if m.where is not None:
+            for name, segment in (m.changes.get("segments") or {}).items():
+                for key in segment or {}:
+                    if key not in ("flow", "targets"):
+                        at = lines.get(("measures", i, "changes", "segments", name, key), (shown, None))
+                        fail_at(
+                            at,
+                            ("measures", i, "changes", "segments", name, key),
+                            "a measure with `where` changes only the flow and the targets of a segment "
+                            "(a case's attributes decide its scope); drop `where` or the change",
+                        )
+
+
+def combinations_of(measures: list) -> list[tuple[int, ...]]:
+    """Every set of measures (indices, in list order) some case can be under: at each date, the
+    measures without ``where`` whose date has come, with any subset of those with ``where``."""
+    keys: set[tuple[int, ...]] = set()
+    dates = sorted({m.from_ for m in measures})
+    for day in [None, *dates]:
+        due = [i for i, m in enumerate(measures) if day is not None and m.from_ <= day]
+        plain = [i for i in due if measures[i].where is None]
+        scoped = [i for i in due if measures[i].where is not None]
+        for k in range(len(scoped) + 1):
+            for chosen in combinations(scoped, k):
+                keys.add(tuple(sorted((*plain, *chosen))))
+                if len(keys) > MAX_COMBINATIONS:
+                    raise ValueError(
+                        f"more than {MAX_COMBINATIONS} combinations of dated measures: give fewer "
+                        "measures a `where`, or split the scenario"
+                    )
+    return sorted(keys, key=lambda k: (len(k), k))
+
+
+def compose(
+    base: dict, base_lines: LineMap, measures: list, key: tuple[int, ...], lines: LineMap
+) -> tuple[dict, LineMap]:
+    """The data of the base scenario with the changes of the measures ``key``, and its line map
+    (a changed key's line is in the measure's file)."""
+    data, merged_lines = unshared(base), dict(base_lines)
+    for i in key:
+        patch = {k: v for k, v in measures[i].changes.items() if k not in _IGNORED}
+        n = ("measures", i, "changes")
+        patch_lines = {k[len(n) :]: v for k, v in lines.items() if k[: len(n)] == n}
+        data = merge_patch(data, patch, merged_lines, patch_lines)
+    return data, merged_lines
+
+
+def plain_data(data: dict) -> dict[str, Any]:
+    """The scenario's data without its measures: the rules before any of them."""
+    return {k: v for k, v in data.items() if k != "measures"}
+
+
+def check_shared(
+    base: Any, variant: Any, measures: list, key: tuple[int, ...], lines: LineMap, shown: str
+) -> None:
+    """The pools and items of a composition are the base's, changed only where a dated measure may
+    change them (see the module's docstring)."""
+
+    def blame(kind: str, name: str, field: str | None = None) -> None:
+        i = next((i for i in reversed(key) if name in (measures[i].changes.get(kind) or {})), key[-1])
+        path: KeyPath = ("measures", i, "changes", kind, name, *([field] if field else []))
+        at = lines.get(path) or lines.get(path[:-1]) or lines.get(("measures", i), (shown, None))
+        what = f"`{field}` of {name}" if field else name
+        fail_at(at, path, f"a dated measure cannot change {what}: declare it in the scenario itself")
+
+    for kind, fields in (("resources", ("owner", "dispatch")), ("materials", ("initial",))):
+        before, after = getattr(base, kind), getattr(variant, kind)
+        for name in sorted(set(before) ^ set(after)):
+            blame(kind, name)
+        for name in before:
+            for field in fields:
+                if getattr(before[name], field) != getattr(after[name], field):
+                    blame(kind, name, field)
+            if kind == "resources" and (before[name].capacity is None) != (after[name].capacity is None):
+                blame(kind, name, "capacity")
