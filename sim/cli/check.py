@@ -106,9 +106,17 @@ def _calibration(args: argparse.Namespace) -> int:
     for item in calibration.unpublished:
         print(f"not published: {item}")
     differs = rows[rows["verdict"] == DIFFERS] if len(rows) else rows
-    if len(differs):
-        print(f"\n{len(differs)} of {len(rows)} figures differ")
+    known = differs[differs["known"] != ""] if len(differs) else differs
+    unexplained = len(differs) - len(known)
+    if unexplained:
+        print(
+            f"\n{unexplained} of {len(rows)} figures differ"
+            + (f" ({len(known)} more known)" if len(known) else "")
+        )
         return 1
+    if len(known):
+        print(f"\nno published figure differs but the {len(known)} the file explains (`known:`)")
+        return 0
     print("\nno published figure differs")
     return 0
 

@@ -4,7 +4,9 @@ A calibration file (YAML, ``scenarios/calibration/``) names a scenario and lists
 each with its source: a KPI of one segment (a column of the kpis table) and either a value with a
 tolerance (``value: 4, tolerance: 0.5``) or a bound (``at_most: 20`` / ``at_least``). A figure
 marked ``context: true`` (another city, the whole country) is shown, not judged. Where no figure
-is published, the file says so in ``unpublished:`` rather than inventing one.
+is published, the file says so in ``unpublished:`` rather than inventing one. A figure the scenario
+is known to miss, for a reason the file explains, says so in ``known:``: its verdict is still
+shown, and a difference there does not fail the check.
 
 ``calibrate`` runs the scenario and judges every figure on the 95% t-interval of the KPI's mean
 over replications: **agrees** when the whole interval is within the tolerance (or on the right
@@ -49,6 +51,7 @@ class Figure(_Strict):
     source: Annotated[str, Field(min_length=1)]
     note: str | None = None
     context: bool = False
+    known: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Figure:
@@ -129,6 +132,7 @@ def calibrate(
                 "simulated": mean,
                 "hw": hw,
                 "verdict": CONTEXT if f.context else _verdict(f, mean, hw),
+                "known": f.known or "",
                 "source": f.source,
                 "note": f.note or "",
             }
@@ -162,5 +166,9 @@ def _verdict(f: Figure, mean: float, hw: float) -> str:
 
 def as_text(rows: pd.DataFrame) -> str:
     """The calibration table for the console."""
-    shown = rows.assign(simulated=[f"{m:.2f} ±{h:.2f}" for m, h in zip(rows["simulated"], rows["hw"])])
-    return shown.drop(columns=["hw"]).to_string(index=False)
+    shown = rows.assign(
+        simulated=[f"{m:.2f} ±{h:.2f}" for m, h in zip(rows["simulated"], rows["hw"])],
+        verdict=[f"{v} (known)" if k else v for v, k in zip(rows["verdict"], rows["known"])],
+        note=[f"{n}; {k}" if n and k else n or k for n, k in zip(rows["note"], rows["known"])],
+    )
+    return shown.drop(columns=["hw", "known"]).to_string(index=False)

@@ -50,6 +50,17 @@ def test_the_command_exits_1_when_a_figure_differs_and_names_what_is_not_publish
     assert main(["check", "--calibration", str(write(tmp_path, FIGURES[:1])), "--jobs", "1"]) == 0
 
 
+def test_a_known_difference_is_shown_and_does_not_fail_the_check(tmp_path, capsys):
+    known = [FIGURES[0], {**FIGURES[1], "known": "explained in the file's header"}]
+    assert main(["check", "--calibration", str(write(tmp_path, known)), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "differs (known)" in out and "explained in the file's header" in out
+    assert "no published figure differs but the 1 the file explains" in out
+    both = [*known, FIGURES[1]]
+    assert main(["check", "--calibration", str(write(tmp_path, both)), "--jobs", "1"]) == 1
+    assert "1 of 3 figures differ (1 more known)" in capsys.readouterr().out
+
+
 def test_a_bad_calibration_file_is_one_line_and_exit_2(tmp_path, capsys):
     figures = [{"segment": "seg", "kpi": "handling_mean", "at_most": 3, "source": "f"}]
     assert main(["check", "--calibration", str(write(tmp_path, figures))]) == 2
