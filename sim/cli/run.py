@@ -20,6 +20,7 @@ from sim.cli.common import (
     seed,
     ticker,
 )
+from sim.experiments.monthly import first_met
 from sim.experiments.replications import RunResult, default_jobs, run, run_to_precision
 from sim.experiments.stats import PrecisionError
 from sim.experiments.targets import verdict_table
@@ -40,6 +41,11 @@ def add_parser(verbs: Any) -> None:
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
     p.add_argument("--events", action="store_true", help="also write the stage event log (events)")
+    p.add_argument(
+        "--monthly",
+        action="store_true",
+        help="print and write results per month of application (always for dated measures)",
+    )
     p.add_argument(
         "--precision",
         action="append",
@@ -87,11 +93,49 @@ def command(args: argparse.Namespace) -> int:
     if args.precision:
         print(format_precision(precision))
     out = args.out or Path("results") / scenario.name
+    monthly = bool(args.monthly or scenario.measures)
+    if monthly:
+        print(format_monthly(result))
     *tables, manifest = write_run(
-        result, out, fmt=args.format, events_format=args.events_format, overrides=args.overrides, jobs=jobs
+        result,
+        out,
+        fmt=args.format,
+        events_format=args.events_format,
+        overrides=args.overrides,
+        jobs=jobs,
+        monthly=monthly,
     )
     print(f"\nwrote {', '.join(p.name for p in tables)} and {manifest.name} to {out}")
     return 0
+
+
+def format_monthly(result: RunResult) -> str:
+    """Per month of application, the share of each headline segment's cases within its target
+    (% with the 95% half-width), and the month from which it is met (95%, whole interval)."""
+    monthly = result.monthly()
+    shown = [s for s in ("lv_smb", "hv_single", "hv_dual") if s in set(monthly["segment"])]
+    wide = pd.DataFrame({"month": sorted(monthly["month"].unique())})
+    for segment in shown:
+        rows = monthly[monthly["segment"] == segment].set_index("month")
+        cells = [
+            fmt(100 * rows.at[m, "on_target_share"], 100 * rows.at[m, "on_target_share_hw"], 0)
+            if m in rows.index
+            else "–"
+            for m in wide["month"]
+        ]
+        wide[f"{segment} % ≤ target"] = cells
+    met = first_met(monthly, 0.95)
+    since = ", ".join(
+        f"{r.segment} {r.first_met if isinstance(r.first_met, str) else 'never'}"
+        for r in met.itertuples()
+        if r.segment in shown
+    )
+    return (
+        "\nper month of application: share of cases within the headline target in force "
+        "(%, ± 95% half-width); monthly table and trajectory.png in the folder\n"
+        + wide.to_string(index=False)
+        + f"\nfirst month from which 95% is met for good (whole interval): {since}"
+    )
 
 
 def format_precision(report: pd.DataFrame) -> str:

@@ -130,8 +130,13 @@ def kpi_intervals(result: RunResult) -> pd.DataFrame:
     rows += _intervals(result.materials, "material", "material:")
     targets = result.targets
     if targets is not None and len(targets):  # each target by its segment and number: lv_smb#1
-        keyed = targets.assign(key=targets["segment"] + "#" + targets["target"].astype(str))
-        rows += _intervals(keyed.drop(columns=["segment", "target"]), "key", "target:")
+        key = targets["segment"] + "#" + targets["target"].astype(str)
+        if "period" in targets and (targets["period"] != "all").any():  # dated: lv_smb#1@2022
+            key = key + "@" + targets["period"]
+        keyed = targets.assign(key=key)
+        rows += _intervals(
+            keyed.drop(columns=["segment", "target", "period"], errors="ignore"), "key", "target:"
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -26,11 +26,11 @@ def segment_kpis(cases: pd.DataFrame, scenario: Scenario, replications) -> pd.Da
         of_rep = cases[cases["replication"] == replication]
         for segment_name, segment in scenario.segments.items():
             seg = of_rep[of_rep["segment"] == segment_name]
-            rows.append(_kpis_of(seg, scenario.name, replication, segment_name, segment))
+            rows.append(kpis_of(seg, scenario.name, replication, segment_name, segment))
     return pd.DataFrame(rows)
 
 
-def _kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segment) -> dict:
+def kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segment) -> dict:
     finished = seg[seg["finished"]]
     n = len(seg)
     row: dict = {

@@ -30,6 +30,7 @@ from sim import kpi_catalogue
 from sim.engine.model import simulate
 from sim.experiments.executors import Executor, default_jobs, make_executor
 from sim.experiments.kpis import segment_kpis
+from sim.experiments.monthly import monthly_kpis, monthly_summary
 from sim.experiments.stats import (
     PrecisionError,
     paired_differences,
@@ -205,6 +206,14 @@ class RunResult:
         (``kpi_catalogue.POOL_SUMMARY``), with 95% half-widths (empty, with these columns, for a
         scenario without pools)."""
         return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)
+
+    def monthly(self, by: Sequence[str] = ()) -> pd.DataFrame:
+        """Per segment and month of application (and value of each ``by`` column, e.g.
+        ``region``): the mean over replications of ``monthly.MONTHLY_KPIS`` with 95%
+        half-widths, each month against the targets in force at its end
+        (``sim.experiments.monthly``)."""
+        frame = monthly_kpis(self.cases, self.scenario, range(self.replications), by)
+        return monthly_summary(frame, by)
 
     def target_summary(self) -> pd.DataFrame:
         """Per segment and target: its statistic over replications with its 95% half-width and

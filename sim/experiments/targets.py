@@ -21,6 +21,7 @@ mean of the replications' longest cases is given with its interval as well).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -64,20 +65,41 @@ def _condition(cond: Mapping) -> str:
 
 def target_rows(cases: pd.DataFrame, scenario: Scenario, replications: Iterable[int]) -> pd.DataFrame:
     """One row per replication, segment and target: the target's settings and the statistics of
-    the cases it applies to (``n_subject`` of them, ``open_subject`` still open at the end)."""
+    the cases it applies to (``n_subject`` of them, ``open_subject`` still open at the end).
+
+    ``period`` is ``all`` for a scenario without dated measures. With dated measures, the cases
+    of each calendar year of application are judged against the targets in force at that year's
+    end (period ``2021``, ``2022``, ...): the plan sets its targets year by year."""
     rows = []
-    for replication in replications:
-        of_rep = cases[cases["replication"] == replication]
-        for name, segment in scenario.segments.items():
-            seg = of_rep[of_rep["segment"] == name]
-            for index, target in enumerate(segment.targets):
-                sub = seg if target.when is None else seg[selected(seg, target.when)]
-                rows.append(_row(sub, scenario.name, replication, name, index, target))
+    for period, of_period, rules in _periods(cases, scenario):
+        for replication in replications:
+            of_rep = of_period[of_period["replication"] == replication]
+            for name, segment in rules.segments.items():
+                seg = of_rep[of_rep["segment"] == name]
+                for index, target in enumerate(segment.targets):
+                    sub = seg if target.when is None else seg[selected(seg, target.when)]
+                    rows.append(
+                        {"period": period, **_row(sub, scenario.name, replication, name, index, target)}
+                    )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _periods(cases: pd.DataFrame, scenario: Scenario) -> list[tuple[str, pd.DataFrame, Scenario]]:
+    if not scenario.measures:
+        return [(ALL, cases, scenario)]
+    years = cases["arrival"].dt.year if len(cases) else pd.Series([], dtype=int)
+    return [
+        (str(year), cases[years == year], scenario.in_force(date(int(year), 12, 31)))
+        for year in sorted(years.unique())
+    ]
+
+
+ALL = "all"
 
 
 COLUMNS = [
     "scenario",
+    "period",
     "replication",
     "segment",
     "target",
@@ -138,7 +160,10 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
     bound, or fewer than two replications have a value) or reported (a share target with no
     required share). ``n_subject`` and ``open_subject`` are means per replication."""
     out = []
-    for (scenario, segment, index), group in rows.groupby(["scenario", "segment", "target"], sort=False):
+    if "period" not in rows:  # a table from before periods: every case in one
+        rows = rows.assign(period=ALL)
+    keys = ["scenario", "period", "segment", "target"]
+    for (scenario, period, segment, index), group in rows.groupby(keys, sort=False):
         first = group.iloc[0]
         kind = first["kind"]
         values = group[STATISTIC[kind]].to_numpy(dtype=float)
@@ -147,6 +172,7 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
         hw = t_half_width(known) if len(known) > 1 else np.nan
         record: dict[str, Any] = {
             "scenario": scenario,
+            "period": period,
             "segment": segment,
             "target": int(index),
             "label": first["label"],
@@ -211,11 +237,13 @@ def value_text(row: Mapping[str, Any]) -> str:
 def verdict_table(summary: pd.DataFrame) -> pd.DataFrame:
     """A judged table (``judge``) for reading: segment, target, the cases it applies to, the
     statistic with its interval and the verdict, one row per scenario and target."""
+    dated = "period" in summary and (summary["period"] != ALL).any()
+    labels = (summary["period"] + ": " + summary["label"]) if dated else summary["label"]
     return pd.DataFrame(
         {
             "scenario": summary["scenario"],
             "segment": summary["segment"],
-            "target": summary["label"],
+            "target": labels,
             "applies to": summary["applies_to"],
             "value (95% interval)": [value_text(r) for r in summary.to_dict("records")],
             "verdict": summary["verdict"],

@@ -19,7 +19,7 @@ import pandas as pd
 from sim.experiments.compare import CompareResult
 from sim.experiments.replications import RunResult
 from sim.outputs.event_log import write_events
-from sim.outputs.tables import write_manifest, write_table
+from sim.outputs.tables import atomic_write, write_manifest, write_table
 
 
 def write_run(
@@ -29,11 +29,13 @@ def write_run(
     events_format: str | None = None,
     overrides: Sequence[str] | Mapping[str, Any] | None = None,
     jobs: int | None = None,
+    monthly: bool = False,
 ) -> list[Path]:
     """Write a run to the folder ``out``: ``kpis``, ``cases``, ``pools``, ``materials`` and
     ``targets`` as
     ``fmt`` (parquet or csv), the event log when the run kept one (as ``events_format``: parquet,
-    csv or xes; default ``fmt``), and ``manifest.json`` with the resolved scenario, the
+    csv or xes; default ``fmt``), for a scenario with dated measures (or with ``monthly``) the
+    ``monthly`` table and ``trajectory.png``, and ``manifest.json`` with the resolved scenario, the
     ``overrides`` it was loaded with and the ``jobs`` it ran on. Returns the files written, the
     manifest last."""
     out = Path(out)
@@ -46,6 +48,8 @@ def write_run(
     ]
     if result.events is not None:
         written.append(write_events(result.events, out, events_format or fmt, cases=result.cases))
+    if result.scenario.measures or monthly:  # the trajectory: per month of application
+        written += _write_monthly(result, out, fmt)
     scenario = result.scenario
     manifest = write_manifest(
         out,
@@ -62,6 +66,19 @@ def write_run(
         },
     )
     return [*written, manifest]
+
+
+def _write_monthly(result: RunResult, out: Path, fmt: str) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from sim.outputs.monthly_figures import trajectory_figure
+
+    monthly = result.monthly()
+    fig = trajectory_figure(monthly, result.scenario)
+    figure = out / "trajectory.png"
+    atomic_write(figure, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return [write_table(monthly, out, "monthly", fmt), figure]
 
 
 def write_comparison(

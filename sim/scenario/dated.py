@@ -41,23 +41,31 @@ _WITHOUT_WHERE = {"streams", "resources", "materials"}
 
 def read_measures(data: dict, lines: LineMap, shown: str) -> None:
     """Replace each ``measures[i].file`` by the file's own content (``changes``), in place; a file
-    is read relative to the file that names it."""
+    is read relative to the file that names it. The measures' ``assumptions`` join the
+    scenario's, as an overlay's do."""
     for i, item in enumerate(data.get("measures") or []):
-        if not isinstance(item, dict) or "file" not in item:
-            continue
-        ref = item["file"]
-        where = lines.get(("measures", i, "file"), (shown, None))
-        if not isinstance(ref, str) or not ref:
-            fail_at(where, ("measures", i, "file"), f"found {ref!r}, expected the path of a measure file")
-        path = (Path(where[0]).parent / ref).resolve()
-        if not path.is_file():
-            fail_at(where, ("measures", i, "file"), f"measure file {display_path(path)} does not exist")
-        own, own_lines = read_yaml(path, display_path(path), kind="a measure file")
-        own.pop("extends", None)
-        item["changes"] = {k: v for k, v in own.items() if not (isinstance(k, str) and k.startswith("x-"))}
-        lines.update(
-            {("measures", i, "changes", *k): v for k, v in own_lines.items() if k[:1] != ("extends",)}
-        )
+        if isinstance(item, dict) and "file" in item:
+            _read_file(item, i, lines, shown)
+        changes = item.get("changes") if isinstance(item, dict) else None
+        if isinstance(changes, dict) and isinstance(changes.get("assumptions"), list):
+            known = data.setdefault("assumptions", [])
+            if isinstance(known, list):
+                known.extend(a for a in changes["assumptions"] if a not in known)
+
+
+def _read_file(item: dict, i: int, lines: LineMap, shown: str) -> None:
+    """The own content of the measure file ``item`` names, and its lines."""
+    ref = item["file"]
+    where = lines.get(("measures", i, "file"), (shown, None))
+    if not isinstance(ref, str) or not ref:
+        fail_at(where, ("measures", i, "file"), f"found {ref!r}, expected the path of a measure file")
+    path = (Path(where[0]).parent / ref).resolve()
+    if not path.is_file():
+        fail_at(where, ("measures", i, "file"), f"measure file {display_path(path)} does not exist")
+    own, own_lines = read_yaml(path, display_path(path), kind="a measure file")
+    own.pop("extends", None)
+    item["changes"] = {k: v for k, v in own.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    lines.update({("measures", i, "changes", *k): v for k, v in own_lines.items() if k[:1] != ("extends",)})
 
 
 def check_changes(measures: list, lines: LineMap, shown: str) -> None:

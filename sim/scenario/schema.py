@@ -373,6 +373,12 @@ class Scenario(_Model):
         order) in force: composed and checked when the scenario was loaded."""
         return self._variants[measures] if measures else self
 
+    def in_force(self, day: date) -> Scenario:
+        """The scenario with the dated measures without ``where`` whose date has come by ``day``
+        (those with ``where`` change only flows, stages and targets of some cases)."""
+        key = tuple(i for i, m in enumerate(self.measures) if m.where is None and m.from_ <= day)
+        return self.under(key)
+
     def with_variants(self, variants: dict[tuple[int, ...], Scenario]) -> Scenario:
         """The same scenario, holding its compositions with dated measures (see ``under``)."""
         held = self.model_copy()

@@ -1,0 +1,88 @@
+"""Results per month of application: the plan's trajectory as its supervisors follow it.
+
+``monthly_kpis`` gives, per replication, segment and calendar month of application (and per value
+of further case columns, e.g. ``region``), the KPIs of the ``kpis`` table over that month's cases,
+each month against the targets in force at its end (a scenario's dated measures:
+``Scenario.in_force``). ``monthly_summary`` averages them over replications with 95% half-widths,
+and ``first_met`` finds, per group, the first month from which the headline target's share is met
+with its whole interval and stays met. Pure functions of the cases table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.kpis import kpis_of
+from sim.experiments.stats import summarise
+from sim.scenario.schema import Scenario
+
+MONTHLY_KPIS = (
+    "n_cases",
+    "n_open",
+    "full_process_wd_mean",
+    "full_process_wd_p95",
+    "handling_wd_mean",
+    "handling_wd_p95",
+    "target_days",
+    "on_target_share",
+)
+"""The columns ``monthly_summary`` averages (every column of the kpis table is in the frame)."""
+
+
+def month_of(cases: pd.DataFrame) -> pd.Series:
+    """The calendar month of each case's application, as ``YYYY-MM``."""
+    return cases["arrival"].dt.strftime("%Y-%m")
+
+
+def monthly_kpis(
+    cases: pd.DataFrame, scenario: Scenario, replications: Iterable[int], by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """One row per replication, segment, month of application (and value of each ``by`` column)
+    with the KPIs of the ``kpis`` table, a month with no case of a segment included (zero cases)."""
+    months = sorted(month_of(cases).unique()) if len(cases) else []
+    cases = cases.assign(month=month_of(cases)) if len(cases) else cases.assign(month=[])
+    groups = [()] if not by else sorted(cases.groupby(list(by)).groups) if len(cases) else []
+    rows = []
+    for month in months:
+        year, number = int(month[:4]), int(month[5:])
+        end = date(year + number // 12, number % 12 + 1, 1)  # the first day after the month
+        rules = scenario.in_force(date.fromordinal(end.toordinal() - 1))
+        of_month = cases[cases["month"] == month]
+        for replication in replications:
+            of_rep = of_month[of_month["replication"] == replication]
+            for group in groups:
+                values = group if isinstance(group, tuple) else (group,)
+                sub = of_rep
+                for column, value in zip(by, values):
+                    sub = sub[sub[column] == value]
+                for name, segment in rules.segments.items():
+                    row = kpis_of(sub[sub["segment"] == name], scenario.name, replication, name, segment)
+                    rows.append({"month": month, **dict(zip(by, values)), **row})
+    return pd.DataFrame(rows)
+
+
+def monthly_summary(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Per segment, month (and ``by`` value): the mean over replications of ``MONTHLY_KPIS`` with
+    95% half-widths (``_hw``)."""
+    return summarise(frame, ["segment", "month", *by], list(MONTHLY_KPIS))
+
+
+def first_met(summary: pd.DataFrame, required: float, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Per segment (and ``by`` value): the first month from which the share on the headline target
+    is at least ``required`` with its whole 95% interval, in that month and every later one (NaN:
+    never). A month with no case breaks the run."""
+    out = []
+    for key, group in summary.groupby(["segment", *by], sort=False):
+        group = group.sort_values("month")
+        low = (group["on_target_share"] - group["on_target_share_hw"].fillna(np.inf)).to_numpy()
+        ok = np.nan_to_num(low, nan=-np.inf) >= required
+        since = None
+        for month, good in zip(group["month"], ok):
+            since = (since or month) if good else None
+        values = key if isinstance(key, tuple) else (key,)
+        out.append({**dict(zip(["segment", *by], values)), "first_met": since})
+    return pd.DataFrame(out)

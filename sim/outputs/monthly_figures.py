@@ -1,0 +1,82 @@
+"""The plan's trajectory in one picture: per headline segment, the share of cases on target and the
+mean of the target measure per month of application, with the targets in force and the dates the
+dated measures come into force; below, the segment's applications per month
+(``sim.experiments.monthly``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.scenario.schema import Scenario
+
+HEADLINE = ("lv_smb", "hv_single", "hv_dual")
+
+
+def _months(frame: pd.DataFrame) -> pd.DatetimeIndex:
+    return pd.to_datetime(frame["month"] + "-15")  # the middle of the month
+
+
+def trajectory_figure(
+    monthly: pd.DataFrame, scenario: Scenario, segments: Sequence[str] = HEADLINE, required: float = 0.95
+) -> plt.Figure:
+    """``monthly`` is ``RunResult.monthly()``; one column per segment of ``segments`` it holds."""
+    shown = [s for s in segments if s in set(monthly["segment"])]
+    fig, axes = plt.subplots(
+        3,
+        max(len(shown), 1),
+        figsize=(5 * max(len(shown), 1), 9),
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    dates = sorted({m.from_ for m in scenario.measures})
+    for col, segment in enumerate(shown):
+        rows = monthly[monthly["segment"] == segment].sort_values("month")
+        when = _months(rows)
+        label = scenario.segments[segment].label
+        share, hw = 100 * rows["on_target_share"], 100 * rows["on_target_share_hw"].fillna(0)
+        ax = axes[0, col]
+        ax.plot(when, share, marker=".", color="tab:blue")
+        ax.fill_between(when, np.clip(share - hw, 0, 100), np.clip(share + hw, 0, 100), alpha=0.2)
+        ax.axhline(100 * required, color="grey", linestyle="--", linewidth=1)
+        ax.set_ylim(0, 101)
+        ax.set_title(label)
+        ax.set_ylabel(f"% within the headline target (line: {100 * required:g}%)")
+        headline = scenario.segments[segment].target
+        measure = headline.measure if headline is not None else None
+        ax = axes[1, col]
+        if measure is not None:
+            mean = rows[f"{measure}_wd_mean"]
+            ax.plot(when, mean, marker=".", color="tab:green", label=f"mean {measure.replace('_', ' ')}")
+            ax.step(when, rows["target_days"], where="mid", color="black", linestyle="--", label="target")
+            ax.set_ylabel("working days")
+            ax.legend(fontsize=8)
+        for axis in axes[:2, col]:
+            for day in dates:
+                axis.axvline(pd.Timestamp(day), color="tab:orange", alpha=0.35, linewidth=1)
+    for col, segment in enumerate(shown):
+        rows = monthly[monthly["segment"] == segment].sort_values("month")
+        ax = axes[2, col]
+        ax.bar(_months(rows), rows["n_cases"], width=20, color="tab:grey")
+        ax.set_ylabel("applications per month (mean per replication)")
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    fig.suptitle(
+        f"{scenario.title or scenario.name}: per month of application "
+        f"(orange: a dated measure comes into force; {_span(dates)})"
+    )
+    return fig
+
+
+def _span(dates: Sequence[date]) -> str:
+    return f"{len(dates)} dates" if dates else "no dated measure"

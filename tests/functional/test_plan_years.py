@@ -1,0 +1,65 @@
+"""The plan's three years run continuously (scenarios/plan-2021-2023.yaml): its rules end as
+plan-2023's, each year's cases are judged against that year's targets, the monthly results show
+the Spring Festival dips, and the run is the same on one or two workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main
+from sim.experiments.monthly import first_met
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+OWN = {"name", "title", "title_zh", "description", "assumptions", "horizon"}
+
+
+def test_the_continuous_scenario_ends_with_plan_2023s_rules_and_passes_through_each_year():
+    continuous = sim.load_scenario(SCENARIOS / "plan-2021-2023.yaml")
+    for year, day in [(2021, "2021-12-31"), (2022, "2022-12-31"), (2023, "2023-12-31")]:
+        package = sim.load_scenario(SCENARIOS / f"plan-{year}.yaml").to_dict()
+        in_force = continuous.in_force(pd.Timestamp(day).date()).to_dict()
+        differ = {k for k in set(package) | set(in_force) if package.get(k) != in_force.get(k)}
+        assert differ <= OWN, (year, differ - OWN)
+    before = continuous.in_force(pd.Timestamp("2020-12-31").date()).to_dict()
+    baseline = sim.load_scenario(SCENARIOS / "baseline.yaml").to_dict()
+    assert {k for k in set(before) | set(baseline) if before.get(k) != baseline.get(k)} <= OWN | {"measures"}
+
+
+def test_first_met_is_the_first_month_of_an_unbroken_run_met_with_the_whole_interval():
+    summary = pd.DataFrame(
+        {
+            "segment": "s",
+            "month": ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05"],
+            "on_target_share": [0.99, 0.90, 0.99, 0.97, 0.99],
+            "on_target_share_hw": [0.01, 0.01, 0.01, 0.01, np.nan],
+        }
+    )
+    assert first_met(summary, 0.95)["first_met"].tolist() == [None]  # May has no interval
+    summary.loc[4, "on_target_share_hw"] = 0.02
+    assert first_met(summary, 0.95)["first_met"].tolist() == ["2021-03"]  # February broke the run
+
+
+@pytest.mark.slow
+def test_a_continuous_run_by_year_and_month_the_same_on_one_or_two_workers(tmp_path, capsys):
+    out = tmp_path / "plans"
+    args = ["run", str(SCENARIOS / "plan-2021-2023.yaml"), "--reps", "2", "--jobs", "2", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "per month of application" in printed and "2023-12" in printed
+    assert (out / "trajectory.png").stat().st_size > 10_000
+    targets = pd.read_parquet(out / "targets.parquet")
+    assert set(targets["period"]) == {"2021", "2022", "2023"}
+    longest = targets[(targets["segment"] == "lv_smb") & (targets["kind"] == "maximum")]
+    assert longest.groupby("period")["bound_days"].first().to_dict() == {"2021": 20, "2022": 15, "2023": 15}
+    monthly = pd.read_parquet(out / "monthly.parquet")
+    arrivals = monthly.groupby("month")["n_cases"].sum()
+    for festival, after in [("2021-02", "2021-03"), ("2022-02", "2022-03"), ("2023-01", "2023-03")]:
+        assert arrivals[festival] < 0.75 * arrivals[after], (festival, arrivals[festival], arrivals[after])
+    one = sim.run(sim.load_scenario(SCENARIOS / "plan-2021-2023.yaml"), reps=2, jobs=1)
+    two = pd.read_parquet(out / "cases.parquet")
+    pd.testing.assert_frame_equal(one.cases.reset_index(drop=True), two, check_dtype=False)
