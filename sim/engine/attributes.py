@@ -94,11 +94,16 @@ def draw_attributes(
     segment: str,
     number: int,
     attrs: dict[str, Any] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The attributes of case ``number`` of ``segment`` (the key of its random numbers: its
     segment, or its arrival stream), in declared order, added to ``attrs`` if given (those its
-    stream drew first)."""
+    stream drew first); those in ``fixed`` (a company's ``company`` and ``region``) take its
+    value and are not drawn (each attribute has its own numbers: the others keep theirs)."""
     attrs = {} if attrs is None else attrs
+    if fixed:
+        attrs.update(fixed)
     for sampler in samplers:
-        attrs[sampler.name] = sampler.draw(streams, segment, number, attrs)
+        if not fixed or sampler.name not in fixed:
+            attrs[sampler.name] = sampler.draw(streams, segment, number, attrs)
     return attrs

@@ -41,6 +41,7 @@ from sim.engine.seasons import Intensity
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
 from sim.scenario.distributions import Exponential
+from sim.scenario.resources import Pool
 from sim.scenario.schema import Arrivals, Scenario
 
 
@@ -114,22 +115,28 @@ class ConnectionModel:
         replication: int,
         calendar: WorkingCalendar | None = None,
         events: bool = False,
+        company: str | None = None,
     ):
         self.sc = scenario
         self.replication = replication
         self.calendar = calendar or calendar_for(scenario)
         self.env = simpy.Environment()
-        self.streams = CaseStreams(scenario.seed, replication)
+        self.streams = CaseStreams(scenario.seed, replication, company)
+        # one company of the city: its share of the applications, staff and stock, its own
+        # members where it says so, its name and region on every case
+        self.company = scenario.companies[company] if company is not None else None
+        self.scale = scenario.scale * (self.company.share if self.company else 1.0)
+        self.fixed = {"company": company, "region": self.company.region} if self.company else None
         h = scenario.horizon
         self.count_from = h.warmup_days
         self.count_until = h.warmup_days + h.arrival_days
         self.cap = self.count_until + h.drain_days
         self.pools = {
-            name: ResourcePool(self.env, name, spec, scenario.scale, self.count_from)
+            name: ResourcePool(self.env, name, *self._staffed(name, spec), self.count_from)
             for name, spec in scenario.resources.items()
         }
         self.materials = {
-            name: MaterialStock(self.env, name, spec, scenario.scale, self.streams)
+            name: MaterialStock(self.env, name, spec, self.scale, self.streams)
             for name, spec in scenario.materials.items()
         }
         self.rules = Rules(scenario, self.calendar, self.pools, self.materials)
@@ -137,7 +144,7 @@ class ConnectionModel:
         self.intensity = Intensity(seasonality, self.calendar) if seasonality is not None else None
         self.travel = scenario.travel.hours if scenario.travel is not None else None
         self.travel_attribute = scenario.travel.attribute if scenario.travel is not None else ""
-        self.records = RunRecords(scenario, replication, self.calendar, events=events)
+        self.records = RunRecords(scenario, replication, self.calendar, events=events, company=company)
         self.log = self.records.log_event if events else None
         self.open_cases: dict[tuple[str, int], _Case] = {}  # counted cases not yet connected
         self.counted_open = 0
@@ -186,9 +193,18 @@ class ConnectionModel:
             now = self.env.now
             rules = self.sc.under(self.rules.unscoped(now))
             for name, pool in self.pools.items():
-                pool.adjust(rules.resources[name], self.sc.scale, now)
+                pool.adjust(*self._staffed(name, rules.resources[name]), now)
             for name, stock in self.materials.items():
-                stock.adjust(rules.materials[name], self.sc.scale)
+                stock.adjust(rules.materials[name], self.scale)
+
+    def _staffed(self, name: str, spec: Pool) -> tuple[Pool, float]:
+        """A pool's spec and scale in this run: a company's own members, unscaled, where it
+        gives them; else the scenario's capacity at this run's scale."""
+        own = self.company.resources.get(name) if self.company else None
+        if own is None:
+            return spec, self.scale
+        hours = own.hours_per_day if own.hours_per_day is not None else spec.hours_per_day
+        return spec.model_copy(update={"capacity": own.capacity, "hours_per_day": hours}), 1.0
 
     def _arrival_times(self, segment: str, arrivals: Arrivals) -> Iterator[float] | None:
         """The working times at which the segment's cases 0, 1, 2, ... apply, or None if none do:
@@ -199,7 +215,7 @@ class ConnectionModel:
         if arrivals.every is not None:
             step = arrivals.every
             return (step * n for n in itertools.count(1))
-        rate = arrivals.rate_per_wd * self.sc.scale
+        rate = arrivals.rate_per_wd * self.scale
         if rate <= 0:
             return None
         sample = self.streams.sample
@@ -217,7 +233,7 @@ class ConnectionModel:
             counted = self.count_from <= t < self.count_until
             if dated:
                 rules = self.rules.get(self.rules.unscoped(t))
-            attrs = draw_attributes(rules.samplers[segment], streams, segment, number)
+            attrs = draw_attributes(rules.samplers[segment], streams, segment, number, fixed=self.fixed)
             if dated:
                 rules = self.rules.get(self.rules.for_case(t, attrs))
             case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs))
@@ -234,9 +250,9 @@ class ConnectionModel:
             counted = self.count_from <= t < self.count_until
             if dated:
                 rules = self.rules.get(self.rules.unscoped(t))
-            attrs = draw_attributes(rules.stream_samplers[stream], streams, stream, number)
+            attrs = draw_attributes(rules.stream_samplers[stream], streams, stream, number, fixed=self.fixed)
             segment = next(name for when, name in rules.routes[stream] if when is None or holds(when, attrs))
-            attrs = draw_attributes(rules.samplers[segment], streams, stream, number, attrs)
+            attrs = draw_attributes(rules.samplers[segment], streams, stream, number, attrs, self.fixed)
             if dated:
                 rules = self.rules.get(self.rules.for_case(t, attrs))
             case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs), stream)
@@ -395,6 +411,9 @@ class ConnectionModel:
         return max(cal.working_time(t_end) - now, 0.0)
 
 
-def simulate(scenario: Scenario, replication: int, events: bool = False) -> RunRecords:
-    """Run one replication of a scenario; ``events`` also keeps the stage event log."""
-    return ConnectionModel(scenario, replication, events=events).run()
+def simulate(
+    scenario: Scenario, replication: int, events: bool = False, company: str | None = None
+) -> RunRecords:
+    """Run one replication of a scenario (of one of its ``companies``: the city is their
+    independent runs together); ``events`` also keeps the stage event log."""
+    return ConnectionModel(scenario, replication, events=events, company=company).run()

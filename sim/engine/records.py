@@ -21,8 +21,16 @@ from sim.engine.clocks import PARTIES
 class RunRecords:
     """What one replication produced: the counted cases, the pools and the materials."""
 
-    def __init__(self, scenario, replication: int, calendar: WorkingCalendar, events: bool = False):
+    def __init__(
+        self,
+        scenario,
+        replication: int,
+        calendar: WorkingCalendar,
+        events: bool = False,
+        company: str | None = None,
+    ):
         self.scenario = scenario
+        self.company = company
         self.keeps_events = events
         self._events: list[tuple] = []  # rows of the event log, if it is kept
         self.events: pd.DataFrame | None = None
@@ -116,12 +124,13 @@ class RunRecords:
         self.end_wd = end
         c = self._cols
         n = len(c["segment"])
+        prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
         df = pd.DataFrame(
             {
                 "scenario": pd.Series([self.scenario.name] * n, dtype="string"),
                 "replication": np.full(n, self.replication, dtype=np.int64),
                 "case_id": pd.Series(
-                    [f"{s}:{k}" for s, k in zip(c["segment"], c["case_number"])], dtype="string"
+                    [f"{prefix}{s}:{k}" for s, k in zip(c["segment"], c["case_number"])], dtype="string"
                 ),
                 "segment": pd.Series(c["segment"], dtype="string"),
                 "case_number": np.asarray(c["case_number"], dtype=np.int64),
@@ -158,6 +167,8 @@ class RunRecords:
         self.pools = pd.DataFrame([p.summary(end) for p in pools])
         self.materials = pd.DataFrame([m.summary() for m in materials])
         for frame in (self.pools, self.materials):
+            if self.company is not None:
+                frame.insert(0, "company", self.company)
             frame.insert(0, "replication", self.replication)
             frame.insert(0, "scenario", self.scenario.name)
         if self.keeps_events:

@@ -36,9 +36,11 @@ def stable_key(name: str) -> int:
 class CaseStreams:
     """The uniform numbers (and sampled values) of one replication, addressed by case."""
 
-    def __init__(self, seed: int, replication: int) -> None:
+    def __init__(self, seed: int, replication: int, company: str | None = None) -> None:
         self.seed = int(seed)
         self.replication = int(replication)
+        # a company's cases have streams of their own: its case 17 is not another company's
+        self._company = () if company is None else (stable_key("company:" + company),)
         self._uniform_blocks: dict[tuple, array] = {}
         self._value_blocks: dict[tuple, array] = {}
 
@@ -48,7 +50,14 @@ class CaseStreams:
         if block is None:
             seq = np.random.SeedSequence(
                 entropy=self.seed,
-                spawn_key=(self.replication, stable_key(segment), stable_key(purpose), draw, chunk),
+                spawn_key=(
+                    self.replication,
+                    *self._company,
+                    stable_key(segment),
+                    stable_key(purpose),
+                    draw,
+                    chunk,
+                ),
             )
             # kept as array('d'): indexing it gives a Python float directly (fast), 8 bytes a number
             block = array("d", np.random.default_rng(seq).random(CHUNK).tobytes())

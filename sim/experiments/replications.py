@@ -68,12 +68,15 @@ Progress = Callable[[int], None]  # called with the number of replications just 
 
 class Task(NamedTuple):
     """One replication to run. ``cases=False`` leaves the per-case table in the worker (a sweep
-    keeps only KPIs and pools); ``events`` also keeps the stage event log."""
+    keeps only KPIs and pools); ``events`` also keeps the stage event log. For a scenario with
+    ``companies``, a task runs the whole city (its companies one after the other), or only
+    ``company`` (``run(..., split_companies=True)``: the caller combines them)."""
 
     scenario: Scenario
     replication: int
     events: bool = False
     cases: bool = True
+    company: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,16 @@ class Replication:
 
 def run_task(task: Task) -> Replication:
     """Run one task (in whichever process the executor chose)."""
-    scenario, replication, events, cases = task
+    scenario, replication, events, cases, company = task
+    if company is not None:  # one company of the city: its records, combined by the caller
+        records = simulate(scenario, replication, events=events, company=company)
+        empty = pd.DataFrame()
+        return Replication(
+            replication, empty, records.pools, records.materials, empty, records.cases, records.events
+        )
+    if scenario.companies:  # the city: its companies share nothing, so they run one by one
+        parts = [run_task(task._replace(company=name, cases=True)) for name in scenario.companies]
+        return combine(scenario, parts, cases, events)
     records = simulate(scenario, replication, events=events)
     return Replication(
         replication=replication,
@@ -102,6 +114,24 @@ def run_task(task: Task) -> Replication:
         targets=target_rows(records.cases, scenario, [replication]),
         cases=records.cases if cases else None,
         events=records.events if events else None,
+    )
+
+
+def combine(
+    scenario: Scenario, parts: Sequence[Replication], cases: bool = True, events: bool = False
+) -> Replication:
+    """One replication of a city from its companies' (in the scenario's order): their cases,
+    pools, stock and events together, the KPIs and targets over all their cases."""
+    replication = parts[0].replication
+    together = pd.concat([p.cases for p in parts], ignore_index=True)
+    return Replication(
+        replication=replication,
+        kpis=segment_kpis(together, scenario, [replication]),
+        pools=pd.concat([p.pools for p in parts], ignore_index=True),
+        materials=pd.concat([p.materials for p in parts], ignore_index=True),
+        targets=target_rows(together, scenario, [replication]),
+        cases=together if cases else None,
+        events=pd.concat([p.events for p in parts], ignore_index=True) if events else None,
     )
 
 
@@ -215,6 +245,18 @@ class RunResult:
         frame = monthly_kpis(self.cases, self.scenario, range(self.replications), by)
         return monthly_summary(frame, by)
 
+    def company_summary(self) -> pd.DataFrame:
+        """Per company and segment: the mean over replications of each KPI of the run's summary
+        over that company's cases, with its 95% half-width (empty without ``companies``)."""
+        if not self.scenario.companies:
+            return pd.DataFrame()
+        reps = range(self.replications)
+        frames = [
+            segment_kpis(self.cases[self.cases["company"] == name], self.scenario, reps).assign(company=name)
+            for name in self.scenario.companies
+        ]
+        return summarise(pd.concat(frames, ignore_index=True), ["company", "segment"], kpi_catalogue.SUMMARY)
+
     def target_summary(self) -> pd.DataFrame:
         """Per segment and target: its statistic over replications with its 95% half-width and
         the verdict, met, missed or undecided (``sim.experiments.targets.judge``)."""
@@ -254,8 +296,13 @@ def run(
     progress: Progress | None = None,
     events: bool = False,
     scheduler: Any = None,
+    split_companies: bool = False,
 ) -> RunResult:
     """Run ``reps`` replications (default: the scenario's) with ``seed`` (default: the scenario's).
+
+    A scenario with ``companies`` runs each replication as its companies' independent runs
+    together; ``split_companies`` makes each company of each replication a task of its own
+    (more tasks for more workers), with the same tables.
 
     ``jobs`` > 1 runs replications on that many processes; ``scheduler`` (an address
     ``tcp://host:8786`` or a ``distributed.Client``) runs them on a Dask cluster instead. The
@@ -267,6 +314,13 @@ def run(
     reps = scenario.replications if reps is None else int(reps)
     if reps < 1:
         raise ValueError(f"reps must be at least 1, found {reps}")
+    if split_companies and scenario.companies:  # a task per replication and company
+        companies = list(scenario.companies)
+        tasks = [Task(scenario, r, events, True, c) for r in range(reps) for c in companies]
+        parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
+        size = len(companies)
+        whole = [combine(scenario, parts[i : i + size], True, events) for i in range(0, len(parts), size)]
+        return assemble(scenario, whole)
     tasks = [Task(scenario, r, events) for r in range(reps)]
     return assemble(scenario, collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress)))
 

@@ -50,6 +50,8 @@ def write_run(
         written.append(write_events(result.events, out, events_format or fmt, cases=result.cases))
     if result.scenario.measures or monthly:  # the trajectory: per month of application
         written += _write_monthly(result, out, fmt)
+    if result.scenario.companies:  # per supply company
+        written.append(write_table(result.company_summary(), out, "companies", fmt))
     scenario = result.scenario
     manifest = write_manifest(
         out,

@@ -20,7 +20,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    ConfigDict,
     Discriminator,
     Field,
     PrivateAttr,
@@ -29,6 +28,7 @@ from pydantic import (
 )
 
 from sim.kpi_catalogue import MEASURE_NAMES
+from sim.scenario.city import Company, DatedMeasure, Seasonality
 from sim.scenario.conditions import check_condition
 from sim.scenario.distributions import AttributeDistribution, NumericDistribution
 from sim.scenario.resources import (
@@ -266,52 +266,6 @@ class Stream(_Model):
     attributes: dict[str, AttributeDistribution] = Field(default_factory=dict)
 
 
-class FestivalWindow(_Model):
-    """Calendar days ``from_day`` (inclusive) to ``to_day`` (exclusive) counted from the Spring
-    Festival (lunar new year's day, day 0), and the factor of the applications in them."""
-
-    from_day: int
-    to_day: int
-    factor: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.to_day <= self.from_day:
-            raise ValueError(f"to_day ({self.to_day}) must be after from_day ({self.from_day})")
-        return self
-
-
-class Seasonality(_Model):
-    """How the intensity of Poisson arrivals varies over the year (``sim.engine.seasons``):
-    factors by calendar month (1-12; a month not named keeps 1) and by windows of calendar days
-    around the Spring Festival; normalised per calendar year, so ``per_year`` keeps its meaning."""
-
-    months: dict[Annotated[int, Field(ge=1, le=12)], Annotated[float, Field(ge=0, allow_inf_nan=False)]] = (
-        Field(default_factory=dict)
-    )
-    spring_festival: list[FestivalWindow] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _not_all_zero(self):
-        if self.months and len(self.months) == 12 and not any(self.months.values()):
-            raise ValueError("every month has factor 0: no application would ever arrive")
-        return self
-
-
-class DatedMeasure(_Model):
-    """A measure in force ``from`` a date, for every case or for those ``where`` selects: the own
-    content of an overlay ``file`` (read at load into ``changes``) or ``changes`` given inline
-    (``sim.scenario.dated``)."""
-
-    file: str | None = None
-    changes: dict[str, Any]
-    from_: date = Field(alias="from")
-    where: Condition | None = None
-    label: str | None = None
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 class Horizon(_Model):
     """Arrivals start at ``start``; those of the first ``warmup_days`` working days load the pools
     but are not counted; the next ``arrival_days`` are the cohort. The run then goes on until every
@@ -344,6 +298,7 @@ class Scenario(_Model):
     travel: Travel | None = None
     seasonality: Seasonality | None = None
     measures: list[DatedMeasure] = Field(default_factory=list)
+    companies: dict[str, Company] = Field(default_factory=dict)
     streams: dict[str, Stream] = Field(default_factory=dict)
     stages: dict[str, Stage]
     segments: Annotated[dict[str, Segment], Field(min_length=1)]
@@ -368,10 +323,28 @@ class Scenario(_Model):
         located._source = source
         return located
 
+    @model_validator(mode="after")
+    def _shares(self):
+        total = sum(c.share for c in self.companies.values())
+        if self.companies and abs(total - 1) > 1e-6:
+            raise ValueError(f"the companies' shares add up to {total:g}; they must add up to 1")
+        return self
+
     def under(self, measures: tuple[int, ...]) -> Scenario:
         """The scenario with the dated measures ``measures`` (indices into ``measures``, in list
         order) in force: composed and checked when the scenario was loaded."""
         return self._variants[measures] if measures else self
+
+    def only(self, companies: list[str]) -> Scenario:
+        """The scenario of some of its companies (``run --company``): their applications, staff
+        and stock, as in the city."""
+        unknown = [c for c in companies if c not in self.companies]
+        if unknown:
+            known = ", ".join(self.companies) or "none"
+            raise ValueError(
+                f"no company {', '.join(map(repr, unknown))} in {self.name}; its companies: {known}"
+            )
+        return self.model_copy(update={"companies": {c: self.companies[c] for c in companies}})
 
     def in_force(self, day: date) -> Scenario:
         """The scenario with the dated measures without ``where`` whose date has come by ``day``

@@ -1,0 +1,133 @@
+"""The city as its supply companies (``companies:``): each company's cases carry its name and
+region and come in its share; its staff are its own; companies share nothing, so the city is their
+independent runs together, the same as one task, as a task per company on processes or on a Dask
+cluster, and a company alone is exactly its part of the city."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+from builders import fixed, staff, tiny_scenario, work
+
+import sim
+from sim.scenario.errors import ScenarioError
+
+
+def city(companies=None, measures=None):
+    data = tiny_scenario(
+        {
+            "serve": {"label": "serve", "owner": "utility", "pool": "desk", "effort": work(0.5)},
+            "wait": {"label": "wait", "owner": "customer", "duration": fixed(1.0)},
+        },
+        ["serve", "wait"],
+        resources={"desk": staff(2)},
+        attributes={
+            "region": {"dist": "categorical", "values": {"main_urban": 0.5, "west": 0.5}},
+            "size": {"dist": "uniform", "min": 0, "max": 1},
+        },
+        per_day=4.0,
+        days=60,
+    )
+    data["horizon"]["start"] = "2021-03-01"
+    data["scale"] = 2.0
+    data["companies"] = companies or {
+        "a": {"label": "A", "region": "main_urban", "share": 0.6},
+        "b": {"label": "B", "region": "west", "share": 0.4, "resources": {"desk": {"capacity": 3}}},
+    }
+    if measures:
+        data["measures"] = measures
+    return sim.scenario_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def whole():
+    return sim.run(city(), reps=2, jobs=1)
+
+
+def test_cases_carry_their_company_and_region_and_come_in_its_share(whole):
+    cases = whole.cases
+    assert dict(cases.groupby("company")["region"].unique().map(list)) == {"a": ["main_urban"], "b": ["west"]}
+    assert not cases.duplicated(["replication", "case_id"]).any()
+    assert cases["case_id"].str.startswith(("a/", "b/")).all()
+    for name, share in [("a", 0.6), ("b", 0.4)]:
+        count = (cases["company"] == name).sum()
+        expected = 2 * 60 * 4.0 * 2.0 * share  # replications x days x rate x scale x share
+        assert abs(count - expected) <= 4.5 * math.sqrt(expected), (name, count, expected)
+
+
+def test_a_company_has_its_own_staff(whole):
+    pools = whole.pools[whole.pools["replication"] == 0].set_index("company")
+    assert pools.at["a", "capacity"] == round(2 * 2.0 * 0.6)  # in proportion: 2 members x scale x share
+    assert pools.at["b", "capacity"] == 3  # its own members, as it names them
+    table = whole.company_summary()
+    assert set(table["company"]) == {"a", "b"} and (table["n_cases"] > 0).all()
+
+
+def test_the_city_is_the_same_as_one_task_per_company_on_processes_and_on_dask(whole):
+    split = sim.run(city(), reps=2, jobs=2, split_companies=True)
+    for table in ("cases", "kpis", "pools", "materials", "targets"):
+        pd.testing.assert_frame_equal(getattr(whole, table), getattr(split, table), obj=table)
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = sim.run(city(), reps=2, scheduler=client, split_companies=True)
+    pd.testing.assert_frame_equal(whole.cases, on_dask.cases)
+    pd.testing.assert_frame_equal(whole.kpis, on_dask.kpis)
+
+
+def test_a_company_alone_is_exactly_its_part_of_the_city(whole):
+    alone = sim.run(city().only(["b"]), reps=2, jobs=1)
+    part = whole.cases[whole.cases["company"] == "b"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone.cases, part)
+
+
+def test_a_dated_measure_can_select_a_company():
+    faster = {
+        "from": "2021-04-01",
+        "where": {"company": "a"},
+        "changes": {"stages": {"wait": {"duration": fixed(0.5)}}},
+    }
+    before = sim.run(city(), reps=1).cases.set_index("case_id")
+    after = sim.run(city(measures=[faster]), reps=1).cases.set_index("case_id").loc[before.index]
+    changed = (before["customer_wd"] - after["customer_wd"]).round(9) != 0
+    expected = (before["company"] == "a") & (before["arrival"].dt.date >= date(2021, 4, 1))
+    assert changed.astype(bool).equals(expected.astype(bool)) and expected.any()
+
+
+def test_shares_must_add_up_to_one_and_company_options_are_checked():
+    with pytest.raises(ScenarioError, match=r"shares add up to 0\.9; they must add up to 1"):
+        city(
+            {
+                "a": {"label": "A", "region": "west", "share": 0.5},
+                "b": {"label": "B", "region": "west", "share": 0.4},
+            }
+        )
+    with pytest.raises(ValueError, match="no company 'c'"):
+        city().only(["c"])
+
+
+def test_run_prints_and_writes_per_company_and_runs_a_subset(tmp_path, capsys):
+    import yaml
+
+    from sim.cli import main
+
+    path = tmp_path / "city.yaml"
+    data = city().to_dict()
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--reps", "2", "--jobs", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "per supply company (its cases only):" in printed
+    companies = pd.read_parquet(out / "companies.parquet")
+    assert set(companies["company"]) == {"a", "b"}
+    assert main(["run", str(path), "--reps", "1", "--company", "b", "--out", str(out / "b")]) == 0
+    assert set(pd.read_parquet(out / "b" / "cases.parquet")["company"]) == {"b"}
+    assert main(["run", str(path), "--company", "c", "--out", str(out / "c")]) == 2
+    assert "--company: no company 'c' in tiny; its companies: a, b" in capsys.readouterr().err
