@@ -4,8 +4,10 @@ progress bar and the way numbers are printed."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pandas as pd
@@ -81,6 +83,23 @@ def fmt(value: Any, hw: Any = None, digits: int = 1) -> str:
     if hw is not None and not pd.isna(hw):
         text += f" ±{hw:.{digits}f}"
     return text
+
+
+def output_folder(path: Path) -> Path:
+    """``path`` if a run can write its results there: checked before anything runs, so that a long
+    run does not end in a folder it cannot write (a usage error, exit 2, otherwise)."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path}: is a file, not a folder; give a folder (it is created if missing)")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(
+            f"--out {path}: {existing} is a file, so the folder cannot be made; give another folder"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {path}: {existing} is not writable; give a folder you can write")
+    return path
 
 
 def plural(n: int, word: str) -> str:

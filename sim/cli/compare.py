@@ -11,7 +11,16 @@ from typing import Any
 
 import pandas as pd
 
-from sim.cli.common import UsageError, add_debug, plural, positive_int, progress_bar, seed, ticker
+from sim.cli.common import (
+    UsageError,
+    add_debug,
+    output_folder,
+    plural,
+    positive_int,
+    progress_bar,
+    seed,
+    ticker,
+)
 from sim.experiments.compare import compare
 from sim.experiments.replications import default_jobs
 from sim.outputs.tables import FORMATS
@@ -38,6 +47,7 @@ def command(args: argparse.Namespace) -> int:
 
     reference = load_scenario(args.reference)
     others = [load_scenario(path) for path in args.others]
+    out = output_folder(args.out or Path("results") / f"compare-{reference.name}")
     reps = args.reps or reference.replications
     jobs = args.jobs or min(default_jobs(), reps * (1 + len(others)))
     bar = progress_bar(reps * (1 + len(others)), "compare")
@@ -59,7 +69,6 @@ def command(args: argparse.Namespace) -> int:
         if len(result.targets):
             print(f"\n{TARGETS_LEGEND}.\n")
             print(result.verdicts().to_string(index=False))
-    out = args.out or Path("results") / f"compare-{reference.name}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         written = write_comparison(result, out, fmt=args.format, lang=args.lang, jobs=jobs)

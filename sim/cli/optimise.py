@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_debug, add_executor, plural, seed
+from sim.cli.common import add_debug, add_executor, output_folder, plural, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.staffing import (
     RULED_OUT,
@@ -72,7 +72,7 @@ def command(args: argparse.Namespace) -> int:
     from sim.outputs.staffing_figures import write_staffing  # matplotlib: only when it runs
 
     spec = load_staffing(args.staffing, seed=args.seed)
-    out = args.out or Path("results") / spec.name
+    out = output_folder(args.out or Path("results") / spec.name)
     try:
         executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
     except ExecutorError as exc:

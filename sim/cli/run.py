@@ -14,6 +14,7 @@ from sim.cli.common import (
     add_debug,
     add_set,
     fmt,
+    output_folder,
     plural,
     positive_int,
     progress_bar,
@@ -78,6 +79,7 @@ def command(args: argparse.Namespace) -> int:
             scenario = scenario.only(names)
         except ValueError as exc:
             raise UsageError(f"--company: {exc}") from None
+    out = output_folder(args.out or Path("results") / scenario.name)
     reps = args.reps or scenario.replications
     jobs = args.jobs or min(default_jobs(), reps)
     events = args.events or args.events_format is not None
@@ -107,7 +109,6 @@ def command(args: argparse.Namespace) -> int:
         print(format_companies(result))
     if args.precision:
         print(format_precision(precision))
-    out = args.out or Path("results") / scenario.name
     monthly = bool(args.monthly or scenario.measures)
     if monthly:
         print(format_monthly(result))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.cli.common import add_debug, positive_int, progress_bar, seed
+from sim.cli.common import add_debug, output_folder, positive_int, progress_bar, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.sweep import SweepOutcome, SweepSpec, load_sweep, point_files, run_sweep, summarise_sweep
 from sim.outputs.tables import FORMATS
@@ -49,7 +49,7 @@ def command(args: argparse.Namespace) -> int:
     from sim.outputs.sweep_figures import write_sweep_figures  # matplotlib: only when a sweep runs
 
     spec = load_sweep(args.sweep, reps=args.reps, seed=args.seed)
-    out = args.out or Path("results") / spec.name
+    out = output_folder(args.out or Path("results") / spec.name)
     try:
         executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
     except ExecutorError as exc:

@@ -554,3 +554,22 @@ def test_priority_dispatch_needs_important_as_a_flag():
     }
     with pytest.raises(ScenarioError, match=r"segments.hv_35kv.attributes.important: a pool of this segment"):
         scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("verb", ["run", "compare", "sweep"])
+def test_an_out_that_cannot_be_a_folder_is_refused_before_anything_runs(tmp_path, verb):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("a file the user made\n", encoding="utf-8")
+    target = {
+        "run": [BASELINE],
+        "compare": [BASELINE, BASELINE],
+        "sweep": [ROOT / "scenarios" / "sweeps" / "managers-x-inspectors-2021.yaml"],
+    }[verb]
+    message = fails(verb, *target, "--out", taken)
+    assert message == f"--out {taken}: is a file, not a folder; give a folder (it is created if missing)"
+    below = fails(verb, *target, "--out", taken / "inside")
+    assert (
+        below
+        == f"--out {taken / 'inside'}: {taken} is a file, so the folder cannot be made; give another folder"
+    )
+    assert taken.read_text(encoding="utf-8") == "a file the user made\n"  # nothing lost
