@@ -35,7 +35,7 @@ AGREES, DIFFERS, UNDECIDED, CONTEXT = "agrees", "differs", "undecided", "context
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Figure(_Strict):

@@ -43,7 +43,7 @@ MAX_STAFFINGS = 20_000  # bounds holding more staffings than this are refused
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 Members = Annotated[int, Field(strict=True, ge=1, description="a whole number of members, at least 1")]

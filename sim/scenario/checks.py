@@ -289,6 +289,33 @@ def _check_travel(sc: Scenario, segment: str, fail: Callable[[KeyPath, str], NoR
             )
 
 
+def _arrives(sc: Scenario, arrivals: Any) -> bool:
+    if arrivals.stream is not None:
+        stream = sc.streams.get(arrivals.stream)
+        return stream is not None and _arrives(sc, stream.arrivals)
+    return bool(arrivals.at) or arrivals.every is not None or arrivals.rate_per_wd > 0
+
+
+def _check_fix_cycles(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """A rework's fix must not lead back to the stage it fixes (a fix that needs itself, or two
+    stages fixing each other, would loop)."""
+    for name, stage in sc.stages.items():
+        chain, current = [name], stage
+        while current.rework is not None and current.rework.fix is not None:
+            fix = current.rework.fix
+            if fix == name:
+                cycle = " -> ".join([*chain, fix])
+                fail(
+                    ("stages", name, "rework", "fix"),
+                    f"the rework's fix leads back to '{name}' ({cycle}): a fix cannot need the "
+                    "stage it fixes",
+                )
+            if fix in chain or fix not in sc.stages:
+                break
+            chain.append(fix)
+            current = sc.stages[fix]
+
+
 def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
     """Raise ``ScenarioError`` at the line of the first name that does not resolve or condition
     that cannot hold."""
@@ -314,7 +341,14 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         if stage.materials:
             need(stage.materials.item, sc.materials, base + ("materials", "item"), "material")
 
+    _check_fix_cycles(sc, fail)
     _check_streams(sc, fail)
+    if not any(_arrives(sc, seg.arrivals) for seg in sc.segments.values()):
+        fail(
+            ("segments",),
+            "no segment has any application (every rate is 0, no `at` times): the run would have "
+            "nothing to count; give a segment arrivals",
+        )
     for gname, seg in sc.segments.items():
         base = ("segments", gname)
         stream = sc.streams.get(seg.arrivals.stream) if seg.arrivals.stream else None

@@ -59,7 +59,7 @@ class DatedMeasure(_Model):
     where: Condition | None = None
     label: str | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class CompanyPool(_Model):

@@ -30,7 +30,7 @@ Positive = Annotated[float, Field(gt=0)]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def mean(self) -> float:  # pragma: no cover - abstract
         """The distribution's mean, exactly."""
@@ -101,7 +101,7 @@ class Exponential(_Spec):
     dist: Literal["exponential"]
     mean_: Positive = Field(alias="mean")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def ppf(self, u: npt.ArrayLike) -> np.ndarray:
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
@@ -116,7 +116,7 @@ class _MeanCv(_Spec):
     mean_: Positive | None = Field(default=None, alias="mean")
     cv: Positive | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     if TYPE_CHECKING:  # each subclass declares its tag
         dist: str

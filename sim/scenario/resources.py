@@ -18,7 +18,7 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 class Strict(BaseModel):
     """The base of every scenario model: unknown keys are refused, nothing changes once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 _Model = Strict

@@ -30,7 +30,7 @@ from pydantic import (
 from sim.kpi_catalogue import MEASURE_NAMES
 from sim.scenario.city import Company, DatedMeasure, Seasonality
 from sim.scenario.conditions import check_condition
-from sim.scenario.distributions import AttributeDistribution, NumericDistribution
+from sim.scenario.distributions import AttributeDistribution, Categorical, NumericDistribution
 from sim.scenario.resources import (
     Effort,
     Material,
@@ -307,10 +307,18 @@ class Scenario(_Model):
     _variants: dict[tuple[int, ...], Scenario] = PrivateAttr(default_factory=dict)
 
     def attributes_of(self, segment: str) -> dict[str, Any]:
-        """The attributes a segment's cases carry: those of its arrival stream, then its own."""
+        """The attributes a segment's cases carry: those of its arrival stream, then its own, and
+        with ``companies`` their ``company`` and ``region`` (fixed per company: shown here as the
+        categories they can take)."""
         seg = self.segments[segment]
         stream = self.streams.get(seg.arrivals.stream) if seg.arrivals.stream else None
-        return {**(stream.attributes if stream is not None else {}), **seg.attributes}
+        attributes = {**(stream.attributes if stream is not None else {}), **seg.attributes}
+        if self.companies:
+            regions = {c.region: 1.0 for c in self.companies.values()}
+            attributes["company"] = Categorical(dist="categorical", values=dict.fromkeys(self.companies, 1.0))
+            if "region" not in attributes:
+                attributes["region"] = Categorical(dist="categorical", values=regions)
+        return attributes
 
     @property
     def source(self) -> str:

@@ -573,3 +573,41 @@ def test_an_out_that_cannot_be_a_folder_is_refused_before_anything_runs(tmp_path
         == f"--out {taken / 'inside'}: {taken} is a file, so the folder cannot be made; give another folder"
     )
     assert taken.read_text(encoding="utf-8") == "a file the user made\n"  # nothing lost
+
+
+@pytest.mark.parametrize("value", [".inf", ".nan", "-.inf"])
+def test_non_finite_numbers_are_refused_with_their_key_path(tmp_path, value):
+    path = overlay(tmp_path, f"name: o\nhorizon: {{arrival_days: {value}}}\n")
+    message = fails("validate", path)
+    assert message.startswith(f"{shown(path)}:3: horizon.arrival_days: found ")
+    assert message.endswith("input should be a finite number")
+    assert fails("validate", BASELINE, "--set", f"stages.acceptance.effort.max={value}").endswith(
+        "stages.acceptance.effort.max: found "
+        + {".inf": "inf", ".nan": "nan", "-.inf": "-inf"}[value]
+        + "; input should be a finite number"
+    )
+
+
+def test_a_scenario_where_nothing_arrives_is_refused(tmp_path):
+    body = "name: o\nstreams: {lv_nonresidential: {arrivals: {per_year: 0}}}\nsegments:\n" + "".join(
+        f"  {s}: {{arrivals: {{per_year: 0}}}}\n" for s in ("lv_resident", "hv_single", "hv_dual", "hv_35kv")
+    )
+    message = fails("validate", overlay(tmp_path, body))
+    assert message.endswith(
+        "segments: no segment has any application (every rate is 0, no `at` times): the run would "
+        "have nothing to count; give a segment arrivals"
+    )
+
+
+def test_a_rework_that_leads_back_to_its_stage_is_refused(tmp_path):
+    itself = overlay(tmp_path, "name: o\nstages:\n  acceptance:\n    rework: {fix: acceptance}\n")
+    assert fails("validate", itself).endswith(
+        "stages.acceptance.rework.fix: the rework's fix leads back to 'acceptance' (acceptance -> "
+        "acceptance): a fix cannot need the stage it fixes"
+    )
+    body = "name: o\nstages:\n  customer_fix:\n    rework: {probability: 0.1, fix: completion_lv}\n"
+    message = fails("validate", overlay(tmp_path, body))
+    assert (
+        "the rework's fix leads back to" in message
+        and "completion_lv -> customer_fix -> completion_lv" in message
+    )

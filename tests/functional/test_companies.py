@@ -131,3 +131,16 @@ def test_run_prints_and_writes_per_company_and_runs_a_subset(tmp_path, capsys):
     assert set(pd.read_parquet(out / "b" / "cases.parquet")["company"]) == {"b"}
     assert main(["run", str(path), "--company", "c", "--out", str(out / "c")]) == 2
     assert "--company: no company 'c' in tiny; its companies: a, b" in capsys.readouterr().err
+
+
+def test_conditions_can_read_the_company_and_a_company_that_does_not_exist_is_refused():
+    data = city().to_dict()
+    data["stages"]["wait"]["variants"] = [
+        {"name": "quick", "when": {"company": "b"}, "duration": fixed(0.25)},
+    ]
+    cases = sim.run(sim.scenario_from_dict(data), reps=1).cases
+    waited = cases.groupby("company")["customer_wd"].max().round(9).to_dict()
+    assert waited == {"a": 1.0, "b": 0.25}
+    data["stages"]["wait"]["variants"][0]["when"] = {"company": "c"}
+    with pytest.raises(ScenarioError, match="'c'"):
+        sim.scenario_from_dict(data)
