@@ -33,24 +33,41 @@ MONTHLY_KPIS = (
 """The columns ``monthly_summary`` averages (every column of the kpis table is in the frame)."""
 
 
-def month_of(cases: pd.DataFrame) -> pd.Series:
-    """The calendar month of each case's application, as ``YYYY-MM``."""
+def month_of(cases: pd.DataFrame, every: str = "month") -> pd.Series:
+    """The calendar month of each case's application, as ``YYYY-MM`` (``every="quarter"``: its
+    quarter, ``YYYY-Qn``)."""
+    if every == "quarter":
+        return cases["arrival"].dt.year.astype(str) + "-Q" + cases["arrival"].dt.quarter.astype(str)
+    if every != "month":
+        raise ValueError(f"every: expected 'month' or 'quarter', found {every!r}")
     return cases["arrival"].dt.strftime("%Y-%m")
 
 
+def _last_day(period: str) -> date:
+    """The last day of a ``YYYY-MM`` month or a ``YYYY-Qn`` quarter."""
+    year = int(period[:4])
+    month = 3 * int(period[6:]) if period[5] == "Q" else int(period[5:])
+    after = date(year + month // 12, month % 12 + 1, 1)
+    return date.fromordinal(after.toordinal() - 1)
+
+
 def monthly_kpis(
-    cases: pd.DataFrame, scenario: Scenario, replications: Iterable[int], by: Sequence[str] = ()
+    cases: pd.DataFrame,
+    scenario: Scenario,
+    replications: Iterable[int],
+    by: Sequence[str] = (),
+    every: str = "month",
 ) -> pd.DataFrame:
     """One row per replication, segment, month of application (and value of each ``by`` column)
-    with the KPIs of the ``kpis`` table, a month with no case of a segment included (zero cases)."""
-    months = sorted(month_of(cases).unique()) if len(cases) else []
-    cases = cases.assign(month=month_of(cases)) if len(cases) else cases.assign(month=[])
+    with the KPIs of the ``kpis`` table, a month with no case of a segment included (zero cases).
+    ``every="quarter"``: per quarter (column ``month`` then holds ``YYYY-Qn``), for segments with
+    few cases a month."""
+    months = sorted(month_of(cases, every).unique()) if len(cases) else []
+    cases = cases.assign(month=month_of(cases, every)) if len(cases) else cases.assign(month=[])
     groups = [()] if not by else sorted(cases.groupby(list(by)).groups) if len(cases) else []
     rows = []
     for month in months:
-        year, number = int(month[:4]), int(month[5:])
-        end = date(year + number // 12, number % 12 + 1, 1)  # the first day after the month
-        rules = scenario.in_force(date.fromordinal(end.toordinal() - 1))
+        rules = scenario.in_force(_last_day(month))
         of_month = cases[cases["month"] == month]
         for replication in replications:
             of_rep = of_month[of_month["replication"] == replication]

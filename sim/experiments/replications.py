@@ -237,12 +237,12 @@ class RunResult:
         scenario without pools)."""
         return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)
 
-    def monthly(self, by: Sequence[str] = ()) -> pd.DataFrame:
+    def monthly(self, by: Sequence[str] = (), every: str = "month") -> pd.DataFrame:
         """Per segment and month of application (and value of each ``by`` column, e.g.
-        ``region``): the mean over replications of ``monthly.MONTHLY_KPIS`` with 95%
-        half-widths, each month against the targets in force at its end
-        (``sim.experiments.monthly``)."""
-        frame = monthly_kpis(self.cases, self.scenario, range(self.replications), by)
+        ``region`` or ``company``): the mean over replications of ``monthly.MONTHLY_KPIS`` with
+        95% half-widths, each month against the targets in force at its end; ``every="quarter"``
+        per quarter (``sim.experiments.monthly``)."""
+        frame = monthly_kpis(self.cases, self.scenario, range(self.replications), by, every)
         return monthly_summary(frame, by)
 
     def company_summary(self) -> pd.DataFrame:

@@ -63,3 +63,15 @@ def test_a_continuous_run_by_year_and_month_the_same_on_one_or_two_workers(tmp_p
     one = sim.run(sim.load_scenario(SCENARIOS / "plan-2021-2023.yaml"), reps=2, jobs=1)
     two = pd.read_parquet(out / "cases.parquet")
     pd.testing.assert_frame_equal(one.cases.reset_index(drop=True), two, check_dtype=False)
+
+
+def test_quarters_group_the_months_and_each_is_judged_against_the_targets_of_its_end():
+    from sim.experiments.monthly import month_of
+
+    cases = pd.DataFrame(
+        {"arrival": pd.to_datetime(["2021-01-04", "2021-03-31", "2021-04-01", "2022-12-30"])}
+    )
+    assert month_of(cases).tolist() == ["2021-01", "2021-03", "2021-04", "2022-12"]
+    assert month_of(cases, "quarter").tolist() == ["2021-Q1", "2021-Q1", "2021-Q2", "2022-Q4"]
+    with pytest.raises(ValueError, match="expected 'month' or 'quarter'"):
+        month_of(cases, "week")
