@@ -21,7 +21,7 @@ from sim.cli.common import (
     seed,
     ticker,
 )
-from sim.experiments.monthly import first_met
+from sim.experiments.monthly import first_met, headline_segments
 from sim.experiments.replications import RunResult, default_jobs, run, run_to_precision
 from sim.experiments.stats import PrecisionError
 from sim.experiments.targets import verdict_table
@@ -79,7 +79,8 @@ def command(args: argparse.Namespace) -> int:
             scenario = scenario.only(names)
         except ValueError as exc:
             raise UsageError(f"--company: {exc}") from None
-    out = output_folder(args.out or Path("results") / scenario.name)
+    default = scenario.name + "".join(f"-{c}" for c in scenario.companies) if args.company else scenario.name
+    out = output_folder(args.out or Path("results") / default)
     reps = args.reps or scenario.replications
     jobs = args.jobs or min(default_jobs(), reps)
     events = args.events or args.events_format is not None
@@ -130,7 +131,7 @@ def format_companies(result: RunResult) -> str:
     within the headline target (%, ± 95% half-width)."""
     table = result.company_summary()
     sc = result.scenario
-    shown = [s for s in ("lv_smb", "hv_single", "hv_dual") if s in sc.segments]
+    shown = headline_segments(sc)
     rows = []
     for name, company in sc.companies.items():
         own = table[table["company"] == name].set_index("segment")
@@ -146,7 +147,7 @@ def format_monthly(result: RunResult) -> str:
     """Per month of application, the share of each headline segment's cases within its target
     (% with the 95% half-width), and the month from which it is met (95%, whole interval)."""
     monthly = result.monthly()
-    shown = [s for s in ("lv_smb", "hv_single", "hv_dual") if s in set(monthly["segment"])]
+    shown = [s for s in headline_segments(result.scenario) if s in set(monthly["segment"])]
     wide = pd.DataFrame({"month": sorted(monthly["month"].unique())})
     for segment in shown:
         rows = monthly[monthly["segment"] == segment].set_index("month")
@@ -159,15 +160,21 @@ def format_monthly(result: RunResult) -> str:
         wide[f"{segment} % ≤ target"] = cells
     met = first_met(monthly, 0.95)
     since = ", ".join(
-        f"{r.segment} {r.first_met if isinstance(r.first_met, str) else 'never'}"
+        f"{r.segment} {r.first_met if isinstance(r.first_met, str) else 'not met for good'}"
         for r in met.itertuples()
         if r.segment in shown
+    )
+    caveat = (
+        " (one replication: no month has an interval, so none can count as met)"
+        if result.replications < 2
+        else " (a month without cases, or with one replication's value only, breaks the run: "
+        "RunResult.monthly(every='quarter') reads segments with few cases better)"
     )
     return (
         "\nper month of application: share of cases within the headline target in force "
         "(%, ± 95% half-width); monthly table and trajectory.png in the folder\n"
         + wide.to_string(index=False)
-        + f"\nfirst month from which 95% is met for good (whole interval): {since}"
+        + f"\nfirst month from which 95% is met for good (whole interval): {since}{caveat}"
     )
 
 

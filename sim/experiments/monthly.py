@@ -33,6 +33,11 @@ MONTHLY_KPIS = (
 """The columns ``monthly_summary`` averages (every column of the kpis table is in the frame)."""
 
 
+def headline_segments(scenario: Scenario) -> list[str]:
+    """The segments with a headline target (their first share target), in the scenario's order."""
+    return [name for name, segment in scenario.segments.items() if segment.target is not None]
+
+
 def month_of(cases: pd.DataFrame, every: str = "month") -> pd.Series:
     """The calendar month of each case's application, as ``YYYY-MM`` (``every="quarter"``: its
     quarter, ``YYYY-Qn``)."""

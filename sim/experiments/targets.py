@@ -67,9 +67,10 @@ def target_rows(cases: pd.DataFrame, scenario: Scenario, replications: Iterable[
     """One row per replication, segment and target: the target's settings and the statistics of
     the cases it applies to (``n_subject`` of them, ``open_subject`` still open at the end).
 
-    ``period`` is ``all`` for a scenario without dated measures. With dated measures, the cases
-    of each calendar year of application are judged against the targets in force at that year's
-    end (period ``2021``, ``2022``, ...): the plan sets its targets year by year."""
+    ``period`` is ``all``, unless dated measures change the targets from one calendar year of
+    application to the next: then the cases of each year are judged against the targets in force
+    at that year's end (period ``2021``, ``2022``, ...), as the plan sets its targets year by
+    year."""
     rows = []
     for period, of_period, rules in _periods(cases, scenario):
         for replication in replications:
@@ -85,13 +86,16 @@ def target_rows(cases: pd.DataFrame, scenario: Scenario, replications: Iterable[
 
 
 def _periods(cases: pd.DataFrame, scenario: Scenario) -> list[tuple[str, pd.DataFrame, Scenario]]:
-    if not scenario.measures:
+    """The cases judged together and the scenario whose targets judge them: every case at once,
+    unless dated measures change the targets from one year of application to the next."""
+    if not scenario.measures or not len(cases):
         return [(ALL, cases, scenario)]
-    years = cases["arrival"].dt.year if len(cases) else pd.Series([], dtype=int)
-    return [
-        (str(year), cases[years == year], scenario.in_force(date(int(year), 12, 31)))
-        for year in sorted(years.unique())
-    ]
+    years = cases["arrival"].dt.year
+    by_year = [(int(y), scenario.in_force(date(int(y), 12, 31))) for y in sorted(years.unique())]
+    targets = {repr({n: s.targets for n, s in rules.segments.items()}) for _, rules in by_year}
+    if len(targets) == 1:  # the same targets every year: one verdict over all the cases
+        return [(ALL, cases, by_year[-1][1])]
+    return [(str(year), cases[years == year], rules) for year, rules in by_year]
 
 
 ALL = "all"

@@ -17,9 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.experiments.monthly import headline_segments
 from sim.scenario.schema import Scenario
-
-HEADLINE = ("lv_smb", "hv_single", "hv_dual")
 
 
 def _months(frame: pd.DataFrame) -> pd.DatetimeIndex:
@@ -27,10 +26,12 @@ def _months(frame: pd.DataFrame) -> pd.DatetimeIndex:
 
 
 def trajectory_figure(
-    monthly: pd.DataFrame, scenario: Scenario, segments: Sequence[str] = HEADLINE, required: float = 0.95
+    monthly: pd.DataFrame, scenario: Scenario, segments: Sequence[str] | None = None, required: float = 0.95
 ) -> plt.Figure:
-    """``monthly`` is ``RunResult.monthly()``; one column per segment of ``segments`` it holds."""
-    shown = [s for s in segments if s in set(monthly["segment"])]
+    """``monthly`` is ``RunResult.monthly()``; one column per segment of ``segments`` (default:
+    those with a headline target) it holds."""
+    wanted = headline_segments(scenario) if segments is None else segments
+    shown = [s for s in wanted if s in set(monthly["segment"])]
     fig, axes = plt.subplots(
         3,
         max(len(shown), 1),

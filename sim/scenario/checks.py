@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from sim.scenario.conditions import attributes_used
 from sim.scenario.distributions import Bernoulli, Categorical, Constant
 from sim.scenario.errors import KeyPath, LineMap, fail_at, locate, suggest
+from sim.scenario.meaning import arrives, check_companies, check_fix_cycles, check_scopes, value_problem
 from sim.scenario.schema import MEASURES, FlowStep, Scenario, Stage, StageStep, pool_names
 
 
@@ -48,59 +49,6 @@ RESERVED_ATTRIBUTES = frozenset(
     }
     | {f"{m}_{u}" for m in (*MEASURES, "arrival", "connected") for u in ("wd", "cd")}
 )
-
-
-def _value_problem(cond: Mapping, attributes: dict) -> str | None:
-    """A value in a condition that its attribute can never take (a typo that would never match)."""
-    for key, want in cond.items():
-        if key in ("any", "all"):
-            for item in want:
-                if problem := _value_problem(item, attributes):
-                    return problem
-            continue
-        if key == "not":
-            if problem := _value_problem(want, attributes):
-                return problem
-            continue
-        spec = attributes[key]
-        wanted = want if isinstance(want, list) else [want]
-        if isinstance(spec, Bernoulli) and not all(isinstance(w, bool) for w in wanted):
-            return f"attribute '{key}' is true or false, found {want!r}"
-        if isinstance(spec, Categorical):
-            if isinstance(want, Mapping):
-                return f"attribute '{key}' is a category, a range {want!r} cannot match it"
-            for w in wanted:
-                if w not in spec.values:
-                    hint = suggest(str(w), spec.values)
-                    return (
-                        f"attribute '{key}' has no category {w!r}{hint}; categories: {', '.join(spec.values)}"
-                    )
-        elif isinstance(spec, Constant):
-            have = spec.value
-            if isinstance(want, Mapping) and not _is_number(have):
-                return f"attribute '{key}' is the constant {have!r}, a range {want!r} cannot match it"
-            if not isinstance(want, Mapping) and not all(_same_kind(w, have) for w in wanted):
-                return f"attribute '{key}' is the constant {have!r}, found {want!r} of another kind"
-        elif (
-            not isinstance(spec, Bernoulli)
-            and not isinstance(want, Mapping)
-            and not all(_is_number(w) for w in wanted)
-        ):
-            return f"attribute '{key}' is a number, found {want!r}; expected a number or a range"
-    return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _same_kind(a: Any, b: Any) -> bool:
-    """Whether two condition values are of one kind: flags, numbers or text."""
-
-    def kind(v):
-        return "flag" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else "text"
-
-    return kind(a) == kind(b)
 
 
 def _check_work(stage: Stage, base: KeyPath, fail: Callable[[KeyPath, str], NoReturn]) -> None:
@@ -218,7 +166,7 @@ def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> No
                     "joins its segment before it draws the segment's own attributes)",
                 )
         if seg.arrivals.when is not None and (
-            problem := _value_problem(seg.arrivals.when, sc.streams[joined].attributes)
+            problem := value_problem(seg.arrivals.when, sc.streams[joined].attributes)
         ):
             fail(("segments", gname, "arrivals", "when"), f"{problem} (in stream '{joined}')")
     for name, stream in sc.streams.items():
@@ -289,33 +237,6 @@ def _check_travel(sc: Scenario, segment: str, fail: Callable[[KeyPath, str], NoR
             )
 
 
-def _arrives(sc: Scenario, arrivals: Any) -> bool:
-    if arrivals.stream is not None:
-        stream = sc.streams.get(arrivals.stream)
-        return stream is not None and _arrives(sc, stream.arrivals)
-    return bool(arrivals.at) or arrivals.every is not None or arrivals.rate_per_wd > 0
-
-
-def _check_fix_cycles(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
-    """A rework's fix must not lead back to the stage it fixes (a fix that needs itself, or two
-    stages fixing each other, would loop)."""
-    for name, stage in sc.stages.items():
-        chain, current = [name], stage
-        while current.rework is not None and current.rework.fix is not None:
-            fix = current.rework.fix
-            if fix == name:
-                cycle = " -> ".join([*chain, fix])
-                fail(
-                    ("stages", name, "rework", "fix"),
-                    f"the rework's fix leads back to '{name}' ({cycle}): a fix cannot need the "
-                    "stage it fixes",
-                )
-            if fix in chain or fix not in sc.stages:
-                break
-            chain.append(fix)
-            current = sc.stages[fix]
-
-
 def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
     """Raise ``ScenarioError`` at the line of the first name that does not resolve or condition
     that cannot hold."""
@@ -341,9 +262,11 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         if stage.materials:
             need(stage.materials.item, sc.materials, base + ("materials", "item"), "material")
 
-    _check_fix_cycles(sc, fail)
+    check_fix_cycles(sc, fail)
+    check_companies(sc, need, fail)
+    check_scopes(sc, fail)
     _check_streams(sc, fail)
-    if not any(_arrives(sc, seg.arrivals) for seg in sc.segments.values()):
+    if not any(arrives(sc, seg.arrivals) for seg in sc.segments.values()):
         fail(
             ("segments",),
             "no segment has any application (every rate is 0, no `at` times): the run would have "
@@ -401,5 +324,5 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
                         f"condition reads attribute '{used}', which segment '{gname}' does "
                         f"not define{suggest(used, attributes)}",
                     )
-            if cond is not None and (problem := _value_problem(cond, attributes)):
+            if cond is not None and (problem := value_problem(cond, attributes)):
                 fail(cpath, f"{problem} (in segment '{gname}')")

@@ -313,11 +313,10 @@ class Scenario(_Model):
         seg = self.segments[segment]
         stream = self.streams.get(seg.arrivals.stream) if seg.arrivals.stream else None
         attributes = {**(stream.attributes if stream is not None else {}), **seg.attributes}
-        if self.companies:
+        if self.companies:  # fixed per company: the region a case has is its company's
             regions = {c.region: 1.0 for c in self.companies.values()}
             attributes["company"] = Categorical(dist="categorical", values=dict.fromkeys(self.companies, 1.0))
-            if "region" not in attributes:
-                attributes["region"] = Categorical(dist="categorical", values=regions)
+            attributes["region"] = Categorical(dist="categorical", values=regions)
         return attributes
 
     @property
@@ -335,7 +334,8 @@ class Scenario(_Model):
     def _shares(self):
         total = sum(c.share for c in self.companies.values())
         if self.companies and abs(total - 1) > 1e-6:
-            raise ValueError(f"the companies' shares add up to {total:g}; they must add up to 1")
+            shares = ", ".join(f"{n} {c.share:g}" for n, c in self.companies.items())
+            raise ValueError(f"the companies' shares ({shares}) add up to {total:g}; they must add up to 1")
         return self
 
     def under(self, measures: tuple[int, ...]) -> Scenario:
@@ -352,7 +352,10 @@ class Scenario(_Model):
             raise ValueError(
                 f"no company {', '.join(map(repr, unknown))} in {self.name}; its companies: {known}"
             )
-        return self.model_copy(update={"companies": {c: self.companies[c] for c in companies}})
+        title = f"{self.title or self.name} (only {', '.join(companies)})"
+        return self.model_copy(
+            update={"companies": {c: self.companies[c] for c in companies}, "title": title}
+        )
 
     def in_force(self, day: date) -> Scenario:
         """The scenario with the dated measures without ``where`` whose date has come by ``day``

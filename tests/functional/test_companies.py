@@ -102,7 +102,9 @@ def test_a_dated_measure_can_select_a_company():
 
 
 def test_shares_must_add_up_to_one_and_company_options_are_checked():
-    with pytest.raises(ScenarioError, match=r"shares add up to 0\.9; they must add up to 1"):
+    with pytest.raises(
+        ScenarioError, match=r"shares \(a 0\.5, b 0\.4\) add up to 0\.9; they must add up to 1"
+    ):
         city(
             {
                 "a": {"label": "A", "region": "west", "share": 0.5},
@@ -144,3 +146,26 @@ def test_conditions_can_read_the_company_and_a_company_that_does_not_exist_is_re
     data["stages"]["wait"]["variants"][0]["when"] = {"company": "c"}
     with pytest.raises(ScenarioError, match="'c'"):
         sim.scenario_from_dict(data)
+
+
+def test_a_company_region_and_pools_are_checked_and_a_scope_must_name_real_attributes():
+    data = city().to_dict()
+    data["companies"]["b"]["region"] = "wset"
+    with pytest.raises(
+        ScenarioError, match=r"companies\.b\.region: region 'wset' is none of the scenario's regions"
+    ):
+        sim.scenario_from_dict(data)
+    data = city().to_dict()
+    data["companies"]["b"]["resources"] = {"dsk": {"capacity": 2}}
+    with pytest.raises(ScenarioError, match=r"companies\.b\.resources\.dsk: pool 'dsk' is not defined"):
+        sim.scenario_from_dict(data)
+    typo = {"from": "2021-04-01", "where": {"regoin": "west"}, "changes": {"stages": {}}}
+    with pytest.raises(
+        ScenarioError, match=r"measures\[0\]\.where: reads attribute 'regoin'.*did you mean 'region'"
+    ):
+        city(measures=[typo])
+    unknown = {"from": "2021-04-01", "where": {"company": "west"}, "changes": {"stages": {}}}
+    with pytest.raises(
+        ScenarioError, match=r"measures\[0\]\.where: attribute 'company' has no category 'west'"
+    ):
+        city(measures=[unknown])

@@ -159,3 +159,22 @@ def test_staff_added_at_a_date_take_the_waiting_cases_and_count_in_the_hours_ava
     # until the date 1 of 1 member busy, then 3 of 3 while the backlog lasts, then 2 of 3
     assert 2 / 3 < pool["utilisation"] <= 1.0
     assert pool["n_served"] == len(cases)
+
+
+def test_targets_are_judged_per_year_only_when_dated_measures_change_them():
+    tighter = {
+        "from": "2021-03-01",
+        "changes": {"segments": {"seg": {"targets": [{"measure": "elapsed", "days": 2, "share": 0.9}]}}},
+    }
+    data = scenario().to_dict()
+    data["segments"]["seg"]["targets"] = [{"measure": "elapsed", "days": 3, "share": 0.9}]
+    data["measures"] = [FASTER_CHECK]  # changes a stage, not the targets
+    same = sim.run(sim.scenario_from_dict(data), reps=2).targets
+    assert set(same["period"]) == {"all"} and len(same) == 2
+    data = scenario().to_dict()
+    data["horizon"]["arrival_days"] = 300  # into 2022
+    data["segments"]["seg"]["targets"] = [{"measure": "elapsed", "days": 3, "share": 0.9}]
+    data["measures"] = [{**tighter, "from": "2022-01-04"}]
+    yearly = sim.run(sim.scenario_from_dict(data), reps=2).targets
+    assert set(yearly["period"]) == {"2021", "2022"}
+    assert yearly.groupby("period")["bound_days"].first().to_dict() == {"2021": 3, "2022": 2}

@@ -1,0 +1,134 @@
+"""Cross-checks of what a scenario cannot mean although each value is valid alone: a condition
+value its attribute never takes, a rework that loops, a scenario where nothing arrives, a company
+in a region the scenario does not know, a dated measure's scope that reads a missing attribute.
+Called by ``sim.scenario.checks.cross_check``; each raises through ``fail`` (the one-line error at
+the key's line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+
+from sim.scenario.conditions import attributes_used
+from sim.scenario.distributions import Bernoulli, Categorical, Constant
+from sim.scenario.errors import KeyPath, suggest
+from sim.scenario.schema import Scenario
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    """Whether two condition values are of one kind: flags, numbers or text."""
+
+    def kind(v):
+        return "flag" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else "text"
+
+    return kind(a) == kind(b)
+
+
+def value_problem(cond: Mapping, attributes: dict) -> str | None:
+    """A value in a condition that its attribute can never take (a typo that would never match)."""
+    for key, want in cond.items():
+        if key in ("any", "all"):
+            for item in want:
+                if problem := value_problem(item, attributes):
+                    return problem
+            continue
+        if key == "not":
+            if problem := value_problem(want, attributes):
+                return problem
+            continue
+        spec = attributes[key]
+        wanted = want if isinstance(want, list) else [want]
+        if isinstance(spec, Bernoulli) and not all(isinstance(w, bool) for w in wanted):
+            return f"attribute '{key}' is true or false, found {want!r}"
+        if isinstance(spec, Categorical):
+            if isinstance(want, Mapping):
+                return f"attribute '{key}' is a category, a range {want!r} cannot match it"
+            for w in wanted:
+                if w not in spec.values:
+                    hint = suggest(str(w), spec.values)
+                    return (
+                        f"attribute '{key}' has no category {w!r}{hint}; categories: {', '.join(spec.values)}"
+                    )
+        elif isinstance(spec, Constant):
+            have = spec.value
+            if isinstance(want, Mapping) and not _is_number(have):
+                return f"attribute '{key}' is the constant {have!r}, a range {want!r} cannot match it"
+            if not isinstance(want, Mapping) and not all(_same_kind(w, have) for w in wanted):
+                return f"attribute '{key}' is the constant {have!r}, found {want!r} of another kind"
+        elif (
+            not isinstance(spec, Bernoulli)
+            and not isinstance(want, Mapping)
+            and not all(_is_number(w) for w in wanted)
+        ):
+            return f"attribute '{key}' is a number, found {want!r}; expected a number or a range"
+    return None
+
+
+def check_fix_cycles(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """A rework's fix must not lead back to the stage it fixes (a fix that needs itself, or two
+    stages fixing each other, would loop)."""
+    for name, stage in sc.stages.items():
+        chain, current = [name], stage
+        while current.rework is not None and current.rework.fix is not None:
+            fix = current.rework.fix
+            if fix == name:
+                cycle = " -> ".join([*chain, fix])
+                fail(
+                    ("stages", name, "rework", "fix"),
+                    f"the rework's fix leads back to '{name}' ({cycle}): a fix cannot need the "
+                    "stage it fixes",
+                )
+            if fix in chain or fix not in sc.stages:
+                break
+            chain.append(fix)
+            current = sc.stages[fix]
+
+
+def arrives(sc: Scenario, arrivals: Any) -> bool:
+    if arrivals.stream is not None:
+        stream = sc.streams.get(arrivals.stream)
+        return stream is not None and arrives(sc, stream.arrivals)
+    return bool(arrivals.at) or arrivals.every is not None or arrivals.rate_per_wd > 0
+
+
+def check_companies(sc: Scenario, need: Callable, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """A company staffs pools that exist, and its region is one the segments know."""
+    regions: set[str] = set()
+    for name in sc.segments:
+        spec = sc.segments[name].attributes.get("region")
+        if isinstance(spec, Categorical):
+            regions |= set(spec.values)
+    if sc.travel is not None and sc.travel.attribute == "region":
+        regions |= set(sc.travel.hours)
+    for cname, company in sc.companies.items():
+        for pool in company.resources:
+            need(pool, sc.resources, ("companies", cname, "resources", pool), "pool")
+        if regions and company.region not in regions:
+            fail(
+                ("companies", cname, "region"),
+                f"region {company.region!r} is none of the scenario's regions"
+                f"{suggest(company.region, sorted(regions))}; regions: {', '.join(sorted(regions))}",
+            )
+
+
+def check_scopes(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """A dated measure's ``where`` reads attributes every segment's cases carry, with values
+    they can take."""
+    for i, measure in enumerate(sc.measures):
+        if measure.where is None:
+            continue
+        for segment in sc.segments:
+            attributes = sc.attributes_of(segment)
+            for used in attributes_used(measure.where):
+                if used not in attributes:
+                    fail(
+                        ("measures", i, "where"),
+                        f"reads attribute '{used}', which segment '{segment}' does not define"
+                        f"{suggest(used, attributes)}",
+                    )
+            if problem := value_problem(measure.where, attributes):
+                fail(("measures", i, "where"), f"{problem} (in segment '{segment}')")
