@@ -52,7 +52,7 @@ def trajectory_figure(
         ax.axhline(100 * required, color="grey", linestyle="--", linewidth=1)
         ax.set_ylim(0, 101)
         ax.set_title(label)
-        ax.set_ylabel(f"% within the headline target (line: {100 * required:g}%)")
+        ax.set_ylabel(f"% within target (line {100 * required:g}%)")
         headline = scenario.segments[segment].target
         measure = headline.measure if headline is not None else None
         ax = axes[1, col]
@@ -69,7 +69,7 @@ def trajectory_figure(
         rows = monthly[monthly["segment"] == segment].sort_values("month")
         ax = axes[2, col]
         ax.bar(_months(rows), rows["n_cases"], width=20, color="tab:grey")
-        ax.set_ylabel("applications per month (mean per replication)")
+        ax.set_ylabel("applications a month")
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     fig.suptitle(

@@ -47,6 +47,11 @@ def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, L
     except yaml.YAMLError as exc:
         fail_at((shown, None), (), f"malformed YAML: {exc}")
     except ValueError as exc:  # e.g. a date that does not exist, 2021-13-01
+        if (bad := _bad_date(node, ())) is not None:
+            line, where, text = bad
+            fail_at(
+                (shown, line), where, f"found {text}, a date that does not exist ({exc}); write YYYY-MM-DD"
+            )
         fail_at((shown, None), (), f"malformed YAML value: {exc}")
     data = unshared(data)
     lines: LineMap = {}
@@ -84,6 +89,24 @@ def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: LineMap) -> 
         for i, item in enumerate(node.value):
             out[(*path, i)] = (shown, item.start_mark.line + 1)
             _collect_lines(item, (*path, i), shown, out)
+
+
+def _bad_date(node: yaml.Node | None, path: KeyPath) -> tuple[int, KeyPath, str] | None:
+    """The line, key path and text of the first value that reads as a date but is none."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            yaml.constructor.SafeConstructor().construct_yaml_timestamp(node)
+        except ValueError:
+            return node.start_mark.line + 1, path, node.value
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if (found := _bad_date(value_node, (*path, key_node.value))) is not None:
+                return found
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            if (found := _bad_date(item, (*path, i))) is not None:
+                return found
+    return None
 
 
 def _key_of(node: yaml.Node) -> Any:

@@ -511,9 +511,14 @@ def test_attribute_named_like_a_cases_column_is_refused(tmp_path):
     )
 
 
-def test_a_date_that_does_not_exist_is_refused(tmp_path):
+def test_a_date_that_does_not_exist_is_refused_at_its_line_and_key(tmp_path):
     path = overlay(tmp_path, "horizon: {start: 2021-13-01}\n")
-    assert "malformed YAML value" in fails("validate", path)
+    assert fails("validate", path) == (
+        f"{shown(path)}:2: horizon.start: found 2021-13-01, a date that does not exist (month must be "
+        "in 1..12); write YYYY-MM-DD"
+    )
+    path = overlay(tmp_path, "name: o\nmeasures:\n  - {changes: {}, from: 2021-02-30}\n")
+    assert fails("validate", path).startswith(f"{shown(path)}:4: measures[0].from: found 2021-02-30")
 
 
 def test_horizon_beyond_the_published_calendar_fails_at_validate(tmp_path):
