@@ -21,7 +21,6 @@ docstring lists them).
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Generator, Iterator
 from functools import lru_cache
@@ -29,6 +28,7 @@ from typing import Any
 
 import simpy
 
+from sim.engine.arrivals import arrival_times
 from sim.engine.attributes import draw_attributes
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, CaseClock
@@ -40,9 +40,8 @@ from sim.engine.rules import Rules
 from sim.engine.seasons import Intensity
 from sim.engine.streams import CaseStreams
 from sim.scenario.conditions import holds
-from sim.scenario.distributions import Exponential
 from sim.scenario.resources import Pool
-from sim.scenario.schema import Arrivals, Scenario
+from sim.scenario.schema import Scenario
 
 
 @lru_cache(maxsize=8)
@@ -154,16 +153,11 @@ class ConnectionModel:
     # ------------------------------------------------------------------ running
     def run(self) -> RunRecords:
         """Simulate until every counted case is connected, or the drain cap; the records."""
-        for name, segment in self.sc.segments.items():
-            if segment.arrivals.stream is not None:
-                continue  # its cases come with its stream's
-            times = self._arrival_times(name, segment.arrivals)
+        own = [(n, s.arrivals, False) for n, s in self.sc.segments.items() if s.arrivals.stream is None]
+        for key, arrivals, stream in own + [(n, s.arrivals, True) for n, s in self.sc.streams.items()]:
+            times = arrival_times(arrivals, key, self.scale, self.streams, self.intensity)
             if times is not None:
-                self.env.process(self._arrivals(name, times))
-        for name, stream in self.sc.streams.items():
-            times = self._arrival_times(name, stream.arrivals)
-            if times is not None:
-                self.env.process(self._stream_arrivals(name, times))
+                self.env.process(self._arrivals(key, times, stream))
         self.env.process(self._close_cohort())
         if self.rules.dated:
             self.env.process(self._dated_staff_and_stock())
@@ -206,56 +200,28 @@ class ConnectionModel:
         hours = own.hours_per_day if own.hours_per_day is not None else spec.hours_per_day
         return spec.model_copy(update={"capacity": own.capacity, "hours_per_day": hours}), 1.0
 
-    def _arrival_times(self, segment: str, arrivals: Arrivals) -> Iterator[float] | None:
-        """The working times at which the segment's cases 0, 1, 2, ... apply, or None if none do:
-        Poisson (gaps drawn from the case-keyed streams; with the scenario's ``seasonality``, a
-        non-homogeneous one, ``sim.engine.seasons``), a fixed interval, or given times."""
-        if arrivals.at is not None:
-            return iter(arrivals.at) if arrivals.at else None
-        if arrivals.every is not None:
-            step = arrivals.every
-            return (step * n for n in itertools.count(1))
-        rate = arrivals.rate_per_wd * self.scale
-        if rate <= 0:
-            return None
-        sample = self.streams.sample
-        if self.intensity is not None:  # seasonality: invert the cumulative intensity
-            unit, invert = Exponential(dist="exponential", mean_=1.0), self.intensity.invert
-            sums = itertools.accumulate(sample(segment, "arrival", n, unit) for n in itertools.count())
-            return (invert(e / rate) for e in sums)
-        gap = Exponential(dist="exponential", mean_=1 / rate)
-        return itertools.accumulate(sample(segment, "arrival", n, gap) for n in itertools.count())
-
-    def _arrivals(self, segment: str, times: Iterator[float]) -> Process:
-        streams, rules, dated = self.streams, self.rules.base, self.rules.dated
-        for number, t in enumerate(times):
-            yield self.env.timeout(t - self.env.now)
-            counted = self.count_from <= t < self.count_until
-            if dated:
-                rules = self.rules.get(self.rules.unscoped(t))
-            attrs = draw_attributes(rules.samplers[segment], streams, segment, number, fixed=self.fixed)
-            if dated:
-                rules = self.rules.get(self.rules.for_case(t, attrs))
-            case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs))
-            self.env.process(self._walk(case, rules.flows[segment], True))
-
-    def _stream_arrivals(self, stream: str, times: Iterator[float]) -> Process:
-        """The cases of an arrival stream: each draws the stream's attributes, joins the first of
+    def _arrivals(self, key: str, times: Iterator[float], stream: bool) -> Process:
+        """The cases of a segment's own arrivals (``key``: the segment) or of an arrival stream
+        (``key``: the stream). A stream's case draws the stream's attributes, joins the first of
         the stream's segments whose ``when`` holds (the last takes the rest), then draws that
-        segment's attributes; all its random numbers are keyed to the stream, so a case keeps
-        its luck whichever segment it joins."""
+        segment's; all a case's random numbers are keyed to ``key``, so a stream's case keeps its
+        luck whichever segment it joins. With dated measures, its attributes are drawn under those
+        without ``where``, and its scope then decides its rules (``sim.engine.rules``)."""
         streams, rules, dated = self.streams, self.rules.base, self.rules.dated
         for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
             if dated:
                 rules = self.rules.get(self.rules.unscoped(t))
-            attrs = draw_attributes(rules.stream_samplers[stream], streams, stream, number, fixed=self.fixed)
-            segment = next(name for when, name in rules.routes[stream] if when is None or holds(when, attrs))
-            attrs = draw_attributes(rules.samplers[segment], streams, stream, number, attrs, self.fixed)
+            attrs: dict[str, Any] | None = None
+            segment = key
+            if stream:
+                attrs = draw_attributes(rules.stream_samplers[key], streams, key, number, fixed=self.fixed)
+                segment = next(n for when, n in rules.routes[key] if when is None or holds(when, attrs))
+            attrs = draw_attributes(rules.samplers[segment], streams, key, number, attrs, self.fixed)
             if dated:
                 rules = self.rules.get(self.rules.for_case(t, attrs))
-            case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs), stream)
+            case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs), key)
             self.env.process(self._walk(case, rules.flows[segment], True))
 
     # ------------------------------------------------------------------ a case

@@ -92,8 +92,8 @@ def _periods(cases: pd.DataFrame, scenario: Scenario) -> list[tuple[str, pd.Data
         return [(ALL, cases, scenario)]
     years = cases["arrival"].dt.year
     by_year = [(int(y), scenario.in_force(date(int(y), 12, 31))) for y in sorted(years.unique())]
-    targets = {repr({n: s.targets for n, s in rules.segments.items()}) for _, rules in by_year}
-    if len(targets) == 1:  # the same targets every year: one verdict over all the cases
+    targets = [{n: s.targets for n, s in rules.segments.items()} for _, rules in by_year]
+    if all(t == targets[0] for t in targets):  # the same every year: one verdict over all cases
         return [(ALL, cases, by_year[-1][1])]
     return [(str(year), cases[years == year], rules) for year, rules in by_year]
 
