@@ -30,6 +30,7 @@ from sim.outputs.event_log import EVENT_FORMATS
 from sim.outputs.folders import write_run
 from sim.outputs.tables import FORMATS
 from sim.scenario import load_scenario
+from sim.scenario.schema import Scenario
 
 
 def add_parser(verbs: Any) -> None:
@@ -126,6 +127,16 @@ def command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hours_per_day(sc: Scenario, company: str | None, pool: str) -> float:
+    """A pool's hours per day, as a company staffs it where it gives its own."""
+    own = sc.companies[company].resources.get(pool) if company in sc.companies else None
+    return (
+        own.hours_per_day
+        if own is not None and own.hours_per_day is not None
+        else sc.resources[pool].hours_per_day
+    )
+
+
 def format_companies(result: RunResult) -> str:
     """Per supply company: its region, cases and the share of each headline segment's cases
     within the headline target (%, ± 95% half-width)."""
@@ -216,13 +227,17 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
         )
     table = pd.DataFrame(rows).to_string(index=False)
     pools = result.pool_summary()
+    companies = pools["company"] if "company" in pools else [None] * len(pools)
     pool_rows = pd.DataFrame(
         {
+            **({short_label("company"): pools["company"]} if "company" in pools else {}),
             short_label("pool"): pools["pool"],
             heading("capacity"): [
                 fmt(c, digits=0) if c != float("inf") else "unlimited" for c in pools["capacity"]
             ],
-            heading("hours_per_day"): [fmt(sc.resources[p].hours_per_day, digits=1) for p in pools["pool"]],
+            heading("hours_per_day"): [
+                fmt(_hours_per_day(sc, c, p), digits=1) for c, p in zip(companies, pools["pool"])
+            ],
             "dispatch": [sc.resources[p].dispatch for p in pools["pool"]],
             heading("utilisation"): [
                 fmt(100 * u, 100 * h, 0) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])

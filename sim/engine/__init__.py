@@ -4,5 +4,7 @@
 leaves each rule to its home: ``plans`` (stages and flows with their names resolved), ``pools``
 (staff and offices: queueing and their statistics), ``materials`` (stock under a reorder rule),
 ``clocks`` (the three clocks and the clock-stop rule), ``attributes`` (a case's attributes),
-``streams`` (random numbers keyed to the case), ``calendar`` (working time) and ``records`` (the
-tables a run produces)."""
+``streams`` (random numbers keyed to the case), ``calendar`` (working time), ``records`` (the
+tables a run produces), ``arrivals`` (when applications come), ``seasons`` (their intensity
+through the year), ``rules`` (the rules under the dated measures in force) and ``units`` (what a
+supply company owns in a run)."""

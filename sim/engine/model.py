@@ -26,21 +26,20 @@ from collections.abc import Generator, Iterator
 from functools import lru_cache
 from typing import Any
 
+import pandas as pd
 import simpy
 
 from sim.engine.arrivals import arrival_times
 from sim.engine.attributes import draw_attributes
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, CaseClock
-from sim.engine.materials import MaterialStock
 from sim.engine.plans import StagePlan, Step, Way
 from sim.engine.pools import ResourcePool
 from sim.engine.records import RunRecords
-from sim.engine.rules import Rules
 from sim.engine.seasons import Intensity
-from sim.engine.streams import CaseStreams
+from sim.engine.units import Unit
+from sim.scenario.city import SHARED
 from sim.scenario.conditions import holds
-from sim.scenario.resources import Pool
 from sim.scenario.schema import Scenario
 
 
@@ -76,11 +75,13 @@ class _Case:
         "procedures",
         "reworks",
         "segment",
+        "unit",
         "visits",
     )
 
     def __init__(
         self,
+        unit: Unit,
         number: int,
         segment: str,
         attrs: dict[str, Any],
@@ -89,6 +90,7 @@ class _Case:
         deadline: float,
         key: str | None = None,
     ):
+        self.unit = unit  # its company's (or the district's) streams, pools, stock and records
         self.number = number
         self.deadline = deadline
         self.key = segment if key is None else key  # its random numbers: its segment's, or its stream's
@@ -106,7 +108,11 @@ Process = Generator[simpy.Event, Any, None]
 
 
 class ConnectionModel:
-    """One replication of a scenario: build it, ``run`` it once, read the records."""
+    """One replication of a scenario: build it, ``run`` it once, read the records.
+
+    Without ``companies`` the scenario is one district. With them, ``company`` runs one company
+    alone; None runs every company in one simulation, which a city with ``shared`` pools needs
+    (their members serve every company's cases; ``run_all`` gives each company's records)."""
 
     def __init__(
         self,
@@ -120,54 +126,66 @@ class ConnectionModel:
         self.replication = replication
         self.calendar = calendar or calendar_for(scenario)
         self.env = simpy.Environment()
-        self.streams = CaseStreams(scenario.seed, replication, company)
-        # one company of the city: its share of the applications, staff and stock, its own
-        # members where it says so, its name and region on every case
-        self.company = scenario.companies[company] if company is not None else None
-        self.scale = scenario.scale * (self.company.share if self.company else 1.0)
-        self.fixed = {"company": company, "region": self.company.region} if self.company else None
         h = scenario.horizon
         self.count_from = h.warmup_days
         self.count_until = h.warmup_days + h.arrival_days
         self.cap = self.count_until + h.drain_days
-        self.pools = {
-            name: ResourcePool(self.env, name, *self._staffed(name, spec), self.count_from)
+        names: list[str | None] = (
+            [company] if company is not None or not scenario.companies else list(scenario.companies)
+        )
+        self.shared = {
+            name: ResourcePool(self.env, name, spec, scenario.scale, self.count_from)
             for name, spec in scenario.resources.items()
+            if spec.shared and scenario.companies
         }
-        self.materials = {
-            name: MaterialStock(self.env, name, spec, self.scale, self.streams)
-            for name, spec in scenario.materials.items()
-        }
-        self.rules = Rules(scenario, self.calendar, self.pools, self.materials)
+        self.units = [
+            Unit(self.env, scenario, replication, self.calendar, name, self.shared, events, self.count_from)
+            for name in names
+        ]
         seasonality = scenario.seasonality
         self.intensity = Intensity(seasonality, self.calendar) if seasonality is not None else None
         self.travel = scenario.travel.hours if scenario.travel is not None else None
         self.travel_attribute = scenario.travel.attribute if scenario.travel is not None else ""
-        self.records = RunRecords(scenario, replication, self.calendar, events=events, company=company)
-        self.log = self.records.log_event if events else None
-        self.open_cases: dict[tuple[str, int], _Case] = {}  # counted cases not yet connected
+        self.open_cases: dict[_Case, None] = {}  # counted cases not yet connected, in order
         self.counted_open = 0
         self.arrivals_done = False
         self.done = self.env.event()
+        self.shared_pools: pd.DataFrame | None = None  # the shared pools' table, after the run
 
     # ------------------------------------------------------------------ running
     def run(self) -> RunRecords:
-        """Simulate until every counted case is connected, or the drain cap; the records."""
-        own = [(n, s.arrivals, False) for n, s in self.sc.segments.items() if s.arrivals.stream is None]
-        for key, arrivals, stream in own + [(n, s.arrivals, True) for n, s in self.sc.streams.items()]:
-            times = arrival_times(arrivals, key, self.scale, self.streams, self.intensity)
-            if times is not None:
-                self.env.process(self._arrivals(key, times, stream))
+        """Simulate one unit (the district, or one company) until every counted case is
+        connected, or the drain cap; its records."""
+        if len(self.units) != 1:
+            raise ValueError("a city of several companies in one run: use run_all()")
+        return self.run_all()[0]
+
+    def run_all(self) -> list[RunRecords]:
+        """Simulate every unit together until every counted case is connected, or the drain cap;
+        the records of each (in the scenario's order of companies); ``shared_pools`` then holds
+        the shared pools' table."""
+        for unit in self.units:
+            segments = self.sc.segments.items()
+            own = [(n, s.arrivals, False) for n, s in segments if s.arrivals.stream is None]
+            for key, arrivals, stream in own + [(n, s.arrivals, True) for n, s in self.sc.streams.items()]:
+                times = arrival_times(arrivals, key, unit.scale, unit.streams, self.intensity)
+                if times is not None:
+                    self.env.process(self._arrivals(unit, key, times, stream))
         self.env.process(self._close_cohort())
-        if self.rules.dated:
+        if self.units[0].rules.dated:
             self.env.process(self._dated_staff_and_stock())
         self.env.run(until=self.done)
         end = self.env.now
-        for case in self.open_cases.values():
+        for case in self.open_cases:
             if case.counted:
-                self.records.add(case, None, end)
-        self.records.finish(end, self.pools.values(), self.materials.values())
-        return self.records
+                case.unit.records.add(case, None, end)
+        if self.shared:
+            table = pd.DataFrame([p.summary(end) for p in self.shared.values()])
+            table.insert(0, "company", SHARED)
+            table.insert(0, "replication", self.replication)
+            table.insert(0, "scenario", self.sc.name)
+            self.shared_pools = table
+        return [unit.finish(end) for unit in self.units]
 
     def _close_cohort(self) -> Process:
         yield self.env.timeout(self.count_until)
@@ -182,46 +200,39 @@ class ConnectionModel:
     def _dated_staff_and_stock(self) -> Process:
         """Pools and stock change at the dates of the measures that change them, for every case
         (``sim.engine.rules``: they are shared)."""
-        for start in sorted({s for s in self.rules.starts if s > 0 and s != math.inf}):
+        starts = self.units[0].rules.starts
+        for start in sorted({s for s in starts if s > 0 and s != math.inf}):
             yield self.env.timeout(start - self.env.now)
             now = self.env.now
-            rules = self.sc.under(self.rules.unscoped(now))
-            for name, pool in self.pools.items():
-                pool.adjust(*self._staffed(name, rules.resources[name]), now)
-            for name, stock in self.materials.items():
-                stock.adjust(rules.materials[name], self.scale)
+            rules = self.sc.under(self.units[0].rules.unscoped(now))
+            for unit in self.units:
+                unit.adjust(rules, now)
+            for name, pool in self.shared.items():
+                pool.adjust(rules.resources[name], self.sc.scale, now)
 
-    def _staffed(self, name: str, spec: Pool) -> tuple[Pool, float]:
-        """A pool's spec and scale in this run: a company's own members, unscaled, where it
-        gives them; else the scenario's capacity at this run's scale."""
-        own = self.company.resources.get(name) if self.company else None
-        if own is None:
-            return spec, self.scale
-        hours = own.hours_per_day if own.hours_per_day is not None else spec.hours_per_day
-        return spec.model_copy(update={"capacity": own.capacity, "hours_per_day": hours}), 1.0
-
-    def _arrivals(self, key: str, times: Iterator[float], stream: bool) -> Process:
+    def _arrivals(self, unit: Unit, key: str, times: Iterator[float], stream: bool) -> Process:
         """The cases of a segment's own arrivals (``key``: the segment) or of an arrival stream
         (``key``: the stream). A stream's case draws the stream's attributes, joins the first of
         the stream's segments whose ``when`` holds (the last takes the rest), then draws that
         segment's; all a case's random numbers are keyed to ``key``, so a stream's case keeps its
         luck whichever segment it joins. With dated measures, its attributes are drawn under those
         without ``where``, and its scope then decides its rules (``sim.engine.rules``)."""
-        streams, rules, dated = self.streams, self.rules.base, self.rules.dated
+        streams, fixed = unit.streams, unit.fixed
+        rules, dated = unit.rules.base, unit.rules.dated
         for number, t in enumerate(times):
             yield self.env.timeout(t - self.env.now)
             counted = self.count_from <= t < self.count_until
             if dated:
-                rules = self.rules.get(self.rules.unscoped(t))
+                rules = unit.rules.get(unit.rules.unscoped(t))
             attrs: dict[str, Any] | None = None
             segment = key
             if stream:
-                attrs = draw_attributes(rules.stream_samplers[key], streams, key, number, fixed=self.fixed)
+                attrs = draw_attributes(rules.stream_samplers[key], streams, key, number, fixed=fixed)
                 segment = next(n for when, n in rules.routes[key] if when is None or holds(when, attrs))
-            attrs = draw_attributes(rules.samplers[segment], streams, key, number, attrs, self.fixed)
+            attrs = draw_attributes(rules.samplers[segment], streams, key, number, attrs, fixed)
             if dated:
-                rules = self.rules.get(self.rules.for_case(t, attrs))
-            case = _Case(number, segment, attrs, counted, t, t + rules.due(segment, attrs), key)
+                rules = unit.rules.get(unit.rules.for_case(t, attrs))
+            case = _Case(unit, number, segment, attrs, counted, t, t + rules.due(segment, attrs), key)
             self.env.process(self._walk(case, rules.flows[segment], True))
 
     # ------------------------------------------------------------------ a case
@@ -230,7 +241,7 @@ class ConnectionModel:
         one of its parallel branches (a process of its own; the flow goes on when all are done)."""
         counted = whole and case.counted
         if counted:  # only counted cases are reported open at the end
-            self.open_cases[(case.segment, case.number)] = case
+            self.open_cases[case] = None
             self.counted_open += 1
         env, attrs = self.env, case.attrs
         now = env.now
@@ -243,8 +254,8 @@ class ConnectionModel:
                 yield env.all_of([env.process(self._walk(case, b, False)) for b in step.branches])
                 now = env.now
         if counted:
-            del self.open_cases[(case.segment, case.number)]
-            self.records.add(case, env.now, env.now)
+            del self.open_cases[case]
+            case.unit.records.add(case, env.now, env.now)
             self.counted_open -= 1
             if self.counted_open == 0 and self.arrivals_done and not self.done.triggered:
                 self.done.succeed()
@@ -269,10 +280,11 @@ class ConnectionModel:
                 break
         env = self.env
         counted = case.counted
-        log = self.log if counted else None
+        log = case.unit.log if counted else None
         name, party, handling = plan.name, plan.party, plan.handling
         charge, visits, segment, number = case.clock.charge, case.visits, case.key, case.number
-        sample = self.streams.sample
+        streams = case.unit.streams
+        sample = streams.sample
         pools = way.pools
         for attempt in range(plan.attempts):
             draw = visits.get(name, 0)
@@ -324,7 +336,7 @@ class ConnectionModel:
                 case.procedures.add(plan.procedure)
             if attempt == plan.attempts - 1:
                 break
-            u = self.streams.uniform(segment, plan.rework_purpose, number, draw)
+            u = streams.uniform(segment, plan.rework_purpose, number, draw)
             if u >= plan.rework_probability:
                 break
             case.reworks += 1
@@ -338,7 +350,7 @@ class ConnectionModel:
         """Members of several pools at work on one visit: each works its effort (one shared draw,
         or one draw per pool) plus the travel, at its pool's hours per day; each is let go when its
         own work ends (ties in the global pool order). The time the last one is done."""
-        sample, segment, number = self.streams.sample, case.key, case.number
+        sample, segment, number = case.unit.streams.sample, case.key, case.number
         if way.shared:
             hours = sample(segment, way.purposes[0], number, way.efforts[0], draw) + travel
             ends = [(hours / pool.hours_per_day, i) for i, (pool, _) in enumerate(held)]
@@ -363,7 +375,7 @@ class ConnectionModel:
         if self.travel is None:
             return 0.0
         spec = self.travel[case.attrs[self.travel_attribute]]
-        return self.streams.sample(case.key, plan.travel_purpose, case.number, spec, draw)
+        return case.unit.streams.sample(case.key, plan.travel_purpose, case.number, spec, draw)
 
     def _calendar_delay(self, days: float) -> float:
         """Working time that ``days`` calendar days from now take; past the calendar, beyond the cap."""

@@ -27,7 +27,8 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from sim import kpi_catalogue
-from sim.engine.model import simulate
+from sim.engine.model import ConnectionModel, simulate
+from sim.engine.records import RunRecords
 from sim.experiments.executors import Executor, default_jobs, make_executor
 from sim.experiments.kpis import segment_kpis
 from sim.experiments.monthly import monthly_kpis, monthly_summary
@@ -97,11 +98,11 @@ def run_task(task: Task) -> Replication:
     """Run one task (in whichever process the executor chose)."""
     scenario, replication, events, cases, company = task
     if company is not None:  # one company of the city: its records, combined by the caller
-        records = simulate(scenario, replication, events=events, company=company)
-        empty = pd.DataFrame()
-        return Replication(
-            replication, empty, records.pools, records.materials, empty, records.cases, records.events
-        )
+        return _part(simulate(scenario, replication, events=events, company=company))
+    if scenario.companies and scenario.shared_pools:  # one simulation: shared members serve all
+        model = ConnectionModel(scenario, replication, events=events)
+        parts = [_part(records) for records in model.run_all()]
+        return combine(scenario, parts, cases, events, model.shared_pools)
     if scenario.companies:  # the city: its companies share nothing, so they run one by one
         parts = [run_task(task._replace(company=name, cases=True)) for name in scenario.companies]
         return combine(scenario, parts, cases, events)
@@ -117,17 +118,31 @@ def run_task(task: Task) -> Replication:
     )
 
 
+def _part(records: RunRecords) -> Replication:
+    """One company's part of a city's replication (its KPIs come from the city's combination)."""
+    empty = pd.DataFrame()
+    return Replication(
+        records.replication, empty, records.pools, records.materials, empty, records.cases, records.events
+    )
+
+
 def combine(
-    scenario: Scenario, parts: Sequence[Replication], cases: bool = True, events: bool = False
+    scenario: Scenario,
+    parts: Sequence[Replication],
+    cases: bool = True,
+    events: bool = False,
+    shared_pools: pd.DataFrame | None = None,
 ) -> Replication:
     """One replication of a city from its companies' (in the scenario's order): their cases,
-    pools, stock and events together, the KPIs and targets over all their cases."""
+    pools, stock and events together (then the ``shared_pools``' rows), the KPIs and targets
+    over all their cases."""
     replication = parts[0].replication
     together = pd.concat([p.cases for p in parts], ignore_index=True)
+    pools = [p.pools for p in parts] + ([shared_pools] if shared_pools is not None else [])
     return Replication(
         replication=replication,
         kpis=segment_kpis(together, scenario, [replication]),
-        pools=pd.concat([p.pools for p in parts], ignore_index=True),
+        pools=pd.concat(pools, ignore_index=True),
         materials=pd.concat([p.materials for p in parts], ignore_index=True),
         targets=target_rows(together, scenario, [replication]),
         cases=together if cases else None,
@@ -234,8 +249,10 @@ class RunResult:
     def pool_summary(self) -> pd.DataFrame:
         """Per pool: mean over replications of its members, utilisation, mean wait and cases served
         (``kpi_catalogue.POOL_SUMMARY``), with 95% half-widths (empty, with these columns, for a
-        scenario without pools)."""
-        return summarise(self.pools, ["pool"], kpi_catalogue.POOL_SUMMARY)
+        scenario without pools); with ``companies``, per company and pool (a shared pool's
+        ``company`` is ``shared``)."""
+        by = ["company", "pool"] if "company" in self.pools else ["pool"]
+        return summarise(self.pools, by, kpi_catalogue.POOL_SUMMARY)
 
     def monthly(self, by: Sequence[str] = (), every: str = "month") -> pd.DataFrame:
         """Per segment and month of application (and value of each ``by`` column, e.g.
@@ -302,7 +319,8 @@ def run(
 
     A scenario with ``companies`` runs each replication as its companies' independent runs
     together; ``split_companies`` makes each company of each replication a task of its own
-    (more tasks for more workers), with the same tables.
+    (more tasks for more workers), with the same tables. With ``shared`` pools the companies are
+    not independent: each replication is one simulation of them all, whatever the split.
 
     ``jobs`` > 1 runs replications on that many processes; ``scheduler`` (an address
     ``tcp://host:8786`` or a ``distributed.Client``) runs them on a Dask cluster instead. The
@@ -314,7 +332,7 @@ def run(
     reps = scenario.replications if reps is None else int(reps)
     if reps < 1:
         raise ValueError(f"reps must be at least 1, found {reps}")
-    if split_companies and scenario.companies:  # a task per replication and company
+    if split_companies and scenario.companies and not scenario.shared_pools:  # a task per company
         companies = list(scenario.companies)
         tasks = [Task(scenario, r, events, True, c) for r in range(reps) for c in companies]
         parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))

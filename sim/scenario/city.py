@@ -15,6 +15,8 @@ from sim.scenario.resources import Strict as _Model
 
 Condition = Annotated[dict[str, Any], AfterValidator(check_condition)]
 
+SHARED = "shared"  # the ``company`` of a shared pool's rows in the pools table: no company's name
+
 
 class FestivalWindow(_Model):
     """Calendar days ``from_day`` (inclusive) to ``to_day`` (exclusive) counted from the Spring

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
+from sim.scenario.city import SHARED
 from sim.scenario.conditions import attributes_used
 from sim.scenario.distributions import Bernoulli, Categorical, Constant
 from sim.scenario.errors import KeyPath, suggest
@@ -105,8 +106,19 @@ def check_companies(sc: Scenario, need: Callable, fail: Callable[[KeyPath, str],
     if sc.travel is not None and sc.travel.attribute == "region":
         regions |= set(sc.travel.hours)
     for cname, company in sc.companies.items():
+        if cname == SHARED:
+            fail(
+                ("companies", cname),
+                f"'{SHARED}' names the shared pools' rows in the results: call the company otherwise",
+            )
         for pool in company.resources:
             need(pool, sc.resources, ("companies", cname, "resources", pool), "pool")
+            if sc.resources[pool].shared:
+                fail(
+                    ("companies", cname, "resources", pool),
+                    f"pool '{pool}' is shared by the whole city: its members are set in "
+                    f"resources.{pool}.capacity, not per company (or remove its shared: true)",
+                )
         if regions and company.region not in regions:
             fail(
                 ("companies", cname, "region"),

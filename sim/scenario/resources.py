@@ -38,11 +38,15 @@ class Pool(_Model):
     keeps the member for effort / hours_per_day working days. ``dispatch`` chooses which waiting
     case a member takes next: ``fifo`` (first come), ``deadline`` (the case closest to its due
     date: its application plus the first ``share`` target of its segment that applies to it) or
-    ``priority`` (important customers first); ties go to the case that asked first."""
+    ``priority`` (important customers first); ties go to the case that asked first. In a scenario
+    with ``companies``, each company has its own members (capacity x scale x its share, or its
+    own ``resources``) unless the pool is ``shared``: one set of members for the whole city (a
+    city-level office) at capacity x scale, serving every company's cases."""
 
     capacity: Annotated[int, Field(ge=1)] | None
     hours_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
     dispatch: Literal["fifo", "deadline", "priority"] = "fifo"
+    shared: bool = False
     owner: Owner = "utility"
     label: str | None = None
     label_zh: str | None = None

@@ -320,6 +320,11 @@ class Scenario(_Model):
         return attributes
 
     @property
+    def shared_pools(self) -> list[str]:
+        """The pools one set of members serves for every company (``shared``; with ``companies``)."""
+        return [n for n, p in self.resources.items() if p.shared] if self.companies else []
+
+    @property
     def source(self) -> str:
         """The file the scenario was loaded from, as error messages show it."""
         return self._source
@@ -351,6 +356,11 @@ class Scenario(_Model):
             known = ", ".join(self.companies) or "none"
             raise ValueError(
                 f"no company {', '.join(map(repr, unknown))} in {self.name}; its companies: {known}"
+            )
+        if self.shared_pools:
+            raise ValueError(
+                f"pool {self.shared_pools[0]!r} is shared by every company of {self.name}: run the whole "
+                "city (some of its companies alone would have the city's members to themselves)"
             )
         title = f"{self.title or self.name} (only {', '.join(companies)})"
         return self.model_copy(

@@ -117,7 +117,7 @@ def test_unknown_key_is_named_with_its_path_and_a_suggestion(tmp_path):
     path, where = bad_baseline(tmp_path, INSPECTOR, "    label_zh: 检查人员\n    capacty: 3 ", "capacty")
     assert fails("validate", path).startswith(
         f"{where}: resources.inspector.capacty: unknown key 'capacty' (did you mean 'capacity'?); "
-        "expected one of capacity, dispatch, hours_per_day, label, label_zh, owner"
+        "expected one of capacity, dispatch, hours_per_day, label, label_zh, owner, shared"
     )
 
 
@@ -126,7 +126,7 @@ def test_unknown_key_in_an_overlay_names_the_overlay_file_and_line(tmp_path):
     path = write(tmp_path, "overlay.yaml", text)
     assert fails("run", path, "--out", tmp_path / "out") == (
         f"{shown(path)}:5: resources.inspector.capacty: unknown key 'capacty' (did you mean 'capacity'?); "
-        "expected one of capacity, dispatch, hours_per_day, label, label_zh, owner"
+        "expected one of capacity, dispatch, hours_per_day, label, label_zh, owner, shared"
     )
 
 

@@ -169,3 +169,59 @@ def test_a_company_region_and_pools_are_checked_and_a_scope_must_name_real_attri
         ScenarioError, match=r"measures\[0\]\.where: attribute 'company' has no category 'west'"
     ):
         city(measures=[unknown])
+
+
+# ------------------------------------------------------------------ shared pools
+
+
+def shared_city(capacity=3):
+    data = city().to_dict()
+    data["resources"]["office"] = staff(capacity, shared=True)
+    data["stages"]["approve"] = {
+        "label": "approve",
+        "owner": "government",
+        "pool": "office",
+        "effort": work(0.2),
+    }
+    data["segments"]["seg"]["flow"] = ["serve", "approve", "wait"]
+    return sim.scenario_from_dict(data)
+
+
+def test_companies_in_one_simulation_are_exactly_their_independent_runs():
+    from sim.engine.model import ConnectionModel, simulate
+
+    together = ConnectionModel(city(), 0).run_all()
+    for name, records in zip(["a", "b"], together):
+        pd.testing.assert_frame_equal(records.cases, simulate(city(), 0, company=name).cases)
+
+
+def test_a_shared_pool_serves_every_company_and_keeps_the_city_in_one_simulation():
+    scenario = shared_city()
+    result = sim.run(scenario, reps=2, jobs=1)
+    split = sim.run(scenario, reps=2, jobs=2, split_companies=True)  # not split: one task per replication
+    pd.testing.assert_frame_equal(result.cases, split.cases)
+    pools = result.pools[result.pools["replication"] == 0]
+    office = pools[pools["pool"] == "office"]
+    assert office["company"].tolist() == ["shared"] and office["capacity"].tolist() == [round(3 * 2.0)]
+    assert set(pools.loc[pools["pool"] == "desk", "company"]) == {"a", "b"}  # each its own desk
+    counted = result.cases[result.cases["replication"] == 0]
+    assert office["n_served"].item() == len(counted)  # every company's counted cases, one queue
+    summary = result.pool_summary().set_index(["company", "pool"])
+    assert summary.at[("shared", "office"), "replications"] == 2
+    with pytest.raises(
+        ValueError, match="pool 'office' is shared by every company of tiny: run the whole city"
+    ):
+        scenario.only(["a"])
+
+
+def test_a_shared_pool_is_set_for_the_city_not_per_company():
+    data = shared_city().to_dict()
+    data["companies"]["b"]["resources"]["office"] = {"capacity": 1}
+    with pytest.raises(
+        ScenarioError, match=r"companies\.b\.resources\.office: pool 'office' is shared by the whole"
+    ):
+        sim.scenario_from_dict(data)
+    data = shared_city().to_dict()
+    data["companies"]["shared"] = data["companies"].pop("b")
+    with pytest.raises(ScenarioError, match=r"companies\.shared: 'shared' names the shared pools' rows"):
+        sim.scenario_from_dict(data)
