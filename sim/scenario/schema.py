@@ -380,10 +380,14 @@ class Scenario(_Model):
         return held
 
     def to_dict(self) -> dict:
-        """The resolved scenario as plain JSON-compatible data (what the manifest stores)."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """The resolved scenario as plain JSON-compatible data (what the manifest stores); it
+        loads back as the same scenario (``scenario_from_dict``: an unlimited pool keeps its
+        ``capacity: null``)."""
+        return self.model_dump(mode="json", by_alias=True)
 
     def digest(self) -> str:
-        """SHA-256 of the resolved scenario: two runs with equal digests ran the same model."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the resolved scenario: two runs with equal digests ran the same model
+        (keys at their default left out, so a key added to the format leaves digests valid)."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()

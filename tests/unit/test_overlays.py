@@ -131,3 +131,12 @@ def test_assumptions_accumulate_along_the_extends_chain(tmp_path):
     sc = sim.load_scenario(tmp_path / "b.yaml")
     base = sim.load_scenario(BASELINE).assumptions
     assert sc.assumptions == [*base, "from a", "from b"]
+
+
+@pytest.mark.parametrize("name", ["baseline.yaml", "plan-2021-2023.yaml"])
+def test_a_resolved_scenario_loads_back_as_itself(name):
+    """What a run's manifest stores (``to_dict``) loads back as the same scenario, unlimited
+    pools (``capacity: null``) and dated measures included."""
+    scenario = sim.load_scenario(BASELINE.parent / name)
+    again = sim.scenario_from_dict(scenario.to_dict())
+    assert again.to_dict() == scenario.to_dict() and again.digest() == scenario.digest()
