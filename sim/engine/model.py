@@ -14,6 +14,12 @@ staff takes its duration. The case may then fail and go through rework. A ``para
 its branches as separate processes and continues when all have finished. Every random number comes from the
 case-keyed streams (``sim.engine.streams``), so cases meet the same luck in every scenario.
 
+A case whose flow touches no pool with a capacity, no stock and no parallel branches (today:
+residential applications) can never wait for another case, so it is walked to its connection at
+its application, by the same code, with ``Ahead`` standing for the environment: its times, draws
+and records are those the event loop would give (tested), without an event per wait. The run
+then ends at the last counted connection, wherever it was computed.
+
 The model is pure: scenario and replication number in, ``RunRecords`` out. No printing, no files.
 It holds the processes only; the rules they apply have their own modules (``sim.engine``'s
 docstring lists them).
@@ -32,7 +38,8 @@ import simpy
 from sim.engine.arrivals import arrival_times
 from sim.engine.attributes import draw_attributes
 from sim.engine.calendar import WorkingCalendar
-from sim.engine.clocks import CLOSES, OPENS, CaseClock
+from sim.engine.cases import Ahead, Case
+from sim.engine.clocks import CLOSES, OPENS
 from sim.engine.plans import StagePlan, Step, Way
 from sim.engine.pools import ResourcePool
 from sim.engine.records import RunRecords
@@ -59,49 +66,6 @@ def calendar_for(scenario: Scenario) -> WorkingCalendar:
     if cal.total_working_days < needed:  # pragma: no cover - the margin above is generous
         raise AssertionError("calendar margin too small")
     return cal
-
-
-class _Case:
-    """A case in progress: its attributes, its clocks, and what it went through so far."""
-
-    __slots__ = (
-        "arrival",
-        "attrs",
-        "clock",
-        "counted",
-        "deadline",
-        "key",
-        "number",
-        "procedures",
-        "reworks",
-        "segment",
-        "unit",
-        "visits",
-    )
-
-    def __init__(
-        self,
-        unit: Unit,
-        number: int,
-        segment: str,
-        attrs: dict[str, Any],
-        counted: bool,
-        arrival: float,
-        deadline: float,
-        key: str | None = None,
-    ):
-        self.unit = unit  # its company's (or the district's) streams, pools, stock and records
-        self.number = number
-        self.deadline = deadline
-        self.key = segment if key is None else key  # its random numbers: its segment's, or its stream's
-        self.segment = segment
-        self.attrs = attrs
-        self.counted = counted
-        self.arrival = arrival
-        self.clock = CaseClock(arrival)
-        self.visits: dict[str, int] = {}
-        self.procedures: set[str] = set()
-        self.reworks = 0
 
 
 Process = Generator[simpy.Event, Any, None]
@@ -146,8 +110,14 @@ class ConnectionModel:
         self.intensity = Intensity(seasonality, self.calendar) if seasonality is not None else None
         self.travel = scenario.travel.hours if scenario.travel is not None else None
         self.travel_attribute = scenario.travel.attribute if scenario.travel is not None else ""
-        self.open_cases: dict[_Case, None] = {}  # counted cases not yet connected, in order
+        self.open_cases: dict[Case, None] = {}  # counted cases not yet connected, in order
         self.counted_open = 0
+        self.last_connection = 0.0  # of a counted case (one computed ahead may lie in the future)
+        self.end = 0.0  # when the run ended
+        # cases that never wait are computed at their application, except in an event log (whose
+        # rows come in the order things happen)
+        self.ahead = Ahead() if not events else None
+        self.computed_ahead = 0  # how many
         self.arrivals_done = False
         self.done = self.env.event()
         self.shared_pools: pd.DataFrame | None = None  # the shared pools' table, after the run
@@ -175,7 +145,7 @@ class ConnectionModel:
         if self.units[0].rules.dated:
             self.env.process(self._dated_staff_and_stock())
         self.env.run(until=self.done)
-        end = self.env.now
+        end = self.end
         for case in self.open_cases:
             if case.counted:
                 case.unit.records.add(case, None, end)
@@ -191,11 +161,30 @@ class ConnectionModel:
         yield self.env.timeout(self.count_until)
         self.arrivals_done = True
         if self.counted_open == 0:
-            self.done.succeed()
+            self._drained()
             return
         yield self.env.timeout(self.cap - self.count_until)
         if not self.done.triggered:
+            self.end = self.env.now
             self.done.succeed()
+
+    def _drained(self, timer: simpy.Event | None = None) -> None:
+        """Every counted case has applied and connected: the run ends at the last connection, at
+        once or, if a case computed ahead connects later, then (a timer set to end exactly at
+        its time)."""
+        if self.done.triggered:
+            return
+        now = self.env.now
+        if timer is None and self.last_connection > now:
+            delay = self.last_connection - now
+            while now + delay < self.last_connection:  # SimPy's own sum must give the time
+                delay = math.nextafter(delay, math.inf)
+            while now + delay > self.last_connection:
+                delay = math.nextafter(delay, 0.0)
+            self.env.timeout(delay).callbacks.append(self._drained)
+            return
+        self.end = self.env.now
+        self.done.succeed()
 
     def _dated_staff_and_stock(self) -> Process:
         """Pools and stock change at the dates of the measures that change them, for every case
@@ -232,18 +221,35 @@ class ConnectionModel:
             attrs = draw_attributes(rules.samplers[segment], streams, key, number, attrs, fixed)
             if dated:
                 rules = unit.rules.get(unit.rules.for_case(t, attrs))
-            case = _Case(unit, number, segment, attrs, counted, t, t + rules.due(segment, attrs), key)
-            self.env.process(self._walk(case, rules.flows[segment], True))
+            due = t + rules.due(segment, attrs)
+            if self.ahead is not None and segment in rules.independent:
+                ahead = Case(unit, number, segment, attrs, counted, t, due, key, self.ahead)
+                self._compute_ahead(ahead, rules.flows[segment])
+            else:
+                case = Case(unit, number, segment, attrs, counted, t, due, key, self.env)
+                self.env.process(self._walk(case, rules.flows[segment], True))
+
+    def _compute_ahead(self, case: Case, steps: tuple[Step, ...]) -> None:
+        """Walk a case that never waits for another to its connection now, at its application.
+        One whose connection would come after the drain cap stops at the wait that crosses it:
+        it is left open there, as the event loop would leave it."""
+        now = self.ahead.now = self.env.now  # type: ignore[union-attr]
+        self.computed_ahead += 1
+        waits: Iterator[Any] = self._walk(case, steps, True)  # each wait's length (``Ahead``)
+        for days in waits:
+            now += days
+            if now >= self.cap:
+                return
 
     # ------------------------------------------------------------------ a case
-    def _walk(self, case: _Case, steps: tuple[Step, ...], whole: bool) -> Process:
+    def _walk(self, case: Case, steps: tuple[Step, ...], whole: bool) -> Process:
         """Walk a flow: a case's ``whole`` flow, from application to power-on and its record, or
         one of its parallel branches (a process of its own; the flow goes on when all are done)."""
         counted = whole and case.counted
         if counted:  # only counted cases are reported open at the end
             self.open_cases[case] = None
             self.counted_open += 1
-        env, attrs = self.env, case.attrs
+        env, attrs = case.env, case.attrs
         now = env.now
         for step in steps:
             if step.when is not None and not holds(step.when, attrs):
@@ -255,12 +261,14 @@ class ConnectionModel:
                 now = env.now
         if counted:
             del self.open_cases[case]
-            case.unit.records.add(case, env.now, env.now)
+            case.unit.records.add(case, now, now)
             self.counted_open -= 1
-            if self.counted_open == 0 and self.arrivals_done and not self.done.triggered:
-                self.done.succeed()
+            if now > self.last_connection:
+                self.last_connection = now
+            if self.counted_open == 0 and self.arrivals_done:
+                self._drained()
 
-    def _visit(self, case: _Case, plan: StagePlan, now: float) -> Generator[simpy.Event, Any, float]:
+    def _visit(self, case: Case, plan: StagePlan, now: float) -> Generator[simpy.Event, Any, float]:
         """A visit of a stage, from ``now``, rework included; the time when it is over.
 
         With staff: wait for a member of each pool (in the global order), work (each member its
@@ -278,7 +286,7 @@ class ConnectionModel:
             if holds(variant.when, attrs):
                 way = variant.way
                 break
-        env = self.env
+        env = case.env
         counted = case.counted
         log = case.unit.log if counted else None
         name, party, handling = plan.name, plan.party, plan.handling
@@ -326,7 +334,7 @@ class ConnectionModel:
                     log(case, name, "start", now, pools, plan.owner, draw)
                 days = sample(segment, plan.duration_purpose, number, way.duration, draw)  # type: ignore[arg-type]
                 if plan.calendar_days:
-                    days = self._calendar_delay(days)
+                    days = self._calendar_delay(days, now)
                 yield env.timeout(days)
                 now += days  # exactly the time SimPy computes for the timeout's end
             charge(now, party, CLOSES, handling)
@@ -345,7 +353,7 @@ class ConnectionModel:
         return now
 
     def _work(
-        self, case: _Case, way: Way, held: list, travel: float, draw: int, now: float
+        self, case: Case, way: Way, held: list, travel: float, draw: int, now: float
     ) -> Generator[simpy.Event, Any, float]:
         """Members of several pools at work on one visit: each works its effort (one shared draw,
         or one draw per pool) plus the travel, at its pool's hours per day; each is let go when its
@@ -362,14 +370,14 @@ class ConnectionModel:
         done = 0.0
         for days, i in sorted(ends):
             if days > done:
-                yield self.env.timeout(days - done)
+                yield case.env.timeout(days - done)
                 now += days - done
                 done = days
             pool, claim = held[i]
             pool.release(claim, now)
         return now
 
-    def _travel(self, case: _Case, plan: StagePlan, draw: int) -> float:
+    def _travel(self, case: Case, plan: StagePlan, draw: int) -> float:
         """Travel hours of a site visit, by the case's value of the travel attribute (checked on
         load: every value a segment with site visits draws has its hours); 0 without a table."""
         if self.travel is None:
@@ -377,9 +385,8 @@ class ConnectionModel:
         spec = self.travel[case.attrs[self.travel_attribute]]
         return case.unit.streams.sample(case.key, plan.travel_purpose, case.number, spec, draw)
 
-    def _calendar_delay(self, days: float) -> float:
-        """Working time that ``days`` calendar days from now take; past the calendar, beyond the cap."""
-        now = self.env.now
+    def _calendar_delay(self, days: float, now: float) -> float:
+        """Working time that ``days`` calendar days from ``now`` take; past the calendar, beyond the cap."""
         cal = self.calendar
         t_end = cal.calendar_time(now) + days
         if t_end >= len(cal.is_working):

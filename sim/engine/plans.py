@@ -147,3 +147,21 @@ def compile_flow(steps: Sequence[Any], plans: Mapping[str, StagePlan | None]) ->
         elif isinstance(step, ParallelStep):
             out.append(Step(None, step.when, tuple(compile_flow(b, plans) for b in step.parallel)))
     return tuple(out)
+
+
+def independent(steps: Sequence[Step]) -> bool:
+    """Whether a flow's case can never wait for another case: no parallel branches, and no stage
+    it may visit (its variants and rework fixes included) takes stock or a member of a pool with a
+    capacity. Such a case's times follow from its own draws alone (``sim.engine.model`` computes
+    it at its application)."""
+    seen: set[int] = set()
+
+    def alone(plan: StagePlan | None) -> bool:
+        if plan is None or id(plan) in seen:
+            return True
+        seen.add(id(plan))
+        ways = [plan.way, *(v.way for v in plan.variants)]
+        unlimited = all(pool.units is None for way in ways for pool in way.pools)
+        return unlimited and plan.material is None and alone(plan.fix)
+
+    return all(step.stage is not None and alone(step.stage) for step in steps)

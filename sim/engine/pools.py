@@ -10,7 +10,9 @@ or ``priority`` (important customers first); ties go to the case that asked firs
 
 Utilisation is time-weighted: member-days held over members x observed days, observed from the end
 of the warm-up, which is hours held over hours available. Waits are recorded for counted cases
-only.
+only. An unlimited pool keeps the instants its members are taken and let go instead, and sums
+them (exactly rounded) when asked: a case that never waits may be computed ahead of the clock
+(``sim.engine.model``), and its times count the same whenever they are told.
 
 A pool owns the whole life of a member's task, as a SimPy resource does: ``request`` asks for a
 member on behalf of a case, ``release`` gives it back, and the pool keeps its statistics as it
@@ -23,6 +25,7 @@ the clock of the environment is a call, and these run at every stage visit.
 from __future__ import annotations
 
 import math
+from array import array
 
 import simpy
 from simpy.resources.base import BaseResource
@@ -51,6 +54,8 @@ class _Ledger:
         self.waits = 0
         self.wait_total = 0.0
         self.wait_max = 0.0
+        self._taken = array("d")  # an unlimited pool: when members were taken ...
+        self._let_go = array("d")  # ... and let go
 
     def _account(self, now: float, change: int, counted: bool = False, wait: float = 0.0) -> None:
         """The one place where the statistics change: ``change`` units become busy (+1, a grant to
@@ -72,7 +77,8 @@ class _Ledger:
         """Statistics over [end of warm-up, end]."""
         self._account(self.env.now, 0)
         observed = max(end - self.observe_from, 0.0)
-        busy = self._area / observed if observed > 0 else math.nan
+        area = self._area if self.units is not None else self._unlimited_area(end)
+        busy = area / observed if observed > 0 else math.nan
         if self._changed and self.units is not None:  # hours held over hours available
             utilisation = self._area / self._member_area if self._member_area > 0 else math.nan
         else:
@@ -88,6 +94,15 @@ class _Ledger:
             "wait_wd_mean": self.wait_total / self.waits if self.waits else math.nan,
             "wait_wd_max": self.wait_max if self.waits else math.nan,
         }
+
+    def _unlimited_area(self, end: float) -> float:
+        """Member-days held in [observed from, end]: members taken by then, each for the time
+        from its taking (or the start of observation) to ``end``, less the same for those let go
+        by then; exactly rounded, so the order they were told in does not matter."""
+        start, taken, let_go = self.observe_from, self._taken, self._let_go
+        held = [end - (t if t > start else start) for t in taken if t <= end]
+        held += [(t if t > start else start) - end for t in let_go if t <= end]
+        return math.fsum(held)
 
 
 class Claim(Request):
@@ -166,7 +181,9 @@ class ResourcePool(_Ledger):
         ``rank``: its place in a ranked pool's queue, lowest first). The case then waits for the
         claim; None: granted at once."""
         if self._members is None:
-            self._account(now, 1, counted)
+            self._taken.append(now)
+            if counted:
+                self.waits += 1
             return None
         # a ranked claim's priority is any number (SimPy compares them; its annotation says int)
         claim = RankedClaim(self._members, rank) if self.ranked else Claim(self._members)  # type: ignore[arg-type]
@@ -201,6 +218,8 @@ class ResourcePool(_Ledger):
 
     def release(self, claim: Claim | RankedClaim | None, now: float) -> None:
         """Give back at ``now`` the member of a claim (None for a member granted at once)."""
+        if claim is None:  # a member of an unlimited pool
+            self._let_go.append(now)
+            return
         self._account(now, -1)
-        if claim is not None:  # a claim on this pool's units
-            Release(claim.resource, claim)
+        Release(claim.resource, claim)

@@ -120,8 +120,27 @@ class RunRecords:
         )
         return df
 
+    def _in_order_of_ends(self) -> None:
+        """Rows in the order cases ended (connected, or open at the end of the run), as the event
+        loop adds them; a case computed at its application (``sim.engine.model``) was added
+        ahead of its time and moves to its place. A stable sort: rows already in order stay as
+        they are. Attribute columns then come in the order of their first row."""
+        end = np.frombuffer(self._end_time, dtype=float)
+        if len(end) < 2 or bool((end[1:] >= end[:-1]).all()):
+            return
+        order = np.argsort(end, kind="stable")
+        self._cols = {k: [v[i] for i in order] for k, v in self._cols.items()}
+        self._end_time = array("d", end[order].tolist())
+        where = np.empty_like(order)
+        where[order] = np.arange(len(order))  # a row's new place
+        self._mark_row = array("q", where[np.frombuffer(self._mark_row, dtype=np.int64)].tolist())
+        attrs = {k: [v[i] for i in order] for k, v in self._attrs.items()}
+        first = {k: next(i for i, v in enumerate(col) if v is not None) for k, col in attrs.items()}
+        self._attrs = {k: attrs[k] for k in sorted(attrs, key=first.__getitem__)}
+
     def finish(self, end: float, pools, materials) -> None:
         self.end_wd = end
+        self._in_order_of_ends()
         c = self._cols
         n = len(c["segment"])
         prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city

@@ -18,7 +18,7 @@ from typing import Any
 
 from sim.engine.attributes import attribute_samplers
 from sim.engine.calendar import WorkingCalendar
-from sim.engine.plans import Step, compile_flow, compile_plans
+from sim.engine.plans import Step, compile_flow, compile_plans, independent
 from sim.scenario.conditions import holds
 from sim.scenario.schema import Scenario
 
@@ -33,6 +33,7 @@ class RuleSet:
     stream_samplers: dict[str, Any]
     routes: dict[str, list[tuple[dict | None, str]]]
     due_in: dict[str, list[tuple[dict | None, float]]]
+    independent: frozenset[str]  # segments whose cases never wait for another (``plans.independent``)
 
     def due(self, segment: str, attrs: dict[str, Any]) -> float:
         """Working days from a case's application to its due date (``deadline`` dispatch): the
@@ -47,8 +48,9 @@ def compile_rules(scenario: Scenario, pools: Mapping[str, Any], materials: Mappi
         members = [(s.arrivals.when, n) for n, s in scenario.segments.items() if s.arrivals.stream == name]
         # those with a condition in file order, then the one that takes the rest
         routes[name] = [m for m in members if m[0] is not None] + [m for m in members if m[0] is None]
+    flows = {name: compile_flow(seg.flow, plans) for name, seg in scenario.segments.items()}
     return RuleSet(
-        flows={name: compile_flow(seg.flow, plans) for name, seg in scenario.segments.items()},
+        flows=flows,
         samplers={name: attribute_samplers(seg.attributes) for name, seg in scenario.segments.items()},
         stream_samplers={name: attribute_samplers(s.attributes) for name, s in scenario.streams.items()},
         routes=routes,
@@ -56,6 +58,7 @@ def compile_rules(scenario: Scenario, pools: Mapping[str, Any], materials: Mappi
             name: [(t.when, t.days) for t in seg.targets if t.kind == "share"]
             for name, seg in scenario.segments.items()
         },
+        independent=frozenset(name for name, flow in flows.items() if independent(flow)),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import simpy
-from builders import HOURS_PER_DAY, baseline_dict, fixed, tiny_scenario
+from builders import BASELINE, HOURS_PER_DAY, baseline_dict, fixed, tiny_scenario
 
 import sim
 from sim.engine.clocks import CLOSES, CUSTOMER, GOVERNMENT, OPENS, UTILITY, CaseClock
@@ -341,3 +341,44 @@ def test_a_replication_without_counted_cases_keeps_its_rows():
     assert (per_rep == 0).any()  # at 0.75 expected cases a replication, some have none
     assert per_rep.sum() == len(result.cases)
     assert result.summary()["n_cases"].iloc[0] == pytest.approx(per_rep.mean())
+
+
+def _both_ways(scenario):
+    """One replication computed with cases that never wait taken ahead, and in the event loop
+    alone (an event log keeps every case in the loop)."""
+    ahead = ConnectionModel(scenario, 0)
+    looped = ConnectionModel(scenario, 0, events=True)
+    return ahead.run(), looped.run(), ahead.computed_ahead, looped.computed_ahead
+
+
+@pytest.mark.parametrize("name", ["baseline.yaml", "plan-2021.yaml"])
+def test_cases_that_never_wait_computed_at_their_application_give_the_event_loops_tables(name):
+    scenario = sim.load_scenario(BASELINE.parent / name)
+    ahead, looped, n_ahead, n_looped = _both_ways(scenario)
+    assert n_ahead > 1000 and n_looped == 0  # residential cases touch no pool with a capacity
+    for table in ("cases", "pools", "materials"):
+        pd.testing.assert_frame_equal(getattr(ahead, table), getattr(looped, table), obj=table)
+    assert ahead.end_wd == looped.end_wd
+
+
+def test_a_case_computed_ahead_is_left_open_at_the_drain_cap_as_in_the_event_loop():
+    stages = {
+        "desk": {"label": "desk", "owner": "utility", "pool": "office", "effort": fixed(4.0)},
+        "build": {
+            "label": "build",
+            "owner": "customer",
+            "duration": {"dist": "uniform", "min": 20, "max": 60},
+        },
+    }
+    data = tiny_scenario(
+        stages, ["desk", "build"], resources={"office": {"capacity": None, "hours_per_day": 8}}
+    )
+    data["horizon"]["drain_days"] = 10  # cases apply in 30 days and take up to 60.5: many are cut
+    ahead, looped, n_ahead, _ = _both_ways(scenario_from_dict(data))
+    pd.testing.assert_frame_equal(ahead.cases, looped.cases)
+    pd.testing.assert_frame_equal(ahead.pools, looped.pools)
+    cut = ahead.cases[~ahead.cases["finished"]]
+    assert n_ahead >= len(ahead.cases) and 0 < len(cut) < len(ahead.cases)
+    assert ahead.end_wd == 40.0  # the drain cap: 30 days of applications and 10 of drain
+    # an open case is charged to the customer from the end of its desk visit to the cap
+    assert (cut["customer_wd"] - (40.0 - cut["arrival_wd"] - 0.5)).abs().max() < 1e-9

@@ -1,0 +1,71 @@
+"""A case in progress as the model walks it (``Case``), and the stand-in environment of a case
+computed at its application (``Ahead``): see ``sim.engine.model``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.engine.clocks import CaseClock
+from sim.engine.units import Unit
+
+
+class Case:
+    """A case in progress: its attributes, its clocks, and what it went through so far."""
+
+    __slots__ = (
+        "arrival",
+        "attrs",
+        "clock",
+        "counted",
+        "deadline",
+        "env",
+        "key",
+        "number",
+        "procedures",
+        "reworks",
+        "segment",
+        "unit",
+        "visits",
+    )
+
+    def __init__(
+        self,
+        unit: Unit,
+        number: int,
+        segment: str,
+        attrs: dict[str, Any],
+        counted: bool,
+        arrival: float,
+        deadline: float,
+        key: str | None = None,
+        env: Any = None,
+    ):
+        self.env = env  # the run's environment, or ``Ahead`` for a case computed at its application
+        self.unit = unit  # its company's (or the district's) streams, pools, stock and records
+        self.number = number
+        self.deadline = deadline
+        self.key = segment if key is None else key  # its random numbers: its segment's, or its stream's
+        self.segment = segment
+        self.attrs = attrs
+        self.counted = counted
+        self.arrival = arrival
+        self.clock = CaseClock(arrival)
+        self.visits: dict[str, int] = {}
+        self.procedures: set[str] = set()
+        self.reworks = 0
+
+
+class Ahead:
+    """The environment of a case computed at its application: its flow touches no pool with a
+    capacity, no stock and no parallel branches, so it never waits for another case and its
+    times follow from its own draws (``sim.engine.plans.independent``). It walks the same code
+    as every case; a wait is only its length, and ``now`` is the time of its application."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    @staticmethod
+    def timeout(days: float) -> float:
+        return days
