@@ -16,7 +16,9 @@ them (exactly rounded) when asked: a case that never waits may be computed ahead
 
 A pool owns the whole life of a member's task, as a SimPy resource does: ``request`` asks for a
 member on behalf of a case, ``release`` gives it back, and the pool keeps its statistics as it
-grants and takes back members, so whoever uses a pool does no bookkeeping. A member counts as
+grants and takes back members, so whoever uses a pool does no bookkeeping. An event is made only
+for a case that has to queue: a free member is taken at once (a free member means no one waits),
+and a member let go takes the first waiting case at once. A member counts as
 busy, and its wait as over, from the instant its case gets it (when the grant is processed, as the
 case resumes). Both take the current simulation time from the caller, who has it at hand: reading
 the clock of the environment is a call, and these run at every stage visit.
@@ -29,7 +31,7 @@ from array import array
 
 import simpy
 from simpy.resources.base import BaseResource
-from simpy.resources.resource import PriorityRequest, Release, Request, SortedQueue
+from simpy.resources.resource import PriorityRequest, Request, SortedQueue
 
 from sim.scenario.resources import Pool
 
@@ -137,11 +139,15 @@ class _Members(simpy.Resource):
         super().__init__(pool.env, capacity)
         self.pool = pool
         self.members = capacity
+        self.at_once = 0  # members taken at once, without a claim (not in ``users``)
+
+    def free(self) -> bool:
+        return len(self.users) + self.at_once < self.members
 
     def _do_put(self, event: Claim) -> None:  # type: ignore[override]
         # SimPy's own rule (grant when a member is free), reading the capacity as a plain
         # attribute rather than through its property: this runs at every request and release
-        if len(self.users) < self.members:
+        if len(self.users) + self.at_once < self.members:
             self.users.append(event)
             event.usage_since = self._env.now
             event.succeed()
@@ -180,10 +186,15 @@ class ResourcePool(_Ledger):
         """Ask at ``now`` for a member on behalf of a case (``counted``: its wait is recorded;
         ``rank``: its place in a ranked pool's queue, lowest first). The case then waits for the
         claim; None: granted at once."""
-        if self._members is None:
+        members = self._members
+        if members is None:
             self._taken.append(now)
             if counted:
                 self.waits += 1
+            return None
+        if len(members.users) + members.at_once < members.members:  # free, so no one waits
+            members.at_once += 1
+            self._account(now, 1, counted)
             return None
         # a ranked claim's priority is any number (SimPy compares them; its annotation says int)
         claim = RankedClaim(self._members, rank) if self.ranked else Claim(self._members)  # type: ignore[arg-type]
@@ -214,12 +225,23 @@ class ResourcePool(_Ledger):
         if units != self.units and self._members is not None and units is not None:
             self.units = units
             self._members.members = units
-            self._members._trigger_put(None)
+            self._grant_waiting()
 
     def release(self, claim: Claim | RankedClaim | None, now: float) -> None:
         """Give back at ``now`` the member of a claim (None for a member granted at once)."""
-        if claim is None:  # a member of an unlimited pool
+        members = self._members
+        if members is None:  # a member of an unlimited pool
             self._let_go.append(now)
             return
         self._account(now, -1)
-        Release(claim.resource, claim)
+        if claim is None:  # taken at once
+            members.at_once -= 1
+        else:
+            members.users.remove(claim)
+        self._grant_waiting()
+
+    def _grant_waiting(self) -> None:
+        """Free members take the first waiting cases (in the pool's dispatch order), now."""
+        members = self._members
+        while members is not None and members.put_queue and members.free():
+            members._trigger_put(None)

@@ -140,12 +140,15 @@ def test_a_pool_serves_first_come_first_served_and_records_exact_waits():
     pool = ResourcePool(
         env, "inspector", Pool(capacity=1, hours_per_day=HOURS_PER_DAY), scale=1.0, observe_from=0.0
     )
-    log = []
+    log, granted_at_once = [], []
 
     def case(name, arrive, hold, counted=True):
         yield env.timeout(arrive)
         claim = pool.request(counted, env.now)
-        yield claim
+        if claim is None:  # a free member, taken at once
+            granted_at_once.append(name)
+        else:
+            yield claim
         log.append((name, "start", env.now))
         yield env.timeout(hold)
         pool.release(claim, env.now)
@@ -162,6 +165,7 @@ def test_a_pool_serves_first_come_first_served_and_records_exact_waits():
     assert summary["wait_wd_mean"] == pytest.approx(0.5)  # a waited 0, b 1
     assert summary["wait_wd_max"] == pytest.approx(1.0)
     assert summary["mean_busy"] == pytest.approx(1.0)  # the one member was busy all 6 days
+    assert granted_at_once == ["a"]  # only a found the member free: no event for its grant
 
 
 def test_an_unlimited_pool_grants_at_once():
@@ -382,3 +386,28 @@ def test_a_case_computed_ahead_is_left_open_at_the_drain_cap_as_in_the_event_loo
     assert ahead.end_wd == 40.0  # the drain cap: 30 days of applications and 10 of drain
     # an open case is charged to the customer from the end of its desk visit to the cap
     assert (cut["customer_wd"] - (40.0 - cut["arrival_wd"] - 0.5)).abs().max() < 1e-9
+
+
+def test_members_added_by_a_dated_measure_take_every_waiting_case_at_once():
+    env = simpy.Environment()
+    spec = Pool(capacity=1, hours_per_day=HOURS_PER_DAY)
+    pool = ResourcePool(env, "inspector", spec, scale=1.0, observe_from=0.0)
+    started = {}
+
+    def case(name):
+        claim = pool.request(True, env.now)
+        if claim is not None:
+            yield claim
+        started[name] = env.now
+        yield env.timeout(10)
+        pool.release(claim, env.now)
+
+    def more_members():
+        yield env.timeout(2)
+        pool.adjust(spec.model_copy(update={"capacity": 3}), 1.0, env.now)
+
+    for name in "abc":
+        env.process(case(name))
+    env.process(more_members())
+    env.run()
+    assert started == {"a": 0, "b": 2, "c": 2}  # both new members start at once, not one by one
