@@ -55,6 +55,17 @@ def _china_calendar(start, end, beyond_published: str) -> WorkingCalendar:
     return WorkingCalendar.china(start, end, beyond_published=beyond_published)
 
 
+def _delay(now: float, t: float) -> float:
+    """The delay after which SimPy's clock, at ``now``, reads ``t`` exactly (its own sum
+    ``now + delay``; ``t - now`` can be a rounding off when ``t`` is more than twice ``now``)."""
+    delay = t - now
+    while now + delay < t:
+        delay = math.nextafter(delay, math.inf)
+    while now + delay > t:
+        delay = math.nextafter(delay, -math.inf)
+    return delay
+
+
 def calendar_for(scenario: Scenario) -> WorkingCalendar:
     """A calendar long enough for the whole horizon (warm-up, arrivals and the drain cap)."""
     import datetime as dt
@@ -98,13 +109,12 @@ class ConnectionModel:
             [company] if company is not None or not scenario.companies else list(scenario.companies)
         )
         self.shared = {
-            name: ResourcePool(self.env, name, spec, scenario.scale, self.count_from)
+            name: ResourcePool(self.env, name, spec, scenario.scale, self.count_from, h.arrival_days)
             for name, spec in scenario.resources.items()
             if spec.shared and scenario.companies
         }
         self.units = [
-            Unit(self.env, scenario, replication, self.calendar, name, self.shared, events, self.count_from)
-            for name in names
+            Unit(self.env, scenario, replication, self.calendar, name, self.shared, events) for name in names
         ]
         seasonality = scenario.seasonality
         self.intensity = Intensity(seasonality, self.calendar) if seasonality is not None else None
@@ -176,12 +186,7 @@ class ConnectionModel:
             return
         now = self.env.now
         if timer is None and self.last_connection > now:
-            delay = self.last_connection - now
-            while now + delay < self.last_connection:  # SimPy's own sum must give the time
-                delay = math.nextafter(delay, math.inf)
-            while now + delay > self.last_connection:
-                delay = math.nextafter(delay, 0.0)
-            self.env.timeout(delay).callbacks.append(self._drained)
+            self.env.timeout(_delay(now, self.last_connection)).callbacks.append(self._drained)
             return
         self.end = self.env.now
         self.done.succeed()
@@ -208,8 +213,15 @@ class ConnectionModel:
         without ``where``, and its scope then decides its rules (``sim.engine.rules``)."""
         streams, fixed = unit.streams, unit.fixed
         rules, dated = unit.rules.base, unit.rules.dated
+        ahead = self.ahead is not None
+        # a segment whose cases never wait, whatever the rules: only its counted cases matter
+        alone = ahead and not stream and not dated and key in rules.independent
         for number, t in enumerate(times):
-            yield self.env.timeout(t - self.env.now)
+            if alone and t < self.count_from:
+                continue
+            if alone and t >= self.count_until:
+                return
+            yield self.env.timeout(_delay(self.env.now, t))  # then now is t exactly
             counted = self.count_from <= t < self.count_until
             if dated:
                 rules = unit.rules.get(unit.rules.unscoped(t))
@@ -222,9 +234,10 @@ class ConnectionModel:
             if dated:
                 rules = unit.rules.get(unit.rules.for_case(t, attrs))
             due = t + rules.due(segment, attrs)
-            if self.ahead is not None and segment in rules.independent:
-                ahead = Case(unit, number, segment, attrs, counted, t, due, key, self.ahead)
-                self._compute_ahead(ahead, rules.flows[segment])
+            if ahead and segment in rules.independent:
+                if counted:  # one not counted changes nothing (unlimited pools count counted work)
+                    case = Case(unit, number, segment, attrs, counted, t, due, key, self.ahead)
+                    self._compute_ahead(case, rules.flows[segment])
             else:
                 case = Case(unit, number, segment, attrs, counted, t, due, key, self.env)
                 self.env.process(self._walk(case, rules.flows[segment], True))
@@ -322,7 +335,7 @@ class ConnectionModel:
                     ) / pool.hours_per_day
                     yield env.timeout(days)
                     now += days  # exactly the time SimPy computes for the timeout's end
-                    pool.release(claim, now)
+                    pool.release(claim, now, counted)
                 else:
                     now = yield from self._work(case, way, held, travel, draw, now)
                 if way.lead is not None:
@@ -359,6 +372,7 @@ class ConnectionModel:
         or one draw per pool) plus the travel, at its pool's hours per day; each is let go when its
         own work ends (ties in the global pool order). The time the last one is done."""
         sample, segment, number = case.unit.streams.sample, case.key, case.number
+        counted = case.counted
         if way.shared:
             hours = sample(segment, way.purposes[0], number, way.efforts[0], draw) + travel
             ends = [(hours / pool.hours_per_day, i) for i, (pool, _) in enumerate(held)]
@@ -374,7 +388,7 @@ class ConnectionModel:
                 now += days - done
                 done = days
             pool, claim = held[i]
-            pool.release(claim, now)
+            pool.release(claim, now, counted)
         return now
 
     def _travel(self, case: Case, plan: StagePlan, draw: int) -> float:

@@ -10,9 +10,11 @@ or ``priority`` (important customers first); ties go to the case that asked firs
 
 Utilisation is time-weighted: member-days held over members x observed days, observed from the end
 of the warm-up, which is hours held over hours available. Waits are recorded for counted cases
-only. An unlimited pool keeps the instants its members are taken and let go instead, and sums
-them (exactly rounded) when asked: a case that never waits may be computed ahead of the clock
-(``sim.engine.model``), and its times count the same whenever they are told.
+only. An unlimited pool counts only the work of counted cases: its mean busy members are the
+member-days they worked over the days they applied in (``window``), which by Little's law is the
+mean number at work, with no end effects; the instants are summed exactly rounded, so a case
+computed ahead of the clock (``sim.engine.model``) counts the same whenever it is told, and cases
+outside the counted window need not be simulated at all.
 
 A pool owns the whole life of a member's task, as a SimPy resource does: ``request`` asks for a
 member on behalf of a case, ``release`` gives it back, and the pool keeps its statistics as it
@@ -39,8 +41,17 @@ from sim.scenario.resources import Pool
 class _Ledger:
     """A pool's statistics: the time-weighted area of busy units and the waits of counted cases."""
 
-    def __init__(self, env: simpy.Environment, name: str, spec: Pool, scale: float, observe_from: float):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        spec: Pool,
+        scale: float,
+        observe_from: float,
+        window: float | None = None,
+    ):
         self.env = env
+        self.window = window  # days of counted applications (None: observed to the end)
         self.name = name
         self.owner = spec.owner
         # members; None: unlimited
@@ -79,8 +90,11 @@ class _Ledger:
         """Statistics over [end of warm-up, end]."""
         self._account(self.env.now, 0)
         observed = max(end - self.observe_from, 0.0)
-        area = self._area if self.units is not None else self._unlimited_area(end)
-        busy = area / observed if observed > 0 else math.nan
+        if self.units is None:  # Little's law over the counted cases' work
+            window = self.window if self.window is not None else observed
+            busy = self._unlimited_area(end) / window if window > 0 else math.nan
+        else:
+            busy = self._area / observed if observed > 0 else math.nan
         if self._changed and self.units is not None:  # hours held over hours available
             utilisation = self._area / self._member_area if self._member_area > 0 else math.nan
         else:
@@ -98,9 +112,9 @@ class _Ledger:
         }
 
     def _unlimited_area(self, end: float) -> float:
-        """Member-days held in [observed from, end]: members taken by then, each for the time
-        from its taking (or the start of observation) to ``end``, less the same for those let go
-        by then; exactly rounded, so the order they were told in does not matter."""
+        """Member-days counted cases held in [observed from, end]: members taken by then, each
+        for the time from its taking (or the start of observation) to ``end``, less the same for
+        those let go by then; exactly rounded, so the order they were told in does not matter."""
         start, taken, let_go = self.observe_from, self._taken, self._let_go
         held = [end - (t if t > start else start) for t in taken if t <= end]
         held += [(t if t > start else start) - end for t in let_go if t <= end]
@@ -174,8 +188,16 @@ class ResourcePool(_Ledger):
     """A pool of staff or offices; if it has a capacity, its members are those of a SimPy
     resource of its own, else every case gets a member at once and never waits."""
 
-    def __init__(self, env: simpy.Environment, name: str, spec: Pool, scale: float, observe_from: float):
-        super().__init__(env, name, spec, scale, observe_from)
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        spec: Pool,
+        scale: float,
+        observe_from: float,
+        window: float | None = None,
+    ):
+        super().__init__(env, name, spec, scale, observe_from, window)
         self._members: _Members | None = None
         if self.units is not None:
             ranked = self.dispatch != "fifo"
@@ -188,8 +210,8 @@ class ResourcePool(_Ledger):
         claim; None: granted at once."""
         members = self._members
         if members is None:
-            self._taken.append(now)
             if counted:
+                self._taken.append(now)
                 self.waits += 1
             return None
         if len(members.users) + members.at_once < members.members:  # free, so no one waits
@@ -227,11 +249,13 @@ class ResourcePool(_Ledger):
             self._members.members = units
             self._grant_waiting()
 
-    def release(self, claim: Claim | RankedClaim | None, now: float) -> None:
-        """Give back at ``now`` the member of a claim (None for a member granted at once)."""
+    def release(self, claim: Claim | RankedClaim | None, now: float, counted: bool = True) -> None:
+        """Give back at ``now`` the member of a claim (None for a member granted at once) that a
+        case (``counted`` or not) held."""
         members = self._members
         if members is None:  # a member of an unlimited pool
-            self._let_go.append(now)
+            if counted:
+                self._let_go.append(now)
             return
         self._account(now, -1)
         if claim is None:  # taken at once

@@ -33,7 +33,6 @@ class Unit:
         company: str | None,
         shared: Mapping[str, ResourcePool],
         events: bool,
-        observe_from: float,
     ):
         self.name = company
         self.streams = CaseStreams(scenario.seed, replication, company)
@@ -42,8 +41,10 @@ class Unit:
         self.company = scenario.companies[company] if company is not None else None
         self.scale = scenario.scale * (self.company.share if self.company else 1.0)
         self.fixed = {"company": company, "region": self.company.region} if self.company else None
+        h = scenario.horizon
+        observed = (h.warmup_days, h.arrival_days)  # from the end of the warm-up; the counted days
         self.own_pools = {
-            name: ResourcePool(env, name, *self.staffed(name, spec), observe_from)
+            name: ResourcePool(env, name, *self.staffed(name, spec), *observed)
             for name, spec in scenario.resources.items()
             if name not in shared
         }
