@@ -83,9 +83,12 @@ def command(args: argparse.Namespace) -> int:
     default = scenario.name + "".join(f"-{c}" for c in scenario.companies) if args.company else scenario.name
     out = output_folder(args.out or Path("results") / default)
     reps = args.reps or scenario.replications
-    jobs = args.jobs or min(default_jobs(), reps)
+    # a city's companies run as tasks of their own, side by side (the same tables)
+    split = bool(scenario.companies) and not scenario.shared_pools and not args.precision
+    tasks = reps * (len(scenario.companies) if split else 1)
+    jobs = args.jobs or min(default_jobs(), tasks)
     events = args.events or args.events_format is not None
-    bar = progress_bar(reps, scenario.name)
+    bar = progress_bar(tasks, scenario.name, "company run" if split else "rep")
     try:
         if args.precision:
             try:
@@ -102,7 +105,15 @@ def command(args: argparse.Namespace) -> int:
             except PrecisionError as exc:
                 raise UsageError(str(exc)) from None
         else:
-            result = run(scenario, reps=reps, seed=args.seed, jobs=jobs, progress=ticker(bar), events=events)
+            result = run(
+                scenario,
+                reps=reps,
+                seed=args.seed,
+                jobs=jobs,
+                progress=ticker(bar),
+                events=events,
+                split_companies=split,
+            )
     finally:
         if bar is not None:
             bar.close()

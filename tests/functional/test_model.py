@@ -361,7 +361,9 @@ def test_cases_that_never_wait_computed_at_their_application_give_the_event_loop
     ahead, looped, n_ahead, n_looped = _both_ways(scenario)
     assert n_ahead > 1000 and n_looped == 0  # residential cases touch no pool with a capacity
     for table in ("cases", "pools", "materials"):
-        pd.testing.assert_frame_equal(getattr(ahead, table), getattr(looped, table), obj=table, check_exact=True)
+        pd.testing.assert_frame_equal(
+            getattr(ahead, table), getattr(looped, table), obj=table, check_exact=True
+        )
     assert ahead.end_wd == looped.end_wd
 
 

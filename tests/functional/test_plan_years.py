@@ -1,4 +1,5 @@
-"""The plan's three years run continuously (scenarios/plan-2021-2023.yaml): its rules end as
+"""The plan's three years run continuously (scenarios/district-2021-2023.yaml, and the city's
+plan-2021-2023.yaml): its rules end as
 plan-2023's, each year's cases are judged against that year's targets, the monthly results show
 the Spring Festival dips, and the run is the same on one or two workers."""
 
@@ -19,7 +20,7 @@ OWN = {"name", "title", "title_zh", "description", "assumptions", "horizon"}
 
 
 def test_the_continuous_scenario_ends_with_plan_2023s_rules_and_passes_through_each_year():
-    continuous = sim.load_scenario(SCENARIOS / "plan-2021-2023.yaml")
+    continuous = sim.load_scenario(SCENARIOS / "district-2021-2023.yaml")
     for year, day in [(2021, "2021-12-31"), (2022, "2022-12-31"), (2023, "2023-12-31")]:
         package = sim.load_scenario(SCENARIOS / f"plan-{year}.yaml").to_dict()
         in_force = continuous.in_force(pd.Timestamp(day).date()).to_dict()
@@ -47,7 +48,16 @@ def test_first_met_is_the_first_month_of_an_unbroken_run_met_with_the_whole_inte
 @pytest.mark.slow
 def test_a_continuous_run_by_year_and_month_the_same_on_one_or_two_workers(tmp_path, capsys):
     out = tmp_path / "plans"
-    args = ["run", str(SCENARIOS / "plan-2021-2023.yaml"), "--reps", "2", "--jobs", "2", "--out", str(out)]
+    args = [
+        "run",
+        str(SCENARIOS / "district-2021-2023.yaml"),
+        "--reps",
+        "2",
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "per month of application" in printed and "2023-12" in printed
@@ -60,7 +70,7 @@ def test_a_continuous_run_by_year_and_month_the_same_on_one_or_two_workers(tmp_p
     arrivals = monthly.groupby("month")["n_cases"].sum()
     for festival, after in [("2021-02", "2021-03"), ("2022-02", "2022-03"), ("2023-01", "2023-03")]:
         assert arrivals[festival] < 0.75 * arrivals[after], (festival, arrivals[festival], arrivals[after])
-    one = sim.run(sim.load_scenario(SCENARIOS / "plan-2021-2023.yaml"), reps=2, jobs=1)
+    one = sim.run(sim.load_scenario(SCENARIOS / "district-2021-2023.yaml"), reps=2, jobs=1)
     two = pd.read_parquet(out / "cases.parquet")
     pd.testing.assert_frame_equal(one.cases.reset_index(drop=True), two, check_dtype=False)
 
@@ -75,3 +85,24 @@ def test_quarters_group_the_months_and_each_is_judged_against_the_targets_of_its
     assert month_of(cases, "quarter").tolist() == ["2021-Q1", "2021-Q1", "2021-Q2", "2022-Q4"]
     with pytest.raises(ValueError, match="expected 'month' or 'quarter'"):
         month_of(cases, "week")
+
+
+@pytest.mark.slow
+def test_the_city_plan_prints_the_city_each_company_and_each_month(tmp_path, capsys):
+    """``run scenarios/plan-2021-2023.yaml``: the city in its supply companies (at a twentieth of
+    its size here, ``scale`` 35 -> 2, to keep the test short)."""
+    out = tmp_path / "city"
+    args = ["run", str(SCENARIOS / "plan-2021-2023.yaml"), "--reps", "1", "--jobs", "2", "--set", "scale=2"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "plan-2021-2023: 2021-2023 for the whole city" in printed
+    assert "per supply company (its cases only):" in printed and "per month of application" in printed
+    companies = pd.read_parquet(out / "companies.parquet")
+    assert set(companies["company"]) == {"main_urban", "liangjiang", "west", "northeast", "southeast"}
+    monthly = pd.read_parquet(out / "monthly.parquet")
+    assert monthly["month"].min() == "2021-01" and monthly["month"].max() == "2023-12"
+    assert (out / "trajectory.png").stat().st_size > 10_000
+    cases = pd.read_parquet(out / "cases.parquet")
+    assert main([*args, "--company", "west", "--out", str(out / "west")]) == 0
+    west = pd.read_parquet(out / "west" / "cases.parquet")
+    pd.testing.assert_frame_equal(west, cases[cases["company"] == "west"].reset_index(drop=True))
