@@ -21,7 +21,7 @@ from sim.cli.common import (
     seed,
     ticker,
 )
-from sim.experiments.monthly import first_met, headline_segments
+from sim.experiments.monthly import company_shares, first_met, headline_segments
 from sim.experiments.replications import RunResult, default_jobs, run, run_to_precision
 from sim.experiments.stats import PrecisionError
 from sim.experiments.targets import verdict_table
@@ -151,18 +151,12 @@ def _hours_per_day(sc: Scenario, company: str | None, pool: str) -> float:
 def format_companies(result: RunResult) -> str:
     """Per supply company: its region, cases and the share of each headline segment's cases
     within the headline target (%, ± 95% half-width)."""
-    table = result.company_summary()
-    sc = result.scenario
-    shown = headline_segments(sc)
-    rows = []
-    for name, company in sc.companies.items():
-        own = table[table["company"] == name].set_index("segment")
-        row = {"company": name, "region": company.region, "cases": fmt(own["n_cases"].sum(), digits=0)}
-        for segment in shown:
-            share, hw = own.at[segment, "on_target_share"], own.at[segment, "on_target_share_hw"]
-            row[f"{segment} % ≤ target"] = fmt(100 * share, 100 * hw, 0)
-        rows.append(row)
-    return "\nper supply company (its cases only):\n" + pd.DataFrame(rows).to_string(index=False)
+    shares = company_shares(result.company_summary(), result.scenario)
+    rows = shares[["company", "region"]].assign(cases=[fmt(n, digits=0) for n in shares["n_cases"]])
+    for segment in headline_segments(result.scenario):
+        cells = [fmt(100 * v, 100 * h, 0) for v, h in zip(shares[segment], shares[f"{segment}_hw"])]
+        rows[f"{segment} % ≤ target"] = cells
+    return "\nper supply company (its cases only):\n" + rows.to_string(index=False)
 
 
 def format_monthly(result: RunResult) -> str:

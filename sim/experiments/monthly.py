@@ -27,6 +27,7 @@ MONTHLY_KPIS = (
     "full_process_wd_p95",
     "handling_wd_mean",
     "handling_wd_p95",
+    "target_wd_mean",
     "target_days",
     "on_target_share",
 )
@@ -64,7 +65,8 @@ def monthly_kpis(
     every: str = "month",
 ) -> pd.DataFrame:
     """One row per replication, segment, month of application (and value of each ``by`` column)
-    with the KPIs of the ``kpis`` table, a month with no case of a segment included (zero cases).
+    with the KPIs of the ``kpis`` table and ``target_wd_mean`` (the mean of the measure of the
+    segment's headline target), a month with no case of a segment included (zero cases).
     ``every="quarter"``: per quarter (column ``month`` then holds ``YYYY-Qn``), for segments with
     few cases a month."""
     months = sorted(month_of(cases, every).unique()) if len(cases) else []
@@ -83,6 +85,8 @@ def monthly_kpis(
                     sub = sub[sub[column] == value]
                 for name, segment in rules.segments.items():
                     row = kpis_of(sub[sub["segment"] == name], scenario.name, replication, name, segment)
+                    measure = segment.target.measure if segment.target is not None else None
+                    row["target_wd_mean"] = row.get(f"{measure}_wd_mean", np.nan)  # the headline measure
                     rows.append({"month": month, **dict(zip(by, values)), **row})
     return pd.DataFrame(rows)
 
@@ -108,3 +112,18 @@ def first_met(summary: pd.DataFrame, required: float, by: Sequence[str] = ()) ->
         values = key if isinstance(key, tuple) else (key,)
         out.append({**dict(zip(["segment", *by], values)), "first_met": since})
     return pd.DataFrame(out)
+
+
+def company_shares(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Per supply company (``RunResult.company_summary()``): its region, its cases, and for each
+    segment with a headline target the share of its cases within that target (column named after
+    the segment) with its 95% half-width (``<segment>_hw``)."""
+    rows = []
+    for name, company in scenario.companies.items():
+        own = table[table["company"] == name].set_index("segment")
+        row: dict = {"company": name, "region": company.region, "n_cases": own["n_cases"].sum()}
+        for segment in headline_segments(scenario):
+            row[segment] = own.at[segment, "on_target_share"] if segment in own.index else np.nan
+            row[f"{segment}_hw"] = own.at[segment, "on_target_share_hw"] if segment in own.index else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)

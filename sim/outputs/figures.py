@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
@@ -251,16 +252,20 @@ def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
     """Time-weighted utilisation of each limited pool, per scenario, with 95% intervals."""
     t = TEXT[lang]
     pools = result.pools[np.isfinite(result.pools["capacity"])]
-    names = list(dict.fromkeys(pools["pool"]))
+    # a city's pools are per company: one bar group per company and pool
+    company = pools["company"].fillna("") if "company" in pools else pd.Series("", index=pools.index)
+    pools = pools.assign(group=company.str.cat(pools["pool"], sep=" · ").str.removeprefix(" · "))
+    names = list(dict.fromkeys(pools["group"]))
     ref = result.runs[result.reference].scenario
     with plt.rc_context(_style(lang)):
         fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) * max(1, len(result.scenarios)) / 2), 4))
-        centres = _grouped_bars(ax, pools, "pool", names, "utilisation", "utilisation_hw", result, lang)
+        centres = _grouped_bars(ax, pools, "group", names, "utilisation", "utilisation_hw", result, lang)
         labels = []
-        for pool in names:
+        for group in names:
+            owner, _, pool = group.rpartition(" · ")
             spec = ref.resources.get(pool)
             label = (spec.label_zh if lang == "zh" else spec.label) if spec is not None else None
-            labels.append(label or pool)
+            labels.append(f"{owner} · {label or pool}" if owner else label or pool)
         ax.set_xticks(centres, labels, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(t["util_axis"])
         ax.set_title(t["utilisation"])

@@ -92,12 +92,14 @@ def write_comparison(
 ) -> list[Path]:
     """Write a comparison to the folder ``out``: the ``comparison``, ``pools``, ``kpis`` and
     ``targets`` (every target judged) tables as ``fmt``, the five figures (PNG, labels in
-    ``lang``: en or zh), ``report.md``, a self-contained ``report.html`` and ``manifest.json``.
+    ``lang``: en or zh), ``report.md``, a self-contained ``report.html`` and ``manifest.json``;
+    for scenarios with dated measures also the ``monthly`` table and a trajectory figure each.
     Returns the files written, the manifest last. Chinese labels without a CJK font warn
     (``sim.outputs.figures.CJK_HINT``)."""
     import matplotlib.pyplot as plt
 
     from sim.outputs.figures import FIGURES
+    from sim.outputs.monthly_figures import trajectory_figure
     from sim.outputs.report import write_report
 
     out = Path(out)
@@ -117,6 +119,20 @@ def write_comparison(
         finally:
             plt.close(fig)
         figures[key] = f"{key}.png"
+    monthly = []
+    for name, run in result.runs.items():  # scenarios with dated measures: their trajectory
+        if not run.scenario.measures:
+            continue
+        frame = run.monthly()
+        monthly.append(frame.assign(scenario=name))
+        fig = trajectory_figure(frame, run.scenario)
+        try:
+            fig.savefig(out / f"trajectory-{name}.png", dpi=120)
+        finally:
+            plt.close(fig)
+        figures[f"trajectory-{name}"] = f"trajectory-{name}.png"
+    if monthly:
+        written.append(write_table(pd.concat(monthly, ignore_index=True), out, "monthly", fmt))
     md, page = write_report(result, out, figures)
     written += [out / name for name in figures.values()] + [md, page]
     manifest = write_manifest(

@@ -57,7 +57,7 @@ def trajectory_figure(
         measure = headline.measure if headline is not None else None
         ax = axes[1, col]
         if measure is not None:
-            mean = rows[f"{measure}_wd_mean"]
+            mean = rows["target_wd_mean"]  # the segment's headline measure
             ax.plot(when, mean, marker=".", color="tab:green", label=f"mean {measure.replace('_', ' ')}")
             ax.step(when, rows["target_days"], where="mid", color="black", linestyle="--", label="target")
             ax.set_ylabel("working days")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiments.compare import CompareResult
+from sim.experiments.monthly import company_shares, first_met, headline_segments
 from sim.kpi_catalogue import heading, is_share, short_label
 from sim.outputs.tables import write_text
 
@@ -34,6 +35,69 @@ FIGURE_CAPTIONS = {
     "on_target": "Share of cases on target (95% intervals)",
     "utilisation": "Utilisation of the staff and office pools (95% intervals)",
 }
+
+
+def caption(key: str) -> str:
+    """A figure's caption (a trajectory figure is named after its scenario)."""
+    if key.startswith("trajectory-"):
+        return (
+            f"{key.removeprefix('trajectory-')}: share of cases on the headline target per month of "
+            "application (95% intervals), the target in force, and the applications per month"
+        )
+    return FIGURE_CAPTIONS.get(key, key)
+
+
+def _month_by_month(result: CompareResult) -> list[str]:
+    """For the scenarios whose measures come into force at dates: the first month from which
+    each headline share is met for good."""
+    rows = []
+    for name in result.scenarios:
+        run = result.runs[name]
+        if not run.scenario.measures:
+            continue
+        shown = headline_segments(run.scenario)
+        for r in first_met(run.monthly(), 0.95).itertuples():
+            if r.segment in shown:
+                since = r.first_met if isinstance(r.first_met, str) else "not met for good"
+                rows.append({"scenario": name, "segment": r.segment, "95% met from (whole interval)": since})
+    if not rows:
+        return []
+    return [
+        "## Month by month",
+        "",
+        "Scenarios whose measures come into force at dates, per month of application: the first month "
+        "from which the share of a segment's cases within its headline target in force reaches 95% with "
+        "its whole 95% interval, in that month and every later one (a month without cases breaks the "
+        "run); the trajectory figures below show every month.",
+        "",
+        _markdown_table(pd.DataFrame(rows)),
+        "",
+    ]
+
+
+def _per_company(result: CompareResult) -> list[str]:
+    """For the scenarios of a city: each supply company's share within each headline target."""
+    lines = []
+    for name in result.scenarios:
+        run = result.runs[name]
+        if not run.scenario.companies:
+            continue
+        shares = company_shares(run.company_summary(), run.scenario)
+        table = shares[["company", "region"]].assign(cases=[f"{n:,.0f}" for n in shares["n_cases"]])
+        for segment in headline_segments(run.scenario):
+            cells = [_num(v, h, True) for v, h in zip(shares[segment], shares[f"{segment}_hw"])]
+            table[f"{segment}: on target"] = cells
+        lines += [f"**{name}**", "", _markdown_table(table), ""]
+    if not lines:
+        return []
+    return [
+        "## Per supply company",
+        "",
+        "Each company's cases only: the share within each segment's headline target (mean over "
+        "replications ± 95% half-width).",
+        "",
+        *lines,
+    ]
 
 
 def _num(value: float, hw: float | None = None, percent: bool = False) -> str:
@@ -142,10 +206,11 @@ def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
             "",
         ]
         lines += [f"- {c}" for c in changes] + [""]
-    pools = result.pools[["scenario", "pool", "capacity", "utilisation", "utilisation_hw", "wait_wd_mean"]]
+    pools = result.pools
     pool_rows = pd.DataFrame(
         {
             "scenario": pools["scenario"],
+            **({"company": pools["company"]} if "company" in pools else {}),
             "pool": pools["pool"],
             short_label("capacity"): [
                 "unlimited" if c == float("inf") else f"{c:g}" for c in pools["capacity"]
@@ -165,16 +230,12 @@ def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
             _markdown_table(result.verdicts()),
             "",
         ]
+    lines += _month_by_month(result) + _per_company(result)
     lines += ["## Pools", "", _markdown_table(pool_rows), ""]
     if figures:
         lines += ["## Figures", ""]
         for key, file in figures.items():
-            lines += [
-                f"![{FIGURE_CAPTIONS.get(key, key)}]({file})",
-                "",
-                f"*{FIGURE_CAPTIONS.get(key, key)}.*",
-                "",
-            ]
+            lines += [f"![{caption(key)}]({file})", "", f"*{caption(key)}.*", ""]
     lines += [
         "## Assumptions the scenarios declare",
         "",

@@ -225,3 +225,28 @@ def test_a_shared_pool_is_set_for_the_city_not_per_company():
     data["companies"]["shared"] = data["companies"].pop("b")
     with pytest.raises(ScenarioError, match=r"companies\.shared: 'shared' names the shared pools' rows"):
         sim.scenario_from_dict(data)
+
+
+def test_a_comparison_report_gives_the_months_and_the_companies(tmp_path):
+    from sim.experiments.compare import compare
+
+    faster = {
+        "from": "2021-04-01",
+        "where": {"company": "a"},
+        "changes": {"stages": {"wait": {"duration": fixed(0.5)}}},
+    }
+    data = city().to_dict()
+    data["segments"]["seg"]["targets"] = [{"measure": "elapsed", "days": 2, "kind": "share"}]
+    now = sim.scenario_from_dict({**data, "name": "now"})
+    dated = sim.scenario_from_dict({**data, "name": "dated", "measures": [faster]})
+    result = compare(now, [dated], reps=2)
+    written = [p.name for p in sim.write_comparison(result, tmp_path)]
+    assert "trajectory-dated.png" in written and "trajectory-now.png" not in written
+    monthly = pd.read_parquet(tmp_path / "monthly.parquet")
+    assert set(monthly["scenario"]) == {"dated"} and monthly["month"].min() == "2021-03"
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    months = report.split("## Month by month")[1].split("##")[0]
+    assert "| dated | seg |" in months
+    companies = report.split("## Per supply company")[1].split("## Pools")[0]
+    assert "**now**" in companies and "**dated**" in companies
+    assert "| a | main_urban |" in companies and "| b | west |" in companies
