@@ -13,6 +13,7 @@ import yaml
 from sim.cli.common import UsageError, add_debug, add_set, plural
 from sim.engine.model import calendar_for
 from sim.scenario import load_scenario
+from sim.scenario.files import bounded
 
 
 def add_parser(verbs: Any) -> None:
@@ -28,7 +29,9 @@ def file_kind(path: str) -> str:
     """``scenario``, ``sweep``, ``staffing`` or ``calibration``, from the keys at the top of the
     file (a file that cannot be read is left to the scenario loader, which says why)."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        bounded(text, path)  # an alias bomb or deep nesting: the scenario loader says where
+        data = yaml.safe_load(text)
     except Exception:
         return "scenario"
     if isinstance(data, dict) and "figures" in data and "scenario" in data:

@@ -5,6 +5,12 @@ without lines. So a file is also composed into YAML nodes, whose marks give the 
 and list item by key path (the file's line map, see ``sim.scenario.errors``). Composing is also
 where a duplicate key shows, which ``safe_load`` would silently let the last one win.
 
+Before any of that, the file's parser events are counted (``bounded``): YAML aliases can make a
+few hundred bytes stand for billions of values, and deep nesting exhausts Python's recursion, so
+a file whose values, aliases expanded, exceed ``MAX_VALUES`` or whose nesting exceeds
+``MAX_DEPTH`` is refused at the line where the limit is reached, in time and memory proportional
+to the file's own size.
+
 Files are shown to people relative to the working folder when inside it (``display_path``).
 """
 
@@ -17,6 +23,47 @@ from typing import Any
 import yaml
 
 from sim.scenario.errors import KeyPath, LineMap, ScenarioError, fail_at
+
+MAX_VALUES = 200_000  # keys, values and list items, aliases expanded (the city scenarios: ~3,000)
+MAX_DEPTH = 64  # nested mappings and lists (the scenarios: 8)
+
+
+def bounded(text: str, shown: str) -> None:
+    """Refuse YAML whose values, aliases expanded, exceed ``MAX_VALUES``, or whose nesting exceeds
+    ``MAX_DEPTH``: one pass over the parser's events (which neither expands aliases nor recurses),
+    counting each anchored node's size once."""
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    open_: list[list] = [[None, 0]]  # per open collection: its anchor and its values so far
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark else None
+            if isinstance(event, yaml.CollectionStartEvent):
+                open_.append([event.anchor, 1])
+                if len(open_) - 1 > MAX_DEPTH:
+                    fail_at((shown, line), (), f"nested deeper than {MAX_DEPTH} levels: not a scenario")
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, size = open_.pop()
+            elif isinstance(event, yaml.ScalarEvent):
+                anchor, size = event.anchor, 1
+            elif isinstance(event, yaml.AliasEvent):
+                anchor, size = None, sizes.get(event.anchor or "", 1)
+            else:
+                continue
+            if anchor is not None:
+                sizes[anchor] = size
+            open_[-1][1] += size
+            total += size if isinstance(event, yaml.AliasEvent) else 1
+            if total > MAX_VALUES:
+                fail_at(
+                    (shown, line),
+                    (),
+                    f"more than {MAX_VALUES:,} values once its aliases are expanded: "
+                    "not a scenario (an alias of an alias of ...?)",
+                )
+    except yaml.YAMLError:
+        return  # malformed: the reader says where
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -33,6 +80,7 @@ def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, L
         raise ScenarioError(f"{shown}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{shown}: cannot read: {exc}") from None
+    bounded(text, shown)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

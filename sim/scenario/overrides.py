@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from sim.scenario.errors import KeyPath, LineMap, ScenarioError, allowed_keys, format_path, suggest
-from sim.scenario.files import unshared
+from sim.scenario.files import bounded, unshared
 from sim.scenario.schema import Scenario
 
 _INDEX = re.compile(r"^(?P<key>[^\[\]]*)((?:\[\d+\])*)$")
@@ -51,6 +51,10 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep:
             raise OverrideError(item, "expected KEY.PATH=VALUE")
+        try:
+            bounded(raw, "--set")
+        except ScenarioError as exc:
+            raise OverrideError(item, str(exc).split(": ", 1)[-1]) from None
         try:
             pairs[key.strip()] = yaml.safe_load(raw)
         except (yaml.YAMLError, ValueError):

@@ -616,3 +616,58 @@ def test_a_rework_that_leads_back_to_its_stage_is_refused(tmp_path):
         "the rework's fix leads back to" in message
         and "completion_lv -> customer_fix -> completion_lv" in message
     )
+
+
+def _alias_bomb(levels: int) -> str:
+    """Nine values, then each level a list of nine aliases of the one before: 9 ** levels values."""
+    lines = ["l0: &l0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("verb", ["run", "validate"])
+def test_an_alias_bomb_is_refused_at_its_line_in_bounded_memory(tmp_path, verb):
+    import tracemalloc
+
+    from sim.scenario.files import read_yaml
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_alias_bomb(40), encoding="utf-8")  # 9 ** 40 values: nothing could expand it
+    result = cli(verb, path, *(["--out", tmp_path / "out"] if verb == "run" else []))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path.as_posix()}:6: more than 200,000 values once its aliases are expanded: "
+        "not a scenario (an alias of an alias of ...?)"
+    ]
+    assert not (tmp_path / "out").exists()
+    tracemalloc.start()
+    with pytest.raises(ScenarioError, match=r"bomb\.yaml:6: more than 200,000 values"):
+        read_yaml(path, str(path))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 100 * 2**20  # the refusal itself stays far below 100 MB (about 1 MB)
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("a: " + "[" * 3000 + "]" * 3000 + "\n", 1),
+        ("".join("  " * i + f"k{i}:\n" for i in range(200)) + "x\n", 65),
+    ],
+)
+def test_deep_nesting_is_refused_at_its_line_without_a_recursion_error(tmp_path, text, line):
+    path = tmp_path / "deep.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("validate", path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        == f"error: {path.as_posix()}:{line}: nested deeper than 64 levels: not a scenario"
+    )
+
+
+def test_deep_nesting_in_a_set_value_is_refused():
+    deep = "[" * 100 + "]" * 100
+    result = cli("validate", BASELINE, "--set", f"title={deep}")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: --set title={deep}: nested deeper than 64 levels: not a scenario"
