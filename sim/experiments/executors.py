@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -68,9 +70,18 @@ class SerialExecutor(Executor):
         return {"executor": "serial", "workers": 1}
 
 
-def _ignore_sigint() -> None:
-    # workers leave Ctrl-C to the parent, which ends them; no traceback from every worker
+def _worker(parent: int) -> None:
+    """A pool worker's start: it leaves Ctrl-C to the parent, which ends it (no traceback from
+    every worker), and it ends itself when the parent is gone, however the parent died (killed
+    with SIGKILL, say): a watchdog thread sees the worker adopted by another process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 class ProcessExecutor(Executor):
@@ -82,7 +93,9 @@ class ProcessExecutor(Executor):
     def run(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Generator[tuple[int, Any], None, None]:
         if not tasks:
             return
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), initializer=_ignore_sigint)
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)), initializer=_worker, initargs=(os.getpid(),)
+        )
         futures = {}
         try:
             futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
