@@ -42,11 +42,14 @@ def headline_segments(scenario: Scenario) -> list[str]:
 def month_of(cases: pd.DataFrame, every: str = "month") -> pd.Series:
     """The calendar month of each case's application, as ``YYYY-MM`` (``every="quarter"``: its
     quarter, ``YYYY-Qn``)."""
-    if every == "quarter":
-        return cases["arrival"].dt.year.astype(str) + "-Q" + cases["arrival"].dt.quarter.astype(str)
-    if every != "month":
+    if every not in ("month", "quarter"):
         raise ValueError(f"every: expected 'month' or 'quarter', found {every!r}")
-    return cases["arrival"].dt.strftime("%Y-%m")
+    arrival = cases["arrival"].dt
+    quarter = every == "quarter"
+    codes = (arrival.year * 12 + ((arrival.quarter - 1) * 3 if quarter else arrival.month - 1)).to_numpy()
+    unique, where = np.unique(codes, return_inverse=True)  # a label per period, not per case
+    labels = [f"{c // 12}-Q{c % 12 // 3 + 1}" if quarter else f"{c // 12}-{c % 12 + 1:02d}" for c in unique]
+    return pd.Series(np.asarray(labels, dtype=object)[where], index=cases.index, dtype=object)
 
 
 def _last_day(period: str) -> date:
@@ -72,19 +75,18 @@ def monthly_kpis(
     months = sorted(month_of(cases, every).unique()) if len(cases) else []
     cases = cases.assign(month=month_of(cases, every)) if len(cases) else cases.assign(month=[])
     groups = [()] if not by else sorted(cases.groupby(list(by)).groups) if len(cases) else []
+    keys = ["month", "replication", *by, "segment"]
+    parts = {k: part for k, part in cases.groupby(keys, sort=False, observed=True)} if len(cases) else {}
+    none = cases.iloc[:0]
     rows = []
     for month in months:
         rules = scenario.in_force(_last_day(month))
-        of_month = cases[cases["month"] == month]
         for replication in replications:
-            of_rep = of_month[of_month["replication"] == replication]
             for group in groups:
                 values = group if isinstance(group, tuple) else (group,)
-                sub = of_rep
-                for column, value in zip(by, values):
-                    sub = sub[sub[column] == value]
                 for name, segment in rules.segments.items():
-                    row = kpis_of(sub[sub["segment"] == name], scenario.name, replication, name, segment)
+                    sub = parts.get((month, replication, *values, name), none)
+                    row = kpis_of(sub, scenario.name, replication, name, segment)
                     measure = segment.target.measure if segment.target is not None else None
                     row["target_wd_mean"] = row.get(f"{measure}_wd_mean", np.nan)  # the headline measure
                     rows.append({"month": month, **dict(zip(by, values)), **row})
