@@ -74,7 +74,7 @@ def monthly_kpis(
     few cases a month."""
     months = sorted(month_of(cases, every).unique()) if len(cases) else []
     cases = cases.assign(month=month_of(cases, every)) if len(cases) else cases.assign(month=[])
-    groups = [()] if not by else sorted(cases.groupby(list(by)).groups) if len(cases) else []
+    groups = [()] if not by else sorted(cases[list(by)].drop_duplicates().itertuples(index=False, name=None))
     keys = ["month", "replication", *by, "segment"]
     parts = {k: part for k, part in cases.groupby(keys, sort=False, observed=True)} if len(cases) else {}
     none = cases.iloc[:0]

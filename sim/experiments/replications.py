@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -237,6 +237,7 @@ class RunResult:
     materials: pd.DataFrame
     targets: pd.DataFrame
     events: pd.DataFrame | None = None
+    _monthly: dict = field(default_factory=dict, repr=False, compare=False)  # computed once
 
     def summary(self) -> pd.DataFrame:
         """Per segment: the mean over replications of each KPI of the run's summary
@@ -259,8 +260,11 @@ class RunResult:
         ``region`` or ``company``): the mean over replications of ``monthly.MONTHLY_KPIS`` with
         95% half-widths, each month against the targets in force at its end; ``every="quarter"``
         per quarter (``sim.experiments.monthly``)."""
-        frame = monthly_kpis(self.cases, self.scenario, range(self.replications), by, every)
-        return monthly_summary(frame, by)
+        key = (tuple(by), every)
+        if key not in self._monthly:
+            frame = monthly_kpis(self.cases, self.scenario, range(self.replications), by, every)
+            self._monthly[key] = monthly_summary(frame, by)
+        return self._monthly[key].copy()
 
     def company_summary(self) -> pd.DataFrame:
         """Per company and segment: the mean over replications of each KPI of the run's summary

@@ -32,12 +32,11 @@ def write_run(
     monthly: bool = False,
 ) -> list[Path]:
     """Write a run to the folder ``out``: ``kpis``, ``cases``, ``pools``, ``materials`` and
-    ``targets`` as
-    ``fmt`` (parquet or csv), the event log when the run kept one (as ``events_format``: parquet,
-    csv or xes; default ``fmt``), for a scenario with dated measures (or with ``monthly``) the
-    ``monthly`` table and ``trajectory.png``, and ``manifest.json`` with the resolved scenario, the
-    ``overrides`` it was loaded with and the ``jobs`` it ran on. Returns the files written, the
-    manifest last."""
+    ``targets`` as ``fmt`` (parquet or csv), the event log when the run kept one (as
+    ``events_format``: parquet, csv or xes; default ``fmt``), for a scenario with dated measures
+    (or with ``monthly``) the ``monthly`` table and ``trajectory.png`` (with ``companies`` also
+    ``monthly_companies``), and ``manifest.json`` with the resolved scenario, the ``overrides`` it
+    was loaded with and the ``jobs`` it ran on. Returns the files written, the manifest last."""
     out = Path(out)
     written = [
         write_table(result.kpis, out, "kpis", fmt),
@@ -80,7 +79,10 @@ def _write_monthly(result: RunResult, out: Path, fmt: str) -> list[Path]:
     figure = out / "trajectory.png"
     atomic_write(figure, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
-    return [write_table(monthly, out, "monthly", fmt), figure]
+    written = [write_table(monthly, out, "monthly", fmt), figure]
+    if result.scenario.companies:  # and each company's months
+        written.append(write_table(result.monthly(by=["company"]), out, "monthly_companies", fmt))
+    return written
 
 
 def write_comparison(
