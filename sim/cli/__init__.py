@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 
 from sim.cli import check, compare, optimise, run, sweep, validate
-from sim.cli.common import Parser, UsageError
+from sim.cli.common import Parser, UsageError, release_folders
 from sim.engine.calendar import CalendarError
 from sim.experiments.baseline_file import BaselineError
 from sim.scenario import ScenarioError
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None, prog: str = "run_sim.py") -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        release_folders()
 
 
 def console_main() -> int:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import pandas as pd
+
+from sim.outputs.publish import FolderBusy, lock, owner, unlock
 
 
 class UsageError(Exception):
@@ -85,9 +88,15 @@ def fmt(value: Any, hw: Any = None, digits: int = 1) -> str:
     return text
 
 
-def output_folder(path: Path) -> Path:
-    """``path`` if a run can write its results there: checked before anything runs, so that a long
-    run does not end in a folder it cannot write (a usage error, exit 2, otherwise)."""
+_HELD: list[tuple[IO[str], Path]] = []  # the result folders this command has locked
+
+
+def output_folder(path: Path, result: tuple[str, str], force: bool = False, in_place: bool = False) -> Path:
+    """``path`` if this command can write its results there, locked for it until it ends
+    (``sim.outputs.publish``). Checked before anything runs, so that a long run does not end in a
+    folder it cannot write: a file, an unwritable place, a folder another run is writing, a
+    folder holding anything but this tool's results, or the results of another ``result`` (verb,
+    name) unless ``force`` (then replaced; ``in_place`` writers remove them now) are usage errors."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {path}: is a file, not a folder; give a folder (it is created if missing)")
     existing = path
@@ -99,7 +108,39 @@ def output_folder(path: Path) -> Path:
         )
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"--out {path}: {existing} is not writable; give a folder you can write")
+    try:
+        _HELD.append((lock(path), path))
+    except FolderBusy as exc:
+        raise UsageError(f"--out {path}: {exc}") from None
+    if path.is_dir() and any(path.iterdir()):
+        held = owner(path)
+        if held is None:
+            raise UsageError(
+                f"--out {path}: holds files that are not results of this tool (no manifest.json); "
+                "give a new or empty folder, so that nothing in it is replaced"
+            )
+        if tuple(held) != tuple(result):
+            if not force:
+                raise UsageError(
+                    f"--out {path}: holds the results of '{held[0]} {held[1]}'; give another folder, "
+                    "or add --force to replace them"
+                )
+            if in_place:
+                shutil.rmtree(path)
     return path
+
+
+def release_folders() -> None:
+    """Unlock the result folders this command locked (the system would at exit anyway)."""
+    while _HELD:
+        handle, path = _HELD.pop()
+        unlock(handle, path)
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help="replace the results of another run in --out (never other files)"
+    )
 
 
 def plural(n: int, word: str) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 from sim.cli.common import (
     UsageError,
     add_debug,
+    add_force,
     output_folder,
     plural,
     positive_int,
@@ -23,6 +24,7 @@ from sim.cli.common import (
 )
 from sim.experiments.compare import compare
 from sim.experiments.replications import default_jobs
+from sim.outputs.publish import staged
 from sim.outputs.tables import FORMATS
 from sim.scenario import load_scenario
 
@@ -37,6 +39,7 @@ def add_parser(verbs: Any) -> None:
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figures")
+    add_force(p)
     add_debug(p)
 
 
@@ -47,7 +50,10 @@ def command(args: argparse.Namespace) -> int:
 
     reference = load_scenario(args.reference)
     others = [load_scenario(path) for path in args.others]
-    out = output_folder(args.out or Path("results") / f"compare-{reference.name}")
+    names = "+".join([reference.name, *(o.name for o in others)])
+    out = output_folder(
+        args.out or Path("results") / f"compare-{reference.name}", ("compare", names), args.force
+    )
     reps = args.reps or reference.replications
     jobs = args.jobs or min(default_jobs(), reps * (1 + len(others)))
     bar = progress_bar(reps * (1 + len(others)), "compare")
@@ -69,9 +75,10 @@ def command(args: argparse.Namespace) -> int:
         if len(result.targets):
             print(f"\n{TARGETS_LEGEND}.\n")
             print(result.verdicts().to_string(index=False))
-    with warnings.catch_warnings(record=True) as caught:
+    replacing = out.is_dir() and any(out.iterdir())
+    with warnings.catch_warnings(record=True) as caught, staged(out) as folder:
         warnings.simplefilter("always")
-        written = write_comparison(result, out, fmt=args.format, lang=args.lang, jobs=jobs)
+        written = write_comparison(result, folder, fmt=args.format, lang=args.lang, jobs=jobs)
     if any(CJK_HINT in str(w.message) for w in caught):
         print(f"warning: {CJK_HINT}", file=sys.stderr)
     tables = [p.name for p in written if p.suffix in (".parquet", ".csv")]
@@ -79,6 +86,6 @@ def command(args: argparse.Namespace) -> int:
     others_written = [p.name for p in written if p.suffix in (".md", ".html", ".json")]
     print(
         f"\nwrote {', '.join(tables)}, {len(figures)} figures, {', '.join(others_written[:-1])} "
-        f"and {others_written[-1]} to {out}"
+        f"and {others_written[-1]} to {out}" + (" (replacing the earlier results there)" if replacing else "")
     )
     return 0

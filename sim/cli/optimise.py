@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_debug, add_executor, output_folder, plural, seed
+from sim.cli.common import add_debug, add_executor, add_force, output_folder, plural, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.staffing import (
     RULED_OUT,
@@ -40,6 +40,7 @@ def add_parser(verbs: Any) -> None:
     p.add_argument("--out", type=Path, help="output folder (default: results/NAME)")
     p.add_argument("--seed", type=seed, help="random seed (default: the file's)")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
+    add_force(p)
     add_debug(p)
 
 
@@ -72,7 +73,9 @@ def command(args: argparse.Namespace) -> int:
     from sim.outputs.staffing_figures import write_staffing  # matplotlib: only when it runs
 
     spec = load_staffing(args.staffing, seed=args.seed)
-    out = output_folder(args.out or Path("results") / spec.name)
+    out = output_folder(
+        args.out or Path("results") / spec.name, ("optimise", spec.name), args.force, in_place=True
+    )
     try:
         executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
     except ExecutorError as exc:

@@ -12,6 +12,7 @@ import pandas as pd
 from sim.cli.common import (
     UsageError,
     add_debug,
+    add_force,
     add_set,
     fmt,
     output_folder,
@@ -28,6 +29,7 @@ from sim.experiments.targets import verdict_table
 from sim.kpi_catalogue import MEASURES, STATISTICS, SUMMARY_MEASURES, heading, short_label
 from sim.outputs.event_log import EVENT_FORMATS
 from sim.outputs.folders import write_run
+from sim.outputs.publish import staged
 from sim.outputs.tables import FORMATS
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
@@ -69,6 +71,7 @@ def add_parser(verbs: Any) -> None:
         choices=EVENT_FORMATS,
         help="event log format (implies --events; default: the table format); xes is IEEE 1849 XES",
     )
+    add_force(p)
     add_debug(p)
 
 
@@ -81,7 +84,7 @@ def command(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"--company: {exc}") from None
     default = scenario.name + "".join(f"-{c}" for c in scenario.companies) if args.company else scenario.name
-    out = output_folder(args.out or Path("results") / default)
+    out = output_folder(args.out or Path("results") / default, ("run", scenario.name), args.force)
     reps = args.reps or scenario.replications
     # a city's companies run as tasks of their own, side by side (the same tables)
     split = bool(scenario.companies) and not scenario.shared_pools and not args.precision
@@ -125,16 +128,19 @@ def command(args: argparse.Namespace) -> int:
     monthly = bool(args.monthly or scenario.measures)
     if monthly:
         print(format_monthly(result))
-    *tables, manifest = write_run(
-        result,
-        out,
-        fmt=args.format,
-        events_format=args.events_format,
-        overrides=args.overrides,
-        jobs=jobs,
-        monthly=monthly,
-    )
-    print(f"\nwrote {', '.join(p.name for p in tables)} and {manifest.name} to {out}")
+    replacing = out.is_dir() and any(out.iterdir())
+    with staged(out) as folder:  # the folder appears complete, or stays as it was
+        *tables, manifest = write_run(
+            result,
+            folder,
+            fmt=args.format,
+            events_format=args.events_format,
+            overrides=args.overrides,
+            jobs=jobs,
+            monthly=monthly,
+        )
+    again = " (replacing the earlier results there)" if replacing else ""
+    print(f"\nwrote {', '.join(p.name for p in tables)} and {manifest.name} to {out}{again}")
     return 0
 
 

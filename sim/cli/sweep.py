@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.cli.common import add_debug, output_folder, positive_int, progress_bar, seed
+from sim.cli.common import add_debug, add_force, output_folder, positive_int, progress_bar, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.sweep import SweepOutcome, SweepSpec, load_sweep, point_files, run_sweep, summarise_sweep
 from sim.outputs.tables import FORMATS
@@ -30,6 +30,7 @@ def add_parser(verbs: Any) -> None:
     p.add_argument("--reps", type=positive_int, help="replications per point (default: the sweep's)")
     p.add_argument("--seed", type=seed, help="random seed (default: the sweep's)")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
+    add_force(p)
     add_debug(p)
 
 
@@ -49,7 +50,9 @@ def command(args: argparse.Namespace) -> int:
     from sim.outputs.sweep_figures import write_sweep_figures  # matplotlib: only when a sweep runs
 
     spec = load_sweep(args.sweep, reps=args.reps, seed=args.seed)
-    out = output_folder(args.out or Path("results") / spec.name)
+    out = output_folder(
+        args.out or Path("results") / spec.name, ("sweep", spec.name), args.force, in_place=True
+    )
     try:
         executor = make_executor(jobs=args.jobs, scheduler=args.scheduler)
     except ExecutorError as exc:

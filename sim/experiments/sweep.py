@@ -250,6 +250,7 @@ def _assemble_point(point: SweepPoint, parts: list[Replication]) -> tuple[pd.Dat
 
 def _manifest_base(spec: SweepSpec, executor: dict, resume: bool, command: list[str] | None) -> dict:
     content = {
+        "result": ["sweep", spec.name],
         "kind": "sweep",
         "sweep_file": spec.source,
         "sweep_name": spec.name,

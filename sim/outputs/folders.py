@@ -55,6 +55,7 @@ def write_run(
     manifest = write_manifest(
         out,
         {
+            "result": ["run", scenario.name],
             "scenario_file": scenario.source,
             "scenario_name": scenario.name,
             "scenario_digest": scenario.digest(),
@@ -140,6 +141,7 @@ def write_comparison(
     manifest = write_manifest(
         out,
         {
+            "result": ["compare", "+".join(result.scenarios)],
             "reference": result.reference,
             "scenarios": {
                 name: {"file": r.scenario.source, "digest": r.scenario.digest()}

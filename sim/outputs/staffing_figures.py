@@ -92,6 +92,7 @@ def write_staffing(
     write_manifest(
         out,
         {
+            "result": ["optimise", spec.name],
             "staffing_file": spec.source,
             "name": spec.name,
             "base": spec.base,
