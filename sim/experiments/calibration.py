@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from sim import kpi_catalogue
 from sim.experiments.replications import Progress, RunResult, run
@@ -50,7 +50,7 @@ class Figure(_Strict):
     at_least: float | None = None
     source: Annotated[str, Field(min_length=1)]
     note: str | None = None
-    context: bool = False
+    context: StrictBool = False
     known: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, StrictBool, model_validator
 
 from sim import kpi_catalogue
 from sim.experiments.spec_files import Places, read_base, read_spec
@@ -139,7 +139,7 @@ class StaffingFile(_Strict):
     targets: Annotated[list[StaffTarget], Field(min_length=1)]
     confidence: Annotated[float, Field(gt=0.5, lt=1, description="a fraction such as 0.95")] = 0.95
     replications: Replications = Replications()
-    assume_monotone: bool = True
+    assume_monotone: StrictBool = True
 
 
 @dataclass

@@ -47,6 +47,7 @@ from pydantic import (
 )
 
 from sim.experiments.spec_files import Places, read_base, read_spec
+from sim.kpi_catalogue import kpi_names
 from sim.outputs.tables import code_digest
 from sim.scenario.errors import KeyPath, LineMap, Location, ScenarioError, fail_at, suggest, validated
 from sim.scenario.load import validate_scenario
@@ -286,7 +287,7 @@ def _points(
 def _check_names(
     file: SweepFile, figure_list: bool, parameters: list[str], segments: list[str], at: Places
 ) -> None:
-    """The parameters that labels and figures name, and the segments figures name, exist."""
+    """The parameters that labels and figures name, and the KPIs and segments figures name, exist."""
 
     def need_parameter(key: str, path: KeyPath) -> None:
         if key not in parameters:
@@ -298,8 +299,15 @@ def _check_names(
 
     for key in file.labels or {}:
         need_parameter(key, ("labels", key))
+    kpis = kpi_names("kpis")
     for i, figure in enumerate(file.figure or []):
         path: KeyPath = ("figure", i) if figure_list else ("figure",)
+        if figure.kpi not in kpis:
+            at.fail(
+                (*path, "kpi"),
+                f"no KPI '{figure.kpi}'{suggest(figure.kpi, kpis)}; the KPIs are the columns of the "
+                "kpis table (docs/model.md, e.g. on_target_share, handling_wd_mean)",
+            )
         if figure.segment is not None and figure.segment not in segments:
             at.fail(
                 (*path, "segment"),

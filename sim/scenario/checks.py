@@ -15,7 +15,14 @@ from typing import Any, NoReturn
 from sim.scenario.conditions import attributes_used
 from sim.scenario.distributions import Bernoulli, Categorical, Constant
 from sim.scenario.errors import KeyPath, LineMap, fail_at, locate, suggest
-from sim.scenario.meaning import arrives, check_companies, check_fix_cycles, check_scopes, value_problem
+from sim.scenario.meaning import (
+    arrives,
+    check_companies,
+    check_fix_cycles,
+    check_scopes,
+    check_size,
+    value_problem,
+)
 from sim.scenario.schema import MEASURES, FlowStep, Scenario, Stage, StageStep, pool_names
 
 
@@ -263,7 +270,8 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
             need(stage.materials.item, sc.materials, base + ("materials", "item"), "material")
 
     check_fix_cycles(sc, fail)
-    check_companies(sc, need, fail)
+    check_size(sc, fail)
+    check_companies(sc, need, fail, lambda path: path in lines and lines[path][0] == default_file)
     check_scopes(sc, fail)
     _check_streams(sc, fail)
     if not any(arrives(sc, seg.arrivals) for seg in sc.segments.values()):

@@ -107,6 +107,8 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
             path,
             f"unknown distribution '{tag}'{suggest(str(tag), names)}; expected one of {', '.join(names)}",
         )
+    if kind == "bool_type":  # strict: 'yes', 1 or "off" in quotes could mean either
+        return path, f"found {found!r}; write true or false"
     message = error["msg"].removeprefix("Value error, ")
     number = isinstance(found, (int, float)) and not isinstance(found, bool)
     if number and kind.endswith("_type") and _dist_names(_models_in(_type_at(path, model))):

@@ -17,6 +17,7 @@ Files are shown to people relative to the working folder when inside it (``displ
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import yaml
 
 from sim.scenario.errors import KeyPath, LineMap, ScenarioError, fail_at
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what YAML refuses, but tab, LF and CR
 MAX_VALUES = 200_000  # keys, values and list items, aliases expanded (the city scenarios: ~3,000)
 MAX_DEPTH = 64  # nested mappings and lists (the scenarios: 8)
 
@@ -75,11 +77,27 @@ def display_path(path: str | os.PathLike) -> str:
 def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, LineMap]:
     """The mapping a YAML file holds and its line map; ``kind`` names the file in errors."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(f"{shown}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{shown}: cannot read: {exc}") from None
+    except OSError as exc:
+        raise ScenarioError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail_at(
+            (shown, raw[: exc.start].count(b"\n") + 1),
+            (),
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the file as UTF-8 (Chinese text included)",
+        )
+    control = _CONTROL.search(text)
+    if control is not None:  # YAML would name only its offset
+        fail_at(
+            (shown, text.count("\n", 0, control.start()) + 1),
+            (),
+            f"a control character (U+{ord(control.group()):04X}) in the text; remove it "
+            "(inside double quotes, write \\t, \\n or \\u.... escapes instead)",
+        )
     bounded(text, shown)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

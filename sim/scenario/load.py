@@ -33,10 +33,13 @@ from sim.scenario.schema import Scenario
 def load_scenario(
     path: str | os.PathLike, overrides: Mapping[str, Any] | list[str] | None = None
 ) -> Scenario:
-    """Load, merge, override and validate a scenario file; raise ``ScenarioError`` when it is bad."""
+    """Load, merge, override and validate a scenario file; raise ``ScenarioError`` when it is bad.
+    A file that does not write its own ``name`` is named after the file (not its parent)."""
     path = Path(path)
     shown = display_path(path)
     data, lines = resolve_extends(path, shown)
+    if lines.get(("name",), (None,))[0] != shown:  # not its own: a file takes its own name
+        data["name"] = path.stem
     if overrides:
         data = apply_overrides(data, overrides, lines)
     read_measures(data, lines, shown)

@@ -96,7 +96,42 @@ def arrives(sc: Scenario, arrivals: Any) -> bool:
     return bool(arrivals.at) or arrivals.every is not None or arrivals.rate_per_wd > 0
 
 
-def check_companies(sc: Scenario, need: Callable, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+MAX_APPLICATIONS = 20_000_000  # the city's three years: about 1.3 million a replication
+
+
+def check_size(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
+    """A replication that would simulate more applications than a machine can hold is refused
+    before it starts (a typo in a rate or in ``scale``)."""
+    h = sc.horizon
+    days = h.warmup_days + h.arrival_days
+    sources = {**{("segments", n): s.arrivals for n, s in sc.segments.items()}}
+    sources.update({("streams", n): s.arrivals for n, s in sc.streams.items()})
+    counts: dict[KeyPath, float] = {}
+    for where, arrivals in sources.items():
+        if arrivals.at is not None:
+            counts[(*where, "arrivals", "at")] = len(arrivals.at)
+        elif arrivals.every is not None:
+            counts[(*where, "arrivals", "every")] = days / arrivals.every
+        elif arrivals.stream is None:
+            key = "per_year" if arrivals.per_year is not None else "per_working_day"
+            counts[(*where, "arrivals", key)] = arrivals.rate_per_wd * sc.scale * days
+    total = sum(counts.values())
+    if total > MAX_APPLICATIONS:
+        blame = ("scale",) if sc.scale > 100 else max(counts, key=counts.__getitem__)
+        fail(
+            blame,
+            f"about {total:,.0f} applications a replication (warm-up and counted days), more than "
+            f"{MAX_APPLICATIONS:,}: beyond the memory and hours of a run (the whole city for three "
+            "years is about 1.3 million); check the rate or scale",
+        )
+
+
+def check_companies(
+    sc: Scenario,
+    need: Callable,
+    fail: Callable[[KeyPath, str], NoReturn],
+    written_here: Callable[[KeyPath], bool] = lambda path: False,
+) -> None:
     """A company staffs pools that exist, and its region is one the segments know."""
     regions: set[str] = set()
     for name in sc.segments:
@@ -105,6 +140,15 @@ def check_companies(sc: Scenario, need: Callable, fail: Callable[[KeyPath, str],
             regions |= set(spec.values)
     if sc.travel is not None and sc.travel.attribute == "region":
         regions |= set(sc.travel.hours)
+    total = sum(c.share for c in sc.companies.values())
+    if sc.companies and abs(total - 1) > 1e-6:
+        shares = ", ".join(f"{n} {c.share:g}" for n, c in sc.companies.items())
+        # blame a share the file itself wrote (an overlay changing one), else the companies
+        own = [("companies", n, "share") for n in sc.companies if written_here(("companies", n, "share"))]
+        fail(
+            own[0] if own else ("companies",),
+            f"the companies' shares ({shares}) add up to {total:g}; they must add up to 1",
+        )
     for cname, company in sc.companies.items():
         if cname == SHARED:
             fail(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, model_validator
 
 from sim.scenario.distributions import NumericDistribution
 
@@ -46,7 +46,7 @@ class Pool(_Model):
     capacity: Annotated[int, Field(ge=1)] | None
     hours_per_day: Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
     dispatch: Literal["fifo", "deadline", "priority"] = "fifo"
-    shared: bool = False
+    shared: StrictBool = False
     owner: Owner = "utility"
     label: str | None = None
     label_zh: str | None = None

@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date
+from difflib import get_close_matches
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,6 +24,7 @@ from pydantic import (
     Discriminator,
     Field,
     PrivateAttr,
+    StrictBool,
     Tag,
     model_validator,
 )
@@ -70,7 +72,7 @@ class Variant(_Model):
     pool: str | list[str] | None = None
     effort: Effort | None = None
     lead_time: NumericDistribution | None = None
-    site_visit: bool | None = None
+    site_visit: StrictBool | None = None
     label: str | None = None
     label_zh: str | None = None
 
@@ -88,16 +90,16 @@ class Stage(_Model):
     pool: str | list[str] = Field(default_factory=list)
     effort: Effort | None = None
     lead_time: NumericDistribution | None = None
-    site_visit: bool = False
+    site_visit: StrictBool = False
     duration: NumericDistribution | None = None
     calendar: Literal["working", "calendar"] = "working"
     when: Condition | None = None
     variants: list[Variant] = Field(default_factory=list)
     rework: Rework | None = None
-    handling: bool = False
+    handling: StrictBool = False
     procedure: str | None = None
     materials: MaterialUse | None = None
-    enabled: bool = True
+    enabled: StrictBool = True
 
     @property
     def pools(self) -> list[str]:
@@ -223,7 +225,7 @@ class Target(_Model):
     share: Probability | None = None
     when: Condition | None = None
     clock: Literal["working", "calendar"] = "working"
-    report_only: bool = False
+    report_only: StrictBool = False
     label: str | None = None
 
     @model_validator(mode="after")
@@ -335,14 +337,6 @@ class Scenario(_Model):
         located._source = source
         return located
 
-    @model_validator(mode="after")
-    def _shares(self):
-        total = sum(c.share for c in self.companies.values())
-        if self.companies and abs(total - 1) > 1e-6:
-            shares = ", ".join(f"{n} {c.share:g}" for n, c in self.companies.items())
-            raise ValueError(f"the companies' shares ({shares}) add up to {total:g}; they must add up to 1")
-        return self
-
     def under(self, measures: tuple[int, ...]) -> Scenario:
         """The scenario with the dated measures ``measures`` (indices into ``measures``, in list
         order) in force: composed and checked when the scenario was loaded."""
@@ -353,9 +347,17 @@ class Scenario(_Model):
         and stock, as in the city."""
         unknown = [c for c in companies if c not in self.companies]
         if unknown:
-            known = ", ".join(self.companies) or "none"
+            if not self.companies:
+                raise ValueError(
+                    f"{self.name} has no companies: a city scenario lists them under `companies:` "
+                    "(e.g. scenarios/city-2020.yaml, scenarios/plan-2021-2023.yaml)"
+                )
             raise ValueError(
-                f"no company {', '.join(map(repr, unknown))} in {self.name}; its companies: {known}"
+                f"no company {', '.join(map(repr, unknown))} in {self.name}"
+                + "".join(
+                    f" (did you mean '{m}'?)" for m in get_close_matches(unknown[0], self.companies, 1, 0.6)
+                )
+                + f"; its companies: {', '.join(self.companies)}"
             )
         if self.shared_pools:
             raise ValueError(

@@ -671,3 +671,93 @@ def test_deep_nesting_in_a_set_value_is_refused():
     result = cli("validate", BASELINE, "--set", f"title={deep}")
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: --set title={deep}: nested deeper than 64 levels: not a scenario"
+
+
+def _overlay(tmp_path, name: str, body: str, raw: bytes | None = None) -> Path:
+    path = tmp_path / name
+    head = f"extends: {BASELINE.as_posix()}\n"
+    if raw is not None:
+        path.write_bytes(head.encode() + raw)
+    else:
+        path.write_text(head + textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        (b'name: bad\ntitle: "caf\xe9"\n', "3: byte 0xe9 is not UTF-8 text; save the file as UTF-8"),
+        (b'name: bad\ntitle: "a\x07b"\n', "3: a control character (U+0007) in the text; remove it"),
+    ],
+)
+def test_text_that_is_not_utf8_or_holds_control_bytes_is_refused_at_its_line(tmp_path, raw, problem):
+    path = _overlay(tmp_path, "bad.yaml", "", raw)
+    result = cli("validate", path)
+    assert result.returncode == 2 and result.stderr.startswith(f"error: {path.as_posix()}:{problem}")
+
+
+def test_a_file_without_its_own_name_is_named_after_the_file(tmp_path):
+    path = _overlay(tmp_path, "more-inspectors.yaml", "resources: {inspector: {capacity: 4}}\n")
+    result = cli("validate", path)
+    assert result.returncode == 0 and "(more-inspectors: " in result.stdout
+
+
+@pytest.mark.parametrize(
+    "body, line, problem",
+    [
+        ("scale: 100000\n", 2, "scale: about 581,194,800 applications"),
+        (
+            "segments: {lv_resident: {arrivals: {per_year: 1.0e+9}}}\n",
+            2,
+            "segments.lv_resident.arrivals.per_year: about",
+        ),
+        (
+            "resources: {inspector: {shared: 'yes'}}\n",
+            2,
+            "resources.inspector.shared: found 'yes'; write true or false",
+        ),
+    ],
+)
+def test_values_that_cannot_be_meant_are_refused(tmp_path, body, line, problem):
+    path = _overlay(tmp_path, "odd.yaml", "name: odd\n" + body)
+    result = cli("validate", path)
+    assert result.returncode == 2 and result.stderr.startswith(
+        f"error: {path.as_posix()}:{line + 1}: {problem}"
+    )
+    if "about" in problem:
+        assert "applications a replication" in result.stderr and "more than 20,000,000" in result.stderr
+
+
+def test_an_overlay_that_breaks_the_company_shares_is_named_at_its_own_line(tmp_path):
+    path = tmp_path / "shares.yaml"
+    city = (ROOT / "scenarios" / "city-2020.yaml").as_posix()
+    path.write_text(f"extends: {city}\nname: shares\ncompanies:\n  west: {{share: 0.35}}\n", encoding="utf-8")
+    result = cli("validate", path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"error: {path.as_posix()}:4: companies.west.share: the companies' shares (main_urban 0.4, "
+    )
+    typo = cli("run", ROOT / "scenarios" / "city-2020.yaml", "--company", "wst")
+    assert typo.returncode == 2 and "no company 'wst' in city-2020 (did you mean 'west'?)" in typo.stderr
+
+
+def test_a_sweep_figure_of_an_unknown_kpi_is_refused(tmp_path):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        textwrap.dedent(
+            f"""\
+            name: s
+            base: {BASELINE.as_posix()}
+            replications: 1
+            grid:
+              resources.inspector.capacity: [3, 4]
+            figure: {{kpi: on_target_shar, segment: lv_smb}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = cli("validate", sweep)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"error: {sweep.as_posix()}:6: figure.kpi: no KPI 'on_target_shar' (did you mean 'on_target_share'?)"
+    )
