@@ -6,7 +6,7 @@ live in ``sim.engine.seasons``, ``sim.scenario.dated`` / ``sim.engine.rules`` an
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
@@ -69,6 +69,12 @@ class CompanyPool(_Model):
 
     capacity: Annotated[int, Field(ge=1)]
     hours_per_day: Annotated[float, Field(gt=0, le=24)] | None = None
+
+    # keys that belong elsewhere, and where (in error messages)
+    elsewhere: ClassVar[dict[str, str]] = {
+        "shared": "a pool shared by the whole city says so where it is defined "
+        "(resources.NAME.shared: true), not in a company",
+    }
 
 
 class Company(_Model):

@@ -89,6 +89,8 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
         for holder in _models_in(_type_at(path[:-1], model)):
             if instead := getattr(holder, "retired", {}).get(path[-1]):
                 return path, f"'{path[-1]}' is no longer part of the format: {instead}"
+            if instead := getattr(holder, "elsewhere", {}).get(path[-1]):
+                return path, f"'{path[-1]}' does not belong here: {instead}"
         allowed = allowed_keys(path, data, model)
         expected = f"; expected one of {', '.join(allowed)}" if allowed else ""
         return path, f"unknown key '{path[-1]}'{suggest(str(path[-1]), allowed)}{expected}"

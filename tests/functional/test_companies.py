@@ -250,3 +250,14 @@ def test_a_comparison_report_gives_the_months_and_the_companies(tmp_path):
     companies = report.split("## Per supply company")[1].split("## Pools")[0]
     assert "**now**" in companies and "**dated**" in companies
     assert "| a | main_urban |" in companies and "| b | west |" in companies
+
+
+def test_shared_is_said_where_the_pool_is_defined_not_in_a_company():
+    data = city().to_dict()
+    data["companies"]["b"]["resources"]["desk"]["shared"] = True
+    with pytest.raises(
+        ScenarioError,
+        match=r"companies\.b\.resources\.desk\.shared: 'shared' does not belong here: a pool shared by "
+        r"the whole city says so where it is defined \(resources\.NAME\.shared: true\)",
+    ):
+        sim.scenario_from_dict(data)
