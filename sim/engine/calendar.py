@@ -42,6 +42,13 @@ def last_published_year() -> int:
     return max(d.year for d in holidays.China(years=years).weekend_workdays)
 
 
+@lru_cache(maxsize=1)
+def first_published_year() -> int:
+    """First year whose adjusted working days (调休) ``holidays.China`` knows."""
+    years = range(holidays.China.start_year, holidays.China.end_year + 1)
+    return min(d.year for d in holidays.China(years=years).weekend_workdays)
+
+
 def _as_float(x: np.ndarray) -> float | np.ndarray:
     return float(x) if x.ndim == 0 else x
 
@@ -82,7 +89,12 @@ class WorkingCalendar:
             )
         if end < start:
             raise CalendarError(f"calendar end {end} is before its start {start}")
-        last = last_published_year()
+        first, last = first_published_year(), last_published_year()
+        if start.year < first:
+            raise CalendarError(
+                f"calendar starts in {start.year} but adjusted working days are known only from "
+                f"{first}; start the horizon (horizon.start) in {first} or later"
+            )
         if end.year > last and beyond_published == "error":
             raise CalendarError(
                 f"calendar runs to {end.year} but adjusted working days are published "

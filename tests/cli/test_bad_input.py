@@ -525,6 +525,11 @@ def test_horizon_beyond_the_published_calendar_fails_at_validate(tmp_path):
     path = overlay(tmp_path, "horizon: {start: 2026-06-01}\n")
     message = fails("validate", path)
     assert "beyond_published" in message
+    early = overlay(tmp_path, "horizon: {start: 1990-01-01}\n")
+    assert fails("validate", early).endswith(
+        "calendar starts in 1990 but adjusted working days are known only from 2001; "
+        "start the horizon (horizon.start) in 2001 or later"
+    )
 
 
 def test_condition_values_must_suit_numeric_and_constant_attributes(tmp_path):
