@@ -35,8 +35,9 @@ def write_run(
     ``targets`` as ``fmt`` (parquet or csv), the event log when the run kept one (as
     ``events_format``: parquet, csv or xes; default ``fmt``), for a scenario with dated measures
     (or with ``monthly``) the ``monthly`` table and ``trajectory.png`` (with ``companies`` also
-    ``monthly_companies``), and ``manifest.json`` with the resolved scenario, the ``overrides`` it
-    was loaded with and the ``jobs`` it ran on. Returns the files written, the manifest last."""
+    ``monthly_companies`` and ``trajectory-COMPANY.png`` each), and ``manifest.json`` with the
+    resolved scenario, the ``overrides`` it was loaded with and the ``jobs`` it ran on. Returns the
+    files written, the manifest last."""
     out = Path(out)
     written = [
         write_table(result.kpis, out, "kpis", fmt),
@@ -81,8 +82,17 @@ def _write_monthly(result: RunResult, out: Path, fmt: str) -> list[Path]:
     atomic_write(figure, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
     written = [write_table(monthly, out, "monthly", fmt), figure]
-    if result.scenario.companies:  # and each company's months
-        written.append(write_table(result.monthly(by=["company"]), out, "monthly_companies", fmt))
+    sc = result.scenario
+    if sc.companies:  # and each company's months
+        by_company = result.monthly(by=["company"])
+        written.append(write_table(by_company, out, "monthly_companies", fmt))
+        for name, company in sc.companies.items():
+            own = by_company[by_company["company"] == name]
+            fig = trajectory_figure(own, sc, title=f"{company.label} ({sc.name})")
+            figure = out / f"trajectory-{name}.png"
+            atomic_write(figure, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))  # noqa: B023
+            plt.close(fig)
+            written.append(figure)
     return written
 
 

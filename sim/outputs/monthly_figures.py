@@ -26,10 +26,15 @@ def _months(frame: pd.DataFrame) -> pd.DatetimeIndex:
 
 
 def trajectory_figure(
-    monthly: pd.DataFrame, scenario: Scenario, segments: Sequence[str] | None = None, required: float = 0.95
+    monthly: pd.DataFrame,
+    scenario: Scenario,
+    segments: Sequence[str] | None = None,
+    required: float = 0.95,
+    title: str | None = None,
 ) -> plt.Figure:
-    """``monthly`` is ``RunResult.monthly()``; one column per segment of ``segments`` (default:
-    those with a headline target) it holds."""
+    """``monthly`` is ``RunResult.monthly()`` (or one company's rows of ``monthly(by=["company"])``,
+    with its ``title``); one column per segment of ``segments`` (default: those with a headline
+    target) it holds."""
     wanted = headline_segments(scenario) if segments is None else segments
     shown = [s for s in wanted if s in set(monthly["segment"])]
     fig, axes = plt.subplots(
@@ -73,7 +78,7 @@ def trajectory_figure(
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     fig.suptitle(
-        f"{scenario.title or scenario.name}: per month of application "
+        f"{title or scenario.title or scenario.name}: per month of application "
         f"(orange: a dated measure comes into force; {_span(dates)})"
     )
     return fig

@@ -104,6 +104,7 @@ def test_the_city_plan_prints_the_city_each_company_and_each_month(tmp_path, cap
     assert (out / "trajectory.png").stat().st_size > 10_000
     by_company = pd.read_parquet(out / "monthly_companies.parquet")
     assert set(by_company["company"]) == set(companies["company"])
+    assert all((out / f"trajectory-{name}.png").stat().st_size > 10_000 for name in set(companies["company"]))
     assert by_company.groupby("month")["n_cases"].sum().equals(monthly.groupby("month")["n_cases"].sum())
     cases = pd.read_parquet(out / "cases.parquet")
     assert main([*args, "--company", "west", "--out", str(out / "west")]) == 0
