@@ -1,8 +1,10 @@
 """A case in progress as the model walks it (``Case``), and the stand-in environment of a case
-computed at its application (``Ahead``): see ``sim.engine.model``."""
+computed at its application (``Ahead``), and the delay after which SimPy's clock reads a time
+exactly (``delay_until``): see ``sim.engine.model``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sim.engine.clocks import CaseClock
@@ -69,3 +71,14 @@ class Ahead:
     @staticmethod
     def timeout(days: float) -> float:
         return days
+
+
+def delay_until(now: float, t: float) -> float:
+    """The delay after which SimPy's clock, at ``now``, reads ``t`` exactly (its own sum
+    ``now + delay``; ``t - now`` can be a rounding off when ``t`` is more than twice ``now``)."""
+    delay = t - now
+    while now + delay < t:
+        delay = math.nextafter(delay, math.inf)
+    while now + delay > t:
+        delay = math.nextafter(delay, -math.inf)
+    return delay

@@ -38,7 +38,7 @@ import simpy
 from sim.engine.arrivals import arrival_times
 from sim.engine.attributes import draw_attributes
 from sim.engine.calendar import WorkingCalendar
-from sim.engine.cases import Ahead, Case
+from sim.engine.cases import Ahead, Case, delay_until
 from sim.engine.clocks import CLOSES, OPENS
 from sim.engine.plans import StagePlan, Step, Way
 from sim.engine.pools import ResourcePool
@@ -53,17 +53,6 @@ from sim.scenario.schema import Scenario
 @lru_cache(maxsize=8)
 def _china_calendar(start, end, beyond_published: str) -> WorkingCalendar:
     return WorkingCalendar.china(start, end, beyond_published=beyond_published)
-
-
-def _delay(now: float, t: float) -> float:
-    """The delay after which SimPy's clock, at ``now``, reads ``t`` exactly (its own sum
-    ``now + delay``; ``t - now`` can be a rounding off when ``t`` is more than twice ``now``)."""
-    delay = t - now
-    while now + delay < t:
-        delay = math.nextafter(delay, math.inf)
-    while now + delay > t:
-        delay = math.nextafter(delay, -math.inf)
-    return delay
 
 
 def calendar_for(scenario: Scenario) -> WorkingCalendar:
@@ -186,7 +175,7 @@ class ConnectionModel:
             return
         now = self.env.now
         if timer is None and self.last_connection > now:
-            self.env.timeout(_delay(now, self.last_connection)).callbacks.append(self._drained)
+            self.env.timeout(delay_until(now, self.last_connection)).callbacks.append(self._drained)
             return
         self.end = self.env.now
         self.done.succeed()
@@ -217,11 +206,12 @@ class ConnectionModel:
         # a segment whose cases never wait, whatever the rules: only its counted cases matter
         alone = ahead and not stream and not dated and key in rules.independent
         for number, t in enumerate(times):
+            streams.passed(key, number)  # an earlier chunk's random numbers may go
             if alone and t < self.count_from:
                 continue
             if alone and t >= self.count_until:
                 return
-            yield self.env.timeout(_delay(self.env.now, t))  # then now is t exactly
+            yield self.env.timeout(delay_until(self.env.now, t))  # then now is t exactly
             counted = self.count_from <= t < self.count_until
             if dated:
                 rules = unit.rules.get(unit.rules.unscoped(t))
@@ -236,9 +226,11 @@ class ConnectionModel:
             due = t + rules.due(segment, attrs)
             if ahead and segment in rules.independent:
                 if counted:  # one not counted changes nothing (unlimited pools count counted work)
+                    streams.began(key, number)
                     case = Case(unit, number, segment, attrs, counted, t, due, key, self.ahead)
                     self._compute_ahead(case, rules.flows[segment])
             else:
+                streams.began(key, number)
                 case = Case(unit, number, segment, attrs, counted, t, due, key, self.env)
                 self.env.process(self._walk(case, rules.flows[segment], True))
 
@@ -272,6 +264,8 @@ class ConnectionModel:
             else:
                 yield env.all_of([env.process(self._walk(case, b, False)) for b in step.branches])
                 now = env.now
+        if whole:
+            case.unit.streams.ended(case.key, case.number)
         if counted:
             del self.open_cases[case]
             case.unit.records.add(case, now, now)

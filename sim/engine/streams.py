@@ -12,6 +12,11 @@ The numbers are drawn in blocks of ``CHUNK`` cases (numpy arrays, fast), from a
 purpose, the draw number and the chunk number. Draw ``j`` of a case (its ``j``-th rework attempt,
 say) reads its own block, so a loop never borrows another case's numbers. Values are produced by
 inverse transform (``spec.ppf``) on whole blocks and cached per distribution.
+
+A chunk's blocks are dropped once every case of the chunk that began has ended and the arrivals
+have moved past it (``began``, ``ended``, ``passed``): memory then holds the blocks of the cases
+in progress, not of the whole run. Dropping changes no number: a block asked for again would be
+drawn again, identically.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ class CaseStreams:
         self._company = () if company is None else (stable_key("company:" + company),)
         self._uniform_blocks: dict[tuple, array] = {}
         self._value_blocks: dict[tuple, array] = {}
+        self._of_chunk: dict[tuple[str, int], list[tuple]] = {}  # (segment, chunk) -> its blocks
+        self._open: dict[tuple[str, int], int] = {}  # cases of a chunk that began and not ended
+        self._passed: set[tuple[str, int]] = set()  # chunks the arrivals have moved past
 
     def _block(self, segment: str, purpose: str, draw: int, chunk: int) -> array:
         key = (segment, purpose, draw, chunk)
@@ -62,6 +70,7 @@ class CaseStreams:
             # kept as array('d'): indexing it gives a Python float directly (fast), 8 bytes a number
             block = array("d", np.random.default_rng(seq).random(CHUNK).tobytes())
             self._uniform_blocks[key] = block
+            self._of_chunk.setdefault((segment, chunk), []).append(key)
         return block
 
     def uniform(self, segment: str, purpose: str, case: int, draw: int = 0) -> float:
@@ -81,4 +90,39 @@ class CaseStreams:
             u = np.frombuffer(self._block(segment, purpose, draw, chunk), dtype=np.float64)
             values = array("d", np.asarray(spec.ppf(u), dtype=np.float64).tobytes())
             self._value_blocks[key] = values
+            self._of_chunk[(segment, chunk)].append(key)
         return values[row]
+
+    # ------------------------------------------------------------------ the blocks' lifetime
+    def began(self, segment: str, case: int) -> None:
+        """Case ``case`` of ``segment`` (its key) is in progress: its chunk's blocks stay."""
+        key = (segment, case // CHUNK)
+        self._open[key] = self._open.get(key, 0) + 1
+
+    def ended(self, segment: str, case: int) -> None:
+        """Case ``case`` of ``segment`` has ended: its chunk's blocks go if it was the last."""
+        key = (segment, case // CHUNK)
+        self._open[key] -= 1
+        if self._open[key] == 0 and key in self._passed:
+            self._drop(key)
+
+    def passed(self, segment: str, case: int) -> None:
+        """The arrivals of ``segment`` reached case ``case``: no case of an earlier chunk will
+        begin; a chunk with none in progress goes now."""
+        if case % CHUNK or case == 0:
+            return
+        key = (segment, case // CHUNK - 1)
+        self._passed.add(key)
+        if not self._open.get(key):
+            self._drop(key)
+
+    @property
+    def blocks(self) -> int:
+        """How many blocks of numbers are held now."""
+        return len(self._uniform_blocks) + len(self._value_blocks)
+
+    def _drop(self, key: tuple[str, int]) -> None:
+        for block in self._of_chunk.pop(key, ()):
+            self._uniform_blocks.pop(block, None)
+            self._value_blocks.pop(block, None)
+        self._open.pop(key, None)

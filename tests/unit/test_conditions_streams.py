@@ -107,3 +107,24 @@ def test_uniform_blocks_look_uniform():
     assert u.min() >= 0 and u.max() < 1
     # mean of 20,000 uniforms: standard error 0.002; 4.5 standard errors is a generous interval
     assert abs(u.mean() - 0.5) < 4.5 * (1 / np.sqrt(12 * len(u)))
+
+
+def test_a_chunks_numbers_go_when_its_cases_have_ended_and_come_back_the_same():
+    from sim.engine.streams import CHUNK, CaseStreams
+    from sim.scenario.distributions import Exponential
+
+    streams = CaseStreams(seed=3, replication=1)
+    spec = Exponential(dist="exponential", mean_=2.0)
+    first = (streams.uniform("seg", "rework:x", 5), streams.sample("seg", "effort:x", 5, spec))
+    streams.began("seg", 5)
+    streams.passed("seg", CHUNK)  # the arrivals moved on, but case 5 is still in progress
+    assert streams.blocks == 3  # two uniform blocks and one of values
+    streams.ended("seg", 5)
+    assert streams.blocks == 0
+    again = (streams.uniform("seg", "rework:x", 5), streams.sample("seg", "effort:x", 5, spec))
+    assert again == first
+    streams.began("seg", CHUNK + 1)
+    streams.uniform("seg", "rework:x", CHUNK + 1)
+    streams.passed("seg", 2 * CHUNK - 1)  # not the first case of a chunk: nothing passes
+    streams.ended("seg", CHUNK + 1)
+    assert streams.blocks == 4  # chunk 0 came back (3) and chunk 1 stays until the arrivals pass it
