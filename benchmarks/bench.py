@@ -292,6 +292,9 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
     records = ConnectionModel(scenario, 0, calendar=calendar_for(scenario)).run()
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
+    counted, end_wd, still_open = len(records.cases), records.end_wd, int((~records.cases["finished"]).sum())
+    del records  # the peak above is this run's alone
+    gc.collect()
     model = counting_model()(scenario, 0, calendar=calendar_for(scenario))  # counts the visits (untimed)
     model.run()
     all_cases, visits = len(model.all_cases), model.visits()
@@ -302,12 +305,12 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
     return {
         "scale": scale,
         "seconds": seconds,
-        "counted_cases": len(records.cases),
+        "counted_cases": counted,
         "all_cases": all_cases,
         "visits": visits,
         "visits_per_s": visits / seconds,
-        "end_wd": records.end_wd,
-        "open": int((~records.cases["finished"]).sum()),
+        "end_wd": end_wd,
+        "open": still_open,
         "peak_rss_mib": rss,
         "traced_bytes_per_case": traced,
     }
