@@ -67,9 +67,9 @@ def test_a_run_killed_at_any_moment_leaves_the_earlier_complete_folder(tmp_path)
     assert cli("run", BASELINE, *QUICK, "--reps", "1", "--seed", "1", "--out", out).returncode == 0
     before = _complete(out)
     rng = random.Random(7)
-    for _ in range(3):
+    for _ in range(2):
         run = _start(out, "--reps", "3", "--seed", "2")
-        time.sleep(rng.uniform(0.5, 6.0))
+        time.sleep(rng.uniform(0.5, 5.0))
         run.send_signal(signal.SIGKILL)
         run.wait()
         after = _complete(out)  # never a mix: exactly the files of one complete run

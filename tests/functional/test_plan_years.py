@@ -89,10 +89,10 @@ def test_quarters_group_the_months_and_each_is_judged_against_the_targets_of_its
 
 @pytest.mark.slow
 def test_the_city_plan_prints_the_city_each_company_and_each_month(tmp_path, capsys):
-    """``run scenarios/plan-2021-2023.yaml``: the city in its supply companies (at a twentieth of
-    its size here, ``scale`` 35 -> 2, to keep the test short)."""
+    """``run scenarios/plan-2021-2023.yaml``: the city in its supply companies (at a thirty-fifth
+    of its size here, ``scale`` 35 -> 1, to keep the test short)."""
     out = tmp_path / "city"
-    args = ["run", str(SCENARIOS / "plan-2021-2023.yaml"), "--reps", "1", "--jobs", "2", "--set", "scale=2"]
+    args = ["run", str(SCENARIOS / "plan-2021-2023.yaml"), "--reps", "1", "--jobs", "1", "--set", "scale=1"]
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "plan-2021-2023: 2021-2023 for the whole city" in printed
@@ -106,7 +106,3 @@ def test_the_city_plan_prints_the_city_each_company_and_each_month(tmp_path, cap
     assert set(by_company["company"]) == set(companies["company"])
     assert all((out / f"trajectory-{name}.png").stat().st_size > 10_000 for name in set(companies["company"]))
     assert by_company.groupby("month")["n_cases"].sum().equals(monthly.groupby("month")["n_cases"].sum())
-    cases = pd.read_parquet(out / "cases.parquet")
-    assert main([*args, "--company", "west", "--out", str(out / "west")]) == 0
-    west = pd.read_parquet(out / "west" / "cases.parquet")
-    pd.testing.assert_frame_equal(west, cases[cases["company"] == "west"].reset_index(drop=True))
