@@ -156,12 +156,13 @@ class _Members(simpy.Resource):
         self.at_once = 0  # members taken at once, without a claim (not in ``users``)
 
     def free(self) -> bool:
+        """Whether a member is free (the capacity read as a plain attribute, not SimPy's property)."""
         return len(self.users) + self.at_once < self.members
 
     def _do_put(self, event: Claim) -> None:  # type: ignore[override]
         # SimPy's own rule (grant when a member is free), reading the capacity as a plain
         # attribute rather than through its property: this runs at every request and release
-        if len(self.users) + self.at_once < self.members:
+        if self.free():
             self.users.append(event)
             event.usage_since = self._env.now
             event.succeed()
@@ -214,7 +215,7 @@ class ResourcePool(_Ledger):
                 self._taken.append(now)
                 self.waits += 1
             return None
-        if len(members.users) + members.at_once < members.members:  # free, so no one waits
+        if members.free():  # a free member means no one waits
             members.at_once += 1
             self._account(now, 1, counted)
             return None

@@ -19,7 +19,7 @@ import pandas as pd
 from sim.experiments.compare import CompareResult
 from sim.experiments.replications import RunResult
 from sim.outputs.event_log import write_events
-from sim.outputs.tables import atomic_write, write_manifest, write_table
+from sim.outputs.tables import save_figure, write_manifest, write_table
 
 
 def write_run(
@@ -72,15 +72,10 @@ def write_run(
 
 
 def _write_monthly(result: RunResult, out: Path, fmt: str) -> list[Path]:
-    import matplotlib.pyplot as plt
-
     from sim.outputs.monthly_figures import trajectory_figure
 
     monthly = result.monthly()
-    fig = trajectory_figure(monthly, result.scenario)
-    figure = out / "trajectory.png"
-    atomic_write(figure, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
+    figure = save_figure(trajectory_figure(monthly, result.scenario), out / "trajectory.png", 110)
     written = [write_table(monthly, out, "monthly", fmt), figure]
     sc = result.scenario
     if sc.companies:  # and each company's months
@@ -89,10 +84,7 @@ def _write_monthly(result: RunResult, out: Path, fmt: str) -> list[Path]:
         for name, company in sc.companies.items():
             own = by_company[by_company["company"] == name]
             fig = trajectory_figure(own, sc, title=f"{company.label} ({sc.name})")
-            figure = out / f"trajectory-{name}.png"
-            atomic_write(figure, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))  # noqa: B023
-            plt.close(fig)
-            written.append(figure)
+            written.append(save_figure(fig, out / f"trajectory-{name}.png", 110))
     return written
 
 
@@ -109,8 +101,6 @@ def write_comparison(
     for scenarios with dated measures also the ``monthly`` table and a trajectory figure each.
     Returns the files written, the manifest last. Chinese labels without a CJK font warn
     (``sim.outputs.figures.CJK_HINT``)."""
-    import matplotlib.pyplot as plt
-
     from sim.outputs.figures import FIGURES
     from sim.outputs.monthly_figures import trajectory_figure
     from sim.outputs.report import write_report
@@ -126,11 +116,7 @@ def write_comparison(
     ]
     figures = {}
     for key, make in FIGURES.items():
-        fig = make(result, lang=lang)
-        try:
-            fig.savefig(out / f"{key}.png", dpi=120)
-        finally:
-            plt.close(fig)
+        save_figure(make(result, lang=lang), out / f"{key}.png", 120)
         figures[key] = f"{key}.png"
     monthly = []
     for name, run in result.runs.items():  # scenarios with dated measures: their trajectory
@@ -138,11 +124,7 @@ def write_comparison(
             continue
         frame = run.monthly()
         monthly.append(frame.assign(scenario=name))
-        fig = trajectory_figure(frame, run.scenario)
-        try:
-            fig.savefig(out / f"trajectory-{name}.png", dpi=120)
-        finally:
-            plt.close(fig)
+        save_figure(trajectory_figure(frame, run.scenario), out / f"trajectory-{name}.png", 120)
         figures[f"trajectory-{name}"] = f"trajectory-{name}.png"
     if monthly:
         written.append(write_table(pd.concat(monthly, ignore_index=True), out, "monthly", fmt))

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from sim.experiments.staffing import MET, MISSED, RULED_OUT, StaffingResult
 from sim.kpi_catalogue import axis_label, is_share
-from sim.outputs.tables import FORMATS, write_manifest, write_table
+from sim.outputs.tables import FORMATS, save_figure, write_manifest, write_table
 
 COLOURS = {MET: "tab:green", MISSED: "tab:red"}  # a target still open: grey
 
@@ -83,10 +83,7 @@ def write_staffing(
     ]
     names = [p.name for p in written]
     if len(result.table) and (result.table["verdict"] != RULED_OUT).any():
-        fig = staffing_figure(result)
-        fig.savefig(out / "staffing.png", dpi=120)
-        plt.close(fig)
-        names.append("staffing.png")
+        names.append(save_figure(staffing_figure(result), out / "staffing.png").name)
     spec = result.spec
     chosen = result.chosen
     write_manifest(

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim import kpi_catalogue
 from sim.experiments.sweep import SweepOutcome, parameter_columns, summarise_sweep
-from sim.outputs.tables import atomic_write
+from sim.outputs.tables import save_figure
 
 
 def _decimals(half_width: float) -> int:
@@ -167,11 +167,7 @@ def _sort_key(value):
 
 def save_sweep_figure(table: pd.DataFrame, path: str | Path, **kwargs) -> str | Path:
     """``plot_sweep`` written to ``path`` (PNG), figure closed; returns the path."""
-    fig = plot_sweep(table, **kwargs)
-    try:
-        atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
-    finally:
-        plt.close(fig)
+    save_figure(plot_sweep(table, **kwargs), Path(path))
     return path
 
 

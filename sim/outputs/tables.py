@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -46,6 +47,17 @@ def atomic_write(path: Path, write: Callable[[str], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_figure(fig: Any, path: Path, dpi: int = 120) -> Path:
+    """Write a matplotlib figure as PNG, whole or not at all, and let it go."""
+    import matplotlib.pyplot as plt
+
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    finally:
+        plt.close(fig)
+    return path
 
 
 def write_table(frame: pd.DataFrame, folder: Path, name: str, fmt: str = "parquet") -> Path:

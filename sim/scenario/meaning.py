@@ -104,7 +104,7 @@ def check_size(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None:
     before it starts (a typo in a rate or in ``scale``)."""
     h = sc.horizon
     days = h.warmup_days + h.arrival_days
-    sources = {**{("segments", n): s.arrivals for n, s in sc.segments.items()}}
+    sources = {("segments", n): s.arrivals for n, s in sc.segments.items()}
     sources.update({("streams", n): s.arrivals for n, s in sc.streams.items()})
     counts: dict[KeyPath, float] = {}
     for where, arrivals in sources.items():
@@ -130,7 +130,7 @@ def check_companies(
     sc: Scenario,
     need: Callable,
     fail: Callable[[KeyPath, str], NoReturn],
-    written_here: Callable[[KeyPath], bool] = lambda path: False,
+    written_here: Callable[[KeyPath], bool],
 ) -> None:
     """A company staffs pools that exist, and its region is one the segments know."""
     regions: set[str] = set()

@@ -25,18 +25,17 @@ def erlang_c_wait(arrival_rate: float, mean_service: float, servers: int) -> flo
     return prob_wait * mean_service / (servers * (1 - rho))
 
 
+def _serve(mean_hours: float) -> dict:
+    """One stage on the pool ``desk`` whose effort is exponential with ``mean_hours``."""
+    effort = {"dist": "exponential", "mean": mean_hours}
+    return {"serve": {"label": "serve", "owner": "utility", "pool": "desk", "effort": effort}}
+
+
 @pytest.mark.slow
 def test_single_pool_mean_wait_matches_erlang_c_within_its_interval():
     rate, mean_service, servers = 2.1, 1.0, 3  # rho = 0.7; service in working days
     hours_per_day = 6.0  # a member's effort of 6 hours on average is one working day of service
-    stages = {
-        "serve": {
-            "label": "serve",
-            "owner": "utility",
-            "pool": "desk",
-            "effort": {"dist": "exponential", "mean": mean_service * hours_per_day},
-        }
-    }
+    stages = _serve(mean_service * hours_per_day)
     desk = {"desk": staff(servers, hours_per_day)}
     data = tiny_scenario(stages, ["serve"], resources=desk, per_day=rate, days=1500)
     data["horizon"].update(warmup_days=100, drain_days=50)
@@ -58,14 +57,7 @@ def test_a_pool_shared_by_companies_is_one_m_m_c_queue_of_their_applications():
     """Two supply companies (shares 0.6 and 0.4) apply to one ``shared`` pool of 3 members: its
     mean wait is that of M/M/3 at their total rate, not of two smaller queues."""
     rate, mean_service, servers, hours_per_day = 2.1, 1.0, 3, 6.0
-    stages = {
-        "serve": {
-            "label": "serve",
-            "owner": "utility",
-            "pool": "desk",
-            "effort": {"dist": "exponential", "mean": mean_service * hours_per_day},
-        }
-    }
+    stages = _serve(mean_service * hours_per_day)
     desk = {"desk": staff(servers, hours_per_day, shared=True)}
     data = tiny_scenario(stages, ["serve"], resources=desk, per_day=rate, days=1500)
     data["horizon"].update(warmup_days=100, drain_days=50)
