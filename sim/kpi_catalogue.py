@@ -22,7 +22,7 @@ import io
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 Unit = Literal["wd", "cd", "share", "cases", "procedures", "reworks", "units", "orders", "days", "hours"]
 Table = Literal["kpis", "pools", "materials", "targets"]
@@ -76,6 +76,22 @@ UNITS: dict[str, Wording] = {
 }
 # the shares of the kpis table count cases; a pool's utilisation is a share of its time
 CASE_SHARE = Wording("% of counted cases", "占统计户数的百分比", "%")
+# a difference of two shares
+POINTS = Wording("percentage points", "个百分点", "pp")
+# decimals of every unit, wherever a number is shown: console, tables' display columns, report,
+# sweep summaries, figures' annotations (a share in percent)
+DECIMALS: dict[str, int] = {
+    "wd": 1,
+    "cd": 1,
+    "days": 1,
+    "share": 1,
+    "cases": 0,
+    "procedures": 2,
+    "reworks": 2,
+    "units": 1,
+    "orders": 1,
+    "hours": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -229,14 +245,60 @@ def short_label(name: str) -> str:
 
 
 def heading(name: str) -> str:
-    """A printed table's heading with the unit a reader needs: "on target %", "mean wait (wd)";
+    """A printed table's heading with the unit a reader needs: "mean wait (wd)";
     counts and other units go without ("cases", "procedures")."""
     entry = CATALOGUE.get(name)
     if entry is None:
         return name
-    if entry.is_share:
-        return f"{short_label(name)} %"
+    if entry.is_share:  # its cells carry the % sign
+        return short_label(name)
     text, clock = short_label(name), CLOCKS.get(entry.unit)
     if clock is not None and f"({clock.short})" not in text:
         return f"{text} ({clock.short})"
     return text
+
+
+def _number(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}" if abs(value) >= 10_000 else f"{value:.{digits}f}"
+
+
+def show(
+    name: str,
+    value: Any,
+    hw: Any = None,
+    lo: Any = None,
+    hi: Any = None,
+    *,
+    difference: bool = False,
+    unit: bool = False,
+) -> str:
+    """A figure as every output shows it, with the unit's decimals of the catalogue: a share in
+    percent with its bounded interval (``98.3% (96.1–99.4)``), any other figure with its
+    half-width (``6.4 ± 0.2``), a difference of shares in percentage points (``+1.2 pp ± 0.8``),
+    ``–`` when missing. ``unit`` appends the clock of durations (``6.4 ± 0.2 wd``). Columns the
+    catalogue does not know get two decimals."""
+    if value is None or _missing(value):
+        return "–"
+    entry = CATALOGUE.get(name)
+    share = entry is not None and entry.is_share
+    digits = DECIMALS[entry.unit] if entry is not None else 2
+    scale = 100 if share else 1
+    sign = "+" if difference and value > 0 else ""
+    text = sign + _number(scale * value, digits)
+    if share:
+        text += " pp" if difference else "%"
+    if share and not difference and not (lo is None or _missing(lo) or hi is None or _missing(hi)):
+        if round(scale * lo, digits) != round(scale * hi, digits):
+            text += f" ({_number(scale * lo, digits)}–{_number(scale * hi, digits)})"
+    elif hw is not None and not _missing(hw) and round(scale * hw, digits) != 0:
+        text += f" ± {_number(scale * hw, digits)}"
+    if unit and entry is not None and entry.unit in CLOCKS:
+        text += f" {entry.unit}"
+    return text
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value != value)  # NaN (and pandas' NA, which cannot be a bool)
+    except TypeError:
+        return True

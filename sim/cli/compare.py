@@ -16,7 +16,6 @@ from sim.cli.common import (
     add_debug,
     add_force,
     output_folder,
-    plural,
     positive_int,
     progress_bar,
     seed,
@@ -38,15 +37,19 @@ def add_parser(verbs: Any) -> None:
     p.add_argument("--out", type=Path, help="output folder (default: results/compare-REFERENCE)")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="table format")
     p.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the figures")
+    p.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the console, report and figures"
+    )
     add_force(p)
     add_debug(p)
 
 
 def command(args: argparse.Namespace) -> int:
+    from sim.outputs.answer import answer_sentences, verdict_matrix
     from sim.outputs.figures import CJK_HINT
     from sim.outputs.folders import write_comparison
-    from sim.outputs.report import TABLE_LEGEND, TARGETS_LEGEND, comparison_table, target_changes
+    from sim.outputs.report import comparison_table, table_legend, target_changes
+    from sim.outputs.wording import TEXT
 
     reference = load_scenario(args.reference)
     others = [load_scenario(path) for path in args.others]
@@ -64,17 +67,19 @@ def command(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 40):
+    t = TEXT[args.lang]
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
+        if len(result.targets):
+            print(f"{t['answer']}: {t['answer_legend'].format(reps=result.replications)}\n")
+            print(verdict_matrix(result, args.lang).to_string(index=False))
+            print("\n" + "\n".join(f"- {s}".replace("**", "") for s in answer_sentences(result, args.lang)))
         print(
-            f"Compared with {result.reference}: seed {result.seed}, "
-            f"{plural(result.replications, 'replication')} each, paired by replication.\n{TABLE_LEGEND}.\n"
+            "\n" + t["method_text"].format(ref=result.reference, seed=result.seed, reps=result.replications)
         )
-        print(comparison_table(result).to_string(index=False))
+        print(f"\n{t['results']}: {table_legend(args.lang)}.\n".replace("**", "").replace("*", ""))
+        print(comparison_table(result, args.lang).to_string(index=False))
         for note in target_changes(result):
             print(f"note: {note}; its Δ on target compares different bounds")
-        if len(result.targets):
-            print(f"\n{TARGETS_LEGEND}.\n")
-            print(result.verdicts().to_string(index=False))
     replacing = out.is_dir() and any(out.iterdir())
     with warnings.catch_warnings(record=True) as caught, staged(out) as folder:
         warnings.simplefilter("always")

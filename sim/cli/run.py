@@ -26,7 +26,7 @@ from sim.experiments.monthly import company_shares, first_met, headline_segments
 from sim.experiments.replications import RunResult, default_jobs, run, run_to_precision
 from sim.experiments.stats import PrecisionError
 from sim.experiments.targets import verdict_table
-from sim.kpi_catalogue import MEASURES, STATISTICS, SUMMARY_MEASURES, heading, short_label
+from sim.kpi_catalogue import MEASURES, STATISTICS, SUMMARY_MEASURES, heading, short_label, show
 from sim.outputs.event_log import EVENT_FORMATS
 from sim.outputs.folders import write_run
 from sim.outputs.publish import staged
@@ -156,30 +156,28 @@ def _hours_per_day(sc: Scenario, company: str | None, pool: str) -> float:
 
 def format_companies(result: RunResult) -> str:
     """Per supply company: its region, cases and the share of each headline segment's cases
-    within the headline target (%, ± 95% half-width)."""
+    within the headline target (%, 95% interval)."""
     shares = company_shares(result.company_summary(), result.scenario)
     rows = shares[["company", "region"]].assign(cases=[fmt(n, digits=0) for n in shares["n_cases"]])
     for segment in headline_segments(result.scenario):
-        cells = [fmt(100 * v, 100 * h, 0) for v, h in zip(shares[segment], shares[f"{segment}_hw"])]
-        rows[f"{segment} % ≤ target"] = cells
+        lows, highs = shares[f"{segment}_lo"], shares[f"{segment}_hi"]
+        cells = [show("on_target_share", v, lo=a, hi=b) for v, a, b in zip(shares[segment], lows, highs)]
+        rows[f"{segment} ≤ target"] = cells
     return "\nper supply company (its cases only):\n" + rows.to_string(index=False)
 
 
 def format_monthly(result: RunResult) -> str:
     """Per month of application, the share of each headline segment's cases within its target
-    (% with the 95% half-width), and the month from which it is met (95%, whole interval)."""
+    (% with its 95% interval), and the month from which it is met (95%, whole interval)."""
     monthly = result.monthly()
     shown = [s for s in headline_segments(result.scenario) if s in set(monthly["segment"])]
     wide = pd.DataFrame({"month": sorted(monthly["month"].unique())})
     for segment in shown:
         rows = monthly[monthly["segment"] == segment].set_index("month")
         cells = [
-            fmt(100 * rows.at[m, "on_target_share"], 100 * rows.at[m, "on_target_share_hw"], 0)
-            if m in rows.index
-            else "–"
-            for m in wide["month"]
+            share_cell(rows.loc[m], "on_target_share") if m in rows.index else "–" for m in wide["month"]
         ]
-        wide[f"{segment} % ≤ target"] = cells
+        wide[f"{segment} ≤ target"] = cells
     met = first_met(monthly, 0.95)
     since = ", ".join(
         f"{r.segment} {r.first_met if isinstance(r.first_met, str) else 'not met for good'}"
@@ -194,7 +192,7 @@ def format_monthly(result: RunResult) -> str:
     )
     return (
         "\nper month of application: share of cases within the headline target in force "
-        "(%, ± 95% half-width); monthly table and trajectory.png in the folder\n"
+        "(%, 95% interval); monthly table and trajectory.png in the folder\n"
         + wide.to_string(index=False)
         + f"\nfirst month from which 95% is met for good (whole interval): {since}{caveat}"
     )
@@ -209,6 +207,11 @@ def format_precision(report: pd.DataFrame) -> str:
         met=report["met"].map({True: "yes", False: "NO"}),
     )
     return "\nprecision (95% half-width) after the sequential procedure:\n" + rows.to_string(index=False)
+
+
+def share_cell(row: pd.Series, column: str) -> str:
+    """A share of a summary row with its bounded 95% interval (``stats.share_interval``)."""
+    return show(column, row[column], lo=row[f"{column}_lo"], hi=row[f"{column}_hi"])
 
 
 def _stats(row: pd.Series, measure: str) -> str:
@@ -232,7 +235,7 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
                 heading("n_open"): fmt(r["n_open"], digits=0),
                 **{f"{MEASURES[m].short} {STATISTICS_HEADING}": _stats(r, m) for m in SUMMARY_MEASURES},
                 short_label("target_days"): target,
-                heading("on_target_share"): fmt(100 * r["on_target_share"], 100 * r["on_target_share_hw"], 0),
+                heading("on_target_share"): share_cell(r, "on_target_share"),
                 heading("procedures_mean"): fmt(r["procedures_mean"]),
             }
         )
@@ -250,9 +253,7 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
                 fmt(_hours_per_day(sc, c, p), digits=1) for c, p in zip(companies, pools["pool"])
             ],
             "dispatch": [sc.resources[p].dispatch for p in pools["pool"]],
-            heading("utilisation"): [
-                fmt(100 * u, 100 * h, 0) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])
-            ],
+            heading("utilisation"): [share_cell(r, "utilisation") for _, r in pools.iterrows()],
             heading("wait_wd_mean"): [
                 fmt(w, h, 2) for w, h in zip(pools["wait_wd_mean"], pools["wait_wd_mean_hw"])
             ],
@@ -266,7 +267,11 @@ def format_result(result: RunResult, overrides: list[str] | None = None) -> str:
             "verdict (met, missed, or undecided when the interval straddles the bound)\n"
             + verdicts.to_string(index=False)
         )
-    spread = "mean over replications, ± 95% half-width" if result.replications > 1 else "one replication"
+    spread = (
+        "mean over replications, ± 95% half-width (shares: 95% interval)"
+        if result.replications > 1
+        else "one replication"
+    )
     head = (
         f"{sc.name}: {sc.title}\n"
         + "".join(f"with --set {o}\n" for o in overrides or [])

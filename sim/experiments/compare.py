@@ -19,7 +19,7 @@ import pandas as pd
 from sim.experiments.replications import Progress, RunResult, Task, assemble, collect, replicate, with_seed
 from sim.experiments.stats import paired_differences, summarise
 from sim.experiments.targets import verdict_table
-from sim.kpi_catalogue import COMPARISON, kpi_names
+from sim.kpi_catalogue import COMPARISON, is_share, kpi_names
 from sim.scenario.schema import Scenario
 
 HEADLINE_SEGMENTS = ("lv_smb", "hv_single", "hv_dual")
@@ -146,11 +146,19 @@ def _kpi_table(runs: dict[str, RunResult], reference: str) -> pd.DataFrame:
                         "target_days": targets[name].at[segment, "target_days"],
                         "mean": means[name].at[segment, kpi],
                         "hw": means[name].at[segment, f"{kpi}_hw"],
+                        **_interval(means[name].loc[segment], kpi),
                         "diff": paired["difference"],
                         "diff_hw": paired["difference_hw"],
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _interval(summary: pd.Series, kpi: str) -> dict[str, float]:
+    """A KPI's 95% interval: a share's bounded one, any other mean ± its half-width."""
+    if is_share(kpi):
+        return {"lo": summary[f"{kpi}_lo"], "hi": summary[f"{kpi}_hi"]}
+    return {"lo": summary[kpi] - summary[f"{kpi}_hw"], "hi": summary[kpi] + summary[f"{kpi}_hw"]}
 
 
 def _pool_table(runs: dict[str, RunResult]) -> pd.DataFrame:

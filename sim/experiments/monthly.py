@@ -95,7 +95,7 @@ def monthly_kpis(
 
 def monthly_summary(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     """Per segment, month (and ``by`` value): the mean over replications of ``MONTHLY_KPIS`` with
-    95% half-widths (``_hw``)."""
+    95% half-widths (``_hw``; the share's bounded interval ``_lo`` / ``_hi``)."""
     return summarise(frame, ["segment", "month", *by], list(MONTHLY_KPIS))
 
 
@@ -106,7 +106,7 @@ def first_met(summary: pd.DataFrame, required: float, by: Sequence[str] = ()) ->
     out = []
     for key, group in summary.groupby(["segment", *by], sort=False):
         group = group.sort_values("month")
-        low = (group["on_target_share"] - group["on_target_share_hw"].fillna(np.inf)).to_numpy()
+        low = group["on_target_share_lo"].to_numpy(dtype=float)
         ok = np.nan_to_num(low, nan=-np.inf) >= required
         since = None
         for month, good in zip(group["month"], ok):
@@ -119,13 +119,16 @@ def first_met(summary: pd.DataFrame, required: float, by: Sequence[str] = ()) ->
 def company_shares(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Per supply company (``RunResult.company_summary()``): its region, its cases, and for each
     segment with a headline target the share of its cases within that target (column named after
-    the segment) with its 95% half-width (``<segment>_hw``)."""
+    the segment) with its bounded 95% interval (``<segment>_lo``, ``<segment>_hi``)."""
     rows = []
     for name, company in scenario.companies.items():
         own = table[table["company"] == name].set_index("segment")
         row: dict = {"company": name, "region": company.region, "n_cases": own["n_cases"].sum()}
         for segment in headline_segments(scenario):
             row[segment] = own.at[segment, "on_target_share"] if segment in own.index else np.nan
-            row[f"{segment}_hw"] = own.at[segment, "on_target_share_hw"] if segment in own.index else np.nan
+            for end in ("lo", "hi"):
+                row[f"{segment}_{end}"] = (
+                    own.at[segment, f"on_target_share_{end}"] if segment in own.index else np.nan
+                )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sim.kpi_catalogue import is_kpi
+from sim.kpi_catalogue import is_kpi, is_share
 
 
 class PrecisionError(ValueError):
@@ -50,6 +50,44 @@ def t_half_width(values, confidence: float = 0.95) -> float:
     return float(t_quantile(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
 
 
+# the count of cases each share of cases is a share of (per replication): it caps the effective
+# number of cases of the share's bounded interval
+SHARE_OF = {"on_target_share": "n_cases", "within_maximum_share": "n_cases", "share_within": "n_subject"}
+
+
+def share_interval(values, cases=None, confidence: float = 0.95) -> tuple[float, float]:
+    """The interval of a mean share over replications that never leaves 0–1: a Wilson score
+    interval with the effective number of cases of the replications' spread.
+
+    A share's t-interval ``p ± t·s/√R`` runs past 100% when ``p`` is close to 1. The Wilson interval
+    of ``n`` independent cases stays inside 0–1; the replications tell how many independent cases
+    their spread is worth: ``n_eff = p(1-p) / (s²/R)`` (a queue makes cases of one replication
+    alike, so ``n_eff`` is usually far below the cases simulated), capped at the cases counted
+    (``cases``: per replication, summed; without them, uncapped) and taken as all of them when the
+    replications do not differ or ``p`` is 0 or 1. With ``t(1-α/2, R-1)`` for ``z`` this is the
+    Korn–Graubard construction of survey statistics; away from 0 and 1 it is the t-interval. NaN
+    with fewer than two finite values; ``(p, p)`` when nothing bounds the spread (no counts and no
+    spread)."""
+    x = np.asarray(values, dtype=float)
+    ok = np.isfinite(x)
+    x = x[ok]
+    if len(x) < 2:
+        return math.nan, math.nan
+    p = float(x.mean())
+    total = math.inf if cases is None else float(np.nansum(np.asarray(cases, dtype=float)[ok]))
+    var_mean = float(x.var(ddof=1)) / len(x)
+    n = min(p * (1 - p) / var_mean, total) if var_mean > 0 and 0 < p < 1 else total
+    if not n > 0:
+        return math.nan, math.nan
+    if math.isinf(n):
+        return p, p
+    z = t_quantile(0.5 + confidence / 2, len(x) - 1)
+    shrink = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / shrink
+    half = z / shrink * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def summarise(
     table: pd.DataFrame,
     by: Sequence[str],
@@ -58,8 +96,10 @@ def summarise(
     counts: bool = False,
 ) -> pd.DataFrame:
     """The one summary over replications: per group of ``by`` (in order of appearance), the rows
-    (``replications``), then for each column its mean and its half-width ``<column>_hw``, and
-    with ``counts`` the number of finite values ``<column>_n``.
+    (``replications``), then for each column its mean and its half-width ``<column>_hw``, for a
+    share (the KPI catalogue's unit) its bounded interval ``<column>_lo`` / ``<column>_hi``
+    (``share_interval``, what tables, figures and verdicts show), and with ``counts`` the number of
+    finite values ``<column>_n``.
 
     A mean leaves missing values out (a KPI with no finished case in a replication) and keeps
     infinite ones (an unlimited pool's capacity is infinite in every replication); the half-width
@@ -68,6 +108,8 @@ def summarise(
     """
     by, columns = list(by), list(columns)
     names = [*by, "replications", *columns, *(f"{c}_hw" for c in columns)]
+    shares = [c for c in columns if is_share(c)]
+    names += [f"{c}_{end}" for c in shares for end in ("lo", "hi")]
     names += [f"{c}_n" for c in columns] if counts else []
     if table.empty:  # e.g. the pools of a scenario without pools
         return pd.DataFrame(columns=names)
@@ -81,6 +123,9 @@ def summarise(
             row[c] = float(present.mean()) if len(present) else math.nan
         for c, x in values.items():
             row[f"{c}_hw"] = t_half_width(x, confidence)
+        for c in shares:
+            cases = part[SHARE_OF[c]] if SHARE_OF.get(c) in part else None
+            row[f"{c}_lo"], row[f"{c}_hi"] = share_interval(values[c], cases, confidence)
         if counts:
             for c, x in values.items():
                 row[f"{c}_n"] = int(np.isfinite(x).sum())

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.stats import t_half_width
+from sim.experiments.stats import share_interval, t_half_width
+from sim.kpi_catalogue import show
 from sim.scenario.conditions import holds
 from sim.scenario.schema import Scenario, Target
 
@@ -108,6 +109,7 @@ COLUMNS = [
     "segment",
     "target",
     "label",
+    "label_zh",
     "kind",
     "measure",
     "clock",
@@ -139,6 +141,7 @@ def _row(sub: pd.DataFrame, scenario: str, replication: int, segment: str, index
         "segment": segment,
         "target": index,
         "label": t.label or describe_target(t),
+        "label_zh": t.label_zh or t.label or describe_target(t),
         "kind": t.kind,
         "measure": t.measure,
         "clock": t.clock,
@@ -174,12 +177,18 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
         known = values[~np.isnan(values)]
         mean = float(known.mean()) if len(known) else np.nan
         hw = t_half_width(known) if len(known) > 1 else np.nan
+        if kind == "share":  # bounded by 0 and 1 (stats.share_interval)
+            subject = group["n_subject"].to_numpy(dtype=float)[~np.isnan(values)]
+            low, high = share_interval(known, subject)
+        else:
+            low, high = mean - hw, mean + hw
         record: dict[str, Any] = {
             "scenario": scenario,
             "period": period,
             "segment": segment,
             "target": int(index),
             "label": first["label"],
+            "label_zh": first.get("label_zh", first["label"]),
             "kind": kind,
             "measure": first["measure"],
             "clock": first["clock"],
@@ -191,20 +200,23 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
             "open_subject": float(group["open_subject"].mean()),
             "value": mean,
             "hw": hw,
+            "lo": low,
+            "hi": high,
         }
         record["verdict"] = (
             REPORTED
             if first["report_only"]
-            else _verdict(kind, known, mean, hw, first["bound_days"], first["required_share"])
+            else _verdict(kind, known, low, high, first["bound_days"], first["required_share"])
         )
         if kind == "maximum":  # the longest case of all: what the verdict is about (no interval)
             record["value"], record["hw"] = (float(known.max()) if len(known) else np.nan), np.nan
+            record["lo"] = record["hi"] = np.nan
             record["mean_of_maxima"], record["mean_of_maxima_hw"] = mean, hw
         out.append(record)
     return pd.DataFrame(out)
 
 
-def _verdict(kind: str, known: np.ndarray, mean: float, hw: float, bound: float, required: float) -> str:
+def _verdict(kind: str, known: np.ndarray, low: float, high: float, bound: float, required: float) -> str:
     if kind == "share" and np.isnan(required):
         return REPORTED
     if len(known) == 0:
@@ -213,29 +225,35 @@ def _verdict(kind: str, known: np.ndarray, mean: float, hw: float, bound: float,
         return MET if known.max() <= bound + EXACT else MISSED
     if len(known) < 2:  # a value from one replication has no interval: nothing to judge it by
         return UNDECIDED
-    spread = hw
     if kind == "mean":
-        low, high, line = mean - spread, mean + spread, bound + EXACT
+        line = bound + EXACT
         return MET if high <= line else MISSED if low > line else UNDECIDED
-    low, high = mean - spread, mean + spread
     return MET if low >= required else MISSED if high < required else UNDECIDED
 
 
-def value_text(row: Mapping[str, Any]) -> str:
-    """A judged target's statistic for people: ``78.3% ±1.2 (95% required)``, ``6.41 ±0.20 wd``,
-    ``longest 118.5 wd``."""
-    value, hw = row["value"], row["hw"]
+WORDS = {
+    "en": {"no_case": "no case", "required": "required", "longest": "longest"},
+    "zh": {"no_case": "无客户", "required": "要求", "longest": "最长"},
+}
+
+
+def value_text(row: Mapping[str, Any], lang: str = "en") -> str:
+    """A judged target's statistic for people: ``78.3% (77.1–79.5), 95.0% required``,
+    ``6.4 ± 0.2 wd``, ``longest 118.5 wd (≤ 20)`` (or in Chinese with ``lang="zh"``)."""
+    words = WORDS[lang]
+    value = row["value"]
     if value is None or pd.isna(value):
-        return "no case"
-    spread = "" if pd.isna(hw) else f" ±{hw:.2f}"
+        return words["no_case"]
     if row["kind"] == "share":
-        spread = "" if pd.isna(hw) else f" ±{100 * hw:.1f}"
-        required = "" if pd.isna(row["required_share"]) else f" ({100 * row['required_share']:g}% required)"
-        return f"{100 * value:.1f}%{spread}{required}"
+        text = show("share_within", value, lo=row.get("lo"), hi=row.get("hi"))
+        required = row["required_share"]
+        return (
+            text if pd.isna(required) else f"{text}, {words['required']} {show('required_share', required)}"
+        )
     unit = "cd" if row.get("clock") == "calendar" else "wd"
     if row["kind"] == "maximum":
-        return f"longest {value:.1f} {unit} (≤ {row['bound_days']:g})"
-    return f"{value:.2f}{spread} {unit}"
+        return f"{words['longest']} {show('max_days', value)} {unit} (≤ {row['bound_days']:g})"
+    return f"{show('mean_days', value, row['hw'])} {unit}"
 
 
 def verdict_table(summary: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,9 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult
-from sim.kpi_catalogue import CLOCKS, MEASURES, label
+from sim.kpi_catalogue import CLOCKS, label
+from sim.outputs.answer import verdict_cells
+from sim.outputs.wording import VERDICTS, measure_label, scenario_label, segment_label
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -30,8 +32,9 @@ CJK_FONTS = (
     "AR PL UMing CN",
 )
 CJK_HINT = (
-    "no CJK font is installed, Chinese labels will show as boxes: install the Debian package "
-    "fonts-noto-cjk (or fonts-wqy-zenhei) and run again"
+    "no Chinese (CJK) font found on this machine, so Chinese labels show as boxes: install one, "
+    "e.g. `sudo apt-get install fonts-noto-cjk` on Debian/Ubuntu (or fonts-wqy-zenhei), and run the "
+    "command again (installed fonts are found without further steps)"
 )
 
 TEXT = {
@@ -43,7 +46,7 @@ TEXT = {
         "waterfall": "Change of the mean target measure, scenario by scenario (roll-out order)",
         "mean_wd": "mean, working days",
         "on_target": label("on_target_share"),
-        "share": "share on target (%)",
+        "share": "share on target (%; dashed: required)",
         "utilisation": "Pool utilisation",
         "util_axis": "utilisation (%)",
         "end": "level",
@@ -56,19 +59,32 @@ TEXT = {
         "waterfall": "目标指标平均值的变化（按推行顺序）",
         "mean_wd": "平均值（工作日）",
         "on_target": label("on_target_share", "zh"),
-        "share": "达标率（%）",
+        "share": "达标率（%；虚线：要求比例）",
         "utilisation": "资源利用率",
         "util_axis": "利用率（%）",
         "end": "水平",
     },
 }
-POOL_ZH_FALLBACK = "label_zh"
 
 
-def cjk_font() -> str | None:
-    """The name of an installed font that has Chinese glyphs, or None."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+def cjk_font(names: Sequence[str] = CJK_FONTS) -> str | None:
+    """The name of an installed font that has Chinese glyphs, or None.
+
+    matplotlib lists the system's fonts once, in a cache; a font installed after that (e.g.
+    fonts-noto-cjk after the first run) is not in it. When none of ``names`` is listed, the
+    system's font folders are scanned once more and the fonts the list lacks are added to it."""
+    manager = font_manager.fontManager
+    found = next((name for name in names if name in {f.name for f in manager.ttflist}), None)
+    if found is None:
+        known = {f.fname for f in manager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    manager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file the font library cannot read
+                    continue
+        found = next((name for name in names if name in {f.name for f in manager.ttflist}), None)
+    return found
 
 
 def _style(lang: str) -> dict:
@@ -84,20 +100,15 @@ def _style(lang: str) -> dict:
 
 
 def _measure_label(measure: str | None, lang: str) -> str:
-    """A target's measure as the KPI catalogue names it ("full process time")."""
-    if measure not in MEASURES:
-        return measure or ""
-    return MEASURES[measure].zh if lang == "zh" else MEASURES[measure].en
+    return measure_label(measure, lang)
 
 
 def _segment_label(result: CompareResult, segment: str, lang: str) -> str:
-    spec = result.runs[result.reference].scenario.segments[segment]
-    return (spec.label_zh or spec.label) if lang == "zh" else spec.label
+    return segment_label(result.runs[result.reference].scenario, segment, lang)
 
 
 def _scenario_label(result: CompareResult, name: str, lang: str) -> str:
-    sc = result.runs[name].scenario
-    return (sc.title_zh or sc.name) if lang == "zh" else name
+    return scenario_label(result.runs[name].scenario, lang)
 
 
 def _target_segments(result: CompareResult) -> list[str]:
@@ -210,39 +221,70 @@ def waterfall_figure(
 
 
 def _grouped_bars(
-    ax, frame, key: str, groups: list[str], value: str, hw: str, result: CompareResult, lang: str
+    ax,
+    frame,
+    key: str,
+    groups: list[str],
+    value: str,
+    interval: tuple[str, str],
+    result: CompareResult,
+    lang: str,
 ):
-    """One bar per group and scenario (in percent), with the 95% interval as error bar."""
+    """One bar per group and scenario (in percent), with the 95% interval (``interval``: the
+    columns of its low and high ends) as error bar."""
     width = 0.8 / max(1, len(result.scenarios))
     x = np.arange(len(groups))
+    low, high = interval
     for i, name in enumerate(result.scenarios):
         sub = frame[frame["scenario"] == name].set_index(key).reindex(groups)
+        errors = np.vstack([(sub[value] - sub[low]).fillna(0), (sub[high] - sub[value]).fillna(0)])
         ax.bar(
             x + i * width,
             100 * sub[value],
             width,
-            yerr=100 * sub[hw].fillna(0),
+            yerr=100 * errors.clip(0),
             capsize=2,
             label=_scenario_label(result, name, lang),
         )
-    ax.set_ylim(0, 105)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return x + width * (len(result.scenarios) - 1) / 2
 
 
 def on_target_figure(result: CompareResult, lang: str = "en") -> Figure:
-    """Share of cases on target, per segment and scenario, with 95% intervals."""
+    """Share of cases on target, per segment and scenario, as points with their 95% intervals
+    on an axis zoomed to where they lie, and each segment's required share as a dashed line."""
     t = TEXT[lang]
     rows = result.table[(result.table["kpi"] == "on_target_share") & result.table["mean"].notna()]
     segments = list(dict.fromkeys(rows["segment"]))
+    ref = result.runs[result.reference].scenario
+    width = 0.8 / max(1, len(result.scenarios))
     with plt.rc_context(_style(lang)):
         fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(segments) * max(1, len(result.scenarios)) / 2), 4))
-        centres = _grouped_bars(ax, rows, "segment", segments, "mean", "hw", result, lang)
-        labels = [_segment_label(result, s, lang) for s in segments]
-        ax.set_xticks(centres, labels, rotation=20, ha="right", fontsize=8)
+        x = np.arange(len(segments))
+        for i, name in enumerate(result.scenarios):
+            sub = rows[rows["scenario"] == name].set_index("segment").reindex(segments)
+            errors = np.vstack([(sub["mean"] - sub["lo"]).fillna(0), (sub["hi"] - sub["mean"]).fillna(0)])
+            ax.errorbar(
+                x - 0.4 + width * (i + 0.5),
+                100 * sub["mean"],
+                yerr=100 * errors.clip(0),
+                fmt="o",
+                capsize=3,
+                label=_scenario_label(result, name, lang),
+            )
+        for j, segment in enumerate(segments):
+            target = ref.segments[segment].target if segment in ref.segments else None
+            if target is not None and target.share is not None:
+                ax.hlines(100 * target.share, j - 0.45, j + 0.45, colors="grey", linestyles="--", linewidth=1)
+        lowest = float(np.nanmin(100 * rows["lo"].fillna(rows["mean"]))) if len(rows) else 0.0
+        ax.set_ylim(max(0.0, min(lowest, 90.0) - 2), 100.5)  # zoomed: the steps near the target show
+        ax.set_xticks(
+            x, [_segment_label(result, s, lang) for s in segments], rotation=20, ha="right", fontsize=8
+        )
         ax.set_ylabel(t["share"])
-        ax.axhline(100, color="black", linewidth=0.5)
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
         ax.set_title(t["on_target"])
         fig.tight_layout()
     return fig
@@ -259,7 +301,9 @@ def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
     ref = result.runs[result.reference].scenario
     with plt.rc_context(_style(lang)):
         fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) * max(1, len(result.scenarios)) / 2), 4))
-        centres = _grouped_bars(ax, pools, "group", names, "utilisation", "utilisation_hw", result, lang)
+        interval = ("utilisation_lo", "utilisation_hi")
+        centres = _grouped_bars(ax, pools, "group", names, "utilisation", interval, result, lang)
+        ax.set_ylim(0, 105)
         labels = []
         for group in names:
             owner, _, pool = group.rpartition(" · ")
@@ -274,37 +318,29 @@ def utilisation_figure(result: CompareResult, lang: str = "en") -> Figure:
 
 
 VERDICT_COLOURS = {"met": "#7fbf7b", "missed": "#ef8a62", "undecided": "#f7f7b0", "reported": "#e0e0e0"}
-VERDICT_ZH = {"met": "达标", "missed": "未达标", "undecided": "未定", "reported": "仅报告"}
 
 
 def verdict_figure(result: CompareResult, lang: str = "en") -> Figure:
-    """Every target (rows) of every scenario (columns): a cell coloured by its verdict, with the
-    statistic and its interval written in it."""
-    table = result.verdicts()
-    rows = [f"{_segment_label(result, s, lang)}: {t}" for s, t in zip(table["segment"], table["target"])]
+    """Every target (rows) of every scenario (columns; per year of application where judged per
+    year): a cell coloured by its verdict, with the statistic written in it."""
+    columns, cells = verdict_cells(result, lang)
+    rows = list(dict.fromkeys(c["row"] for c in cells))
+    names = [f"{segment}: {target}" for segment, target in rows]
     with plt.rc_context(_style(lang)):
-        longest = max((len(r) for r in rows), default=10)
-        fig, ax = plt.subplots(
-            figsize=(1 + 0.07 * longest + 2.3 * len(result.scenarios), 1 + 0.42 * len(rows))
-        )
-        for i in range(len(table)):
-            for j, name in enumerate(result.scenarios):
-                cell = table.iloc[i][name]
-                verdict = cell.rsplit(": ", 1)[-1] if cell else ""
-                ax.add_patch(
-                    plt.Rectangle((j, i), 1, 1, color=VERDICT_COLOURS.get(verdict, "white"), ec="white")
-                )
-                shown = cell.rsplit(": ", 1)[0].split(" (")[0] if cell else ""  # the bound is in the label
-                word = VERDICT_ZH.get(verdict, verdict) if lang == "zh" else verdict
-                ax.text(
-                    j + 0.5, i + 0.5, f"{shown}\n{word}" if cell else "", ha="center", va="center", fontsize=7
-                )
-        ax.set_xlim(0, len(result.scenarios))
-        ax.set_ylim(len(table), 0)
-        ax.set_xticks([j + 0.5 for j in range(len(result.scenarios))])
-        ax.set_xticklabels([_scenario_label(result, n, lang) for n in result.scenarios], fontsize=8)
+        longest = max((len(r) for r in names), default=10)
+        fig, ax = plt.subplots(figsize=(1 + 0.07 * longest + 2.3 * len(columns), 1 + 0.42 * len(rows)))
+        for c in cells:
+            i, j = rows.index(c["row"]), columns.index(c["column"])
+            colour = VERDICT_COLOURS.get(c["verdict"], "white")
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, color=colour, ec="white"))
+            word = VERDICTS[lang].get(c["verdict"], c["verdict"])
+            ax.text(j + 0.5, i + 0.5, f"{c['short']}\n{word}", ha="center", va="center", fontsize=7)
+        ax.set_xlim(0, len(columns))
+        ax.set_ylim(len(rows), 0)
+        ax.set_xticks([j + 0.5 for j in range(len(columns))])
+        ax.set_xticklabels(columns, fontsize=8)
         ax.xaxis.tick_top()
-        ax.set_yticks([i + 0.5 for i in range(len(table))], rows, fontsize=7)
+        ax.set_yticks([i + 0.5 for i in range(len(rows))], names, fontsize=7)
         ax.tick_params(length=0)
         for side in ax.spines.values():
             side.set_visible(False)

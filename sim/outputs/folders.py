@@ -128,7 +128,7 @@ def write_comparison(
         figures[f"trajectory-{name}"] = f"trajectory-{name}.png"
     if monthly:
         written.append(write_table(pd.concat(monthly, ignore_index=True), out, "monthly", fmt))
-    md, page = write_report(result, out, figures)
+    md, page = write_report(result, out, figures, lang)
     written += [out / name for name in figures.values()] + [md, page]
     manifest = write_manifest(
         out,

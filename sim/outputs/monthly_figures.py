@@ -14,7 +14,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from sim.experiments.monthly import headline_segments
@@ -50,10 +49,14 @@ def trajectory_figure(
         rows = monthly[monthly["segment"] == segment].sort_values("month")
         when = _months(rows)
         label = scenario.segments[segment].label
-        share, hw = 100 * rows["on_target_share"], 100 * rows["on_target_share_hw"].fillna(0)
+        share = 100 * rows["on_target_share"]
+        low, high = (
+            100 * rows["on_target_share_lo"].fillna(rows["on_target_share"]),
+            100 * rows["on_target_share_hi"].fillna(rows["on_target_share"]),
+        )
         ax = axes[0, col]
         ax.plot(when, share, marker=".", color="tab:blue")
-        ax.fill_between(when, np.clip(share - hw, 0, 100), np.clip(share + hw, 0, 100), alpha=0.2)
+        ax.fill_between(when, low, high, alpha=0.2)
         ax.axhline(100 * required, color="grey", linestyle="--", linewidth=1)
         ax.set_ylim(0, 101)
         ax.set_title(label)

@@ -17,39 +17,56 @@ import pandas as pd
 
 from sim.experiments.compare import CompareResult
 from sim.experiments.monthly import company_shares, first_met, headline_segments
-from sim.kpi_catalogue import heading, is_share, short_label
+from sim.kpi_catalogue import label, short_label, show
+from sim.outputs.answer import answer_sentences, verdict_matrix
 from sim.outputs.tables import write_text
-
-TARGETS_LEGEND = (
-    "Every target of every scenario: the statistic its kind names (share of its cases within the "
-    "bound, their mean, or the longest case), mean over replications with its 95% interval, and the "
-    "verdict: met, missed, or undecided when the interval straddles the bound"
+from sim.outputs.wording import (
+    TEXT,
+    check_language,
+    measure_label,
+    pool_label,
+    scenario_label,
+    segment_label,
 )
+
 FIGURE_CAPTIONS = {
-    "verdicts": "Every target of every scenario: its statistic and 95% interval, coloured by the verdict",
-    "target_distribution": (
-        "Distribution of each segment's target measure, with the target lines "
-        "(x axis cut at the 99th percentile)"
-    ),
-    "waterfall": "Change of the mean target measure from one scenario to the next",
-    "on_target": "Share of cases on target (95% intervals)",
-    "utilisation": "Utilisation of the staff and office pools (95% intervals)",
+    "en": {
+        "verdicts": "Every target of every scenario: its statistic and 95% interval, coloured by the verdict",
+        "target_distribution": (
+            "Distribution of each segment's target measure around its target lines (the tail beyond the "
+            "axis is marked with the share of cases in it)"
+        ),
+        "waterfall": "Change of the mean target measure from one scenario to the next",
+        "on_target": "Share of cases on target (95% intervals; dashed: the share required)",
+        "utilisation": "Utilisation of the staff and office pools (95% intervals)",
+        "trajectory": (
+            "{name}: share of cases on the headline target per month of application (95% intervals), the "
+            "target in force, and the applications per month"
+        ),
+    },
+    "zh": {
+        "verdicts": "各方案各项目标：统计量及其95%区间，按判定着色",
+        "target_distribution": "各类客户目标指标在目标线附近的分布（坐标轴以外的尾部注明其户数比例）",
+        "waterfall": "目标指标平均值在相邻方案之间的变化",
+        "on_target": "达标率（95%区间；虚线：要求比例）",
+        "utilisation": "人员和班组资源利用率（95%区间）",
+        "trajectory": "{name}：按申请月份的主要目标达标率（95%区间）、当时适用的目标及每月申请户数",
+    },
 }
 
 
-def caption(key: str) -> str:
+def caption(key: str, lang: str = "en") -> str:
     """A figure's caption (a trajectory figure is named after its scenario)."""
+    captions = FIGURE_CAPTIONS[lang]
     if key.startswith("trajectory-"):
-        return (
-            f"{key.removeprefix('trajectory-')}: share of cases on the headline target per month of "
-            "application (95% intervals), the target in force, and the applications per month"
-        )
-    return FIGURE_CAPTIONS.get(key, key)
+        return captions["trajectory"].format(name=key.removeprefix("trajectory-"))
+    return captions.get(key, key)
 
 
-def _month_by_month(result: CompareResult) -> list[str]:
+def _month_by_month(result: CompareResult, lang: str) -> list[str]:
     """For the scenarios whose measures come into force at dates: the first month from which
     each headline share is met for good."""
+    t = TEXT[lang]
     rows = []
     for name in result.scenarios:
         run = result.runs[name]
@@ -58,67 +75,61 @@ def _month_by_month(result: CompareResult) -> list[str]:
         shown = headline_segments(run.scenario)
         for r in first_met(run.monthly(), 0.95).itertuples():
             if r.segment in shown:
-                since = r.first_met if isinstance(r.first_met, str) else "not met for good"
-                rows.append({"scenario": name, "segment": r.segment, "95% met from (whole interval)": since})
+                since = r.first_met if isinstance(r.first_met, str) else t["never"]
+                rows.append(
+                    {
+                        t["scenario"]: scenario_label(run.scenario, lang),
+                        t["segment"]: segment_label(run.scenario, r.segment, lang),
+                        t["met_from"]: since,
+                    }
+                )
     if not rows:
         return []
     return [
-        "## Month by month",
+        f"## {t['month_by_month']}",
         "",
-        "Scenarios whose measures come into force at dates, per month of application: the first month "
-        "from which the share of a segment's cases within its headline target in force reaches 95% with "
-        "its whole 95% interval, in that month and every later one (a month without cases breaks the "
-        "run); the trajectory figures below show every month.",
+        t["month_by_month_text"],
         "",
         _markdown_table(pd.DataFrame(rows)),
         "",
     ]
 
 
-def _per_company(result: CompareResult) -> list[str]:
+def _per_company(result: CompareResult, lang: str) -> list[str]:
     """For the scenarios of a city: each supply company's share within each headline target."""
+    t = TEXT[lang]
     lines = []
     for name in result.scenarios:
         run = result.runs[name]
         if not run.scenario.companies:
             continue
         shares = company_shares(run.company_summary(), run.scenario)
-        table = shares[["company", "region"]].assign(cases=[f"{n:,.0f}" for n in shares["n_cases"]])
+        table = pd.DataFrame(
+            {
+                t["company"]: shares["company"],
+                t["region"]: shares["region"],
+                label("n_cases", lang): [show("n_cases", n) for n in shares["n_cases"]],
+            }
+        )
         for segment in headline_segments(run.scenario):
-            cells = [_num(v, h, True) for v, h in zip(shares[segment], shares[f"{segment}_hw"])]
-            table[f"{segment}: on target"] = cells
-        lines += [f"**{name}**", "", _markdown_table(table), ""]
+            cells = zip(shares[segment], shares[f"{segment}_lo"], shares[f"{segment}_hi"])
+            column = f"{segment_label(run.scenario, segment, lang)}: {column_label('on_target_share', lang)}"
+            table[column] = [show("on_target_share", v, lo=a, hi=b) for v, a, b in cells]
+        lines += [f"**{scenario_label(run.scenario, lang)}**", "", _markdown_table(table), ""]
     if not lines:
         return []
-    return [
-        "## Per supply company",
-        "",
-        "Each company's cases only: the share within each segment's headline target (mean over "
-        "replications ± 95% half-width).",
-        "",
-        *lines,
-    ]
-
-
-def _num(value: float, hw: float | None = None, percent: bool = False) -> str:
-    if pd.isna(value):
-        return "–"
-    scale, unit, digits = (100, "%", 1) if percent else (1, "", 1)
-    text = f"{scale * value:.{digits}f}{unit}"
-    if hw is not None and not pd.isna(hw) and hw != 0:
-        text += f" ± {scale * hw:.{digits}f}"
-    return text
+    return [f"## {t['per_company']}", "", t["per_company_text"], "", *lines]
 
 
 # the KPIs of the comparison table (the statistics of each segment's own target measure first),
 # headed by their short labels in the KPI catalogue, and those also shown as paired differences
 REPORTED = ("target_wd_mean", "target_wd_p95", "target_wd_max", "on_target_share", "procedures_mean")
 DIFFERENCES = ("target_wd_mean", "on_target_share")
-TABLE_LEGEND = (
-    f"{' / '.join(short_label(k) for k in REPORTED[:3])}: the segment's target measure in working days; "
-    f"{short_label('on_target_share')}: share of counted cases within the target; Δ: paired difference "
-    "to the reference; ± 95% half-width"
-)
+
+
+def table_legend(lang: str = "en") -> str:
+    """What the comparison table's columns are."""
+    return TEXT[lang]["results_legend"].format(stats=" / ".join(column_label(k, lang) for k in REPORTED[:3]))
 
 
 def target_changes(result: CompareResult) -> list[str]:
@@ -137,28 +148,37 @@ def target_changes(result: CompareResult) -> list[str]:
     return notes
 
 
-def comparison_table(result: CompareResult) -> pd.DataFrame:
-    """Rows: segment x scenario; columns: target, and per KPI the mean and the paired difference
-    to the reference (± 95% half-widths). The printed and the reported table."""
+def comparison_table(result: CompareResult, lang: str = "en") -> pd.DataFrame:
+    """Rows: segment x scenario (by their labels); columns: target, and per KPI the mean and the
+    paired difference to the reference (shares with their bounded 95% interval, differences ±
+    95% half-widths). The printed and the reported table."""
+    t = TEXT[lang]
+    reference = result.runs[result.reference].scenario
     rows = []
-    table = result.table
-    for (segment, scenario), group in table.groupby(["segment", "scenario"], sort=False):
+    for (segment, scenario), group in result.table.groupby(["segment", "scenario"], sort=False):
         g = group.set_index("kpi")
         target = g["target_measure"].iloc[0]
         days = g["target_days"].iloc[0]
         row = {
-            "segment": segment,
-            "scenario": scenario,
-            short_label("target_days"): "–" if pd.isna(days) else f"{target} ≤ {days:g}",
+            t["segment"]: segment_label(reference, segment, lang),
+            t["scenario"]: scenario_label(result.runs[scenario].scenario, lang),
+            column_label("target_days", lang): "–"
+            if pd.isna(days)
+            else f"{measure_label(target, lang)} ≤ {days:g}",
         }
         for kpi in REPORTED:
-            column, percent = short_label(kpi), is_share(kpi)
-            row[column] = _num(g.at[kpi, "mean"], g.at[kpi, "hw"], percent)
+            column = column_label(kpi, lang)
+            row[column] = show(kpi, g.at[kpi, "mean"], g.at[kpi, "hw"], g.at[kpi, "lo"], g.at[kpi, "hi"])
             if kpi in DIFFERENCES:
-                paired = _num(g.at[kpi, "diff"], g.at[kpi, "diff_hw"], percent)
-                row[f"Δ {column}"] = paired if scenario != result.reference else "(ref.)"
+                paired = show(kpi, g.at[kpi, "diff"], g.at[kpi, "diff_hw"], difference=True)
+                row[f"Δ {column}"] = paired if scenario != result.reference else t["reference"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def column_label(name: str, lang: str) -> str:
+    """A column's heading: the short English heading, or the catalogue's Chinese label."""
+    return label(name, "zh") if lang == "zh" else short_label(name)
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -171,84 +191,81 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def report_markdown(result: CompareResult, figures: dict[str, str]) -> str:
-    """The report as Markdown; ``figures`` maps figure keys to file names beside the report."""
-    lines = [
-        f"# Comparison: {', '.join(result.scenarios)}",
+def _pool_table(result: CompareResult, lang: str) -> pd.DataFrame:
+    t = TEXT[lang]
+    pools = result.pools
+    reference = result.runs[result.reference].scenario
+    return pd.DataFrame(
+        {
+            t["scenario"]: [scenario_label(result.runs[n].scenario, lang) for n in pools["scenario"]],
+            **({t["company"]: pools["company"]} if "company" in pools else {}),
+            label("pool", lang): [pool_label(reference, p, lang) for p in pools["pool"]],
+            column_label("capacity", lang): [
+                t["unlimited"] if c == float("inf") else f"{c:g}" for c in pools["capacity"]
+            ],
+            column_label("utilisation", lang): [
+                show("utilisation", u, lo=a, hi=b)
+                for u, a, b in zip(pools["utilisation"], pools["utilisation_lo"], pools["utilisation_hi"])
+            ],
+            column_label("wait_wd_mean", lang): [show("wait_wd_mean", w) for w in pools["wait_wd_mean"]],
+        }
+    )
+
+
+def _legend(result: CompareResult, lang: str) -> pd.DataFrame:
+    """Every id the tables and files use (scenarios, segments, pools) with its label."""
+    t = TEXT[lang]
+    rows = []
+    for name in result.scenarios:
+        sc = result.runs[name].scenario
+        rows.append({"id": name, t["label"]: sc.title_zh if lang == "zh" and sc.title_zh else sc.title})
+    reference = result.runs[result.reference].scenario
+    rows += [{"id": s, t["label"]: segment_label(reference, s, lang)} for s in reference.segments]
+    rows += [{"id": p, t["label"]: pool_label(reference, p, lang)} for p in reference.resources]
+    return pd.DataFrame(rows)
+
+
+def report_markdown(result: CompareResult, figures: dict[str, str], lang: str = "en") -> str:
+    """The report as Markdown; ``figures`` maps figure keys to file names beside the report. It
+    answers first (verdict matrix and sentences), then says how, then gives every table."""
+    t = TEXT[check_language(lang)]
+    names = ", ".join(scenario_label(result.runs[n].scenario, lang) for n in result.scenarios)
+    lines = [f"# {t['title']}: {names}", ""]
+    if len(result.targets):
+        lines += [f"## {t['answer']}", "", t["answer_legend"].format(reps=result.replications), ""]
+        lines += [_markdown_table(verdict_matrix(result, lang)), ""]
+        lines += [*(f"- {sentence}" for sentence in answer_sentences(result, lang)), ""]
+    lines += [
+        f"## {t['method']}",
         "",
-        f"Reference: **{result.reference}**. Every scenario was run with seed **{result.seed}** and "
-        f"**{result.replications}** replications on common random numbers: replication *r* of each "
-        "scenario meets the same cases with the same luck, so differences are paired by replication. "
-        "Values are means over replications ± the 95% t-interval half-width; times are in working days "
-        "(wd) over the finished counted cases; the target measure is each segment's own "
-        "(three-zero: full process; LV and HV: handling).",
+        t["method_text"].format(ref=result.reference, seed=result.seed, reps=result.replications),
         "",
-        "## Scenarios",
+        f"### {t['scenarios']}",
         "",
     ]
     for name in result.scenarios:
         sc = result.runs[name].scenario
         lines.append(f"- **{name}** — {sc.title}" + (f" ({sc.title_zh})" if sc.title_zh else ""))
-        lines.append(f"  file `{sc.source}`, digest `{sc.digest()[:16]}`")
-    lines += [
-        "",
-        "## Results per segment",
-        "",
-        TABLE_LEGEND + ".",
-        "",
-        _markdown_table(comparison_table(result)),
-        "",
-    ]
+        lines.append(f"  {t['file']} `{sc.source}`, digest `{sc.digest()[:16]}`")
+    lines += ["", f"## {t['results']}", "", table_legend(lang) + ".", ""]
+    lines += [_markdown_table(comparison_table(result, lang)), ""]
     changes = target_changes(result)
     if changes:
-        lines += [
-            "Targets that differ between the scenarios (their Δ on target mixes a new bar with a new time):",
-            "",
-        ]
-        lines += [f"- {c}" for c in changes] + [""]
-    pools = result.pools
-    pool_rows = pd.DataFrame(
-        {
-            "scenario": pools["scenario"],
-            **({"company": pools["company"]} if "company" in pools else {}),
-            "pool": pools["pool"],
-            short_label("capacity"): [
-                "unlimited" if c == float("inf") else f"{c:g}" for c in pools["capacity"]
-            ],
-            short_label("utilisation"): [
-                _num(u, h, True) for u, h in zip(pools["utilisation"], pools["utilisation_hw"])
-            ],
-            heading("wait_wd_mean"): [_num(w) for w in pools["wait_wd_mean"]],
-        }
-    )
-    if len(result.targets):
-        lines += [
-            "## Targets and verdicts",
-            "",
-            TARGETS_LEGEND + ".",
-            "",
-            _markdown_table(result.verdicts()),
-            "",
-        ]
-    lines += _month_by_month(result) + _per_company(result)
-    lines += ["## Pools", "", _markdown_table(pool_rows), ""]
+        lines += [t["target_changes"], "", *(f"- {c}" for c in changes), ""]
+    lines += _month_by_month(result, lang) + _per_company(result, lang)
+    lines += [f"## {t['pools']}", "", _markdown_table(_pool_table(result, lang)), ""]
     if figures:
-        lines += ["## Figures", ""]
+        lines += [f"## {t['figures']}", ""]
         for key, file in figures.items():
-            lines += [f"![{caption(key)}]({file})", "", f"*{caption(key)}.*", ""]
-    lines += [
-        "## Assumptions the scenarios declare",
-        "",
-        "Each scenario lists those it adds to the scenarios above it (an overlay declares its parents'"
-        " assumptions too).",
-        "",
-    ]
+            lines += [f"![{caption(key, lang)}]({file})", "", f"*{caption(key, lang)}.*", ""]
+    lines += [f"## {t['assumptions']}", "", t["assumptions_text"], ""]
     listed: set[str] = set()
     for name in result.scenarios:
         new = [a for a in result.runs[name].scenario.assumptions if a not in listed]
         listed.update(new)
         if new:
             lines += [f"**{name}**", "", *[f"- {a}" for a in new], ""]
+    lines += [f"## {t['legend']}", "", t["legend_text"], "", _markdown_table(_legend(result, lang)), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -312,10 +329,12 @@ def _inline(text: str) -> str:
     return re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)
 
 
-def write_report(result: CompareResult, folder: Path, figures: dict[str, str]) -> tuple[Path, Path]:
+def write_report(
+    result: CompareResult, folder: Path, figures: dict[str, str], lang: str = "en"
+) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` into ``folder`` (figures already there)."""
     folder = Path(folder)
-    markdown = report_markdown(result, figures)
+    markdown = report_markdown(result, figures, lang)
     md_path = write_text(folder / "report.md", markdown)
     html_path = write_text(folder / "report.html", report_html(markdown, folder))
     return md_path, html_path

@@ -227,6 +227,7 @@ class Target(_Model):
     clock: Literal["working", "calendar"] = "working"
     report_only: StrictBool = False
     label: str | None = None
+    label_zh: str | None = None
 
     @model_validator(mode="after")
     def _share_of_a_share(self):

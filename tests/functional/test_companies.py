@@ -246,7 +246,7 @@ def test_a_comparison_report_gives_the_months_and_the_companies(tmp_path):
     assert set(monthly["scenario"]) == {"dated"} and monthly["month"].min() == "2021-03"
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     months = report.split("## Month by month")[1].split("##")[0]
-    assert "| dated | seg |" in months
+    assert "| dated | segment |" in months  # the segment by its label
     companies = report.split("## Per supply company")[1].split("## Pools")[0]
     assert "**now**" in companies and "**dated**" in companies
     assert "| a | main_urban |" in companies and "| b | west |" in companies

@@ -117,12 +117,19 @@ def test_waterfall_steps_add_up_to_the_last_level(result):
     assert ax.get_ylabel() == "mean, working days"
 
 
-def test_share_and_utilisation_figures_have_a_bar_per_scenario_and_group(result):
+def test_share_and_utilisation_figures_have_a_point_or_bar_per_scenario_and_group(result):
     fig = on_target_figure(result)
     ax = fig.axes[0]
     groups = len(ax.get_xticks())
-    assert len(ax.patches) == 3 * groups
-    assert ax.get_ylabel() == "share on target (%)"
+    points = [c for c in ax.containers if len(c.lines[0].get_xdata()) == groups]
+    assert len(points) == 3  # one series of points with error bars per scenario
+    low, high = ax.get_ylim()
+    assert high <= 101 and low >= 0  # zoomed, never past 100%
+    for series in points:
+        for segments in series.lines[2]:  # the error bars stay within 0-100%
+            ys = segments.get_segments()
+            assert all(0 <= y <= 100 + 1e-9 for seg in ys for _, y in seg)
+    assert ax.get_ylabel() == "share on target (%; dashed: required)"
     util = utilisation_figure(result).axes[0]
     limited = sum(1 for p in result.runs["baseline"].scenario.resources.values() if p.capacity is not None)
     assert len(util.patches) == 3 * limited

@@ -37,11 +37,11 @@ def test_first_met_is_the_first_month_of_an_unbroken_run_met_with_the_whole_inte
             "segment": "s",
             "month": ["2021-01", "2021-02", "2021-03", "2021-04", "2021-05"],
             "on_target_share": [0.99, 0.90, 0.99, 0.97, 0.99],
-            "on_target_share_hw": [0.01, 0.01, 0.01, 0.01, np.nan],
+            "on_target_share_lo": [0.98, 0.89, 0.98, 0.96, np.nan],
         }
     )
     assert first_met(summary, 0.95)["first_met"].tolist() == [None]  # May has no interval
-    summary.loc[4, "on_target_share_hw"] = 0.02
+    summary.loc[4, "on_target_share_lo"] = 0.97
     assert first_met(summary, 0.95)["first_met"].tolist() == ["2021-03"]  # February broke the run
 
 
