@@ -50,6 +50,7 @@ TEXT = {
         "utilisation": "Pool utilisation",
         "util_axis": "utilisation (%)",
         "end": "level",
+        "same_as": "same as",
     },
     "zh": {
         "distribution": "各类客户目标指标的分布",
@@ -63,6 +64,7 @@ TEXT = {
         "utilisation": "资源利用率",
         "util_axis": "利用率（%）",
         "end": "水平",
+        "same_as": "与此相同：",
     },
 }
 
@@ -123,7 +125,12 @@ def _target_segments(result: CompareResult) -> list[str]:
 def target_distribution_figure(
     result: CompareResult, segments: Sequence[str] | None = None, lang: str = "en"
 ) -> Figure:
-    """ECDF of each case's target measure, per segment and scenario, with the target lines."""
+    """ECDF of each case's target measure, per segment and scenario, with the target lines.
+
+    The axis is focused on the targets (up to three times the largest bound): the share of each
+    scenario's cases beyond it is written at the right edge instead of stretching the axis to the
+    longest case. Each target line names the scenarios that hold it; a scenario whose curve is
+    the same as an earlier one's says so in the legend (its curve is hidden under the other)."""
     t = TEXT[lang]
     segments = list(segments or _target_segments(result))
     with plt.rc_context(_style(lang)):
@@ -133,7 +140,7 @@ def target_distribution_figure(
         for ax, segment in zip(axes.flat, segments):
             bounds: dict[float, list[str]] = {}
             measure = None
-            p99 = 0.0
+            curves: dict[str, np.ndarray] = {}
             for name in result.scenarios:
                 run = result.runs[name]
                 target = run.scenario.segments[segment].target
@@ -141,24 +148,46 @@ def target_distribution_figure(
                     continue
                 measure = target.measure
                 cases = run.cases[(run.cases["segment"] == segment) & run.cases["finished"]]
-                values = np.sort(cases[f"{measure}_wd"].to_numpy())
-                if len(values):
-                    p99 = max(p99, float(np.percentile(values, 99)))
-                    share = np.arange(1, len(values) + 1) / len(values)
-                    ax.step(values, share, where="post", label=_scenario_label(result, name, lang))
-                bounds.setdefault(target.days, []).append(name)
-            for days in bounds:
+                curves[name] = np.sort(cases[f"{measure}_wd"].to_numpy())
+                bounds.setdefault(target.days, []).append(_scenario_label(result, name, lang))
+            edge = 3 * max(bounds) if bounds else None
+            for i, (name, values) in enumerate(curves.items()):
+                if not len(values):
+                    continue
+                same = next((o for o in list(curves)[:i] if np.array_equal(curves[o], values)), None)
+                text = _scenario_label(result, name, lang)
+                if same is not None:
+                    text += f" ({t['same_as']} {_scenario_label(result, same, lang)})"
+                share = np.arange(1, len(values) + 1) / len(values)
+                line = ax.step(values, share, where="post", label=text)[0]
+                beyond = float((values > edge).mean()) if edge is not None else 0.0
+                if beyond > 0 and same is None:
+                    ax.annotate(
+                        f"{100 * beyond:.1f}% > {edge:g} →",
+                        (edge, 1 - beyond),
+                        fontsize=7,
+                        ha="right",
+                        va="top",
+                        color=line.get_color(),
+                    )
+            for days, holders in bounds.items():
                 ax.axvline(days, color="black", linestyle="--", linewidth=1)
+                who = "" if len(bounds) == 1 else f" ({', '.join(holders)})"
                 ax.annotate(
-                    f"{t['target']} {days:g}", (days, 0.02), rotation=90, fontsize=8, ha="right", va="bottom"
+                    f"{t['target']} {days:g}{who}",
+                    (days, 0.02),
+                    rotation=90,
+                    fontsize=7,
+                    ha="right",
+                    va="bottom",
                 )
             measure_label = _measure_label(measure, lang)
             ax.set_title(f"{_segment_label(result, segment, lang)} — {measure_label}")
             ax.set_xlabel(f"{measure_label} ({t['wd']})")
             ax.set_ylabel(t["cdf"])
             ax.set_ylim(0, 1.02)
-            if bounds:  # the long tail of a few cases would squeeze the region around the target
-                ax.set_xlim(0, max(p99, 2 * max(bounds)) * 1.05)
+            if edge is not None:
+                ax.set_xlim(0, edge)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7, loc="lower right")
         for ax in list(axes.flat)[len(segments) :]:

@@ -93,7 +93,12 @@ def test_every_scenario_ran_the_same_cases(result):
 def test_distribution_figure_has_a_curve_per_scenario_and_the_target_lines(result):
     fig = target_distribution_figure(result, segments=["lv_smb", "hv_single"])
     ax_smb, ax_hv = fig.axes[:2]
-    assert [t.get_text() for t in ax_smb.get_legend().get_texts()] == ["baseline", "same", "faster"]
+    legend = [t.get_text() for t in ax_smb.get_legend().get_texts()]
+    assert legend == ["baseline", "same (same as baseline)", "faster"]  # "same" hides under baseline
+    assert ax_smb.get_xlim() == (0, 24)  # focused on the target (3 x 8), not the longest case
+    smb = result.runs["baseline"].cases.query("segment == 'lv_smb' and finished")["full_process_wd"]
+    beyond = [a.get_text() for a in ax_smb.texts if a.get_text().endswith("→")]
+    assert f"{100 * (smb > 24).mean():.1f}% > 24 →" in beyond  # the tail is marked with its share
     assert ax_smb.get_xlabel() == "full process time (working days)"  # the KPI catalogue's words
     assert ax_smb.get_ylabel() == "share of cases"
     vertical = [line.get_xdata()[0] for line in ax_smb.get_lines() if line.get_linestyle() == "--"]
