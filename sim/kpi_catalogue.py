@@ -283,6 +283,8 @@ def show(
     share = entry is not None and entry.is_share
     digits = DECIMALS[entry.unit] if entry is not None else 2
     scale = 100 if share else 1
+    if round(scale * value, digits) == 0:
+        value = 0.0  # no "-0.0" or "+0.0"
     sign = "+" if difference and value > 0 else ""
     text = sign + _number(scale * value, digits)
     if share:

@@ -4,6 +4,7 @@ differences printed, the comparison folder written (``sim.outputs.folders.write_
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import warnings
 from pathlib import Path
@@ -26,6 +27,7 @@ from sim.experiments.replications import default_jobs
 from sim.outputs.publish import staged
 from sim.outputs.tables import FORMATS
 from sim.scenario import load_scenario
+from sim.scenario.steps import measure_steps
 
 
 def add_parser(verbs: Any) -> None:
@@ -40,6 +42,12 @@ def add_parser(verbs: Any) -> None:
     p.add_argument(
         "--lang", choices=("en", "zh"), default="en", help="language of the console, report and figures"
     )
+    p.add_argument(
+        "--by-measure",
+        action="store_true",
+        help="also run the last scenario's measures one at a time (its extends list, in roll-out order) "
+        "and show each one's paired contribution",
+    )
     add_force(p)
     add_debug(p)
 
@@ -48,7 +56,13 @@ def command(args: argparse.Namespace) -> int:
     from sim.outputs.answer import answer_sentences, verdict_matrix
     from sim.outputs.figures import CJK_HINT
     from sim.outputs.folders import write_comparison
-    from sim.outputs.report import comparison_table, table_legend, target_changes
+    from sim.outputs.report import (
+        by_measure_legend,
+        by_measure_table,
+        comparison_table,
+        table_legend,
+        target_changes,
+    )
     from sim.outputs.wording import TEXT
 
     reference = load_scenario(args.reference)
@@ -57,11 +71,16 @@ def command(args: argparse.Namespace) -> int:
     out = output_folder(
         args.out or Path("results") / f"compare-{reference.name}", ("compare", names), args.force
     )
+    steps = measure_steps(args.others[-1]) if args.by_measure else []
     reps = args.reps or reference.replications
-    jobs = args.jobs or min(default_jobs(), reps * (1 + len(others)))
-    bar = progress_bar(reps * (1 + len(others)), "compare")
+    runs = reps * (1 + len(others) + len(steps))
+    jobs = args.jobs or min(default_jobs(), runs)
+    bar = progress_bar(runs, "compare")
     try:
         result = compare(reference, others, reps=reps, seed=args.seed, jobs=jobs, progress=ticker(bar))
+        if steps:  # the last scenario's measures one at a time, on the same random numbers
+            one_by_one = compare(steps[0], steps[1:], reps, result.seed, jobs, progress=ticker(bar))
+            result = dataclasses.replace(result, by_measure=one_by_one)
     except ValueError as exc:  # e.g. two scenarios with the same name
         raise UsageError(str(exc)) from None
     finally:
@@ -80,6 +99,9 @@ def command(args: argparse.Namespace) -> int:
         print(comparison_table(result, args.lang).to_string(index=False))
         for note in target_changes(result):
             print(f"note: {note}; its Δ on target compares different bounds")
+        if result.by_measure is not None:
+            print(f"\n{t['by_measure']}: {by_measure_legend(result.by_measure, args.lang)}\n")
+            print(by_measure_table(result.by_measure, args.lang).to_string(index=False))
     replacing = out.is_dir() and any(out.iterdir())
     with warnings.catch_warnings(record=True) as caught, staged(out) as folder:
         warnings.simplefilter("always")

@@ -9,6 +9,7 @@ A scenario compared with itself has a difference of exactly zero.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from sim.experiments.stats import paired_differences, summarise
 from sim.experiments.targets import verdict_table
 from sim.kpi_catalogue import COMPARISON, is_share, kpi_names
 from sim.scenario.schema import Scenario
+from sim.scenario.steps import measure_steps
 
 HEADLINE_SEGMENTS = ("lv_smb", "hv_single", "hv_dual")
 
@@ -31,7 +33,8 @@ class CompareResult:
     mean over replications, its half-width, and the paired difference to the reference with its
     half-width. ``pools``: pool utilisation and waits side by side. ``targets``: every target of
     every scenario judged (``sim.experiments.targets.judge``). ``runs``: each scenario's
-    ``RunResult``."""
+    ``RunResult``. ``by_measure``: when asked for, the comparison of a package's steps, one
+    measure at a time (``by_measure``)."""
 
     reference: str
     scenarios: list[str]
@@ -41,6 +44,7 @@ class CompareResult:
     table: pd.DataFrame
     pools: pd.DataFrame
     targets: pd.DataFrame
+    by_measure: CompareResult | None = None
 
     def verdicts(self) -> pd.DataFrame:
         """Targets x scenarios: each target's statistic with its interval and verdict, for reading
@@ -64,7 +68,7 @@ class CompareResult:
         return sub.pivot_table(index=["segment", "scenario"], columns="kpi", values="mean", sort=False)
 
 
-def _with_target_columns(kpis: pd.DataFrame) -> pd.DataFrame:
+def with_target_columns(kpis: pd.DataFrame) -> pd.DataFrame:
     """Add ``target_wd_mean/p95/max`` (those the KPI catalogue names): the statistics of each
     row's own target measure."""
     out = kpis.copy()
@@ -75,6 +79,22 @@ def _with_target_columns(kpis: pd.DataFrame) -> pd.DataFrame:
             values[rows] = out.loc[rows, f"{measure}_wd_{stat}"].to_numpy()
         out[f"target_wd_{stat}"] = values
     return out
+
+
+def consecutive_differences(
+    result: CompareResult, kpis: Sequence[str] = ("target_wd_mean", "on_target_share")
+) -> pd.DataFrame:
+    """Each scenario minus the one before it, in the order compared, paired by replication
+    (``paired_differences``): the change each one brings. For the steps of a package
+    (``sim.scenario.steps``) that is each measure's contribution in roll-out order."""
+    frames = [with_target_columns(result.runs[name].kpis) for name in result.scenarios]
+    out = []
+    for i in range(1, len(frames)):
+        step = paired_differences(frames[i - 1], frames[i], list(kpis))
+        step.insert(0, "scenario", result.scenarios[i])
+        step.insert(1, "previous", result.scenarios[i - 1])
+        out.append(step)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
 def compare(
@@ -122,7 +142,7 @@ def compare(
 
 def _kpi_table(runs: dict[str, RunResult], reference: str) -> pd.DataFrame:
     kpis = list(COMPARISON)
-    frames = {name: _with_target_columns(r.kpis) for name, r in runs.items()}
+    frames = {name: with_target_columns(r.kpis) for name, r in runs.items()}
     ref = frames[reference]
     means = {name: summarise(f, ["segment"], kpis).set_index("segment") for name, f in frames.items()}
     diffs = {
@@ -168,3 +188,28 @@ def _pool_table(runs: dict[str, RunResult]) -> pd.DataFrame:
         summary.insert(0, "scenario", name)
         frames.append(summary)
     return pd.concat(frames, ignore_index=True)
+
+
+def by_measure(
+    path: str | os.PathLike,
+    reps: int | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    scheduler: Any = None,
+) -> CompareResult:
+    """A package's measures one at a time (``sim.scenario.steps.measure_steps``): its base, the
+    base with each further measure in roll-out order, and the package, all on common random
+    numbers (the package's seed and replications unless given). ``consecutive_differences`` of
+    the result are the measures' contributions."""
+    steps = measure_steps(path)
+    package = steps[-1]
+    return compare(
+        steps[0],
+        steps[1:],
+        reps=package.replications if reps is None else reps,
+        seed=package.seed if seed is None else seed,
+        jobs=jobs,
+        progress=progress,
+        scheduler=scheduler,
+    )

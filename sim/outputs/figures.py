@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult
+from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult, consecutive_differences
 from sim.kpi_catalogue import CLOCKS, label
 from sim.outputs.answer import verdict_cells
 from sim.outputs.wording import VERDICTS, measure_label, scenario_label, segment_label
@@ -50,6 +50,7 @@ TEXT = {
         "utilisation": "Pool utilisation",
         "util_axis": "utilisation (%)",
         "end": "level",
+        "waterfall_by_measure": "Change of the mean target measure, measure by measure (roll-out order)",
         "same_as": "same as",
     },
     "zh": {
@@ -64,6 +65,7 @@ TEXT = {
         "utilisation": "资源利用率",
         "util_axis": "利用率（%）",
         "end": "水平",
+        "waterfall_by_measure": "目标指标平均值的变化，逐项措施（按推行顺序，配对）",
         "same_as": "与此相同：",
     },
 }
@@ -197,28 +199,47 @@ def target_distribution_figure(
     return fig
 
 
+def _step_label(result: CompareResult, name: str, lang: str, by_measure: bool) -> str:
+    """A scenario on a waterfall's axis; a package's step by its measure's short name ("M1")."""
+    title = result.runs[name].scenario.title
+    if by_measure and ":" in title and len(title.split(":")[0]) <= 12:
+        return title.split(":")[0]
+    return _scenario_label(result, name, lang)
+
+
 def waterfall_figure(
-    result: CompareResult, segments: Sequence[str] = HEADLINE_SEGMENTS, lang: str = "en"
+    result: CompareResult,
+    segments: Sequence[str] = HEADLINE_SEGMENTS,
+    lang: str = "en",
+    by_measure: bool = False,
 ) -> Figure:
     """From the reference's mean target measure, the change each next scenario brings, in the order
-    given (e.g. baseline → 2021 → 2022 → 2023), ending at the last scenario's level."""
+    given (e.g. baseline → 2021 → 2022 → 2023, or a package's measures one at a time with
+    ``by_measure``), ending at the last scenario's level. Each step carries the 95% interval of
+    its paired difference (``consecutive_differences``)."""
     t = TEXT[lang]
     segments = [s for s in segments if s in set(result.table["segment"])]
     means = result.table[result.table["kpi"] == "target_wd_mean"].set_index(["segment", "scenario"])["mean"]
+    steps_hw = consecutive_differences(result, ["target_wd_mean"])
+    steps_hw = steps_hw.set_index(["segment", "scenario"])["difference_hw"] if len(steps_hw) else pd.Series()
     with plt.rc_context(_style(lang)):
+        width = max(5.2, 0.55 * (len(result.scenarios) + 1))
         fig, axes = plt.subplots(
-            1, max(1, len(segments)), figsize=(5.2 * max(1, len(segments)), 4), squeeze=False
+            1, max(1, len(segments)), figsize=(width * max(1, len(segments)), 4), squeeze=False
         )
         for ax, segment in zip(axes.flat, segments):
             levels = [means.get((segment, name), np.nan) for name in result.scenarios]
-            labels = [_scenario_label(result, n, lang) for n in result.scenarios]
+            labels = [_step_label(result, n, lang, by_measure) for n in result.scenarios]
             x = np.arange(len(levels) + 1)
             ax.bar(x[0], levels[0], color="tab:gray")
             ax.text(x[0], levels[0], f"{levels[0]:.1f}", ha="center", va="bottom", fontsize=8)
             for i in range(1, len(levels)):
                 step = levels[i] - levels[i - 1]
+                hw = steps_hw.get((segment, result.scenarios[i]), np.nan)
                 color = "tab:green" if step <= 0 else "tab:red"
                 ax.bar(x[i], step, bottom=levels[i - 1], color=color)
+                if np.isfinite(hw) and hw > 0:
+                    ax.errorbar(x[i], levels[i], yerr=hw, color="black", capsize=2, linewidth=0.8)
                 ax.text(
                     x[i], max(levels[i], levels[i - 1]), f"{step:+.1f}", ha="center", va="bottom", fontsize=8
                 )
@@ -244,7 +265,7 @@ def waterfall_figure(
             measure = target.measure if target else None
             ax.set_title(f"{_segment_label(result, segment, lang)} — {_measure_label(measure, lang)}")
             ax.grid(axis="y", alpha=0.3)
-        fig.suptitle(t["waterfall"])
+        fig.suptitle(t["waterfall_by_measure" if by_measure else "waterfall"])
         fig.tight_layout()
     return fig
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiments.compare import CompareResult
+from sim.experiments.compare import CompareResult, consecutive_differences
 from sim.experiments.replications import RunResult
 from sim.outputs.event_log import write_events
 from sim.outputs.tables import save_figure, write_manifest, write_table
@@ -101,7 +101,7 @@ def write_comparison(
     for scenarios with dated measures also the ``monthly`` table and a trajectory figure each.
     Returns the files written, the manifest last. Chinese labels without a CJK font warn
     (``sim.outputs.figures.CJK_HINT``)."""
-    from sim.outputs.figures import FIGURES
+    from sim.outputs.figures import FIGURES, waterfall_figure
     from sim.outputs.monthly_figures import trajectory_figure
     from sim.outputs.report import write_report
 
@@ -128,6 +128,12 @@ def write_comparison(
         figures[f"trajectory-{name}"] = f"trajectory-{name}.png"
     if monthly:
         written.append(write_table(pd.concat(monthly, ignore_index=True), out, "monthly", fmt))
+    if result.by_measure is not None:  # a package's measures one at a time
+        steps = result.by_measure
+        written.append(write_table(consecutive_differences(steps), out, "by_measure", fmt))
+        figure = waterfall_figure(steps, lang=lang, by_measure=True)
+        save_figure(figure, out / "waterfall_by_measure.png", 120)
+        figures["waterfall_by_measure"] = "waterfall_by_measure.png"
     md, page = write_report(result, out, figures, lang)
     written += [out / name for name in figures.values()] + [md, page]
     manifest = write_manifest(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.compare import CompareResult
+from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult, consecutive_differences
 from sim.experiments.monthly import company_shares, first_met, headline_segments
 from sim.kpi_catalogue import label, short_label, show
 from sim.outputs.answer import answer_sentences, verdict_matrix
@@ -37,6 +37,9 @@ FIGURE_CAPTIONS = {
             "axis is marked with the share of cases in it)"
         ),
         "waterfall": "Change of the mean target measure from one scenario to the next",
+        "waterfall_by_measure": (
+            "Change of the mean target measure measure by measure, in roll-out order (paired 95% intervals)"
+        ),
         "on_target": "Share of cases on target (95% intervals; dashed: the share required)",
         "utilisation": "Utilisation of the staff and office pools (95% intervals)",
         "trajectory": (
@@ -48,6 +51,7 @@ FIGURE_CAPTIONS = {
         "verdicts": "各方案各项目标：统计量及其95%区间，按判定着色",
         "target_distribution": "各类客户目标指标在目标线附近的分布（坐标轴以外的尾部注明其户数比例）",
         "waterfall": "目标指标平均值在相邻方案之间的变化",
+        "waterfall_by_measure": "目标指标平均值逐项措施的变化，按推行顺序（配对95%区间）",
         "on_target": "达标率（95%区间；虚线：要求比例）",
         "utilisation": "人员和班组资源利用率（95%区间）",
         "trajectory": "{name}：按申请月份的主要目标达标率（95%区间）、当时适用的目标及每月申请户数",
@@ -93,6 +97,43 @@ def _month_by_month(result: CompareResult, lang: str) -> list[str]:
         _markdown_table(pd.DataFrame(rows)),
         "",
     ]
+
+
+def by_measure_table(steps: CompareResult, lang: str = "en") -> pd.DataFrame:
+    """A package's measures one at a time (``CompareResult.by_measure``): each one's paired change
+    of each headline segment's mean target measure and share on target, in roll-out order."""
+    t = TEXT[lang]
+    changes = consecutive_differences(steps).set_index(["scenario", "segment", "kpi"])
+    reference = steps.runs[steps.reference].scenario
+    segments = [s for s in HEADLINE_SEGMENTS if s in reference.segments]
+    rows = []
+    for name in steps.scenarios[1:]:
+        sc = steps.runs[name].scenario
+        row = {t["measure"]: (sc.title_zh or sc.title) if lang == "zh" else sc.title}
+        for segment in segments:
+            seg = segment_label(reference, segment, lang)
+            for kpi in ("target_wd_mean", "on_target_share"):
+                d = changes.loc[(name, segment, kpi)]
+                row[f"{seg}: Δ {column_label(kpi, lang)}"] = show(
+                    kpi, d["difference"], d["difference_hw"], difference=True
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def by_measure_legend(steps: CompareResult, lang: str = "en") -> str:
+    package = scenario_label(steps.runs[steps.scenarios[-1]].scenario, lang)
+    return TEXT[lang]["by_measure_text"].format(
+        package=package, base=steps.reference, reps=steps.replications
+    )
+
+
+def _by_measure(result: CompareResult, lang: str) -> list[str]:
+    steps = result.by_measure
+    if steps is None:
+        return []
+    table = _markdown_table(by_measure_table(steps, lang))
+    return [f"## {TEXT[lang]['by_measure']}", "", by_measure_legend(steps, lang), "", table, ""]
 
 
 def _per_company(result: CompareResult, lang: str) -> list[str]:
@@ -252,7 +293,7 @@ def report_markdown(result: CompareResult, figures: dict[str, str], lang: str = 
     changes = target_changes(result)
     if changes:
         lines += [t["target_changes"], "", *(f"- {c}" for c in changes), ""]
-    lines += _month_by_month(result, lang) + _per_company(result, lang)
+    lines += _by_measure(result, lang) + _month_by_month(result, lang) + _per_company(result, lang)
     lines += [f"## {t['pools']}", "", _markdown_table(_pool_table(result, lang)), ""]
     if figures:
         lines += [f"## {t['figures']}", ""]

@@ -97,6 +97,14 @@ TEXT = {
             "replications, 95% interval)."
         ),
         "label": "label",
+        "measure": "Measure",
+        "by_measure": "Measure by measure",
+        "by_measure_text": (
+            "{package} one measure at a time: from {base}, each row adds one measure of the package in "
+            "roll-out order, on the same {reps} replications (common random numbers); a cell is the "
+            "paired change the measure brings (days of the target measure; shares in percentage points) "
+            "± its 95% half-width. An interaction of two measures counts for the later one."
+        ),
     },
     "zh": {
         "title": "方案比较",
@@ -157,6 +165,13 @@ TEXT = {
         "region": "区域",
         "per_company_text": "仅各公司自身的客户：各类客户主要目标的达标率（重复运行平均值，95%区间）。",
         "label": "名称",
+        "measure": "措施",
+        "by_measure": "逐项措施",
+        "by_measure_text": (
+            "{package}逐项措施：自{base}起，每行按推行顺序增加一项措施，采用相同的{reps}次重复运行（公共随机数）；"
+            "单元格为该措施带来的配对变化（目标指标天数；比例为百分点）± 95%半宽。"
+            "两项措施的交互作用计入后者。"
+        ),
     },
 }
 

@@ -24,7 +24,7 @@ from sim.scenario.files import display_path, read_yaml, unshared
 def resolve_extends(path: Path, shown: str) -> tuple[dict, LineMap]:
     """The data a scenario file stands for, its ``extends`` chain merged, and its line map."""
     data, lines, _ = _resolve(path, shown, ())
-    return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}, lines
+    return _without_anchors(data), lines
 
 
 def _resolve(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, LineMap, set[Path]]:
@@ -82,6 +82,33 @@ def _parents(path: Path, data: dict, lines: LineMap, chain: tuple[Path, ...]) ->
             fail_at(at, ("extends",), f"parent scenario {display_path(parent)} does not exist")
         parents.append(parent)
     return parents
+
+
+def bundle_steps(path: Path) -> list[tuple[dict, LineMap]]:
+    """The steps of a bundle of measures, ``extends: [base.yaml, m1.yaml, m2.yaml]``, in its
+    order: the base resolved, then the base with the first measure, with the first two, ... up to
+    every measure (without the bundle's own keys: the bundle itself is the next step). Each step
+    carries the ``name`` and ``title`` of the measure it adds. A file that does not extend a list
+    of two or more files has no steps (an empty list)."""
+    shown = display_path(path)
+    data, lines = read_yaml(path, shown)
+    parents = _parents(path, data, lines, ())
+    if len(parents) < 2:
+        return []
+    inner = (path.resolve(),)
+    base, base_lines, _ = _resolve(parents[0], display_path(parents[0]), inner)
+    steps = [(_without_anchors(base), dict(base_lines))]
+    for patch_path in parents[1:]:
+        patch, patch_lines = read_yaml(patch_path, display_path(patch_path))
+        _parents(patch_path, patch, patch_lines, inner)  # its own extends: what the bundle merged
+        patch_lines = {k: v for k, v in patch_lines.items() if k[:1] != ("extends",)}
+        base = merge_patch(base, patch, base_lines, patch_lines)
+        steps.append((_without_anchors(base), dict(base_lines)))
+    return steps
+
+
+def _without_anchors(data: dict) -> dict:
+    return {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
 
 
 def merge_patch(base: dict, patch: dict, base_lines: LineMap, patch_lines: LineMap) -> dict:
