@@ -15,7 +15,7 @@ from sim.scenario.steps import measure_steps
 @pytest.fixture
 def package(tmp_path):
     (tmp_path / "base.yaml").write_text(
-        f"extends: {BASELINE}\nname: base\nhorizon: {{warmup_days: 10, arrival_days: 40}}\n", encoding="utf-8"
+        f"extends: {BASELINE}\nname: base\nhorizon: {{warmup_days: 5, arrival_days: 15}}\n", encoding="utf-8"
     )
     (tmp_path / "m1.yaml").write_text(
         "extends: base.yaml\nname: m1\ntitle: 'M1: more inspectors'\nresources: {inspector: {capacity: 6}}\n",
@@ -50,6 +50,7 @@ def test_a_file_that_bundles_no_measures_has_no_steps(package):
         measure_steps(package.parent / "base.yaml")
 
 
+@pytest.mark.slow
 def test_the_measures_contributions_add_up_to_the_package_change(package):
     result = by_measure(package, reps=2, seed=5)
     steps = consecutive_differences(result)
