@@ -169,8 +169,9 @@ def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> No
             if used not in sc.streams[joined].attributes:
                 fail(
                     ("segments", gname, "arrivals", "when"),
-                    f"condition reads attribute '{used}', which stream '{joined}' does not draw (a case "
-                    "joins its segment before it draws the segment's own attributes)",
+                    f"condition reads attribute '{used}', which stream '{joined}' does not draw"
+                    f"{suggest(used, sc.streams[joined].attributes)} (a case joins its segment before "
+                    "it draws the segment's own attributes)",
                 )
         if seg.arrivals.when is not None and (
             problem := value_problem(seg.arrivals.when, sc.streams[joined].attributes)

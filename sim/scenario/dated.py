@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario.errors import KeyPath, LineMap, fail_at
-from sim.scenario.files import display_path, read_yaml, unshared
+from sim.scenario.files import display_path, missing_file, read_yaml, unshared
 from sim.scenario.overlays import merge_patch
 
 MAX_COMBINATIONS = 256
@@ -61,7 +61,7 @@ def _read_file(item: dict, i: int, lines: LineMap, shown: str) -> None:
         fail_at(where, ("measures", i, "file"), f"found {ref!r}, expected the path of a measure file")
     path = (Path(where[0]).parent / ref).resolve()
     if not path.is_file():
-        fail_at(where, ("measures", i, "file"), f"measure file {display_path(path)} does not exist")
+        fail_at(where, ("measures", i, "file"), missing_file(ref, path, "measure file"))
     own, own_lines = read_yaml(path, display_path(path), kind="a measure file")
     own.pop("extends", None)
     item["changes"] = {k: v for k, v in own.items() if not (isinstance(k, str) and k.startswith("x-"))}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.scenario.errors import KeyPath, LineMap, fail_at
-from sim.scenario.files import display_path, read_yaml, unshared
+from sim.scenario.files import display_path, missing_file, read_yaml, unshared
 
 
 def resolve_extends(path: Path, shown: str) -> tuple[dict, LineMap]:
@@ -79,7 +79,7 @@ def _parents(path: Path, data: dict, lines: LineMap, chain: tuple[Path, ...]) ->
             cycle = " -> ".join(display_path(p) for p in (*chain, path.resolve(), parent))
             fail_at(at, ("extends",), f"extends cycle: {cycle}")
         if not parent.is_file():
-            fail_at(at, ("extends",), f"parent scenario {display_path(parent)} does not exist")
+            fail_at(at, ("extends",), missing_file(ref, parent, "parent scenario"))
         parents.append(parent)
     return parents
 

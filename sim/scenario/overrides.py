@@ -16,7 +16,16 @@ from typing import Any
 
 import yaml
 
-from sim.scenario.errors import KeyPath, LineMap, ScenarioError, allowed_keys, format_path, suggest
+from sim.scenario.errors import (
+    KeyPath,
+    LineMap,
+    ScenarioError,
+    allowed_keys,
+    format_path,
+    models_in,
+    suggest,
+    type_at,
+)
 from sim.scenario.files import bounded, unshared
 from sim.scenario.schema import Scenario
 
@@ -92,6 +101,8 @@ def _replace(data: dict, path: KeyPath, value: Any, origin: str) -> None:
             known = allowed_keys(path[: depth + 1], data, Scenario) if isinstance(node, dict) else []
             if last and part in known:
                 pass  # a key the schema has, left at its default in the file
+            elif part in known and models_in(type_at(path[: depth + 1], Scenario)):
+                node[part] = {}  # a section the file leaves at its defaults: write the one key
             elif isinstance(node, dict):
                 hint = suggest(str(part), list(node) + known)
                 problem = f"no key '{part}' at {here}{hint}; {origin} only replaces existing keys"
