@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from sim.scenario.errors import KeyPath, LineMap, ScenarioError, fail_at, suggest
+from sim.scenario.relative import BARE_PLUS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what YAML refuses, but tab, LF and CR
 MAX_VALUES = 200_000  # keys, values and list items, aliases expanded (the city scenarios: ~3,000)
@@ -162,6 +163,8 @@ def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, L
             )
         fail_at((shown, None), (), f"malformed YAML value: {exc}")
     data = unshared(data)
+    if _FAMILY.get(kind, kind) == "a scenario":
+        _keep_bare_plus(node, data)
     lines: LineMap = {}
     if node is not None:
         _collect_lines(node, (), shown, lines)
@@ -182,6 +185,34 @@ def unshared(value: Any) -> Any:
     if isinstance(value, list):
         return [unshared(v) for v in value]
     return value
+
+
+def _keep_bare_plus(node: yaml.Node | None, data: Any) -> None:
+    """Put back, as text, every bare ``+2`` that YAML read as the number 2: in a scenario it is a
+    relative change (``sim.scenario.relative``), not the value 2."""
+    if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+        for key_node, value_node in node.value:
+            key = _key_of(key_node)
+            if key in data:
+                if _is_bare_plus(value_node):
+                    data[key] = value_node.value
+                else:
+                    _keep_bare_plus(value_node, data[key])
+    elif isinstance(node, yaml.SequenceNode) and isinstance(data, list) and len(node.value) == len(data):
+        for i, item in enumerate(node.value):
+            if _is_bare_plus(item):
+                data[i] = item.value
+            else:
+                _keep_bare_plus(item, data[i])
+
+
+def _is_bare_plus(node: yaml.Node) -> bool:
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.style is None
+        and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        and BARE_PLUS.match(node.value) is not None
+    )
 
 
 def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: LineMap) -> None:

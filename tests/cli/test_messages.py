@@ -141,3 +141,37 @@ def test_a_run_off_a_terminal_prints_a_line_per_replication(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     assert [line.split(",")[0] for line in lines] == ["tiny: 1/2 reps done", "tiny: 2/2 reps done"]
+
+
+def test_a_relative_change_that_cannot_apply_is_one_line_that_says_what_to_write(tmp_path):
+    path = write(
+        tmp_path,
+        "overlay.yaml",
+        f"extends: {BASELINE.as_posix()}\nresources:\n  inspector:\n    capacity: '*1.5'\n",
+    )
+    assert fails("validate", path) == (
+        f"{shown(path)}:4: resources.inspector.capacity: '*1.5' of 3 gives 4.5, but "
+        "resources.inspector.capacity is a whole number: write a change that gives one, or the value "
+        "itself (it is not rounded)"
+    )
+    message = fails("validate", BASELINE, "--set", "resources.inspector.label=+1")
+    assert message == (
+        "--set resources.inspector.label: '+1' changes a number, but the inherited value is 'Inspectors'; "
+        "write the value itself"
+    )
+
+
+def test_capacity_plus_two_adds_two_inspectors(tmp_path):
+    path = write(
+        tmp_path,
+        "overlay.yaml",
+        f"extends: {BASELINE.as_posix()}\nresources:\n  inspector:\n    capacity: +2\n",
+    )
+    proc = cli("validate", path, "--set", "resources.customer_manager.capacity=*2")
+    assert proc.returncode == 0, proc.stderr
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(path, ["resources.customer_manager.capacity=*2"])
+    base = load_scenario(BASELINE)
+    assert sc.resources["inspector"].capacity == base.resources["inspector"].capacity + 2 == 5
+    assert sc.resources["customer_manager"].capacity == 2 * base.resources["customer_manager"].capacity
