@@ -21,6 +21,8 @@ from sim.scenario.meaning import (
     check_fix_cycles,
     check_scopes,
     check_size,
+    not_read,
+    readable,
     value_problem,
 )
 from sim.scenario.schema import MEASURES, FlowStep, Scenario, Stage, StageStep, pool_names
@@ -325,13 +327,10 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         if sc.travel is not None and any(visits):
             _check_travel(sc, gname, fail)
         _check_priority(sc, gname, seen, fail)
+        known = readable(sc, gname)
         for cpath, cond in conds:
             for used in attributes_used(cond):
-                if used not in attributes:
-                    fail(
-                        cpath,
-                        f"condition reads attribute '{used}', which segment '{gname}' does "
-                        f"not define{suggest(used, attributes)}",
-                    )
-            if cond is not None and (problem := value_problem(cond, attributes)):
+                if used not in known:
+                    fail(cpath, f"condition {not_read(sc, used, gname, known)}")
+            if cond is not None and (problem := value_problem(cond, known)):
                 fail(cpath, f"{problem} (in segment '{gname}')")
