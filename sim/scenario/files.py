@@ -163,7 +163,7 @@ def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, L
             )
         fail_at((shown, None), (), f"malformed YAML value: {exc}")
     data = unshared(data)
-    if _FAMILY.get(kind, kind) == "a scenario":
+    if _FAMILY.get(kind, kind) in ("a scenario", "a sweep file"):  # where values are scenario values
         _keep_bare_plus(node, data)
     lines: LineMap = {}
     if node is not None:
@@ -188,8 +188,8 @@ def unshared(value: Any) -> Any:
 
 
 def _keep_bare_plus(node: yaml.Node | None, data: Any) -> None:
-    """Put back, as text, every bare ``+2`` that YAML read as the number 2: in a scenario it is a
-    relative change (``sim.scenario.relative``), not the value 2."""
+    """Put back, as text, every bare ``+2`` that YAML read as the number 2: in a scenario (and the
+    values of a sweep) it is a relative change (``sim.scenario.relative``), not the value 2."""
     if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
         for key_node, value_node in node.value:
             key = _key_of(key_node)

@@ -160,3 +160,26 @@ def test_dated_relative_changes_listed_out_of_date_order_are_refused(tmp_path):
         "change resources.inspector.capacity, by a relative change, and apply in the list's order, but 0 "
         "comes into force later (2021-06-01 after 2021-03-01): list the measures in date order"
     )
+
+
+def test_a_sweep_value_in_quotes_is_a_relative_change_of_the_base():
+    from sim.experiments.sweep import load_sweep
+
+    grid = {"resources.inspector.capacity": ["+1", "*2", 4]}
+    spec = load_sweep({"name": "s", "base": str(BASELINE), "replications": 1, "grid": grid})
+    assert [p.scenario.resources["inspector"].capacity for p in spec.points] == [4, 6, 4]
+    assert [p.label for p in spec.points][:2] == [
+        "resources.inspector.capacity=+1",
+        "resources.inspector.capacity=*2",
+    ]
+
+
+def test_a_bare_plus_in_a_sweep_file_adds_to_the_base(tmp_path):
+    from sim.experiments.sweep import load_sweep
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        f"name: s\nbase: {BASELINE}\nreplications: 1\ngrid: {{resources.inspector.capacity: [+1, 2]}}\n",
+        encoding="utf-8",
+    )
+    assert [p.scenario.resources["inspector"].capacity for p in load_sweep(path).points] == [4, 2]
