@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 
 from sim.cli import check, compare, optimise, run, sweep, validate
-from sim.cli.common import Parser, UsageError, release_folders
+from sim.cli.common import Interrupted, Parser, UsageError, release_folders
 from sim.engine.calendar import CalendarError
 from sim.experiments.baseline_file import BaselineError
 from sim.scenario import ScenarioError
@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None, prog: str = "run_sim.py") -> int:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # said once, with what was kept when the verb says it
+        print(f"interrupted: {exc}" if isinstance(exc, Interrupted) else "interrupted", file=sys.stderr)
         return 130
     finally:
         release_folders()

@@ -33,7 +33,11 @@ def add_parser(verbs: Any) -> None:
     p.add_argument("--reps", type=positive_int, help="replications to record (only with --update)")
     add_set(p, "try a change, e.g. stages.completion_lv.duration.mode=4 (not with --update)")
     p.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
-    p.add_argument("--changed", action="store_true", help="print only the KPIs that changed")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--changed", action="store_true", help="print the KPIs that changed (default: those that drifted)"
+    )
+    shown.add_argument("--all", action="store_true", help="print every KPI (default: those that drifted)")
     p.add_argument(
         "--calibration",
         nargs="?",
@@ -71,11 +75,13 @@ def command(args: argparse.Namespace) -> int:
         f"{report.attrs['alpha']:g} over {report.attrs['tested']} KPIs (Bonferroni); 'exact' where the "
         "recorded half-width is 0\n"
     )
-    print(format_report(report, only_changed=args.changed))
+    rows = "all" if args.all else "changed" if args.changed else "drifted"
+    bad = drifted(report)
+    if rows != "drifted" or not bad.empty:
+        print(format_report(report, rows))
     for note in outcome.notes:
         print(f"note: {note}")
-    bad = drifted(report)
-    print(f"\n{summary_line(report)}")
+    print(f"\n{summary_line(report)}" + ("" if args.all else "; --all prints every KPI"))
     if not bad.empty:
         names = ", ".join(f"{g}.{k}" for g, k in zip(bad["group"], bad["kpi"]))
         print(f"DRIFT in {len(bad)} KPI(s): {names}")
@@ -155,5 +161,5 @@ def _update(args: argparse.Namespace, path: Path) -> int:
         print("no KPI changed" + ("" if changes else "; the file is left as it was"))
     else:
         print(f"{len(changed)} KPI(s) changed ({summary_line(report)}):")
-        print(format_report(report, only_changed=True))
+        print(format_report(report, "changed"))
     return 0

@@ -7,6 +7,7 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -18,6 +19,11 @@ from sim.outputs.publish import FolderBusy, lock, owner, unlock
 
 class UsageError(Exception):
     """Bad command-line input (exit status 2)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what was kept and how to go on (the message); the command line prints it once,
+    after ``interrupted: ``."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -65,12 +71,40 @@ def add_debug(parser: argparse.ArgumentParser) -> None:
 
 
 def progress_bar(total: int, label: str, unit: str = "rep") -> Any:
-    """A tqdm bar on a terminal; None when stderr is not a TTY (logs and tests stay quiet)."""
+    """A tqdm bar on a terminal; elsewhere (a log, a pipe, a batch job) a ``ProgressLines`` that
+    writes one line per step finished, so that a long run is never silent."""
     if not sys.stderr.isatty():
-        return None
+        return ProgressLines(total, label, unit)
     from tqdm import tqdm
 
     return tqdm(total=total, desc=label, unit=unit, file=sys.stderr)
+
+
+class ProgressLines:
+    """Progress as lines on stderr, one per update: ``compare: 3/20 reps done, 12.4 s``. It has
+    the part of tqdm's interface the verbs use (``n``, ``update``, ``set_postfix``, ``close``)."""
+
+    def __init__(self, total: int, label: str, unit: str, clock: Callable[[], float] = time.monotonic):
+        self.total, self.label, self.unit, self.n = total, label, unit, 0
+        self._clock, self._start, self._postfix = clock, clock(), ""
+
+    def update(self, done: int = 1) -> None:
+        if done <= 0:
+            return
+        self.n += done
+        units = self.unit if self.total == 1 else f"{self.unit}s"
+        elapsed = self._clock() - self._start
+        print(
+            f"{self.label}: {self.n}/{self.total} {units} done, {elapsed:.1f} s{self._postfix}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def set_postfix(self, **values: Any) -> None:
+        self._postfix = "".join(f", {k} {v}" for k, v in values.items())
+
+    def close(self) -> None:
+        """Nothing to clear: every line is already out."""
 
 
 def ticker(bar: Any) -> Callable[[int], None] | None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_debug, add_executor, add_force, output_folder, plural, seed
+from sim.cli.common import Interrupted, add_debug, add_executor, add_force, output_folder, plural, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.staffing import (
     RULED_OUT,
@@ -92,21 +92,17 @@ def command(args: argparse.Namespace) -> int:
         f"(+{plan.step} a look); bounds below are those one-sided bounds",
         flush=True,
     )
-    tty = sys.stderr.isatty()
 
-    def progress(what: str) -> None:
-        if tty:
-            print(f"  simulating {what} ...", file=sys.stderr, flush=True)
+    def progress(what: str) -> None:  # on a terminal and in a log alike: a search takes minutes
+        print(f"  simulating {what} ...", file=sys.stderr, flush=True)
 
     try:
         result = search(spec, out=out, resume=args.resume, executor=executor, progress=progress)
     except KeyboardInterrupt:
-        print(
-            f"interrupted: the replications computed so far are in {out / 'staffings'}; "
-            "run again with --resume to reuse them",
-            file=sys.stderr,
-        )
-        raise
+        raise Interrupted(
+            f"the replications computed so far are in {out / 'staffings'}; "
+            "run again with --resume to reuse them"
+        ) from None
     finally:
         executor.close()
     files = write_staffing(result, out, fmt=args.format, command=sys.argv)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.cli.common import add_debug, add_force, output_folder, positive_int, progress_bar, seed
+from sim.cli.common import Interrupted, add_debug, add_force, output_folder, positive_int, progress_bar, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.sweep import SweepOutcome, SweepSpec, load_sweep, point_files, run_sweep, summarise_sweep
 from sim.outputs.tables import FORMATS
@@ -90,12 +90,10 @@ def command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
-        print(
-            f"interrupted: {_saved(spec, out)} of {len(spec.points)} points are saved in {out}; "
-            "run again with --resume to compute the others",
-            file=sys.stderr,
-        )
-        raise
+        raise Interrupted(
+            f"{_saved(spec, out)} of {len(spec.points)} points are saved in {out}; "
+            "run again with --resume to compute the others"
+        ) from None
     finally:
         executor.close()
     if bar is not None:

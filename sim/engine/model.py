@@ -46,7 +46,7 @@ from sim.engine.records import RunRecords
 from sim.engine.seasons import Intensity
 from sim.engine.units import Unit
 from sim.scenario.city import SHARED
-from sim.scenario.conditions import holds
+from sim.scenario.conditions import SEGMENT, holds, reads_segment
 from sim.scenario.schema import Scenario
 
 
@@ -109,6 +109,7 @@ class ConnectionModel:
         self.intensity = Intensity(seasonality, self.calendar) if seasonality is not None else None
         self.travel = scenario.travel.hours if scenario.travel is not None else None
         self.travel_attribute = scenario.travel.attribute if scenario.travel is not None else ""
+        self.reads_segment = reads_segment(scenario.model_dump())
         self.open_cases: dict[Case, None] = {}  # counted cases not yet connected, in order
         self.counted_open = 0
         self.last_connection = 0.0  # of a counted case (one computed ahead may lie in the future)
@@ -221,6 +222,8 @@ class ConnectionModel:
                 attrs = draw_attributes(rules.stream_samplers[key], streams, key, number, fixed=fixed)
                 segment = next(n for when, n in rules.routes[key] if when is None or holds(when, attrs))
             attrs = draw_attributes(rules.samplers[segment], streams, key, number, attrs, fixed)
+            if self.reads_segment:  # for conditions on it (the cases table has it already)
+                attrs[SEGMENT] = segment
             if dated:
                 rules = unit.rules.get(unit.rules.for_case(t, attrs))
             due = t + rules.due(segment, attrs)

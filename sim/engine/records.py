@@ -156,7 +156,8 @@ class RunRecords:
             }
         )
         for name, values in self._attrs.items():
-            df[name] = _attribute_column(values)
+            if name != "segment":  # carried for conditions on it (sim.scenario.conditions): a column already
+                df[name] = _attribute_column(values)
         arrival = np.asarray(c["arrival_wd"], dtype=float)
         connected = np.asarray(c["connected_wd"], dtype=float)
         cal = self.calendar

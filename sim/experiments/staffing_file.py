@@ -185,12 +185,6 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
     ``ScenarioError`` on bad input."""
     data, lines, shown, folder = read_spec(spec, kind=STAFFING, unnamed="<staffing>")
     at = Places(lines, shown)
-    if isinstance(data, dict) and ("segments" in data or "stages" in data) and "pools" not in data:
-        at.fail(
-            (),
-            "this is a scenario file; optimise takes a staffing file: a `base` scenario, the `pools` "
-            "to staff and the `targets` to meet (docs/staffing.md, scenarios/staffing/)",
-        )
     file = validated(StaffingFile, data, lines, shown)
     base_data, base_lines, base_shown = read_base(file.base, folder, at)
     if seed is None:

@@ -18,11 +18,20 @@ def _num(x: float | None, signed: bool = False) -> str:
     return f"{x:+.4g}" if signed else f"{x:.4g}"
 
 
-def format_report(report: pd.DataFrame, only_changed: bool = False) -> str:
-    """The check table: group, KPI, recorded ± half-width, now, difference, tolerance, verdict."""
-    shown = report if not only_changed else report[report["verdict"] != "same"]
+ROWS = {  # which KPIs a check table shows, and what it says when there is none
+    "all": (VERDICTS, "(no KPI)"),
+    "changed": (tuple(v for v in VERDICTS if v != "same"), "(no KPI changed)"),
+    "drifted": (("DRIFT", "missing"), "(no KPI drifted)"),
+}
+
+
+def format_report(report: pd.DataFrame, rows: str = "all") -> str:
+    """The check table: group, KPI, recorded ± half-width, now, difference, tolerance, verdict;
+    of every KPI, of those that changed, or of those that drifted (``rows``, see ``ROWS``)."""
+    verdicts, nothing = ROWS[rows]
+    shown = report[report["verdict"].isin(verdicts)]
     if shown.empty:
-        return "(no KPI changed)"
+        return nothing
     table = pd.DataFrame(
         {
             "group": shown["group"],

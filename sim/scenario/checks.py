@@ -21,6 +21,8 @@ from sim.scenario.meaning import (
     check_fix_cycles,
     check_scopes,
     check_size,
+    not_read,
+    readable,
     value_problem,
 )
 from sim.scenario.schema import MEASURES, FlowStep, Scenario, Stage, StageStep, pool_names
@@ -169,8 +171,9 @@ def _check_streams(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> No
             if used not in sc.streams[joined].attributes:
                 fail(
                     ("segments", gname, "arrivals", "when"),
-                    f"condition reads attribute '{used}', which stream '{joined}' does not draw (a case "
-                    "joins its segment before it draws the segment's own attributes)",
+                    f"condition reads attribute '{used}', which stream '{joined}' does not draw"
+                    f"{suggest(used, sc.streams[joined].attributes)} (a case joins its segment before "
+                    "it draws the segment's own attributes)",
                 )
         if seg.arrivals.when is not None and (
             problem := value_problem(seg.arrivals.when, sc.streams[joined].attributes)
@@ -324,13 +327,10 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         if sc.travel is not None and any(visits):
             _check_travel(sc, gname, fail)
         _check_priority(sc, gname, seen, fail)
+        known = readable(sc, gname)
         for cpath, cond in conds:
             for used in attributes_used(cond):
-                if used not in attributes:
-                    fail(
-                        cpath,
-                        f"condition reads attribute '{used}', which segment '{gname}' does "
-                        f"not define{suggest(used, attributes)}",
-                    )
-            if cond is not None and (problem := value_problem(cond, attributes)):
+                if used not in known:
+                    fail(cpath, f"condition {not_read(sc, used, gname, known)}")
+            if cond is not None and (problem := value_problem(cond, known)):
                 fail(cpath, f"{problem} (in segment '{gname}')")

@@ -8,6 +8,12 @@ A condition is a mapping; every entry must hold (they are joined by AND):
 - ``any: [cond, ...]`` holds when one of the conditions holds (e.g. the region-dependent on-site
   cap), ``all: [cond, ...]`` when all do, ``not: cond`` when the condition does not.
 
+Besides the attributes a case draws, a condition can read ``segment`` (the case's segment, e.g.
+``segment: [hv_single, hv_dual]`` on a stage several segments' flows share) and, in a scenario with
+``companies``, ``company`` and ``region`` (its supply company's). A case carries ``segment`` among
+its attributes only when some condition of the scenario reads it (``reads_segment``), so the
+cases table and the runs of other scenarios are as they were.
+
 ``check_condition`` validates the shape on load (pydantic calls it); ``holds`` evaluates it for a
 case's attribute mapping; ``attributes_used`` lists the attribute names a condition reads, so that
 a scenario can be checked for conditions on attributes a segment never draws.
@@ -19,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 COMBINATORS = ("any", "all", "not")
+SEGMENT = "segment"  # the case's segment, readable by any condition applied once it has one
 _SCALAR = (bool, int, float, str)
 
 
@@ -94,3 +101,18 @@ def attributes_used(cond: Mapping | None) -> Iterator[str]:
             yield from attributes_used(value)
         else:
             yield key
+
+
+def reads_segment(data: Any) -> bool:
+    """Whether some condition (the value of a ``when`` or ``where`` key) in scenario ``data`` (a
+    scenario's plain data, dated measures' changes included) reads the case's ``segment``."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if key in ("when", "where") and isinstance(value, Mapping):
+                if SEGMENT in attributes_used(value):
+                    return True
+            elif reads_segment(value):
+                return True
+    elif isinstance(data, list):
+        return any(reads_segment(item) for item in data)
+    return False

@@ -19,17 +19,23 @@ middle of a run. What a dated measure may change:
   date for every case, cases in progress included (new members take waiting cases at once; members
   who leave finish their task first). A dated measure cannot add or remove a pool or an item,
   change a pool's owner or dispatch rule, or make it unlimited.
+
+A measure may change a number relatively (``capacity: +2``, ``sim.scenario.relative``): the change
+applies to the value before it, and measures that change the same value compose in the list's
+order, which must then be their date order (``check_relative_order``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.errors import KeyPath, LineMap, fail_at
-from sim.scenario.files import display_path, read_yaml, unshared
+from sim.scenario.errors import KeyPath, LineMap, fail_at, format_path
+from sim.scenario.files import display_path, missing_file, read_yaml, unshared
 from sim.scenario.overlays import merge_patch
+from sim.scenario.relative import is_relative
 
 MAX_COMBINATIONS = 256
 """The most combinations of measures one scenario may compose (each is validated at load)."""
@@ -61,7 +67,7 @@ def _read_file(item: dict, i: int, lines: LineMap, shown: str) -> None:
         fail_at(where, ("measures", i, "file"), f"found {ref!r}, expected the path of a measure file")
     path = (Path(where[0]).parent / ref).resolve()
     if not path.is_file():
-        fail_at(where, ("measures", i, "file"), f"measure file {display_path(path)} does not exist")
+        fail_at(where, ("measures", i, "file"), missing_file(ref, path, "measure file"))
     own, own_lines = read_yaml(path, display_path(path), kind="a measure file")
     own.pop("extends", None)
     item["changes"] = {k: v for k, v in own.items() if not (isinstance(k, str) and k.startswith("x-"))}
@@ -97,6 +103,43 @@ def check_changes(measures: list, lines: LineMap, shown: str) -> None:
                             "a measure with `where` changes only the flow and the targets of a segment "
                             "(a case's attributes decide its scope); drop `where` or the change",
                         )
+
+
+def check_relative_order(measures: list, lines: LineMap, shown: str) -> None:
+    """Measures apply in the list's order; where one changes a value by a relative change
+    (``+2``, ``"*1.5"``) that another also changes, the list must be in their date order, so that
+    the changes compose as they come into force (``*2`` then ``+1`` is not ``+1`` then ``*2``)."""
+    leaves = [dict(_leaves(m.changes, ())) for m in measures]
+    for j, later_listed in enumerate(measures):
+        for i in range(j):
+            if measures[i].from_ <= later_listed.from_:
+                continue
+            both = sorted(
+                (
+                    k
+                    for k in leaves[i].keys() & leaves[j].keys()
+                    if is_relative(leaves[i][k]) or is_relative(leaves[j][k])
+                ),
+                key=str,
+            )
+            if both:
+                path = ("measures", j, "changes", *both[0])
+                fail_at(
+                    lines.get(path) or lines.get(("measures", j), (shown, None)),
+                    path,
+                    f"measures {i} and {j} both change {format_path(both[0])}, by a relative change, "
+                    f"and apply in the list's order, but {i} comes into force later "
+                    f"({measures[i].from_} after {later_listed.from_}): list the measures in date order",
+                )
+
+
+def _leaves(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+    """The values of a patch by key path, mappings looked through (a list is one value)."""
+    if isinstance(value, dict) and "dist" not in value and path[-1:] != ("when",):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    else:
+        yield path, value
 
 
 def combinations_of(measures: list) -> list[tuple[int, ...]]:

@@ -60,9 +60,13 @@ def locate(path: KeyPath, lines: LineMap, default_file: str) -> Location:
 
 
 def suggest(word: str, options: Iterable[object]) -> str:
-    """`` (did you mean 'NAME'?)`` for the option closest to ``word``, or nothing."""
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """`` (did you mean 'NAME'?)`` for the option closest to ``word``, or nothing. Case does not
+    count for closeness (``kVA`` is ``kva`` mistyped), but an option spelt exactly as ``word`` is
+    never suggested for it."""
+    names = [str(o) for o in options if str(o) != word]
+    by_lower = {name.lower(): name for name in reversed(names)}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
 def validated(model: type[Model], data: Mapping, lines: LineMap, default_file: str) -> Model:
@@ -86,7 +90,7 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
     path = _data_path(error["loc"], data, kind)
     found = error.get("input")
     if kind == "extra_forbidden":
-        for holder in _models_in(_type_at(path[:-1], model)):
+        for holder in models_in(type_at(path[:-1], model)):
             if instead := getattr(holder, "retired", {}).get(path[-1]):
                 return path, f"'{path[-1]}' is no longer part of the format: {instead}"
             if instead := getattr(holder, "elsewhere", {}).get(path[-1]):
@@ -100,7 +104,7 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
         expected = error.get("ctx", {}).get("expected_tags", "")
         tag = found.get("dist") if isinstance(found, dict) else found
         # union_tag_not_found carries no expected tags: take them from the schema
-        names = _dist_names(_models_in(_type_at(path, model))) or [
+        names = _dist_names(models_in(type_at(path, model))) or [
             t.strip(" '") for t in str(expected).split(",")
         ]
         if kind == "union_tag_not_found":
@@ -113,7 +117,7 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
         return path, f"found {found!r}; write true or false"
     message = error["msg"].removeprefix("Value error, ")
     number = isinstance(found, (int, float)) and not isinstance(found, bool)
-    if number and kind.endswith("_type") and _dist_names(_models_in(_type_at(path, model))):
+    if number and kind.endswith("_type") and _dist_names(models_in(type_at(path, model))):
         return path, (  # a number where a distribution goes
             f"found {found!r}; a distribution is a mapping: write {{dist: fixed, value: {found!r}}} "
             "for a fixed value, or e.g. {dist: triangular, min: 1, mode: 2, max: 4}"
@@ -121,7 +125,7 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
     if kind in ("value_error", "assertion_error"):
         return path, message
     if error["loc"][-1:] == ("[key]",):  # a key of a mapping, not its value
-        key_kind = _description(_key_type(_type_at(path[:-1], model))) or "text"
+        key_kind = _description(_key_type(type_at(path[:-1], model))) or "text"
         return path, f"found the key {found!r}; expected {key_kind}"
     if described := _described_at(path, model):
         return path, f"found {found!r}; expected {described}"
@@ -132,7 +136,7 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
 
 def allowed_keys(path: KeyPath, data: Any, model: type[BaseModel]) -> list[str]:
     """The keys the schema accepts in the mapping that holds ``path[-1]``."""
-    models = _models_in(_type_at(path[:-1], model))
+    models = models_in(type_at(path[:-1], model))
     node = data
     for part in path[:-1]:
         node = node[part]
@@ -179,7 +183,7 @@ def _union_tag(node: Any, path: KeyPath) -> str | None:
     return None
 
 
-def _type_at(path: KeyPath, model: type[BaseModel]) -> Any:
+def type_at(path: KeyPath, model: type[BaseModel]) -> Any:
     """The type the schema gives the value at ``path`` (None when it cannot tell)."""
     target: Any = model
     for part in path:
@@ -240,10 +244,10 @@ def _description(tp: Any) -> str | None:
     return None
 
 
-def _models_in(tp: Any) -> list[type[BaseModel]]:
+def models_in(tp: Any) -> list[type[BaseModel]]:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return [tp]
-    return [model for arg in typing.get_args(tp) for model in _models_in(arg)]
+    return [model for arg in typing.get_args(tp) for model in models_in(arg)]
 
 
 def _dist_names(models: list[type[BaseModel]]) -> list[str]:

@@ -23,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from sim.scenario.errors import KeyPath, LineMap, ScenarioError, fail_at
+from sim.scenario.errors import KeyPath, LineMap, ScenarioError, fail_at, suggest
+from sim.scenario.relative import BARE_PLUS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what YAML refuses, but tab, LF and CR
 MAX_VALUES = 200_000  # keys, values and list items, aliases expanded (the city scenarios: ~3,000)
@@ -74,6 +75,48 @@ def display_path(path: str | os.PathLike) -> str:
     return Path(path).as_posix() if rel.startswith("..") else rel
 
 
+# The files this tool reads, by what only they hold at their top level, and the verb that reads
+# each: a file given to the wrong verb is named for what it is.
+KINDS: dict[str, tuple[frozenset[str], str]] = {
+    "a scenario": (
+        frozenset({"segments", "stages", "streams", "resources", "extends", "companies", "measures"}),
+        "run",
+    ),
+    "a sweep file": (frozenset({"grid", "points"}), "sweep"),
+    "a staffing file": (frozenset({"pools", "targets", "confidence"}), "optimise"),
+    "a calibration file": (frozenset({"figures", "unpublished"}), "check --calibration"),
+}
+_FAMILY = {"a measure file": "a scenario"}  # a measure file is an overlay of a scenario
+
+
+def check_kind(data: dict, kind: str, shown: str) -> None:
+    """Refuse a file of another kind than ``kind`` (a sweep file given to ``run``, ...): one with
+    none of the keys only ``kind`` has and some only another kind has, with the verb to use."""
+    own = KINDS.get(_FAMILY.get(kind, kind))
+    if own is None or own[0] & data.keys():
+        return
+    for other, (keys, verb) in KINDS.items():
+        if found := sorted(str(k) for k in keys & data.keys()):
+            fail_at(
+                (shown, None),
+                (),
+                f"this is {other} (it has `{found[0]}`), not {kind}: use `python run_sim.py {verb} {shown}`",
+            )
+
+
+def missing_file(ref: str, resolved: Path, what: str) -> str:
+    """Why the file ``ref`` names is not there: the path it resolved to (relative to the folder of
+    the file that names it), and the closest YAML file in that folder."""
+    folder = resolved.parent
+    near = sorted(p.name for p in folder.glob("*.y*ml")) if folder.is_dir() else []
+    where = f"folder {display_path(folder)}/" if folder.is_dir() else f"no folder {display_path(folder)}"
+    return (
+        f"{what} '{ref}' resolves to {display_path(resolved)}, which does not exist"
+        f"{suggest(resolved.name, near)}; a path is relative to the folder of the file that "
+        f"names it ({where})"
+    )
+
+
 def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, LineMap]:
     """The mapping a YAML file holds and its line map; ``kind`` names the file in errors."""
     try:
@@ -120,6 +163,8 @@ def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, L
             )
         fail_at((shown, None), (), f"malformed YAML value: {exc}")
     data = unshared(data)
+    if _FAMILY.get(kind, kind) in ("a scenario", "a sweep file"):  # where values are scenario values
+        _keep_bare_plus(node, data)
     lines: LineMap = {}
     if node is not None:
         _collect_lines(node, (), shown, lines)
@@ -127,6 +172,7 @@ def read_yaml(path: Path, shown: str, kind: str = "a scenario") -> tuple[dict, L
         data = {}
     if not isinstance(data, dict):
         fail_at((shown, 1), (), f"{kind} is a mapping of keys, found {type(data).__name__}")
+    check_kind(data, kind, shown)
     return data, lines
 
 
@@ -139,6 +185,34 @@ def unshared(value: Any) -> Any:
     if isinstance(value, list):
         return [unshared(v) for v in value]
     return value
+
+
+def _keep_bare_plus(node: yaml.Node | None, data: Any) -> None:
+    """Put back, as text, every bare ``+2`` that YAML read as the number 2: in a scenario (and the
+    values of a sweep) it is a relative change (``sim.scenario.relative``), not the value 2."""
+    if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+        for key_node, value_node in node.value:
+            key = _key_of(key_node)
+            if key in data:
+                if _is_bare_plus(value_node):
+                    data[key] = value_node.value
+                else:
+                    _keep_bare_plus(value_node, data[key])
+    elif isinstance(node, yaml.SequenceNode) and isinstance(data, list) and len(node.value) == len(data):
+        for i, item in enumerate(node.value):
+            if _is_bare_plus(item):
+                data[i] = item.value
+            else:
+                _keep_bare_plus(item, data[i])
+
+
+def _is_bare_plus(node: yaml.Node) -> bool:
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.style is None
+        and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        and BARE_PLUS.match(node.value) is not None
+    )
 
 
 def _collect_lines(node: yaml.Node, path: KeyPath, shown: str, out: LineMap) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from sim.scenario.checks import cross_check
 from sim.scenario.dated import (
     check_changes,
+    check_relative_order,
     check_shared,
     combinations_of,
     compose,
@@ -65,6 +66,7 @@ def _variants(scenario: Scenario, data: Mapping[str, Any], lines: LineMap, sourc
     """Every composition of the scenario with its dated measures that a case can meet, each
     validated and cross-checked (``sim.scenario.dated``)."""
     check_changes(scenario.measures, lines, source)
+    check_relative_order(scenario.measures, lines, source)
     try:
         keys = combinations_of(scenario.measures)
     except ValueError as e:

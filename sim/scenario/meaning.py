@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from sim.scenario.city import SHARED
-from sim.scenario.conditions import attributes_used
+from sim.scenario.conditions import SEGMENT, attributes_used
 from sim.scenario.distributions import Bernoulli, Categorical, Constant
 from sim.scenario.errors import KeyPath, suggest
 from sim.scenario.schema import Scenario
@@ -27,6 +27,21 @@ def _same_kind(a: Any, b: Any) -> bool:
         return "flag" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else "text"
 
     return kind(a) == kind(b)
+
+
+def readable(sc: Scenario, segment: str) -> dict[str, Any]:
+    """What a condition applied to a case of ``segment`` can read: the attributes its cases carry
+    and its ``segment``, one of the scenario's segments."""
+    segments = Categorical(dist="categorical", values=dict.fromkeys(sc.segments, 1.0))
+    return {**sc.attributes_of(segment), SEGMENT: segments}
+
+
+def not_read(sc: Scenario, name: str, segment: str, known: Mapping[str, Any]) -> str:
+    """Why a condition cannot read ``name`` in ``segment``, with the name meant or what to add."""
+    problem = f"reads attribute '{name}', which segment '{segment}' does not define{suggest(name, known)}"
+    if name in ("company", "region") and not sc.companies:
+        problem += "; only a scenario with `companies:` gives its cases a company and a region"
+    return problem
 
 
 def value_problem(cond: Mapping, attributes: dict) -> str | None:
@@ -178,13 +193,9 @@ def check_scopes(sc: Scenario, fail: Callable[[KeyPath, str], NoReturn]) -> None
         if measure.where is None:
             continue
         for segment in sc.segments:
-            attributes = sc.attributes_of(segment)
+            attributes = readable(sc, segment)
             for used in attributes_used(measure.where):
                 if used not in attributes:
-                    fail(
-                        ("measures", i, "where"),
-                        f"reads attribute '{used}', which segment '{segment}' does not define"
-                        f"{suggest(used, attributes)}",
-                    )
+                    fail(("measures", i, "where"), not_read(sc, used, segment, attributes))
             if problem := value_problem(measure.where, attributes):
                 fail(("measures", i, "where"), f"{problem} (in segment '{segment}')")

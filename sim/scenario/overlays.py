@@ -17,8 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.errors import KeyPath, LineMap, fail_at
-from sim.scenario.files import display_path, read_yaml, unshared
+from sim.scenario.errors import KeyPath, LineMap, fail_at, locate, suggest
+from sim.scenario.files import display_path, missing_file, read_yaml, unshared
+from sim.scenario.relative import apply_change, is_relative, relative_in
 
 
 def resolve_extends(path: Path, shown: str) -> tuple[dict, LineMap]:
@@ -37,6 +38,7 @@ def _resolve(path: Path, shown: str, chain: tuple[Path, ...]) -> tuple[dict, Lin
     parents = _parents(path, data, lines, chain)
     lines = {k: v for k, v in lines.items() if k[:1] != ("extends",)}
     if not parents:
+        _refuse_relative(data, (), lines, "but this file extends no scenario whose value it could change")
         return data, lines, {path.resolve()}
     inner = (*chain, path.resolve())
     base, base_lines, merged_files = _resolve(parents[0], display_path(parents[0]), inner)
@@ -79,7 +81,7 @@ def _parents(path: Path, data: dict, lines: LineMap, chain: tuple[Path, ...]) ->
             cycle = " -> ".join(display_path(p) for p in (*chain, path.resolve(), parent))
             fail_at(at, ("extends",), f"extends cycle: {cycle}")
         if not parent.is_file():
-            fail_at(at, ("extends",), f"parent scenario {display_path(parent)} does not exist")
+            fail_at(at, ("extends",), missing_file(ref, parent, "parent scenario"))
         parents.append(parent)
     return parents
 
@@ -130,10 +132,36 @@ def _merge(base: Any, over: Any, base_lines: LineMap, over_lines: LineMap, path:
             if key in base:
                 merged[key] = _merge(base[key], value, base_lines, over_lines, (*path, key))
             else:
+                why = f"but the parent has no value here to change{suggest(str(key), base)}"
+                _refuse_relative(value, (*path, key), over_lines, why)
                 merged[key] = value
         return merged
+    if is_relative(over):
+        try:
+            value = apply_change(over, base, path)
+        except ValueError as exc:
+            fail_at(locate(path, over_lines, "<scenario>"), path, str(exc))
+    else:
+        why = "inside a value that replaces the parent's whole (a list, a distribution or a condition)"
+        _refuse_relative(over, path, over_lines, why)
+        value = unshared(over)
     n = len(path)
     for key in [k for k in base_lines if k[:n] == path and len(k) > n]:
         del base_lines[key]
     base_lines.update({k: v for k, v in over_lines.items() if k[:n] == path})
-    return unshared(over)
+    return value
+
+
+def _refuse_relative(value: Any, path: KeyPath, lines: LineMap, why: str) -> None:
+    """Stop at a relative change (``sim.scenario.relative``) inside ``value``, which has no
+    inherited number to change (``why``); a dated measure's are applied later, to the scenario."""
+    found = relative_in(value, path)
+    if found is not None and found[:1] != ("measures",):
+        change = value
+        for part in found[len(path) :]:
+            change = change[part]
+        fail_at(
+            locate(found, lines, "<scenario>"),
+            found,
+            f"'{change}' is a relative change, {why}; write the value itself",
+        )

@@ -4,8 +4,10 @@ A key path names a value by its keys and list indices, ``segments.hv_single.flow
 ``stages.plan_reply_hv_single.variants[0].when.any[0].kva.max``. An override may only replace a
 key that exists (in the file, or in the schema with its default left in place): a misspelt key
 would otherwise add a key that nothing reads, and the run would quietly ignore the change. The
-value is YAML, and the schema checks its type like any other value. Sweeps use the same key
-paths for their parameters.
+value is YAML, and the schema checks its type like any other value; ``+2``, ``*1.5`` and ``"-1"``
+(in YAML quotes: a bare ``-1`` is the number) change the value the key has by that amount (a
+relative change, ``sim.scenario.relative``).
+Sweeps use the same key paths for their parameters.
 """
 
 from __future__ import annotations
@@ -16,8 +18,18 @@ from typing import Any
 
 import yaml
 
-from sim.scenario.errors import KeyPath, LineMap, ScenarioError, allowed_keys, format_path, suggest
+from sim.scenario.errors import (
+    KeyPath,
+    LineMap,
+    ScenarioError,
+    allowed_keys,
+    format_path,
+    models_in,
+    suggest,
+    type_at,
+)
 from sim.scenario.files import bounded, unshared
+from sim.scenario.relative import apply_change, is_relative
 from sim.scenario.schema import Scenario
 
 _INDEX = re.compile(r"^(?P<key>[^\[\]]*)((?:\[\d+\])*)$")
@@ -55,6 +67,9 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
             bounded(raw, "--set")
         except ScenarioError as exc:
             raise OverrideError(item, str(exc).split(": ", 1)[-1]) from None
+        if is_relative(raw) and raw.strip()[0] in "+*":  # YAML: the number 2, an alias
+            pairs[key.strip()] = raw.strip()
+            continue
         try:
             pairs[key.strip()] = yaml.safe_load(raw)
         except (yaml.YAMLError, ValueError):
@@ -92,6 +107,8 @@ def _replace(data: dict, path: KeyPath, value: Any, origin: str) -> None:
             known = allowed_keys(path[: depth + 1], data, Scenario) if isinstance(node, dict) else []
             if last and part in known:
                 pass  # a key the schema has, left at its default in the file
+            elif part in known and models_in(type_at(path[: depth + 1], Scenario)):
+                node[part] = {}  # a section the file leaves at its defaults: write the one key
             elif isinstance(node, dict):
                 hint = suggest(str(part), list(node) + known)
                 problem = f"no key '{part}' at {here}{hint}; {origin} only replaces existing keys"
@@ -99,7 +116,15 @@ def _replace(data: dict, path: KeyPath, value: Any, origin: str) -> None:
             else:
                 problem = f"'{part}' does not name an existing item at {here}"
                 raise OverrideError(format_path(path), problem, origin)
-        if last:
+        if last and is_relative(value):
+            if not (in_list or in_dict):
+                problem = f"'{value}' is a relative change, but the scenario has no value here to change"
+                raise OverrideError(format_path(path), f"{problem}; write the value itself", origin)
+            try:
+                node[part] = apply_change(value, node[part], path)
+            except ValueError as exc:
+                raise OverrideError(format_path(path), str(exc), origin) from None
+        elif last:
             node[part] = value
         else:
             node = node[part]

@@ -381,7 +381,9 @@ def test_missing_parent_of_extends_is_reported_at_the_extends_line(tmp_path):
     path = write(tmp_path, "orphan.yaml", "name: orphan\nextends: missing.yaml\n")
     parent = tmp_path.resolve() / "missing.yaml"
     assert fails("validate", path) == (
-        f"{shown(path)}:2: extends: parent scenario {shown(parent)} does not exist"
+        f"{shown(path)}:2: extends: parent scenario 'missing.yaml' resolves to {shown(parent)}, which "
+        "does not exist; a path is relative to the folder of the file that names it "
+        f"(folder {shown(tmp_path.resolve())}/)"
     )
 
 

@@ -231,7 +231,9 @@ def test_a_staffing_just_short_of_its_target_is_declared_meeting_it_at_most_alph
 def test_optimise_refuses_a_scenario_file_and_validate_reads_staffing_and_sweep_files(tmp_path, capsys):
     path = exact_problem(tmp_path)
     assert main(["optimise", str(tmp_path / "tiny.yaml")]) == 2
-    assert "this is a scenario file; optimise takes a staffing file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "tiny.yaml: this is a scenario (it has `resources`), not a staffing file: " in err
+    assert "use `python run_sim.py run " in err
     assert main(["validate", str(path)]) == 0
     assert "ok (staffing exact: 2 pools, 1 target, 24 staffings in the bounds" in capsys.readouterr().out
     assert main(["validate", str(path), "--set", "seed=3"]) == 2

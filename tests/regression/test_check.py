@@ -52,7 +52,7 @@ def test_recorded_baseline_describes_the_baseline_scenario():
 
 @pytest.mark.slow
 def test_check_passes_on_the_committed_model():
-    proc = _cli("check")
+    proc = _cli("check", "--all")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "ok: no KPI drifted" in proc.stdout
     for column in ("recorded", "now", "difference", "tolerance", "verdict"):
@@ -191,7 +191,15 @@ def test_update_records_then_check_passes_and_a_change_is_reported(tmp_path, cap
     assert body["replications"] == 4 and body["seed"] == 11
     assert (baseline.parent / body["scenario_file"]).resolve() == scenario.resolve()
     assert main(argv) == 0
-    assert "ok: no KPI drifted" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ok: no KPI drifted" in out
+    # by default the summary and the drifted KPIs only (none here); --all prints every KPI
+    assert "verdict" not in out and " same\n" not in out
+    assert "KPIs: " in out and "same; --all prints every KPI" in out
+    assert main([*argv, "--all"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["group", "kpi", "recorded", "now", "difference", "tolerance", "verdict"] in rows
+    assert ["seg", "elapsed_wd_mean"] in [r[:2] for r in rows if r[-1:] == ["same"]]
     # a deliberate change through --set is drift, naming the KPI
     assert main([*argv, "--set", "stages.accept.effort.value=24"]) == 1
     out = capsys.readouterr().out
