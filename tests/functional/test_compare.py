@@ -13,7 +13,7 @@ import pytest
 from builders import BASELINE, ROOT, baseline_dict
 
 import sim
-from sim.experiments.compare import compare
+from sim.experiments.compare import compare, consecutive_differences
 from sim.outputs.figures import (
     on_target_figure,
     target_distribution_figure,
@@ -118,7 +118,12 @@ def test_waterfall_steps_add_up_to_the_last_level(result):
     assert bars[0].get_height() == pytest.approx(means["baseline"])
     assert sum(b.get_height() for b in bars[1:3]) == pytest.approx(means["faster"] - means["baseline"])
     assert bars[-1].get_height() == pytest.approx(means["faster"])
-    assert [line.get_ydata()[0] for line in ax.get_lines()] == [8]  # the target line
+    assert [line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [8]
+    # each step carries the 95% interval of its paired difference
+    steps = consecutive_differences(result, ["target_wd_mean"]).query("segment == 'lv_smb'")
+    spans = [c.lines[2][0].get_segments()[0] for c in ax.containers if hasattr(c, "has_yerr")]
+    expected = [hw for hw in steps["difference_hw"] if hw > 0]
+    assert [(top[1] - bottom[1]) / 2 for bottom, top in spans] == pytest.approx(expected)
     assert ax.get_ylabel() == "mean, working days"
 
 
