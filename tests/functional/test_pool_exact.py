@@ -3,6 +3,7 @@ what happened when. Every number below follows from first-come first-served by h
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from builders import fixed, staff, tiny_scenario, work
 
@@ -152,6 +153,30 @@ def test_two_pools_each_let_go_when_their_own_work_ends_then_the_lead_time_runs(
     # the inspector: case 0 held it 0.75 days, case 1 from 2.333 to 3.083; it never had a queue
     assert pools.loc["inspector", "wait_wd_mean"] == 0
     assert pools.loc["inspector", "utilisation"] == pytest.approx((0.75 + 0.75) / end)
+
+
+def test_pools_are_taken_in_name_order_whatever_order_they_are_written_in():
+    """Two stages that both need an inspector and a crew, written in opposite orders: each takes
+    the crew first (name order), so neither can hold one while waiting for the other's; the
+    results are those of writing both in name order."""
+
+    def run(first: list[str], second: list[str]) -> pd.DataFrame:
+        stages = {
+            "survey": {"label": "s", "owner": "utility", "pool": first, "effort": fixed(8)},
+            "check": {"label": "c", "owner": "utility", "pool": second, "effort": fixed(8)},
+        }
+        resources = {"inspector": staff(1, 8), "crew": staff(1, 8)}
+        data = tiny_scenario(
+            stages, ["survey", "check"], resources=resources, days=5, arrivals={"at": [0, 0.5]}
+        )
+        return sim.run(scenario_from_dict(data), reps=1).cases
+
+    named = run(["crew", "inspector"], ["crew", "inspector"])
+    crossed = run(["inspector", "crew"], ["crew", "inspector"])
+    pd.testing.assert_frame_equal(named, crossed)
+    # case 0 surveys 0-1; case 1 (0.5) has waited for the crew since, so it gets both at 1 and
+    # surveys 1-2 while case 0's check waits; case 0 checks 2-3, case 1 3-4
+    assert named["connected_wd"].tolist() == pytest.approx([3, 4])
 
 
 def test_a_variant_may_drop_the_staff_or_add_staff_to_a_stage_without():
