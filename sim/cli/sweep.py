@@ -16,6 +16,7 @@ import pandas as pd
 from sim.cli.common import Interrupted, add_debug, add_force, output_folder, positive_int, progress_bar, seed
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.sweep import SweepOutcome, SweepSpec, load_sweep, point_files, run_sweep, summarise_sweep
+from sim.kpi_catalogue import label, show
 from sim.outputs.tables import FORMATS
 
 
@@ -101,6 +102,23 @@ def command(args: argparse.Namespace) -> int:
     return _report(outcome, out)
 
 
+def sweep_summary_table(summary: pd.DataFrame, kpi: str, labels: dict[str, str]) -> pd.DataFrame:
+    """A sweep's summary for reading: the parameters under the sweep file's ``labels`` (their key
+    paths otherwise), the KPI as every output shows it (``kpi_catalogue.show``)."""
+    parameters = [
+        c
+        for c in summary.columns
+        if c not in ("point", "replications", "segment") and not (c == kpi or c.startswith(f"{kpi}_"))
+    ]
+    table = summary[[*parameters, *(["segment"] if "segment" in summary else [])]].rename(columns=labels)
+    lows = summary.get(f"{kpi}_lo", pd.Series(None, index=summary.index))
+    highs = summary.get(f"{kpi}_hi", pd.Series(None, index=summary.index))
+    table[label(kpi)] = [
+        show(kpi, v, h, lo, hi) for v, h, lo, hi in zip(summary[kpi], summary[f"{kpi}_hw"], lows, highs)
+    ]
+    return table
+
+
 def _report(outcome: SweepOutcome, out: Path) -> int:
     spec = outcome.spec
     print(
@@ -111,8 +129,11 @@ def _report(outcome: SweepOutcome, out: Path) -> int:
         first = spec.figures[0]
         summary = summarise_sweep(outcome.table, first["kpi"], first.get("segment"))
         with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(f"\n{first['kpi']} ({first.get('segment') or 'per segment'}), mean over replications:")
-            print(summary.drop(columns=["point"]).to_string(index=False))
+            print(
+                f"\n{label(first['kpi'])} ({first.get('segment') or 'per segment'}), mean over replications "
+                "(95% interval):"
+            )
+            print(sweep_summary_table(summary, first["kpi"], spec.labels).to_string(index=False))
     written = [*outcome.files, "manifest.json", "points/"]
     print(f"\nwrote {', '.join(written)} to {out}")
     if outcome.failures:

@@ -41,6 +41,14 @@ def t_quantile(probability: float, df: int) -> float:
     return float(stats.t.ppf(probability, df))
 
 
+@lru_cache(maxsize=64)
+def normal_quantile(probability: float) -> float:
+    """The ``probability`` quantile of the standard normal distribution."""
+    from scipy import stats
+
+    return float(stats.norm.ppf(probability))
+
+
 def t_half_width(values, confidence: float = 0.95) -> float:
     """Half-width of the t-interval of the mean; NaN with fewer than two finite values."""
     x = np.asarray(values, dtype=float)
@@ -64,8 +72,10 @@ def share_interval(values, cases=None, confidence: float = 0.95) -> tuple[float,
     their spread is worth: ``n_eff = p(1-p) / (s²/R)`` (a queue makes cases of one replication
     alike, so ``n_eff`` is usually far below the cases simulated), capped at the cases counted
     (``cases``: per replication, summed; without them, uncapped) and taken as all of them when the
-    replications do not differ or ``p`` is 0 or 1. With ``t(1-α/2, R-1)`` for ``z`` this is the
-    Korn–Graubard construction of survey statistics; away from 0 and 1 it is the t-interval. NaN
+    replications do not differ or ``p`` is 0 or 1. With ``t(1-α/2, R-1)`` for ``z`` where ``n_eff``
+    comes from the spread, this is the Korn–Graubard construction of survey statistics, and away
+    from 0 and 1 it is the t-interval; where ``n_eff`` is the cases counted, no variance was
+    estimated and ``z`` is the normal quantile (the Wilson interval of those cases). NaN
     with fewer than two finite values; ``(p, p)`` when nothing bounds the spread (no counts and no
     spread)."""
     x = np.asarray(values, dtype=float)
@@ -76,12 +86,16 @@ def share_interval(values, cases=None, confidence: float = 0.95) -> tuple[float,
     p = float(x.mean())
     total = math.inf if cases is None else float(np.nansum(np.asarray(cases, dtype=float)[ok]))
     var_mean = float(x.var(ddof=1)) / len(x)
-    n = min(p * (1 - p) / var_mean, total) if var_mean > 0 and 0 < p < 1 else total
+    spread = p * (1 - p) / var_mean if var_mean > 0 and 0 < p < 1 else math.inf
+    n = min(spread, total)
     if not n > 0:
         return math.nan, math.nan
     if math.isinf(n):
         return p, p
-    z = t_quantile(0.5 + confidence / 2, len(x) - 1)
+    # a spread estimated from R replications: Student's t with R-1 degrees of freedom; the cases
+    # counted: the binomial's own normal quantile (no variance was estimated)
+    q = 0.5 + confidence / 2
+    z = t_quantile(q, len(x) - 1) if spread < total else normal_quantile(q)
     shrink = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / shrink
     half = z / shrink * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))

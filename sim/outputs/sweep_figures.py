@@ -111,11 +111,13 @@ def plot_sweep(
         ax.set_yticks(range(len(ys_sorted)), [_tick(v) for v in ys_sorted])
         finite = grid[np.isfinite(grid)]
         middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
+        # one decimal more than the narrowest half-width needs (94.97 must not read as 95), the
+        # same in every cell
+        digits = max((_decimals(h) for h in half.flat if np.isfinite(h)), default=1)
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 if np.isfinite(grid[i, j]):
-                    # one decimal more than the half-width needs: 94.97 must not read as 95
-                    text = f"{grid[i, j]:.{_decimals(half[i, j])}f}"
+                    text = f"{grid[i, j]:.{digits}f}"
                     if np.isfinite(half[i, j]):
                         text += f"\n±{half[i, j]:.2g}"
                     color = "black" if grid[i, j] > middle else "white"
@@ -126,15 +128,25 @@ def plot_sweep(
     else:
         groups = [(None, summary)] if y is None else list(summary.groupby(y, sort=False, dropna=False))
         groups.sort(key=lambda g: _sort_key(g[0]))
+        share = kpi_catalogue.is_share(kpi)
         for value, part in groups:
-            part = part.groupby(x, sort=False, dropna=False)[[kpi, f"{kpi}_hw"]].mean().reset_index()
+            spread = [f"{kpi}_lo", f"{kpi}_hi"] if share else [f"{kpi}_hw"]
+            part = part.groupby(x, sort=False, dropna=False)[[kpi, *spread]].mean().reset_index()
             part = part.sort_values(x, key=lambda s: s.map(_sort_key))
             positions = part[x] if pd.api.types.is_numeric_dtype(part[x]) else range(len(part))
             label = None if value is None else f"{_axis_label(y, labels)} = {_tick(value)}"
+            if share:  # the bounded interval: never past 100%
+                below, above = (
+                    (part[kpi] - part[f"{kpi}_lo"]).clip(0),
+                    (part[f"{kpi}_hi"] - part[kpi]).clip(0),
+                )
+                errors = np.vstack([below.fillna(0), above.fillna(0)]) * factor
+            else:
+                errors = (part[f"{kpi}_hw"] * factor).fillna(0).to_numpy()
             ax.errorbar(
                 positions,
                 part[kpi] * factor,
-                yerr=(part[f"{kpi}_hw"] * factor).fillna(0),
+                yerr=errors,
                 marker="o",
                 capsize=3,
                 label=label,
