@@ -17,12 +17,13 @@ import pandas as pd
 
 from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult, consecutive_differences
 from sim.experiments.monthly import company_shares, first_met, headline_segments
-from sim.kpi_catalogue import label, short_label, show
+from sim.kpi_catalogue import label, show
 from sim.outputs.answer import answer_sentences, verdict_matrix
 from sim.outputs.tables import write_text
 from sim.outputs.wording import (
     TEXT,
     check_language,
+    column_label,
     measure_label,
     pool_label,
     scenario_label,
@@ -215,11 +216,6 @@ def comparison_table(result: CompareResult, lang: str = "en") -> pd.DataFrame:
                 row[f"Δ {column}"] = paired if scenario != result.reference else t["reference"]
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def column_label(name: str, lang: str) -> str:
-    """A column's heading: the short English heading, or the catalogue's Chinese label."""
-    return label(name, "zh") if lang == "zh" else short_label(name)
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:

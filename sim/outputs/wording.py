@@ -8,7 +8,7 @@ falls back to the English one, and an English one to the id. Ids appear only in 
 
 from __future__ import annotations
 
-from sim.kpi_catalogue import MEASURES
+from sim.kpi_catalogue import MEASURES, label, short_label
 from sim.scenario.schema import Scenario
 
 LANGUAGES = ("en", "zh")
@@ -218,3 +218,8 @@ def measure_label(measure: str | None, lang: str) -> str:
 
 def verdict_word(verdict: str, lang: str) -> str:
     return VERDICTS[lang].get(verdict, verdict)
+
+
+def column_label(name: str, lang: str) -> str:
+    """A column's heading: the short English heading, or the catalogue's Chinese label."""
+    return label(name, "zh") if lang == "zh" else short_label(name)

@@ -218,3 +218,41 @@ def test_targets_that_differ_between_scenarios_are_named(result):
     assert target_changes(other) == [
         "hv_single: the target differs (baseline handling ≤ 17, stricter handling ≤ 15)"
     ]
+
+
+def test_the_report_answers_first_with_labels_and_speaks_chinese(result):
+    from sim.outputs.report import report_markdown
+
+    english = report_markdown(result, {})
+    assert (
+        english.index("## The answer") < english.index("## Method") < english.index("## Results per segment")
+    )
+    answer = english.split("## The answer")[1].split("\n## ")[0]
+    assert "| LV small/micro (three-zero) |" in answer  # labels, not ids
+    assert "| lv_smb |" not in answer
+    assert "meets" in answer and "judged targets" in answer  # the sentences a planner forwards
+    legend = english.split("## Legend: ids")[1]
+    assert "| lv_smb | LV small/micro (three-zero) |" in legend  # ids only in the legend
+    chinese = report_markdown(result, {}, "zh")
+    assert chinese.startswith("# 方案比较") and chinese.index("## 结论") < chinese.index("## 方法")
+    answer = chinese.split("## 结论")[1].split("\n## ")[0]
+    assert "| 低压小微企业（三零） |" in answer and "LV small/micro" not in answer
+    assert "附件2：“三零”服务办电环节≤3个工作日" in answer  # the targets' label_zh
+
+
+def test_no_share_interval_of_a_comparison_leaves_0_to_100_percent(result):
+    shares = result.table[result.table["kpi"] == "on_target_share"].dropna(subset=["mean"])
+    assert ((shares["lo"] >= 0) & (shares["hi"] <= 1) & (shares["lo"] <= shares["mean"])).all()
+    assert (shares["mean"] <= shares["hi"]).all()
+    judged = result.targets[result.targets["kind"] == "share"].dropna(subset=["lo"])
+    assert ((judged["lo"] >= 0) & (judged["hi"] <= 1)).all()
+    pools = result.pools.dropna(subset=["utilisation_lo"])
+    assert ((pools["utilisation_lo"] >= 0) & (pools["utilisation_hi"] <= 1)).all()
+
+
+def test_run_prints_in_chinese_with_lang_zh(result):
+    from sim.outputs.run_text import format_result
+
+    text = format_result(result.runs["baseline"], lang="zh")
+    assert "低压小微企业（三零）" in text and "客户类别" in text and "达标率" in text
+    assert "LV small/micro" not in text and "未达标" in text
