@@ -272,6 +272,15 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
         if stage.materials:
             need(stage.materials.item, sc.materials, base + ("materials", "item"), "material")
 
+    if not sc.companies:
+        for name, pool in sc.resources.items():
+            if pool.shared:
+                fail(
+                    ("resources", name, "shared"),
+                    "found shared: true in a scenario without companies: a pool is shared by the "
+                    "supply companies of a city; remove the key, or give the scenario its companies "
+                    "(companies:, see city-2020.yaml)",
+                )
     check_fix_cycles(sc, fail)
     check_size(sc, fail)
     check_companies(sc, need, fail, lambda path: path in lines and lines[path][0] == default_file)

@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from builders import fixed, staff, tiny_scenario, work
+from builders import BASELINE, fixed, staff, tiny_scenario, work
 
 import sim
 from sim.scenario.errors import ScenarioError
@@ -261,3 +261,16 @@ def test_shared_is_said_where_the_pool_is_defined_not_in_a_company():
         r"the whole city says so where it is defined \(resources\.NAME\.shared: true\)",
     ):
         sim.scenario_from_dict(data)
+
+
+def test_a_shared_pool_without_companies_is_refused_at_its_line(tmp_path):
+    path = tmp_path / "district.yaml"
+    path.write_text(
+        f"extends: {BASELINE}\nname: district\nresources:\n  inspector: {{shared: true}}\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        ScenarioError,
+        match=r"district\.yaml:4: resources\.inspector\.shared: found shared: true in a scenario "
+        r"without companies",
+    ):
+        sim.load_scenario(path)
