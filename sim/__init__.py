@@ -28,6 +28,8 @@ _HOMES = {
     "RunResult": "sim.experiments.replications",
     "compare": "sim.experiments.compare",
     "CompareResult": "sim.experiments.compare",
+    "by_measure": "sim.experiments.compare",
+    "verdict_matrix": "sim.outputs.answer",
     "sweep": "sim.experiments.sweep",
     "optimise": "sim.experiments.staffing",
     "StaffingResult": "sim.experiments.staffing",
@@ -46,6 +48,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "StaffingResult",
+    "by_measure",
     "check_baseline",
     "compare",
     "load_scenario",
@@ -56,6 +59,7 @@ __all__ = [
     "sweep",
     "timeline",
     "timeline_figure",
+    "verdict_matrix",
     "write_comparison",
     "write_run",
     "write_staffing",
@@ -64,10 +68,11 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from sim.experiments.check import check_baseline, record_baseline
-    from sim.experiments.compare import CompareResult, compare
+    from sim.experiments.compare import CompareResult, by_measure, compare
     from sim.experiments.replications import RunResult, run
     from sim.experiments.staffing import StaffingResult, optimise
     from sim.experiments.sweep import sweep
+    from sim.outputs.answer import verdict_matrix
     from sim.outputs.folders import write_comparison, write_run
     from sim.outputs.staffing_figures import write_staffing
     from sim.outputs.timeline import timeline, timeline_figure
