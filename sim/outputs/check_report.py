@@ -8,14 +8,18 @@ import math
 import pandas as pd
 
 from sim.experiments.check import VERDICTS
+from sim.kpi_catalogue import is_share
 
 
-def _num(x: float | None, signed: bool = False) -> str:
+def _num(x: float | None, signed: bool = False, unit: str = "") -> str:
+    """Four significant digits (a check looks for small changes); a share in percent (``unit``:
+    ``%`` for a value, `` pp`` for a difference)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    return f"{x:+.4g}" if signed else f"{x:.4g}"
+    x = 100 * x if unit else x
+    return (f"{x:+.4g}" if signed else f"{x:.4g}") + unit
 
 
 ROWS = {  # which KPIs a check table shows, and what it says when there is none
@@ -32,17 +36,25 @@ def format_report(report: pd.DataFrame, rows: str = "all") -> str:
     shown = report[report["verdict"].isin(verdicts)]
     if shown.empty:
         return nothing
+    share = [is_share(k) for k in shown["kpi"]]
+    value = ["%" if s else "" for s in share]
+    points = [" pp" if s else "" for s in share]
     table = pd.DataFrame(
         {
             "group": shown["group"],
             "kpi": shown["kpi"],
             "recorded": [
-                _num(v) + ("" if math.isnan(h) else f" ±{_num(h)}")
-                for v, h in zip(shown["recorded"], shown["half_width"])
+                # a share's t half-width would reach past 0-100%: its tolerance column says enough
+                _num(v, unit=u) + ("" if math.isnan(h) or u else f" ±{_num(h)}")
+                for v, h, u in zip(shown["recorded"], shown["half_width"], value)
             ],
-            "now": [_num(v) for v in shown["now"]],
-            "difference": [_num(v, signed=True) if v != 0 else "0" for v in shown["difference"]],
-            "tolerance": [_num(v) if not math.isnan(v) else "exact" for v in shown["tolerance"]],
+            "now": [_num(v, unit=u) for v, u in zip(shown["now"], value)],
+            "difference": [
+                _num(v, signed=True, unit=p) if v != 0 else "0" for v, p in zip(shown["difference"], points)
+            ],
+            "tolerance": [
+                _num(v, unit=p) if not math.isnan(v) else "exact" for v, p in zip(shown["tolerance"], points)
+            ],
             "verdict": shown["verdict"],
         }
     )
