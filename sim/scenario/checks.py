@@ -273,10 +273,10 @@ def cross_check(sc: Scenario, lines: LineMap, default_file: str) -> None:
             need(stage.materials.item, sc.materials, base + ("materials", "item"), "material")
 
     if not sc.companies:
-        for name, pool in sc.resources.items():
-            if pool.shared:
+        for pool_name, spec in sc.resources.items():
+            if spec.shared:
                 fail(
-                    ("resources", name, "shared"),
+                    ("resources", pool_name, "shared"),
                     "found shared: true in a scenario without companies: a pool is shared by the "
                     "supply companies of a city; remove the key, or give the scenario its companies "
                     "(companies:, see city-2020.yaml)",
