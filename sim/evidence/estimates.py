@@ -33,7 +33,7 @@ import pandas as pd
 
 from sim.evidence.arrivals import arrival_rates, monthly_arrivals
 from sim.evidence.fitting import DurationFit, fit_duration, wilson
-from sim.evidence.log_reading import Log
+from sim.evidence.log_reading import Log, LogError
 from sim.evidence.visits import case_table, log_calendar, period_ends, visits
 from sim.scenario.distributions import Bernoulli
 from sim.scenario.schema import Scenario, Stage, StageStep
@@ -75,6 +75,10 @@ class FitResult:
     def parameters(self) -> pd.DataFrame:
         """The estimates, one row per parameter, with the base scenario's value beside each."""
         return pd.DataFrame(self.rows, columns=PARAMETER_COLUMNS)
+
+
+def _listed(skipped: dict[str, int]) -> str:
+    return "; ".join(f"{what}: {n}" for what, n in list(skipped.items())[:3])
 
 
 def _fmt_ci(ci) -> str:
@@ -193,7 +197,7 @@ def _shares(base: Scenario, v: pd.DataFrame, cases: pd.DataFrame, result: FitRes
             stage: set(v.loc[(v["activity"] == stage) & v["case"].isin(members), "case"])
             for stage in base.stages
         }
-        gated = {}  # attribute -> the stage its step gates
+        gated: dict[str, tuple[str, bool]] = {}  # attribute -> (the stage its step gates, value)
         steps = _conditional_steps(segment.flow)
         for stage, when in steps:
             flag = _flag(when)
@@ -268,6 +272,11 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
     for segment, count in events.loc[foreign & ~unknown, "segment"].value_counts().items():
         skipped[f"unknown segment '{segment}' (not a segment of {base.name})"] = int(count)
     events = events[~unknown & ~foreign]
+    if events.empty:
+        raise LogError(
+            f"{log.source}: no event of a stage and segment of {base.name} "
+            f"({_listed(skipped)}); check the log's activities and segments against the scenario"
+        )
     calendar = log_calendar(base, events["timestamp"].min(), events["timestamp"].max())
     v = visits(events, calendar)
     for status in ("missing complete", "missing start"):

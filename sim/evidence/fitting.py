@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ class Family:
 
     name: str
     n_params: int
-    frozen: Callable[[np.ndarray], object]  # theta -> a frozen scipy.stats distribution
+    frozen: Callable[[np.ndarray], Any]  # theta -> a frozen scipy.stats distribution
     start: Callable[[np.ndarray], np.ndarray]  # observations -> a starting theta
     spec: Callable[[np.ndarray], dict]  # theta -> the scenario's mapping ({dist: ..., ...})
     moments: Callable[[np.ndarray], tuple[float, float]]  # theta -> (mean, cv)
@@ -323,7 +324,7 @@ def fit_duration(observed, censored=()) -> DurationFit | None:
     before = np.r_[0.0, km[:-1]]
     ks = float(max(np.max(np.abs(km - fitted)), np.max(np.abs(before - fitted))))
     pick = np.unique(np.linspace(0, len(times) - 1, min(len(times), 200)).astype(int))
-    probabilities = np.clip(km[pick], 1e-6, 1 - 1e-6)
+    probabilities = np.clip((before[pick] + km[pick]) / 2, 1e-6, 1 - 1e-6)  # midpoints: never 1
     qq = pd.DataFrame(
         {
             "probability": probabilities,
