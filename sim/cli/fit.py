@@ -37,8 +37,8 @@ def add_parser(verbs: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     mapping = parse_mapping(args.map)
+    log = read_log(args.log, mapping)  # a file that is not a log fails before the scenario loads
     base = load_scenario(args.base)
-    log = read_log(args.log, mapping)
     result = fit_log(log, base)
     out = output_folder(args.out or Path("results") / f"{base.name}-fitted", ("fit", base.name), args.force)
     extends = os.path.relpath(Path(args.base).resolve(), out.resolve())  # as the overlay's folder sees it

@@ -281,7 +281,7 @@ def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
     ):
         skipped[f"lifecycle '{value}' (expected schedule, start or complete)"] = int(count)
     ev = ev[ev["lifecycle"].isin(LIFECYCLES)]
-    if ev["period"].nunique() > 1:
+    if len(ev) and ev.groupby("case")["period"].nunique().max() > 1:  # ids repeat per replication
         ev["case"] = "r" + ev["period"].astype(int).astype(str) + "/" + ev["case"]
     key = ["case", "activity", "lifecycle", "timestamp", *(["attempt"] if "attempt" in ev else [])]
     drop(ev.duplicated(subset=key), "duplicated row")
