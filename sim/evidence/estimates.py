@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 
 from sim.evidence.arrivals import arrival_rates, monthly_arrivals
+from sim.evidence.branches import branch_shares
 from sim.evidence.fitting import DurationFit, fit_duration, wilson
 from sim.evidence.log_reading import Log, LogError
 from sim.evidence.visits import case_table, log_calendar, period_ends, visits
-from sim.scenario.distributions import Bernoulli
-from sim.scenario.schema import Scenario, Stage, StageStep
+from sim.scenario.schema import Scenario, Stage
 
 PARAMETER_COLUMNS = [
     "key", "kind", "n", "n_censored", "estimate", "ci_low", "ci_high", "base",
@@ -167,75 +167,20 @@ def _fit_stage(
     return row
 
 
-def _conditional_steps(segment_flow) -> list[tuple[str, dict]]:
-    out = []
-    for step in segment_flow:
-        if isinstance(step, StageStep) and step.when is not None:
-            out.append((step.stage, step.when))
-        elif hasattr(step, "parallel"):
-            for branch in step.parallel:
-                out += _conditional_steps(branch)
-    return out
-
-
-def _flag(condition: dict | None) -> tuple[str, bool] | None:
-    """(A, value) for a condition ``{A: true}`` or ``{A: false}``; None for any other."""
-    if condition and len(condition) == 1:
-        ((attribute, value),) = condition.items()
-        if isinstance(value, bool):
-            return attribute, value
-    return None
-
-
 def _shares(base: Scenario, v: pd.DataFrame, cases: pd.DataFrame, result: FitResult) -> None:
-    closed = cases[~cases["open"]]
-    for seg_name, segment in base.segments.items():
-        members = set(closed.loc[closed["segment"] == seg_name, "case"])
-        if not members:
-            continue
-        took = {
-            stage: set(v.loc[(v["activity"] == stage) & v["case"].isin(members), "case"])
-            for stage in base.stages
-        }
-        gated: dict[str, tuple[str, bool]] = {}  # attribute -> (the stage its step gates, value)
-        steps = _conditional_steps(segment.flow)
-        for stage, when in steps:
-            flag = _flag(when)
-            if flag and base.stages[stage].when is None:
-                gated.setdefault(flag[0], (stage, flag[1]))
-        for attribute, (stage, value) in gated.items():
-            spec = segment.attributes.get(attribute)
-            if not isinstance(spec, Bernoulli):
-                continue
-            pool_cases, among = members, "finished cases"
-            inner = _flag(spec.when)
-            if spec.when is not None:
-                if inner is None or inner[0] not in gated:
-                    continue  # drawn under a condition the log does not show
-                gate_stage, gate_value = gated[inner[0]]
-                took_gate = took[gate_stage]
-                pool_cases = took_gate if gate_value == inner[1] else members - took_gate
-                among = f"cases {'that took' if gate_value == inner[1] else 'that skipped'} {gate_stage}"
-            successes = len(took[stage] & pool_cases) if value else len(pool_cases - took[stage])
-            p, low, high = wilson(successes, len(pool_cases))
-            if not len(pool_cases):
-                continue
-            key = f"segments.{seg_name}.attributes.{attribute}"
-            written = {
-                "dist": "bernoulli",
-                "p": round(p, 4),
-                **({"when": spec.when} if spec.when is not None else {}),
-            }
-            result.overlay[key] = (
-                written,
-                f"fitted: n={len(pool_cases)} {among}, {successes} took {stage}; "
-                f"95% Wilson [{low:.3f}, {high:.3f}]",
-            )
-            result.add(key + ".p", "share", len(pool_cases), p, (low, high), spec.p, f"took {stage}")
+    for share in branch_shares(base, v, cases):
+        p, low, high = share.interval
+        result.overlay[share.key] = (
+            share.written,
+            f"fitted: n={share.trials} {share.among}, {share.successes} took {share.stage}; "
+            f"95% Wilson [{low:.3f}, {high:.3f}]",
+        )
+        result.add(share.key + ".p", "share", share.trials, p, (low, high), share.base, f"took {share.stage}")
 
 
 def _rework(base: Scenario, v: pd.DataFrame, cases: pd.DataFrame, result: FitResult) -> None:
     open_cases = set(cases.loc[cases["open"], "case"])
+    last_event = v.groupby("case")[["scheduled_wd", "start_wd", "complete_wd"]].max().max(axis=1)
     for name, stage in base.stages.items():
         if stage.rework is None or not stage.enabled:
             continue
@@ -247,7 +192,8 @@ def _rework(base: Scenario, v: pd.DataFrame, cases: pd.DataFrame, result: FitRes
         could_fail = visits_of[visits_of["attempt"] < stage.rework.max_attempts - 1]
         pairs = zip(could_fail["case"], could_fail["attempt"])
         failed_arr = np.array([(c, a + 1) in attempts for c, a in pairs], dtype=bool)
-        known = failed_arr | ~could_fail["case"].isin(open_cases).to_numpy()
+        went_on = could_fail["case"].map(last_event).to_numpy() > could_fail["complete_wd"].to_numpy()
+        known = failed_arr | went_on | ~could_fail["case"].isin(open_cases).to_numpy()
         k, n = int(failed_arr[known].sum()), int(known.sum())
         if n == 0:
             continue

@@ -23,7 +23,7 @@ from scipy.stats import norm
 import sim
 from sim.cli import main
 from sim.evidence.estimates import fit_log
-from sim.evidence.log_reading import read_log
+from sim.evidence.log_reading import log_from_frame, read_log
 from sim.evidence.round_trip import fitted_scenario, round_trip
 from sim.outputs.event_log import write_events
 from sim.scenario import load_scenario
@@ -134,8 +134,8 @@ def cli(*args) -> tuple[int, str, str]:
 @pytest.mark.slow
 def test_the_written_overlay_loads_to_the_scenario_the_round_trip_ran(trip, tmp_path):
     path, _ = trip
-    log = tmp_path / "events.csv"
-    sim.run(load_scenario(path), reps=2, seed=3, events=True).events.to_csv(log, index=False)
+    log = tmp_path / "events.parquet"
+    sim.run(load_scenario(path), reps=1, seed=3, events=True).events.to_parquet(log)
     code, _, err = cli("fit", log, "--base", path, "--out", tmp_path / "fit")
     assert (code, err) == (0, "")
     written = load_scenario(tmp_path / "fit" / "fitted.yaml")
@@ -186,3 +186,19 @@ def test_xes_csv_and_parquet_logs_read_alike(tmp_path):
     for other in logs[1:]:
         pd.testing.assert_frame_equal(other.events[columns], first, check_dtype=False)
         assert other.skipped == {} and other.notes == []
+
+
+def test_a_log_cut_while_cases_are_open_censors_their_visits_instead_of_dropping_them(tmp_path):
+    path = small_scenario(tmp_path)
+    events = sim.run(load_scenario(path), reps=1, seed=6, events=True).events
+    cut = events[events["time_wd"] <= 60.0]  # the log as it stood on working day 60
+    fit = fit_log(log_from_frame(cut), load_scenario(path))
+    works = fit.durations["stages.customer_works.duration"]
+    assert works.n_censored == int(
+        ((cut["concept:name"] == "customer_works") & (cut["lifecycle:transition"] == "start")).sum()
+        - ((cut["concept:name"] == "customer_works") & (cut["lifecycle:transition"] == "complete")).sum()
+    )
+    assert works.n_censored > 0
+    table = fit.parameters.set_index("key")
+    for key in ("stages.customer_works.duration", "segments.seg.attributes.route.p"):
+        assert table.at[key, "ci_low"] <= table.at[key, "base"] <= table.at[key, "ci_high"], key
