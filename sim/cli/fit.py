@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import add_debug, add_force, output_folder, plural
-from sim.evidence.estimates import fit_log
 from sim.evidence.log_reading import parse_mapping, read_log
-from sim.outputs.fit_report import write_fit
 from sim.outputs.publish import staged
 from sim.scenario import load_scenario
 
@@ -36,6 +34,9 @@ def add_parser(verbs: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    from sim.evidence.estimates import fit_log  # scipy.stats and the figures: only for this verb
+    from sim.outputs.fit_report import write_fit
+
     mapping = parse_mapping(args.map)
     log = read_log(args.log, mapping)  # a file that is not a log fails before the scenario loads
     base = load_scenario(args.base)

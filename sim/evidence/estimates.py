@@ -92,7 +92,7 @@ def _true_moments(spec) -> tuple[float, float]:
     return mean, float(values.std() / mean) if mean > 0 else float("nan")
 
 
-def _stage_times(v: pd.DataFrame, stage: Stage, ends: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _stage_times(v: pd.DataFrame, stage: Stage, ends: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Service times of finished visits and censored times of open ones (working or calendar days)."""
     clock = "cd" if stage.calendar == "calendar" and not stage.pool else "wd"
     done = v[v["status"] == "done"]

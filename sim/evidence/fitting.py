@@ -199,26 +199,11 @@ class DurationFit:
     observed: np.ndarray = field(repr=False)
     censored: np.ndarray = field(repr=False)
     qq: pd.DataFrame = field(repr=False)
+    distribution: Any = field(repr=False)  # the fitted scipy.stats distribution
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        """The fitted CDF (of the written, rounded parameters)."""
-        return np.asarray(_frozen_of(self.spec).cdf(x))
-
-
-def _frozen_of(spec: dict):
-    kind = spec["dist"]
-    if kind == "exponential":
-        return stats.expon(scale=spec["mean"])
-    if kind == "gamma":
-        shape = 1 / spec["cv"] ** 2
-        return stats.gamma(shape, scale=spec["mean"] / shape)
-    if kind == "lognormal":
-        s2 = math.log1p(spec["cv"] ** 2)
-        return stats.lognorm(math.sqrt(s2), scale=spec["mean"] * math.exp(-s2 / 2))
-    if kind == "triangular":
-        width = spec["max"] - spec["min"]
-        return stats.triang((spec["mode"] - spec["min"]) / width, loc=spec["min"], scale=width)
-    return stats.uniform(loc=spec["min"], scale=spec["max"] - spec["min"])
+        """The fitted CDF."""
+        return np.asarray(self.distribution.cdf(x))
 
 
 def _negative_log_likelihood(family: Family, x: np.ndarray, c: np.ndarray) -> Callable[[np.ndarray], float]:
@@ -332,7 +317,10 @@ def fit_duration(observed, censored=()) -> DurationFit | None:
             "fitted": family.frozen(theta).ppf(probabilities),
         }
     )
-    return DurationFit(chosen, spec, len(x), len(c), aic, ks, mean, mean_ci, cv, cv_ci, x, c, qq)
+    distribution = family.frozen(theta)
+    return DurationFit(
+        chosen, spec, len(x), len(c), aic, ks, mean, mean_ci, cv, cv_ci, x, c, qq, distribution
+    )
 
 
 def wilson(successes: int, trials: int) -> tuple[float, float, float]:

@@ -170,8 +170,6 @@ def read_xes(path: Path) -> pd.DataFrame:
                     trace[f"case:{elem.attrib['key']}"] = value
             if tag in ("event", "trace"):
                 elem.clear()
-    if not rows and depth == 0 and not trace:
-        return pd.DataFrame()
     return pd.DataFrame(rows)
 
 
