@@ -44,6 +44,12 @@ PARAMETER_COLUMNS = [
 ]  # fmt: skip
 
 
+UNTIMED = {
+    "missing complete": "stage visit without its complete while the case went on (not timed)",
+    "missing start": "stage visit without its start (not timed)",
+}
+
+
 @dataclass
 class FitResult:
     """A log fitted against a base scenario: the estimates, what was skipped and what could not be
@@ -225,10 +231,10 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
         )
     calendar = log_calendar(base, events["timestamp"].min(), events["timestamp"].max())
     v = visits(events, calendar)
-    for status in ("missing complete", "missing start"):
+    for status, what in UNTIMED.items():
         count = int((v["status"] == status).sum())
         if count:
-            skipped[f"stage visit {status}, the case went on (not timed)"] = count
+            skipped[what] = count
     cases = case_table(events, v, calendar)
     ends = period_ends(events, calendar)
     result = FitResult(base, log, [], pd.DataFrame(), pd.DataFrame(), {}, {}, skipped, notes)

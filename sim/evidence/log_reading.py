@@ -87,7 +87,7 @@ def parse_mapping(items: Sequence[str]) -> dict[str, str]:
 
 
 def read_log(path: str | os.PathLike, mapping: Mapping[str, str] | None = None) -> Log:
-    """Read and clean the event log at ``path`` (.csv, .parquet, .xes, optionally .gz)."""
+    """Read and clean the event log at ``path`` (.csv, .parquet, .xes; .csv.gz, .xes.gz)."""
     path = Path(path)
     shown = str(path)
     if not path.is_file():
@@ -113,10 +113,12 @@ def _expected() -> str:
 
 def _read_frame(path: Path, shown: str) -> pd.DataFrame:
     suffixes = [s.lower() for s in path.suffixes[-2:]]
-    kind = suffixes[-2] if suffixes[-1:] == [".gz"] and len(suffixes) == 2 else (suffixes[-1:] or [""])[0]
+    kind = (suffixes[-1:] or [""])[0]
+    if kind == ".gz" and len(suffixes) == 2 and suffixes[0] in (".csv", ".xes"):
+        kind = suffixes[0]
     try:
         if kind == ".csv":
-            return pd.read_csv(path, encoding="utf-8", dtype={"case:concept:name": str})
+            return pd.read_csv(path, encoding="utf-8-sig", dtype={"case:concept:name": str})  # BOM or not
         if kind == ".parquet":
             return pd.read_parquet(path)
         if kind == ".xes":
@@ -136,7 +138,7 @@ def _read_frame(path: Path, shown: str) -> pd.DataFrame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LogError(f"{shown}: cannot be read as {kind[1:].upper()}: {first}") from None
     raise LogError(
-        f"{shown}: unknown log format '{path.suffix}'; expected .csv, .parquet or .xes (or .gz of them)"
+        f"{shown}: unknown log format '{path.suffix}'; expected .csv, .parquet or .xes (.csv.gz, .xes.gz)"
     )
 
 

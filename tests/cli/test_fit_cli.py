@@ -64,7 +64,7 @@ def test_an_unknown_format_and_a_missing_file(tmp_path):
     other = tmp_path / "log.json"
     other.write_text("{}", encoding="utf-8")
     assert fails("fit", other, "--base", BASE) == (
-        f"{other}: unknown log format '.json'; expected .csv, .parquet or .xes (or .gz of them)"
+        f"{other}: unknown log format '.json'; expected .csv, .parquet or .xes (.csv.gz, .xes.gz)"
     )
     missing = tmp_path / "none.csv"
     assert fails("fit", missing, "--base", BASE) == (

@@ -156,7 +156,14 @@ def test_a_log_with_injected_faults_fits_and_reports_what_was_skipped(tmp_path):
     # completes after which the case goes on: without them the visit cannot be timed
     last = events.groupby("case:concept:name")["time_wd"].transform("max")
     went_on = events.index[(events["lifecycle:transition"] == "complete") & (events["time_wd"] < last)]
-    faulty = events.drop(index=rng.choice(went_on, 20, replace=False))
+    lost_completes = rng.choice(went_on, 20, replace=False)
+    visit = ["case:concept:name", "concept:name", "attempt"]
+    touched = pd.MultiIndex.from_frame(events[visit]).isin(
+        pd.MultiIndex.from_frame(events.loc[lost_completes, visit])
+    )
+    starts = events[(events["lifecycle:transition"] == "start") & ~touched]
+    lost_starts = rng.choice(starts.index, 10, replace=False)  # of other visits: each still ends
+    faulty = events.drop(index=[*lost_completes, *lost_starts])
     duplicated = faulty.sample(30, random_state=1)
     unknown = faulty.sample(7, random_state=2).assign(**{"concept:name": "phone_call"})
     faulty = pd.concat([faulty, duplicated, unknown]).sample(frac=1, random_state=3)  # shuffled
@@ -167,7 +174,8 @@ def test_a_log_with_injected_faults_fits_and_reports_what_was_skipped(tmp_path):
     report = (tmp_path / "fit" / "report.md").read_text(encoding="utf-8")
     assert "| duplicated row | 30 |" in report
     assert "| unknown activity 'phone_call' (not a stage of fit-small) | 7 |" in report
-    assert "| stage visit missing complete, the case went on (not timed) | 20 |" in report
+    assert "| stage visit without its complete while the case went on (not timed) | 20 |" in report
+    assert "| stage visit without its start (not timed) | 10 |" in report
     assert "rows out of time order within their case: sorted by time" in report
     assert "skipped 30: duplicated row" in out
     assert load_scenario(tmp_path / "fit" / "fitted.yaml").name == "fit-small-fitted"
@@ -202,3 +210,26 @@ def test_a_log_cut_while_cases_are_open_censors_their_visits_instead_of_dropping
     table = fit.parameters.set_index("key")
     for key in ("stages.customer_works.duration", "segments.seg.attributes.route.p"):
         assert table.at[key, "ci_low"] <= table.at[key, "base"] <= table.at[key, "ci_high"], key
+
+
+@pytest.mark.slow
+def test_a_log_with_its_own_column_names_and_no_attempts_fits_as_the_full_log(tmp_path):
+    path = small_scenario(tmp_path)
+    base = load_scenario(path, overrides={"horizon.arrival_days": 40})
+    events = sim.run(base, reps=1, seed=7, events=True).events
+    names = {
+        "case:concept:name": "application_no",
+        "concept:name": "step",
+        "lifecycle:transition": "status",
+        "time:timestamp": "event_time",
+        "segment": "category",
+    }
+    theirs = (
+        events[list(names)].rename(columns=names).assign(application_no=lambda t: "A" + t["application_no"])
+    )
+    log = tmp_path / "utility.csv"
+    theirs.to_csv(log, index=False)
+    mapping = {"case": "application_no", "activity": "step", "lifecycle": "status", "timestamp": "event_time"}
+    fitted = fit_log(read_log(log, mapping | {"segment": "category"}), base).parameters
+    expected = fit_log(log_from_frame(events), base).parameters
+    pd.testing.assert_frame_equal(fitted, expected)
