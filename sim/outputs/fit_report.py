@@ -2,9 +2,10 @@
 
 ``write_fit`` writes ``fitted.yaml`` (the scenario overlay, ``sim.evidence.overlay``), ``report.md``
 (what was read and skipped, every estimate with its n, interval and the base's value, what each
-stage's log identifies or why not, arrivals per month), ``parameters``, ``stages`` and ``monthly``
-tables, one figure per fitted duration or effort (``fit-STAGE.png``: the empirical distribution,
-Kaplan-Meier where visits are open, against the fitted CDF, and the QQ plot), and ``manifest.json``.
+stage's log identifies or why not, arrivals per month), the ``parameters``, ``stages``,
+``monthly`` and ``qq`` (QQ data of every fitted distribution) tables, one figure per fitted
+duration or effort (``fit-STAGE.png``: the empirical distribution, Kaplan-Meier where visits are
+open, against the fitted CDF, and the QQ plot), and ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,13 @@ def report_text(result: FitResult, figures: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _qq_table(result: FitResult) -> pd.DataFrame:
+    """The QQ data of every fitted duration or effort: probability, log and fitted quantiles."""
+    parts = [fit.qq.assign(key=key) for key, fit in result.durations.items()]
+    columns = ["key", "probability", "empirical", "fitted"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
 def write_fit(
     result: FitResult, out: str | os.PathLike, extends: str, base_file: str, fmt: str = "csv"
 ) -> list[Path]:
@@ -134,6 +142,7 @@ def write_fit(
         write_table(result.parameters, out, "parameters", fmt),
         write_table(result.stages, out, "stages", fmt),
         write_table(result.monthly, out, "monthly", fmt),
+        write_table(_qq_table(result), out, "qq", fmt),
         write_text(out / "report.md", report_text(result, figures)),
     ]
     manifest = write_manifest(
