@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.engine.calendar import WorkingCalendar
 from sim.evidence.arrivals import arrival_rates, monthly_arrivals
 from sim.evidence.branches import branch_shares
 from sim.evidence.fitting import DurationFit, fit_duration, wilson
@@ -98,14 +99,30 @@ def _true_moments(spec) -> tuple[float, float]:
     return mean, float(values.std() / mean) if mean > 0 else float("nan")
 
 
-def _stage_times(v: pd.DataFrame, stage: Stage, ends: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Service times of finished visits and censored times of open ones (working or calendar days)."""
+def _stage_times(v: pd.DataFrame, stage: Stage, ends: pd.DataFrame, calendar: WorkingCalendar):
+    """Service times of finished visits, censored times of open ones, and (low, high) of finished
+    visits known only between two times, in working days (calendar days for a stage that counts
+    them).
+
+    The model's clock is working time, so a calendar-day stage that ends during a weekend or a
+    holiday is logged at the close of the last working day before it (W⁻¹ gives the earliest
+    calendar time of a working time): its true end lies somewhere in that non-working stretch."""
     clock = "cd" if stage.calendar == "calendar" and not stage.pool else "wd"
     done = v[v["status"] == "done"]
-    observed = (done[f"complete_{clock}"] - done[f"start_{clock}"]).to_numpy()
+    observed = np.maximum((done[f"complete_{clock}"] - done[f"start_{clock}"]).to_numpy(), 0.0)
     still = v[(v["status"] == "open") & v["start_wd"].notna()]
     censored = still["period"].map(ends[clock]).to_numpy() - still[f"start_{clock}"].to_numpy()
-    return np.maximum(observed, 0.0), np.maximum(censored, 0.0)
+    gap = np.zeros(len(observed))
+    if clock == "cd" and len(done):
+        end = done["complete_cd"].to_numpy()
+        day = np.clip(np.rint(end).astype(int), 0, len(calendar.is_working) - 1)
+        working_days = np.flatnonzero(calendar.is_working)
+        following = working_days[np.minimum(np.searchsorted(working_days, day), len(working_days) - 1)]
+        at_close = np.abs(end - day) < 2e-5  # timestamps are to the second
+        gap = np.where(at_close & ~calendar.is_working[day], following - day, 0).astype(float)
+    exact = gap == 0
+    between = (observed[~exact], observed[~exact] + gap[~exact])
+    return observed[exact], np.maximum(censored, 0.0), between
 
 
 def _effort_hours_per_day(base: Scenario, stage: Stage) -> float | None:
@@ -120,8 +137,9 @@ def _effort_hours_per_day(base: Scenario, stage: Stage) -> float | None:
 
 
 def _fit_stage(
-    base: Scenario, name: str, stage: Stage, v: pd.DataFrame, ends: pd.DataFrame, result: FitResult
-) -> dict:
+    base: Scenario, name: str, stage: Stage, v: pd.DataFrame, ends: pd.DataFrame, result: FitResult,
+    calendar: WorkingCalendar,
+) -> dict:  # fmt: skip
     done = v[v["status"] == "done"]
     row: dict[str, Any] = {
         "stage": name,
@@ -133,7 +151,7 @@ def _fit_stage(
     if stage.variants:
         row["fitted"] = "not identified: variants (the log does not say which way a visit took)"
         return row
-    observed, censored = _stage_times(v, stage, ends)
+    observed, censored, (low, high) = _stage_times(v, stage, ends, calendar)
     if not stage.pool:
         what, scale, truth = "duration", 1.0, stage.duration
     else:
@@ -148,7 +166,7 @@ def _fit_stage(
             return row
         what, scale = "effort", hpd
         truth = stage.effort if not isinstance(stage.effort, dict) else next(iter(stage.effort.values()))
-    fit = fit_duration(observed * scale, censored * scale)
+    fit = fit_duration(observed * scale, censored * scale, (low * scale, high * scale))
     if fit is None:
         row["fitted"] = f"too few finished visits ({len(observed)}) to fit the {what}"
         return row
@@ -158,9 +176,10 @@ def _fit_stage(
     unit = (
         "hours" if what == "effort" else ("calendar days" if stage.calendar == "calendar" else "working days")
     )
+    between = f" ({fit.n_between} ended in a non-working stretch)" if fit.n_between else ""
     result.overlay[key] = (
         fit.spec,
-        f"fitted: n={fit.n}, censored={fit.n_censored}, {fit.family} by AIC={fit.aic[fit.family]:.1f}, "
+        f"fitted: n={fit.n}{between}, open={fit.n_censored}, {fit.family} by AIC={fit.aic[fit.family]:.1f}, "
         f"KS={fit.ks:.3f}, mean={fit.mean:.3g} {_fmt_ci(fit.mean_ci)}, "
         f"cv={fit.cv:.2f} {_fmt_ci(fit.cv_ci)} ({unit})",
     )
@@ -239,7 +258,7 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
     ends = period_ends(events, calendar)
     result = FitResult(base, log, [], pd.DataFrame(), pd.DataFrame(), {}, {}, skipped, notes)
     rows = [
-        _fit_stage(base, name, base.stages[name], group, ends, result)
+        _fit_stage(base, name, base.stages[name], group, ends, result, calendar)
         for name, group in v.groupby("activity", sort=True)
     ]
     result.stages = pd.DataFrame(rows)

@@ -10,7 +10,7 @@ was seen, the survival function S(c):
 
     log L = sum over finished log f(x_i) + sum over open log S(c_j),
 
-and the family with the smallest AIC = 2 k - 2 log L is chosen (k parameters). The goodness of fit
+(plus log(F(b) - F(a)) for a finished time known only to lie in [a, b]), and the family with the smallest AIC = 2 k - 2 log L is chosen (k parameters). The goodness of fit
 is the Kolmogorov-Smirnov distance between the fitted CDF and the Kaplan-Meier estimate (the
 empirical CDF when nothing is censored); the QQ data pair the Kaplan-Meier quantiles with the
 fitted ones. The 95% intervals of the fitted mean and coefficient of variation come from the
@@ -188,7 +188,7 @@ class DurationFit:
 
     family: str
     spec: dict
-    n: int  # finished observations
+    n: int  # finished observations (exact or interval-censored)
     n_censored: int
     aic: dict[str, float]  # every candidate's AIC (inf where the fit failed)
     ks: float
@@ -200,17 +200,25 @@ class DurationFit:
     censored: np.ndarray = field(repr=False)
     qq: pd.DataFrame = field(repr=False)
     distribution: Any = field(repr=False)  # the fitted scipy.stats distribution
+    n_between: int = 0  # of the n finished, known only between two times (interval-censored)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """The fitted CDF."""
         return np.asarray(self.distribution.cdf(x))
 
 
-def _negative_log_likelihood(family: Family, x: np.ndarray, c: np.ndarray) -> Callable[[np.ndarray], float]:
+def _negative_log_likelihood(
+    family: Family, x: np.ndarray, c: np.ndarray, between: tuple[np.ndarray, np.ndarray]
+) -> Callable[[np.ndarray], float]:
+    low, high = between
+
     def nll(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
             try:
                 total = family.log_likelihood(theta, x, c)
+                if len(low) and np.isfinite(total):
+                    dist = family.frozen(theta)
+                    total += np.log(dist.cdf(high) - dist.cdf(low)).sum()
             except (ValueError, OverflowError, ZeroDivisionError):
                 return math.inf
         return -float(total) if np.isfinite(total) else math.inf
@@ -279,19 +287,25 @@ def kaplan_meier(x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return event_times[last], 1 - survival[last]
 
 
-def fit_duration(observed, censored=()) -> DurationFit | None:
-    """Fit every family to ``observed`` finished times and ``censored`` times of visits still open
-    (both non-negative); the fit with the smallest AIC, or None when fewer than
-    ``MIN_OBSERVATIONS`` finished."""
+def fit_duration(observed, censored=(), between=None) -> DurationFit | None:
+    """Fit every family to ``observed`` finished times, ``censored`` times of visits still open
+    and ``between``: (low, high) arrays of finished times known only to lie between the two
+    (interval-censored: a calendar-day stage that ended during a weekend, see
+    ``sim.evidence.estimates``); all non-negative. The fit with the smallest AIC, or None when
+    fewer than ``MIN_OBSERVATIONS`` finished."""
     x = np.asarray(observed, dtype=float)
     c = np.asarray(censored, dtype=float)
-    if len(x) < MIN_OBSERVATIONS:
+    low, high = (
+        (np.zeros(0), np.zeros(0)) if between is None else (np.asarray(b, dtype=float) for b in between)
+    )
+    if len(x) + len(low) < MIN_OBSERVATIONS:
         return None
     x = np.maximum(x, 1e-9)  # a zero duration has no density under a positive family
+    middle = np.concatenate([x, (low + high) / 2])  # for starting points and the figure
     fits = {}
     for family in FAMILIES:
-        nll = _negative_log_likelihood(family, x, c)
-        theta = _minimise(family, nll, family.start(x))
+        nll = _negative_log_likelihood(family, x, c, (low, high))
+        theta = _minimise(family, nll, family.start(middle))
         value = nll(theta)
         fits[family.name] = (2 * family.n_params + 2 * value, theta, nll, family)
     aic = {name: float(fit[0]) for name, fit in fits.items()}
@@ -302,9 +316,9 @@ def fit_duration(observed, censored=()) -> DurationFit | None:
         mean_ci, cv_ci = _delta_intervals(family, nll, theta)
     else:
         half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-        mean_ci, cv_ci = ((x.mean() - half, x.mean() + half) if len(c) == 0 else None), None
+        mean_ci, cv_ci = ((x.mean() - half, x.mean() + half) if len(c) + len(low) == 0 else None), None
     spec = {k: (round(float(v), 4) if not isinstance(v, str) else v) for k, v in family.spec(theta).items()}
-    times, km = kaplan_meier(x, c)
+    times, km = kaplan_meier(middle, c)
     fitted = np.asarray(family.frozen(theta).cdf(times))
     before = np.r_[0.0, km[:-1]]
     ks = float(max(np.max(np.abs(km - fitted)), np.max(np.abs(before - fitted))))
@@ -319,7 +333,21 @@ def fit_duration(observed, censored=()) -> DurationFit | None:
     )
     distribution = family.frozen(theta)
     return DurationFit(
-        chosen, spec, len(x), len(c), aic, ks, mean, mean_ci, cv, cv_ci, x, c, qq, distribution
+        chosen,
+        spec,
+        len(middle),
+        len(c),
+        aic,
+        ks,
+        mean,
+        mean_ci,
+        cv,
+        cv_ci,
+        middle,
+        c,
+        qq,
+        distribution,
+        len(low),
     )
 
 

@@ -233,3 +233,31 @@ def test_a_log_with_its_own_column_names_and_no_attempts_fits_as_the_full_log(tm
     fitted = fit_log(read_log(log, mapping | {"segment": "category"}), base).parameters
     expected = fit_log(log_from_frame(events), base).parameters
     pd.testing.assert_frame_equal(fitted, expected)
+
+
+def test_durations_are_read_on_the_clock_the_stage_counts(tmp_path):
+    # the same gamma (mean 10, cv 0.5) in working days and in calendar days: read through the
+    # calendar map, each gives back 10 of its own days (calendar days would make the first ~14,
+    # working days the second ~7)
+    stages = {
+        "works_wd": {
+            "label": "in working days",
+            "owner": "customer",
+            "duration": {"dist": "gamma", "mean": 10, "cv": 0.5},
+        },
+        "works_cd": {
+            "label": "in calendar days",
+            "owner": "customer",
+            "duration": {"dist": "gamma", "mean": 10, "cv": 0.5},
+            "calendar": "calendar",
+        },
+    }
+    data = tiny_scenario(stages, ["works_wd", "works_cd"], per_day=4.0, days=60)
+    path = tmp_path / "clocks.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    base = load_scenario(path)
+    table = fit_log(log_from_frame(sim.run(base, reps=1, seed=2, events=True).events), base).parameters
+    for key in ("stages.works_wd.duration", "stages.works_cd.duration"):
+        row = table.set_index("key").loc[key]
+        assert row["n"] > 200
+        assert row["ci_low"] <= 10 <= row["ci_high"], (key, row["estimate"])
