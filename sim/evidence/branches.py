@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.evidence.fitting import wilson
+from sim.evidence.flows import conditional_steps
 from sim.scenario.distributions import Bernoulli
-from sim.scenario.schema import ParallelStep, Scenario, StageStep
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -35,36 +36,6 @@ class Share:
     among: str  # which cases were counted
     interval: tuple[float, float, float]  # share, low, high
     base: float
-
-
-def _stage_name(step) -> str | None:
-    return step if isinstance(step, str) else (step.stage if isinstance(step, StageStep) else None)
-
-
-def _stages_in(steps) -> set[str]:
-    out: set[str] = set()
-    for step in steps:
-        if isinstance(step, ParallelStep):
-            for branch in step.parallel:
-                out |= _stages_in(branch)
-        elif (name := _stage_name(step)) is not None:
-            out.add(name)
-    return out
-
-
-def conditional_steps(steps, after: frozenset[str] = frozenset()) -> list[tuple[str, dict, frozenset[str]]]:
-    """(stage, condition, stages that come after it) for every conditional step of a flow,
-    parallel branches included (after a step in a branch: the rest of the branch and all that
-    follows the block)."""
-    out = []
-    for i, step in enumerate(steps):
-        later = frozenset(_stages_in(steps[i + 1 :])) | after
-        if isinstance(step, StageStep) and step.when is not None:
-            out.append((step.stage, step.when, later))
-        elif isinstance(step, ParallelStep):
-            for branch in step.parallel:
-                out += conditional_steps(branch, later)
-    return out
 
 
 def _flag(condition: dict | None) -> tuple[str, bool] | None:

@@ -35,6 +35,7 @@ from sim.engine.calendar import WorkingCalendar
 from sim.evidence.arrivals import arrival_rates, monthly_arrivals
 from sim.evidence.branches import branch_shares
 from sim.evidence.fitting import DurationFit, fit_duration, wilson
+from sim.evidence.flows import followers
 from sim.evidence.log_reading import Log, LogError
 from sim.evidence.visits import case_table, log_calendar, period_ends, visits
 from sim.scenario.schema import Scenario, Stage
@@ -249,7 +250,7 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
             f"({_listed(skipped)}); check the log's activities and segments against the scenario"
         )
     calendar = log_calendar(base, events["timestamp"].min(), events["timestamp"].max())
-    v = visits(events, calendar)
+    v = visits(events, calendar, followers(base))
     for status, what in UNTIMED.items():
         count = int((v["status"] == status).sum())
         if count:

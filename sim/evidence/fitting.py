@@ -8,9 +8,10 @@ by maximum likelihood, where a finished visit contributes its density f(x) and a
 at the end of the log (its case not dropped) contributes the probability of lasting longer than it
 was seen, the survival function S(c):
 
-    log L = sum over finished log f(x_i) + sum over open log S(c_j),
+    log L = sum over finished log f(x_i) + sum over open log S(c_j)
+            (+ sum of log(F(b_k) - F(a_k)) for finished times known only to lie in [a_k, b_k]),
 
-(plus log(F(b) - F(a)) for a finished time known only to lie in [a, b]), and the family with the smallest AIC = 2 k - 2 log L is chosen (k parameters). The goodness of fit
+and the family with the smallest AIC = 2 k - 2 log L is chosen (k parameters). The goodness of fit
 is the Kolmogorov-Smirnov distance between the fitted CDF and the Kaplan-Meier estimate (the
 empirical CDF when nothing is censored); the QQ data pair the Kaplan-Meier quantiles with the
 fitted ones. The 95% intervals of the fitted mean and coefficient of variation come from the

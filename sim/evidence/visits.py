@@ -11,10 +11,13 @@ count calendar days), so a visit over a weekend is as long as the model would ma
 
 Pairing walks each case's events of a stage in time order: a ``schedule`` opens a visit, a
 ``start`` or ``complete`` fills the last visit that lacks it (or opens one that lacks what came
-before). A visit without its ``complete`` is either *open* (nothing of the case happened after
-it: the case was still in the stage when the log was taken, so its service is right-censored at
-the end of the log) or *missing its complete* (the case went on: a record was lost; skipped and
-counted). The n-th visit of a stage in a case is its attempt n - 1 (or the log's ``attempt``).
+before). A visit without its ``complete`` is either *open* (the case did not go on past it: it was
+still in the stage when the log was taken, so its service is right-censored at the end of the
+log) or *missing its complete* (the case went on: a record was lost; skipped and counted). "Went
+on" means a later visit of a stage that follows this one in the case's flow
+(``sim.evidence.flows``), or of the same stage again: in parallel branches the other branch may go
+on while this visit is still open. The n-th visit of a stage in a case is its attempt n - 1 (or
+the log's ``attempt``).
 """
 
 from __future__ import annotations
@@ -53,12 +56,14 @@ def working_times(calendar: WorkingCalendar, stamps: pd.Series) -> np.ndarray:
     return np.asarray(calendar.working_time(days), dtype=float)
 
 
-def visits(events: pd.DataFrame, calendar: WorkingCalendar) -> pd.DataFrame:
+def visits(events: pd.DataFrame, calendar: WorkingCalendar, after=None) -> pd.DataFrame:
     """One row per stage visit: ``period, case, segment, activity, attempt``, ``scheduled_wd,
     start_wd, complete_wd`` (NaN where the log has no such event), ``start_cd, complete_cd``
     (calendar days since the calendar's start) and ``status`` (``STATUSES``).
 
-    ``events`` is ``Log.events`` (sorted by case and time)."""
+    ``events`` is ``Log.events`` (sorted by case and time); ``after`` maps (segment, stage) to the
+    stages that follow it in the flow (``sim.evidence.flows.followers``), which tells an open visit
+    from a lost complete."""
     w = working_times(calendar, events["timestamp"])
     cd = (events["timestamp"] - pd.Timestamp(calendar.start)).dt.total_seconds().to_numpy() / 86400.0
     key_columns = ["case", "activity", *(["attempt"] if "attempt" in events else [])]
@@ -96,15 +101,31 @@ def visits(events: pd.DataFrame, calendar: WorkingCalendar) -> pd.DataFrame:
     else:
         in_order = out.assign(begun=begun).sort_values(["case", "activity", "begun"], kind="stable")
         out["attempt"] = in_order.groupby(["case", "activity"]).cumcount()
-    case_last = pd.Series(w, index=events.index).groupby(events["case"].to_numpy()).max()
-    went_on = out["case"].map(case_last).to_numpy() > begun.fillna(out["complete_wd"]).to_numpy()
-    status = np.where(
-        out["complete_wd"].isna(),
-        np.where(went_on, "missing complete", "open"),
-        np.where(out["start_wd"].isna(), "missing start", "done"),
-    )
-    out["status"] = status
+    out["status"] = np.where(out["start_wd"].isna() & out["complete_wd"].notna(), "missing start", "done")
+    untimed = out.index[out["complete_wd"].isna()]
+    out.loc[untimed, "status"] = [
+        "missing complete" if went_on else "open"
+        for went_on in _went_on(out, begun.fillna(out["complete_wd"]), untimed, after)
+    ]
     return out
+
+
+def _went_on(out: pd.DataFrame, begun: pd.Series, untimed: pd.Index, after) -> list[bool]:
+    """For each visit without its complete: did the case go on past it? It did when it visited a
+    stage that follows this one in its flow later (``after``: (segment, stage) -> followers), or
+    the same stage again; for a stage outside the flows, when anything of the case came later."""
+    by_case = {case: rows for case, rows in out.groupby("case").groups.items()} if len(untimed) else {}
+    result = []
+    for i in untimed:
+        case, activity, segment = out.at[i, "case"], out.at[i, "activity"], out.at[i, "segment"]
+        others = by_case[case].drop(i)
+        following = after.get((segment, activity)) if after is not None else None
+        if following is None:
+            result.append(bool((begun[others] > begun[i]).any()))
+        else:
+            later = others[(begun[others] >= begun[i]).to_numpy()]
+            result.append(bool(out.loc[later, "activity"].isin([*following, activity]).any()))
+    return result
 
 
 def case_table(events: pd.DataFrame, visit_table: pd.DataFrame, calendar: WorkingCalendar) -> pd.DataFrame:

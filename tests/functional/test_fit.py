@@ -261,3 +261,24 @@ def test_durations_are_read_on_the_clock_the_stage_counts(tmp_path):
         row = table.set_index("key").loc[key]
         assert row["n"] > 200
         assert row["ci_low"] <= 10 <= row["ci_high"], (key, row["estimate"])
+
+
+def test_an_open_visit_in_one_parallel_branch_is_censored_while_the_other_branch_goes_on(tmp_path):
+    flow = ["intake", {"parallel": [["customer_works"], ["approval"]]}, "inspection"]
+    data = tiny_scenario(
+        STAGES, flow, resources={"clerk": staff(2), "inspector": staff(3, 6.0)}, per_day=3.0, days=80
+    )
+    path = tmp_path / "parallel.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    events = sim.run(load_scenario(path), reps=1, seed=8, events=True).events
+    cut = events[events["time_wd"] <= 50.0]  # the log as it stood on working day 50
+
+    def cases(stage: str, transition: str) -> set[str]:
+        rows = (cut["concept:name"] == stage) & (cut["lifecycle:transition"] == transition)
+        return set(cut.loc[rows, "case:concept:name"])
+
+    works_open = cases("customer_works", "start") - cases("customer_works", "complete")
+    assert works_open & cases("approval", "complete")  # the other branch went on meanwhile
+    fit = fit_log(log_from_frame(cut), load_scenario(path))
+    assert fit.durations["stages.customer_works.duration"].n_censored == len(works_open)
+    assert not [what for what in fit.skipped if "without its complete" in what]
