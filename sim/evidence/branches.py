@@ -82,13 +82,10 @@ def branch_shares(base: Scenario, visits: pd.DataFrame, cases: pd.DataFrame) -> 
                 continue
             took = seen.get(stage, set()) & pool
             successes = len(took) if value else len(pool) - len(took)
-            written = {
-                "dist": "bernoulli",
-                "p": 0.0,
-                **({"when": spec.when} if spec.when is not None else {}),
-            }
             interval = wilson(successes, len(pool))
-            written["p"] = round(interval[0], 4)
+            written = {"dist": "bernoulli", "p": round(interval[0], 4)}
+            if spec.when is not None:
+                written["when"] = spec.when  # drawn under the same condition as in the base
             key = f"segments.{seg_name}.attributes.{attribute}"
             out.append(Share(key, written, stage, successes, len(pool), among, interval, spec.p))
     return out
