@@ -1,10 +1,10 @@
 """The command line: ``python run_sim.py VERB ...`` (also ``python -m sim`` and ``run-sim``).
 
-One module per verb (``run``, ``compare``, ``sweep``, ``optimise``, ``check``, ``validate``), each
-with its ``add_parser`` and its ``command``: parse, call the library, print. Exit status: 0 done; 1
-a check found drift, a sweep point failed or no staffing meets the targets; 2 bad input (usage,
-scenario, sweep, staffing or baseline file), reported as one line on stderr without a traceback
-(``--debug`` shows it).
+One module per verb (``run``, ``compare``, ``sweep``, ``optimise``, ``check``, ``validate``,
+``fit``), each with its ``add_parser`` and its ``command``: parse, call the library, print. Exit
+status: 0 done; 1 a check found drift, a sweep point failed or no staffing meets the targets; 2 bad
+input (usage, scenario, sweep, staffing or baseline file, a file that is not an event log),
+reported as one line on stderr without a traceback (``--debug`` shows it).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from sim.cli import check, compare, optimise, run, sweep, validate
+from sim.cli import check, compare, fit, optimise, run, sweep, validate
 from sim.cli.common import Interrupted, Parser, UsageError, release_folders
 from sim.engine.calendar import CalendarError
+from sim.evidence.log_reading import LogError
 from sim.experiments.baseline_file import BaselineError
 from sim.scenario import ScenarioError
 
@@ -29,6 +30,7 @@ VERBS = {
     "sweep": sweep,
     "optimise": optimise,
     "validate": validate,
+    "fit": fit,
 }
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {name: m.command for name, m in VERBS.items()}
 
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None, prog: str = "run_sim.py") -> int:
     try:
         args = build_parser(prog).parse_args(argv)
         return COMMANDS[args.verb](args)
-    except (ScenarioError, CalendarError, UsageError, BaselineError) as exc:
+    except (ScenarioError, CalendarError, UsageError, BaselineError, LogError) as exc:
         if debug:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)

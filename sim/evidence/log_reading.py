@@ -1,0 +1,316 @@
+"""Reading an event log: XES, CSV or Parquet in the process-mining convention, with what was skipped.
+
+A log has one row per event of a case: its case id (``case:concept:name``), its activity (the
+stage, ``concept:name``), its lifecycle transition (``schedule`` on entering the stage, ``start``
+when the staff begin, ``complete`` at its end: ``lifecycle:transition``), its time
+(``time:timestamp``) and optionally its resource (``org:resource``), plus case attributes: the
+segment (``segment`` or, from XES traces, ``case:segment``), and in logs this tool writes the
+``replication``, the ``attempt`` of a stage and ``time_wd``. A log whose columns have other names is
+read with a *column mapping*: ``{"case": "application_no", "timestamp": "event_time"}``.
+
+Real logs are untidy, so reading is tolerant where the log is a log and strict where it is not:
+
+* rows without a case, an activity or a valid time, rows with another lifecycle transition and
+  duplicated rows are dropped and *counted* (``Log.skipped``); rows out of time order are sorted
+  and counted (``Log.notes``); events of unknown activities are counted when the log is fitted;
+* a file that is not a log (missing, empty, not UTF-8, not CSV/Parquet/XES, lacking a required
+  column) raises ``LogError`` with one line that says what was found and what to write instead.
+
+Timestamps are local time (Chongqing, China Standard Time): times with a zone are converted to it
+and the zone dropped, as the simulator's own tables keep them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+STANDARD = {
+    "case": "case:concept:name",
+    "activity": "concept:name",
+    "lifecycle": "lifecycle:transition",
+    "timestamp": "time:timestamp",
+    "resource": "org:resource",
+    "segment": "segment",
+    "replication": "replication",
+    "attempt": "attempt",
+}
+"""The columns a log is read into (short name -> the name in the process-mining convention)."""
+REQUIRED = ("case", "activity", "lifecycle", "timestamp")
+LIFECYCLES = ("schedule", "start", "complete")
+LOCAL_ZONE = "Asia/Shanghai"  # China Standard Time, UTC+08:00, no daylight saving
+_ALSO = {"segment": ("case:segment",), "replication": ("case:replication",)}  # pm4py's trace prefix
+
+
+class LogError(ValueError):
+    """A file that is not an event log; the message is one line for people."""
+
+
+@dataclass
+class Log:
+    """An event log, cleaned: one row per event with the columns ``period`` (the replication, 0 for
+    a utility's log), ``case`` (unique over periods), ``segment``, ``activity``, ``lifecycle``,
+    ``timestamp`` (naive local time), ``attempt`` (when the log gives it), in time order per case."""
+
+    events: pd.DataFrame
+    source: str
+    rows_read: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_mapping(items: Sequence[str]) -> dict[str, str]:
+    """``["case=application_no", ...]`` (``--map``) as a mapping; the name on the left is a
+    short name of ``STANDARD`` or its process-mining name."""
+    out: dict[str, str] = {}
+    by_long = {long: short for short, long in STANDARD.items()}
+    for item in items:
+        name, sep, column = item.partition("=")
+        name = by_long.get(name.strip(), name.strip())
+        if not sep or not column.strip():
+            raise LogError(f"--map {item}: expected NAME=COLUMN, e.g. --map case=application_no")
+        if name not in STANDARD:
+            hint = difflib.get_close_matches(name, STANDARD, n=1)
+            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise LogError(
+                f"--map {item}: unknown name '{name}'{extra}; expected one of {', '.join(STANDARD)}"
+            )
+        out[name] = column.strip()
+    return out
+
+
+def read_log(path: str | os.PathLike, mapping: Mapping[str, str] | None = None) -> Log:
+    """Read and clean the event log at ``path`` (.csv, .parquet, .xes; .csv.gz, .xes.gz)."""
+    path = Path(path)
+    shown = str(path)
+    if not path.is_file():
+        raise LogError(f"{shown}: no such file; give the path of an event log (.csv, .parquet or .xes)")
+    frame = _read_frame(path, shown)
+    if frame.empty:
+        raise LogError(f"{shown}: holds no events; expected one row per event with {_expected()}")
+    return log_from_frame(frame, mapping, shown)
+
+
+def log_from_frame(
+    frame: pd.DataFrame, mapping: Mapping[str, str] | None = None, source: str = "<events>"
+) -> Log:
+    """A log from a table already in memory (``sim.run(..., events=True).events``)."""
+    if frame.empty:
+        raise LogError(f"{source}: holds no events; expected one row per event with {_expected()}")
+    return _clean(frame, _columns(frame, dict(mapping or {}), source), source)
+
+
+def _expected() -> str:
+    return ", ".join(STANDARD[name] for name in REQUIRED)
+
+
+def _read_frame(path: Path, shown: str) -> pd.DataFrame:
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    kind = (suffixes[-1:] or [""])[0]
+    if kind == ".gz" and len(suffixes) == 2 and suffixes[0] in (".csv", ".xes"):
+        kind = suffixes[0]
+    try:
+        if kind == ".csv":
+            return pd.read_csv(path, encoding="utf-8-sig", dtype={"case:concept:name": str})  # BOM or not
+        if kind == ".parquet":
+            return pd.read_parquet(path)
+        if kind == ".xes":
+            return read_xes(path)
+    except UnicodeDecodeError as exc:
+        raise LogError(
+            f"{shown}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save the log as UTF-8"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise LogError(
+            f"{shown}: empty file; expected a header with {_expected()} and one row per event"
+        ) from None
+    except ET.ParseError as exc:
+        raise LogError(f"{shown}: not well-formed XES (line {exc.position[0]}): {exc.msg}") from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LogError(f"{shown}: cannot be read as {kind[1:].upper()}: {first}") from None
+    raise LogError(
+        f"{shown}: unknown log format '{path.suffix}'; expected .csv, .parquet or .xes (.csv.gz, .xes.gz)"
+    )
+
+
+def read_xes(path: Path) -> pd.DataFrame:
+    """An XES file as a table: one row per event, its attributes as columns and its trace's
+    attributes as ``case:NAME`` (pm4py's convention), streamed with ``iterparse``."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows: list[dict] = []
+    trace: dict = {}
+    event: dict | None = None
+    depth = 0
+    with opener(path, "rb") as fh:
+        for what, elem in ET.iterparse(fh, events=("start", "end")):
+            tag = elem.tag.rsplit("}", 1)[-1]
+            if what == "start":
+                depth += 1
+                if tag == "trace":
+                    trace = {}
+                elif tag == "event":
+                    event = {}
+                continue
+            depth -= 1
+            if tag == "event" and event is not None:
+                rows.append({**trace, **event})
+                event = None
+            elif tag in _XES_TYPES and "key" in elem.attrib:
+                value = _xes_value(tag, elem.attrib.get("value"))
+                if event is not None:
+                    event[elem.attrib["key"]] = value
+                elif depth == 2:  # an attribute of the trace (the log's own are at depth 1)
+                    trace[f"case:{elem.attrib['key']}"] = value
+            if tag in ("event", "trace"):
+                elem.clear()
+    return pd.DataFrame(rows)
+
+
+_XES_TYPES = {"string", "date", "int", "float", "boolean", "id"}
+
+
+def _xes_value(kind: str, text: str | None):
+    if text is None:
+        return None
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    if kind == "boolean":
+        return text.lower() == "true"
+    return text
+
+
+def _columns(frame: pd.DataFrame, mapping: dict[str, str], shown: str) -> dict[str, str]:
+    """Standard short name -> the log's column, for every standard column the log has."""
+    found: dict[str, str] = {}
+    for name, standard in STANDARD.items():
+        if name in mapping:
+            if mapping[name] not in frame.columns:
+                raise LogError(
+                    f"{shown}: --map {name}={mapping[name]}: no column '{mapping[name]}'; "
+                    f"the log has {_listed(frame.columns)}"
+                )
+            found[name] = mapping[name]
+            continue
+        for candidate in (standard, *_ALSO.get(name, ())):
+            if candidate in frame.columns:
+                found[name] = candidate
+                break
+    for name in REQUIRED:
+        if name not in found:
+            close = difflib.get_close_matches(
+                STANDARD[name], [str(c) for c in frame.columns], n=1, cutoff=0.5
+            )
+            hint = f" (is it '{close[0]}'? then add --map {name}={close[0]})" if close else ""
+            raise LogError(
+                f"{shown}: no column '{STANDARD[name]}' ({name}){hint}; the log has "
+                f"{_listed(frame.columns)}; name the column with --map {name}=COLUMN"
+            )
+    return found
+
+
+def _listed(columns) -> str:
+    names = [str(c) for c in columns]
+    return ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+
+
+def local_times(values: pd.Series, shown: str, column: str) -> pd.Series:
+    """Timestamps as naive local time: zoned times converted to China Standard Time."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values
+    else:
+        text = values.astype("string")
+        try:
+            stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        except (ValueError, TypeError):  # mixed offsets
+            stamps = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+        if stamps.isna().all() and text.notna().any():
+            example = text.dropna().iloc[0]
+            raise LogError(
+                f"{shown}: column '{column}' holds no timestamps (found '{example}'); "
+                "expected ISO 8601 times such as 2021-03-04T09:00:00+08:00"
+            )
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert(LOCAL_ZONE).dt.tz_localize(None)
+    return stamps.astype("datetime64[ns]")
+
+
+def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
+    skipped: dict[str, int] = {}
+    notes: list[str] = []
+    rows_read = len(frame)
+    ev = pd.DataFrame(index=frame.index)
+    ev["file_row"] = range(len(frame))
+    for name in ("case", "activity"):
+        ev[name] = frame[columns[name]].astype("string").str.strip()
+    ev["lifecycle"] = frame[columns["lifecycle"]].astype("string").str.strip().str.lower()
+    ev["timestamp"] = local_times(frame[columns["timestamp"]], shown, columns["timestamp"])
+    ev["period"] = (
+        pd.to_numeric(frame[columns["replication"]], errors="coerce") if "replication" in columns else 0
+    )
+    if "attempt" in columns:
+        ev["attempt"] = pd.to_numeric(frame[columns["attempt"]], errors="coerce")
+    ev["segment"] = _segments(frame, columns, ev["case"], shown)
+
+    def drop(mask: pd.Series, reason: str) -> None:
+        nonlocal ev
+        count = int(mask.sum())
+        if count:
+            skipped[reason] = skipped.get(reason, 0) + count
+            ev = ev[~mask]
+
+    drop(
+        ev[["case", "activity", "timestamp", "period"]].isna().any(axis=1),
+        "row without a case, activity or valid time",
+    )
+    drop(ev["segment"].isna(), "row of a case without a segment")
+    if "attempt" in ev:
+        drop(ev["attempt"].isna(), "row without a valid attempt number")
+    for value, count in (
+        ev.loc[~ev["lifecycle"].isin(LIFECYCLES), "lifecycle"].value_counts(dropna=False).items()
+    ):
+        skipped[f"lifecycle '{value}' (expected schedule, start or complete)"] = int(count)
+    ev = ev[ev["lifecycle"].isin(LIFECYCLES)]
+    if len(ev) and ev.groupby("case")["period"].nunique().max() > 1:  # ids repeat per replication
+        ev["case"] = "r" + ev["period"].astype(int).astype(str) + "/" + ev["case"]
+    key = ["case", "activity", "lifecycle", "timestamp", *(["attempt"] if "attempt" in ev else [])]
+    drop(ev.duplicated(subset=key), "duplicated row")
+    if ev.empty:
+        raise LogError(f"{shown}: no usable event in {rows_read} rows ({_reasons(skipped)})")
+    before = ev.groupby("case", sort=False)["timestamp"].shift()
+    disordered = int((ev["timestamp"] < before).sum())
+    if disordered:
+        notes.append(f"{disordered} rows out of time order within their case: sorted by time")
+    rank = ev["lifecycle"].map({name: i for i, name in enumerate(LIFECYCLES)}).astype(int)
+    ev = ev.assign(rank=rank).sort_values(["period", "case", "timestamp", "rank", "file_row"], kind="stable")
+    ev = ev.drop(columns=["rank", "file_row"]).reset_index(drop=True)
+    return Log(ev, shown, rows_read, skipped, notes)
+
+
+def _segments(frame: pd.DataFrame, columns: dict[str, str], cases: pd.Series, shown: str) -> pd.Series:
+    """Each row's segment: the segment column (filled over the case's rows), or the case id's part
+    before ':' when every id has that form (the ids this tool writes: ``segment:number``)."""
+    if "segment" in columns:
+        seg = frame[columns["segment"]].astype("string").str.strip()
+        return seg.groupby(cases.to_numpy()).transform("first") if seg.isna().any() else seg
+    parts = cases.str.rsplit(":", n=1)
+    if bool(cases.str.contains(":", regex=False).fillna(False).all()):
+        return parts.str[0].str.rsplit("/", n=1).str[-1]
+    raise LogError(
+        f"{shown}: no column 'segment' and the case ids are not 'segment:number'; "
+        "name the column with the customer segment with --map segment=COLUMN"
+    )
+
+
+def _reasons(skipped: Mapping[str, int]) -> str:
+    return "; ".join(f"{reason}: {count}" for reason, count in skipped.items()) or "none"

@@ -1,0 +1,160 @@
+"""The folder ``fit`` writes: the overlay, the report, the tables and a figure per fitted stage.
+
+``write_fit`` writes ``fitted.yaml`` (the scenario overlay, ``sim.evidence.overlay``), ``report.md``
+(what was read and skipped, every estimate with its n, interval and the base's value, what each
+stage's log identifies or why not, arrivals per month), the ``parameters``, ``stages``,
+``monthly`` and ``qq`` (QQ data of every fitted distribution) tables, one figure per fitted
+duration or effort (``fit-STAGE.png``: the empirical distribution, Kaplan-Meier where visits are
+open, against the fitted CDF, and the QQ plot), and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.evidence.estimates import FitResult
+from sim.evidence.fitting import DurationFit, kaplan_meier
+from sim.evidence.overlay import overlay_text
+from sim.outputs.tables import save_figure, write_manifest, write_table, write_text
+
+
+def fit_figure(key: str, fit: DurationFit):
+    """Empirical (Kaplan-Meier) vs fitted CDF, and the QQ plot, of one fitted duration or effort."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    unit = "hours" if key.endswith(".effort") else "days"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    times, km = kaplan_meier(fit.observed, fit.censored)
+    left.step(np.r_[0.0, times], np.r_[0.0, km], where="post", label="log (Kaplan-Meier)", color="black")
+    grid = np.linspace(0.0, float(times.max()) * 1.05, 400)
+    left.plot(grid, fit.cdf(grid), label=f"fitted {fit.family}", color="tab:red")
+    left.set_xlabel(unit)
+    left.set_ylabel("share of visits finished")
+    left.legend(loc="lower right")
+    left.set_title("cumulative distribution")
+    qq = fit.qq
+    right.scatter(qq["fitted"], qq["empirical"], s=8, color="tab:blue")
+    top = float(max(qq["fitted"].max(), qq["empirical"].max()))
+    right.plot([0, top], [0, top], color="grey", linewidth=1, label="equal")
+    right.set_xlabel(f"fitted quantile ({unit})")
+    right.set_ylabel(f"log quantile ({unit})")
+    right.legend(loc="upper left")
+    right.set_title("QQ")
+    fig.suptitle(
+        f"{key}: n={fit.n} finished, {fit.n_censored} open; {fit.family} by AIC, KS={fit.ks:.3f}",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _number(value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(_number(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def report_text(result: FitResult, figures: list[str]) -> str:
+    """``report.md``: the fit in words and tables."""
+    log, base = result.log, result.base
+    events = log.events
+    lines = [
+        f"# Fit of {base.name} to the event log {log.source}",
+        "",
+        f"{log.rows_read} rows read; {len(events)} events of {events['case'].nunique()} cases used "
+        f"({events['period'].nunique()} period(s)). Durations are in working days through the working-day "
+        "calendar (calendar days for stages that count them), efforts in hours.",
+        "",
+        "## Skipped",
+        "",
+    ]
+    if result.skipped:
+        skipped = pd.DataFrame(list(result.skipped.items()), columns=["what", "rows or visits"])
+        lines += [_markdown(skipped), ""]
+    else:
+        lines += ["Nothing.", ""]
+    lines += [f"- {note}" for note in result.notes] + ([""] if result.notes else [])
+    parameters = result.parameters.drop(columns=["cv_low", "cv_high"])
+    lines += [
+        "## Fitted parameters",
+        "",
+        "`estimate` is a duration's or effort's mean, a share's or rework's probability, an arrival "
+        "rate per working day (at scale 1); `ci_low`-`ci_high` its 95% interval; `base` the base "
+        "scenario's value. The overlay `fitted.yaml` writes them.",
+        "",
+        _markdown(parameters),
+        "",
+        "## Stages: what the log identifies",
+        "",
+        "`wait` is schedule to start (the queue, produced by the model from capacities: never a "
+        "parameter), `service` start to complete, means in working days over finished visits.",
+        "",
+        _markdown(result.stages),
+        "",
+        "## Arrivals per month",
+        "",
+        "Applications per month against the fitted rate and the base scenario's seasonal profile "
+        "(`expected`): a check of the profile, not a fit of it.",
+        "",
+        _markdown(result.monthly),
+        "",
+        "## Figures",
+        "",
+    ]
+    lines += [f"![{name}]({name})" for name in figures] or ["No duration or effort was fitted."]
+    return "\n".join(lines) + "\n"
+
+
+def _qq_table(result: FitResult) -> pd.DataFrame:
+    """The QQ data of every fitted duration or effort: probability, log and fitted quantiles."""
+    parts = [fit.qq.assign(key=key) for key, fit in result.durations.items()]
+    columns = ["key", "probability", "empirical", "fitted"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def write_fit(
+    result: FitResult, out: str | os.PathLike, extends: str, base_file: str, fmt: str = "csv"
+) -> list[Path]:
+    """Write a fit to the folder ``out`` (see the module docstring); ``extends`` is the base
+    scenario as seen from ``out``. Returns the files written, the manifest last."""
+    out = Path(out)
+    written = [write_text(out / "fitted.yaml", overlay_text(result, extends))]
+    figures = []
+    for key, fit in result.durations.items():
+        name = f"fit-{key.split('.')[1]}.png"
+        written.append(save_figure(fit_figure(key, fit), out / name))
+        figures.append(name)
+    written += [
+        write_table(result.parameters, out, "parameters", fmt),
+        write_table(result.stages, out, "stages", fmt),
+        write_table(result.monthly, out, "monthly", fmt),
+        write_table(_qq_table(result), out, "qq", fmt),
+        write_text(out / "report.md", report_text(result, figures)),
+    ]
+    manifest = write_manifest(
+        out,
+        {
+            "result": ["fit", result.base.name],
+            "log": result.log.source,
+            "scenario_file": base_file,
+            "scenario_name": result.base.name,
+            "scenario_digest": result.base.digest(),
+            "skipped": result.skipped,
+            "files": [p.name for p in written],
+        },
+    )
+    return [*written, manifest]

@@ -1,0 +1,284 @@
+"""The fit of an event log, end to end: a small scenario simulated with its event log, the log
+fitted, the fitted scenario run again (``sim.evidence.round_trip``); the written overlay loads to
+the scenario the round trip ran; a log with injected faults fits with a report of what was skipped.
+
+The scenario is known, so every estimate is judged against the truth with its interval. With k
+intervals of 95% each, the chance that at least one misses by luck alone is up to 1 - 0.95^k, so
+the round trip checks them at a family-wise 95% level: each half-width widened by
+z(1 - 0.025 / k) / z(0.975) (Bonferroni), around the estimate."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from builders import ROOT, staff, tiny_scenario
+from scipy.stats import norm
+
+import sim
+from sim.cli import main
+from sim.evidence.estimates import fit_log
+from sim.evidence.log_reading import log_from_frame, read_log
+from sim.evidence.round_trip import fitted_scenario, round_trip
+from sim.outputs.event_log import write_events
+from sim.scenario import load_scenario
+
+STAGES = {
+    "intake": {  # staff, no lead time: the logged service is the effort over 8 hours a day
+        "label": "Intake",
+        "owner": "utility",
+        "pool": "clerk",
+        "effort": {"dist": "gamma", "mean": 4.0, "cv": 0.5},
+    },
+    "customer_works": {
+        "label": "Customer's works",
+        "owner": "customer",
+        "duration": {"dist": "lognormal", "mean": 6.0, "cv": 0.6},
+    },
+    "approval": {
+        "label": "Route approval",
+        "owner": "government",
+        "duration": {"dist": "gamma", "mean": 8.0, "cv": 0.4},
+    },
+    "inspection": {  # effort and lead time: only their sum is logged, so neither is fitted
+        "label": "Inspection",
+        "owner": "utility",
+        "pool": "inspector",
+        "effort": {"dist": "triangular", "min": 2, "mode": 3, "max": 5},
+        "lead_time": {"dist": "exponential", "mean": 1.0},
+        "rework": {"probability": 0.25, "fix": "fix_defects", "max_attempts": 3},
+    },
+    "fix_defects": {
+        "label": "Fix defects",
+        "owner": "customer",
+        "duration": {"dist": "exponential", "mean": 2.0},
+    },
+}
+FLOW = ["intake", "customer_works", {"stage": "approval", "when": {"route": True}}, "inspection"]
+
+
+def small_scenario(folder: Path) -> Path:
+    data = tiny_scenario(
+        STAGES,
+        FLOW,
+        attributes={"route": {"dist": "bernoulli", "p": 0.35}},
+        resources={"clerk": staff(2), "inspector": staff(3, 6.0)},
+        per_day=3.0,
+        days=120,
+    )
+    data["name"] = "fit-small"
+    data["horizon"]["start"] = "2021-03-01"
+    data["segments"]["seg"]["targets"] = [{"measure": "elapsed", "days": 20, "share": 0.8}]
+    path = folder / "small.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trip(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fit")
+    path = small_scenario(folder)
+    return path, round_trip(path, reps=5, seed=3, check_seed=4)
+
+
+@pytest.mark.slow
+def test_every_fitted_parameter_covers_the_truth_at_a_family_wise_95_percent(trip):
+    _, result = trip
+    table = result.parameters
+    # what the log identifies here: 4 durations or efforts, 1 share, 1 rework, 1 arrival rate
+    assert sorted(table["key"]) == [
+        "segments.seg.arrivals.per_working_day",
+        "segments.seg.attributes.route.p",
+        "stages.approval.duration",
+        "stages.customer_works.duration",
+        "stages.fix_defects.duration",
+        "stages.inspection.rework.probability",
+        "stages.intake.effort",
+    ]
+    intervals = [(r.estimate, r.ci_low, r.ci_high, r.base) for r in table.itertuples()]
+    intervals += [(r.cv, r.cv_low, r.cv_high, r.base_cv) for r in table.itertuples() if np.isfinite(r.cv_low)]
+    widen = norm.ppf(1 - 0.025 / len(intervals)) / norm.ppf(0.975)
+    for estimate, low, high, truth in intervals:
+        assert estimate - (estimate - low) * widen <= truth <= estimate + (high - estimate) * widen
+
+
+@pytest.mark.slow
+def test_the_fitted_scenario_meets_the_headline_target_as_often_as_the_original(trip):
+    _, result = trip
+    headline = result.kpis.set_index("kpi").loc["on_target_share"]
+    assert headline["bound"] > 0  # an interval, not two identical numbers
+    assert abs(headline["difference"]) <= headline["bound"]
+
+
+@pytest.mark.slow
+def test_the_report_says_why_the_inspection_is_not_fitted(trip):
+    _, result = trip
+    stages = result.fit.stages.set_index("stage")["fitted"]
+    assert stages["inspection"].startswith("not identified: the service (start to complete) is effort")
+    assert "lead time" in stages["inspection"]
+    assert stages["intake"] == "effort (hours): " + result.fit.durations["stages.intake.effort"].family
+
+
+def cli(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.slow
+def test_the_written_overlay_loads_to_the_scenario_the_round_trip_ran(trip, tmp_path):
+    path, _ = trip
+    log = tmp_path / "events.parquet"
+    sim.run(load_scenario(path), reps=1, seed=3, events=True).events.to_parquet(log)
+    code, _, err = cli("fit", log, "--base", path, "--out", tmp_path / "fit")
+    assert (code, err) == (0, "")
+    written = load_scenario(tmp_path / "fit" / "fitted.yaml")
+    fit = fit_log(read_log(log), load_scenario(path))
+    in_memory = fitted_scenario(path, fit)
+    strip = lambda s: {k: v for k, v in s.to_dict().items() if k not in ("name", "title")}  # noqa: E731
+    assert strip(written) == strip(in_memory)
+    assert sorted(p.name for p in (tmp_path / "fit").glob("fit-*.png")) == [
+        "fit-approval.png", "fit-customer_works.png", "fit-fix_defects.png", "fit-intake.png",
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_log_with_injected_faults_fits_and_reports_what_was_skipped(tmp_path):
+    path = small_scenario(tmp_path)
+    events = sim.run(load_scenario(path), reps=1, seed=5, events=True).events
+    rng = np.random.default_rng(0)
+    # completes after which the case goes on: without them the visit cannot be timed
+    last = events.groupby("case:concept:name")["time_wd"].transform("max")
+    went_on = events.index[(events["lifecycle:transition"] == "complete") & (events["time_wd"] < last)]
+    lost_completes = rng.choice(went_on, 20, replace=False)
+    visit = ["case:concept:name", "concept:name", "attempt"]
+    touched = pd.MultiIndex.from_frame(events[visit]).isin(
+        pd.MultiIndex.from_frame(events.loc[lost_completes, visit])
+    )
+    starts = events[(events["lifecycle:transition"] == "start") & ~touched]
+    lost_starts = rng.choice(starts.index, 10, replace=False)  # of other visits: each still ends
+    faulty = events.drop(index=[*lost_completes, *lost_starts])
+    duplicated = faulty.sample(30, random_state=1)
+    unknown = faulty.sample(7, random_state=2).assign(**{"concept:name": "phone_call"})
+    faulty = pd.concat([faulty, duplicated, unknown]).sample(frac=1, random_state=3)  # shuffled
+    log = tmp_path / "faulty.csv"
+    faulty.to_csv(log, index=False)
+    code, out, err = cli("fit", log, "--base", path, "--out", tmp_path / "fit")
+    assert (code, err) == (0, "")
+    report = (tmp_path / "fit" / "report.md").read_text(encoding="utf-8")
+    assert "| duplicated row | 30 |" in report
+    assert "| unknown activity 'phone_call' (not a stage of fit-small) | 7 |" in report
+    assert "| stage visit without its complete while the case went on (not timed) | 20 |" in report
+    assert "| stage visit without its start (not timed) | 10 |" in report
+    assert "rows out of time order within their case: sorted by time" in report
+    assert "skipped 30: duplicated row" in out
+    assert load_scenario(tmp_path / "fit" / "fitted.yaml").name == "fit-small-fitted"
+
+
+def test_xes_csv_and_parquet_logs_read_alike(tmp_path):
+    path = small_scenario(tmp_path)
+    result = sim.run(load_scenario(path, overrides={"horizon.arrival_days": 20}), reps=2, seed=5, events=True)
+    logs = [
+        read_log(write_events(result.events, tmp_path, fmt, cases=result.cases))
+        for fmt in ("parquet", "csv", "xes")
+    ]
+    columns = ["period", "case", "segment", "activity", "lifecycle", "timestamp", "attempt"]
+    first = logs[0].events[columns]
+    assert len(first) == len(result.events) and first["case"].str.startswith(("r0/", "r1/")).all()
+    for other in logs[1:]:
+        pd.testing.assert_frame_equal(other.events[columns], first, check_dtype=False)
+        assert other.skipped == {} and other.notes == []
+
+
+def test_a_log_cut_while_cases_are_open_censors_their_visits_instead_of_dropping_them(tmp_path):
+    path = small_scenario(tmp_path)
+    events = sim.run(load_scenario(path), reps=1, seed=6, events=True).events
+    cut = events[events["time_wd"] <= 60.0]  # the log as it stood on working day 60
+    fit = fit_log(log_from_frame(cut), load_scenario(path))
+    works = fit.durations["stages.customer_works.duration"]
+    assert works.n_censored == int(
+        ((cut["concept:name"] == "customer_works") & (cut["lifecycle:transition"] == "start")).sum()
+        - ((cut["concept:name"] == "customer_works") & (cut["lifecycle:transition"] == "complete")).sum()
+    )
+    assert works.n_censored > 0
+    table = fit.parameters.set_index("key")
+    for key in ("stages.customer_works.duration", "segments.seg.attributes.route.p"):
+        assert table.at[key, "ci_low"] <= table.at[key, "base"] <= table.at[key, "ci_high"], key
+
+
+@pytest.mark.slow
+def test_a_log_with_its_own_column_names_and_no_attempts_fits_as_the_full_log(tmp_path):
+    path = small_scenario(tmp_path)
+    base = load_scenario(path, overrides={"horizon.arrival_days": 40})
+    events = sim.run(base, reps=1, seed=7, events=True).events
+    names = {
+        "case:concept:name": "application_no",
+        "concept:name": "step",
+        "lifecycle:transition": "status",
+        "time:timestamp": "event_time",
+        "segment": "category",
+    }
+    theirs = (
+        events[list(names)].rename(columns=names).assign(application_no=lambda t: "A" + t["application_no"])
+    )
+    log = tmp_path / "utility.csv"
+    theirs.to_csv(log, index=False)
+    mapping = {"case": "application_no", "activity": "step", "lifecycle": "status", "timestamp": "event_time"}
+    fitted = fit_log(read_log(log, mapping | {"segment": "category"}), base).parameters
+    expected = fit_log(log_from_frame(events), base).parameters
+    pd.testing.assert_frame_equal(fitted, expected)
+
+
+def test_durations_are_read_on_the_clock_the_stage_counts(tmp_path):
+    # the same gamma (mean 10, cv 0.5) in working days and in calendar days: read through the
+    # calendar map, each gives back 10 of its own days (calendar days would make the first ~14,
+    # working days the second ~7)
+    stages = {
+        "works_wd": {
+            "label": "in working days",
+            "owner": "customer",
+            "duration": {"dist": "gamma", "mean": 10, "cv": 0.5},
+        },
+        "works_cd": {
+            "label": "in calendar days",
+            "owner": "customer",
+            "duration": {"dist": "gamma", "mean": 10, "cv": 0.5},
+            "calendar": "calendar",
+        },
+    }
+    data = tiny_scenario(stages, ["works_wd", "works_cd"], per_day=4.0, days=60)
+    path = tmp_path / "clocks.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    base = load_scenario(path)
+    table = fit_log(log_from_frame(sim.run(base, reps=1, seed=2, events=True).events), base).parameters
+    for key in ("stages.works_wd.duration", "stages.works_cd.duration"):
+        row = table.set_index("key").loc[key]
+        assert row["n"] > 200
+        assert row["ci_low"] <= 10 <= row["ci_high"], (key, row["estimate"])
+
+
+def test_an_open_visit_in_one_parallel_branch_is_censored_while_the_other_branch_goes_on(tmp_path):
+    flow = ["intake", {"parallel": [["customer_works"], ["approval"]]}, "inspection"]
+    data = tiny_scenario(
+        STAGES, flow, resources={"clerk": staff(2), "inspector": staff(3, 6.0)}, per_day=3.0, days=80
+    )
+    path = tmp_path / "parallel.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    events = sim.run(load_scenario(path), reps=1, seed=8, events=True).events
+    cut = events[events["time_wd"] <= 50.0]  # the log as it stood on working day 50
+
+    def cases(stage: str, transition: str) -> set[str]:
+        rows = (cut["concept:name"] == stage) & (cut["lifecycle:transition"] == transition)
+        return set(cut.loc[rows, "case:concept:name"])
+
+    works_open = cases("customer_works", "start") - cases("customer_works", "complete")
+    assert works_open & cases("approval", "complete")  # the other branch went on meanwhile
+    fit = fit_log(log_from_frame(cut), load_scenario(path))
+    assert fit.durations["stages.customer_works.duration"].n_censored == len(works_open)
+    assert not [what for what in fit.skipped if "without its complete" in what]

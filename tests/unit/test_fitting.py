@@ -1,0 +1,83 @@
+"""Fitting durations with censoring, and the intervals of shares and counts, against known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.evidence.fitting import fit_duration, kaplan_meier, poisson_interval, wilson
+
+
+def test_wilson_interval_of_published_examples():
+    # 5 of 10: the textbook 95% Wilson interval (0.2366, 0.7634); 0 of 10: upper z²/(n + z²)
+    p, low, high = wilson(5, 10)
+    assert (p, round(low, 4), round(high, 4)) == (0.5, 0.2366, 0.7634)
+    z2 = 1.959963984540054**2
+    assert wilson(0, 10) == (0.0, 0.0, pytest.approx(z2 / (10 + z2)))
+    assert all(math.isnan(v) for v in wilson(0, 0))
+
+
+def test_garwood_interval_of_a_poisson_count():
+    assert poisson_interval(0) == (0.0, pytest.approx(3.6889, abs=1e-4))
+    low, high = poisson_interval(10)
+    assert (round(low, 3), round(high, 2)) == (4.795, 18.39)
+
+
+def test_kaplan_meier_by_hand():
+    # finished at 1, 2, 3; one open at 2.5. At 1: 3 of 4 survive; at 2: 2 of 3; at 3: 0 of 1
+    times, cdf = kaplan_meier(np.array([1.0, 2.0, 3.0]), np.array([2.5]))
+    assert times.tolist() == [1.0, 2.0, 3.0]
+    assert cdf == pytest.approx([0.25, 0.5, 1.0])
+
+
+def test_without_censoring_kaplan_meier_is_the_empirical_cdf():
+    times, cdf = kaplan_meier(np.array([3.0, 1.0, 2.0, 2.0]), np.array([]))
+    assert times.tolist() == [1.0, 2.0, 3.0]
+    assert cdf == pytest.approx([0.25, 0.75, 1.0])
+
+
+def censored_gamma(n: int, share_open: float, seed: int):
+    """Gamma(shape 4, scale 1.5) times (mean 6, cv 0.5), each observed until an independent
+    exponential end of observation whose mean leaves about ``share_open`` of them open."""
+    rng = np.random.default_rng(seed)
+    times = rng.gamma(4.0, 1.5, n)
+    ends = rng.exponential(6.0 * (1 - share_open) / share_open, n)
+    return times[times <= ends], ends[times > ends]
+
+
+def test_a_censored_gamma_sample_gives_back_its_mean_and_cv_within_their_intervals():
+    observed, censored = censored_gamma(3000, 0.3, seed=1)
+    fit = fit_duration(observed, censored)
+    assert fit is not None and fit.n_censored == len(censored) > 500
+    assert fit.family == "gamma"
+    assert fit.mean_ci[0] <= 6.0 <= fit.mean_ci[1]
+    assert fit.cv_ci[0] <= 0.5 <= fit.cv_ci[1]
+    assert fit.spec == {"dist": "gamma", "mean": round(fit.mean, 4), "cv": round(fit.cv, 4)}
+
+
+def test_dropping_open_visits_instead_of_censoring_them_underestimates_the_mean():
+    observed, _ = censored_gamma(3000, 0.3, seed=1)
+    dropped = fit_duration(observed)  # what a fit that ignores open cases would say
+    assert dropped.mean_ci[1] < 6.0
+
+
+def test_an_exponential_sample_covers_its_mean():
+    rng = np.random.default_rng(2)
+    fit = fit_duration(rng.exponential(2.0, 2000))
+    assert fit.family in ("exponential", "gamma")  # gamma with shape 1 is the exponential
+    assert fit.mean_ci[0] <= 2.0 <= fit.mean_ci[1]
+
+
+def test_a_triangular_sample_is_recognised_and_its_support_recovered():
+    rng = np.random.default_rng(3)
+    fit = fit_duration(rng.triangular(1.0, 3.0, 10.0, 3000))
+    assert fit.family == "triangular"
+    assert fit.spec["min"] == pytest.approx(1.0, abs=0.1)
+    assert fit.spec["max"] == pytest.approx(10.0, abs=0.3)
+    assert fit.mean_ci[0] <= 14 / 3 <= fit.mean_ci[1]
+
+
+def test_too_few_finished_visits_are_not_fitted():
+    assert fit_duration([1.0, 2.0, 3.0, 4.0], [5.0] * 10) is None
