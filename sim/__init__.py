@@ -29,6 +29,7 @@ _HOMES = {
     "compare": "sim.experiments.compare",
     "CompareResult": "sim.experiments.compare",
     "sweep": "sim.experiments.sweep",
+    "sensitivity": "sim.experiments.sensitivity",
     "optimise": "sim.experiments.staffing",
     "StaffingResult": "sim.experiments.staffing",
     "write_staffing": "sim.outputs.staffing_figures",
@@ -53,6 +54,7 @@ __all__ = [
     "record_baseline",
     "run",
     "scenario_from_dict",
+    "sensitivity",
     "sweep",
     "timeline",
     "timeline_figure",
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from sim.experiments.check import check_baseline, record_baseline
     from sim.experiments.compare import CompareResult, compare
     from sim.experiments.replications import RunResult, run
+    from sim.experiments.sensitivity import sensitivity
     from sim.experiments.staffing import StaffingResult, optimise
     from sim.experiments.sweep import sweep
     from sim.outputs.folders import write_comparison, write_run

@@ -1,10 +1,10 @@
 """The command line: ``python run_sim.py VERB ...`` (also ``python -m sim`` and ``run-sim``).
 
-One module per verb (``run``, ``compare``, ``sweep``, ``optimise``, ``check``, ``validate``), each
-with its ``add_parser`` and its ``command``: parse, call the library, print. Exit status: 0 done; 1
-a check found drift, a sweep point failed or no staffing meets the targets; 2 bad input (usage,
-scenario, sweep, staffing or baseline file), reported as one line on stderr without a traceback
-(``--debug`` shows it).
+One module per verb (``run``, ``compare``, ``sweep``, ``sensitivity``, ``optimise``, ``check``,
+``validate``), each with its ``add_parser`` and its ``command``: parse, call the library, print.
+Exit status: 0 done; 1 a check found drift, a sweep or sensitivity point failed or no staffing
+meets the targets; 2 bad input (usage, scenario, sweep, sensitivity, staffing or baseline file),
+reported as one line on stderr without a traceback (``--debug`` shows it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from sim.cli import check, compare, optimise, run, sweep, validate
+from sim.cli import check, compare, optimise, run, sensitivity, sweep, validate
 from sim.cli.common import Parser, UsageError, release_folders
 from sim.engine.calendar import CalendarError
 from sim.experiments.baseline_file import BaselineError
@@ -27,6 +27,7 @@ VERBS = {
     "compare": compare,
     "check": check,
     "sweep": sweep,
+    "sensitivity": sensitivity,
     "optimise": optimise,
     "validate": validate,
 }
