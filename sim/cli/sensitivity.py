@@ -49,10 +49,10 @@ def add_parser(verbs: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from sim.outputs.sensitivity_figures import write_sensitivity_outputs  # matplotlib: only when it runs
-
     spec = load_sensitivity(args.file, reps=args.reps, seed=args.seed)
     plan = design(spec)
+    from sim.outputs.sensitivity_figures import write_sensitivity_outputs  # matplotlib: only when it runs
+
     points = plan.sweep.points
     out = output_folder(
         args.out or Path("results") / spec.name, ("sensitivity", spec.name), args.force, in_place=True

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, InstanceOf, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, InstanceOf, model_validator
 
 from sim.experiments.spec_files import Places, read_base, read_spec
 from sim.experiments.sweep_file import (
@@ -58,6 +58,14 @@ class _Strict(BaseModel):
 
 
 Number = Annotated[float, Field(allow_inf_nan=False, description="a number")]
+
+
+def _even(levels: int) -> int:
+    if levels % 2:
+        raise ValueError(
+            f"expected an even number of levels (a Morris step is half the grid), found {levels}"
+        )
+    return levels
 
 
 class InputRange(_Strict):
@@ -100,7 +108,9 @@ class SensitivityFile(_Strict):
     )
     method: Literal["morris", "sobol"] = Field("morris", description="morris or sobol")
     trajectories: Annotated[WholeNumber, Field(ge=2)] = Field(10, description="a whole number of at least 2")
-    levels: Annotated[WholeNumber, Field(ge=2)] = Field(4, description="an even whole number of at least 2")
+    levels: Annotated[WholeNumber, Field(ge=2), AfterValidator(_even)] = Field(
+        4, description="an even whole number of at least 2"
+    )
     samples: Annotated[WholeNumber, Field(ge=2)] = Field(64, description="a whole number of at least 2")
     inputs: Annotated[dict[KeyPathText, InputRange], Field(min_length=2)] = Field(
         description="a mapping of at least two key paths to {range: [low, high], label: text}"
@@ -108,12 +118,6 @@ class SensitivityFile(_Strict):
     kpis: Annotated[list[KpiRequest], Field(min_length=1)] = Field(
         description="a list of {kpi: NAME, segment: NAME}"
     )
-
-    @model_validator(mode="after")
-    def _even_levels(self) -> SensitivityFile:
-        if self.levels % 2:
-            raise ValueError(f"levels must be even (Morris steps half the grid), found {self.levels}")
-        return self
 
 
 @dataclass(frozen=True)
