@@ -68,10 +68,11 @@ def command(args: argparse.Namespace) -> int:
 
             plan = design(load_sensitivity(path))
             calendar_for(plan.sweep.points[0].scenario)
-            spec = plan.spec
-            inputs = plural(len(spec.inputs), "input")
-            shown = f"{plural(len(plan.sweep.points), 'point')} x {plural(spec.replications, 'replication')}"
-            print(f"{path}: ok (sensitivity {spec.name}: {spec.method}, {inputs}, {shown})")
+            inputs = plural(len(plan.spec.inputs), "input")
+            shown = (
+                f"{plural(len(plan.sweep.points), 'point')} x {plural(plan.spec.replications, 'replication')}"
+            )
+            print(f"{path}: ok (sensitivity {plan.spec.name}: {plan.spec.method}, {inputs}, {shown})")
             continue
         if kind == "calibration":
             from sim.experiments.calibration import load_calibration

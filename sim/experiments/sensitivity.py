@@ -226,6 +226,8 @@ def run_sensitivity(
     started = time.monotonic()
     plan = plan or design(spec)
     folder = Path(out) if out is not None else None
+    if folder is not None:  # the folder is this command's from the start: --resume finds it
+        write_manifest(folder, {**_manifest(plan, resume, command), "status": "running"})
     runs = run_sweep(
         plan.sweep,
         out=folder / "runs" if folder is not None else None,
@@ -242,15 +244,28 @@ def run_sensitivity(
     else:
         indices, table = analyse(plan, runs.table)
     outcome = SensitivityOutcome(plan, indices, table, runs, folder, time.monotonic() - started, [])
-    if folder is not None and not runs.failures:
-        written = [write_table(indices, folder, "indices", fmt), write_table(table, folder, "design", fmt)]
-        outcome.files = [p.name for p in written] + (outputs(outcome) if outputs is not None else [])
-        write_manifest(folder, _manifest(outcome, resume, command))
+    if folder is not None:
+        if not runs.failures:
+            written = [
+                write_table(indices, folder, "indices", fmt),
+                write_table(table, folder, "design", fmt),
+            ]
+            outcome.files = [p.name for p in written] + (outputs(outcome) if outputs is not None else [])
+        status = {
+            "status": "failed" if runs.failures else "complete",
+            "points_computed": runs.computed,
+            "points_resumed": runs.skipped,
+            "failures": runs.failures,
+            **runs.executor,
+            "seconds": round(outcome.seconds, 3),
+            "files": outcome.files,
+        }
+        write_manifest(folder, {**_manifest(plan, resume, command), **status})
     return outcome
 
 
-def _manifest(outcome: SensitivityOutcome, resume: bool, command: list[str] | None) -> dict:
-    spec = outcome.design.spec
+def _manifest(plan: Design, resume: bool, command: list[str] | None) -> dict:
+    spec = plan.spec
     content = {
         "result": ["sensitivity", spec.name],
         "kind": "sensitivity",
@@ -264,14 +279,11 @@ def _manifest(outcome: SensitivityOutcome, resume: bool, command: list[str] | No
         "replications": spec.replications,
         "seed": spec.seed,
         "set": spec.common,
-        "design_rows": len(outcome.design.rows),
-        "points": len(outcome.design.sweep.points),
-        "points_computed": outcome.runs.computed,
-        "points_resumed": outcome.runs.skipped,
+        "inputs": {i.key: {"label": i.label, "range": [i.low, i.high]} for i in spec.inputs},
+        "kpis": [list(k) for k in spec.kpis],
+        "design_rows": len(plan.rows),
+        "points": len(plan.sweep.points),
         "resume": resume,
-        **outcome.runs.executor,
-        "seconds": round(outcome.seconds, 3),
-        "files": outcome.files,
         "sensitivity": spec.data,
     }
     if command is not None:

@@ -5,12 +5,10 @@ whatever the executor; resume computes only the missing points."""
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 import pytest
-from builders import fixed, tiny_scenario
+from builders import two_waits
 
 from sim.experiments.executors import SerialExecutor
 from sim.experiments.sensitivity import design, load_sensitivity, run_sensitivity
@@ -20,34 +18,16 @@ from sim.scenario import scenario_from_dict
 LOW, HIGH = 2.0, 8.0  # the range of each wait's most likely duration (working days)
 
 
-def two_segments() -> dict:
-    """Segments ``a`` and ``b``, each a customer wait of triangular (1, 5, 9) working days and no
-    staff: what happens to one cannot change the other."""
-    wait = {
-        "label": "wait",
-        "owner": "customer",
-        "duration": {"dist": "triangular", "min": 1, "mode": 5, "max": 9},
-    }
-    data = tiny_scenario({"wait_a": wait, "wait_b": copy.deepcopy(wait)}, ["wait_a"], per_day=3.0, days=40)
-    data["segments"] = {
-        "a": {**data["segments"]["seg"], "label": "A"},
-        "b": {**data["segments"]["seg"], "label": "B", "flow": ["wait_b"]},
-    }
-    data["replications"] = 2
-    data["stages"]["fixed_b"] = {"label": "unused", "owner": "customer", "duration": fixed(1.0)}
-    return data
-
-
 def spec_data(**changes) -> dict:
     return {
         "name": "two-waits",
-        "base": scenario_from_dict(two_segments()),
+        "base": scenario_from_dict(two_waits()),
         "seed": 5,
         "trajectories": 4,
         "inputs": {
             "stages.wait_b.duration.mode": {"range": [LOW, HIGH], "label": "wait of b"},
             "stages.wait_a.duration.mode": {"range": [LOW, HIGH], "label": "wait of a"},
-            "stages.fixed_b.duration.value": {"range": [1, 3], "label": "unused stage"},
+            "stages.unused.duration.value": {"range": [1, 3], "label": "unused stage"},
         },
         "kpis": [{"kpi": "elapsed_wd_mean", "segment": "a"}, {"kpi": "elapsed_wd_mean", "segment": "b"}],
         **changes,
@@ -69,7 +49,7 @@ def test_an_input_that_cannot_reach_a_kpi_has_no_effect_at_all(outcome):
     assert a.loc["stages.wait_b.duration.mode", "sigma"] == 0.0
     assert b.loc["stages.wait_a.duration.mode", "mu_star"] == 0.0
     for segment in (a, b):  # a stage in no flow moves nothing
-        assert segment.loc["stages.fixed_b.duration.value", "mu_star"] == 0.0
+        assert segment.loc["stages.unused.duration.value", "mu_star"] == 0.0
 
 
 def test_the_input_that_decides_a_kpi_ranks_first_with_the_effect_theory_gives(outcome):
