@@ -78,6 +78,7 @@ def test_the_design_is_the_same_for_the_same_seed_and_differs_for_another():
     assert ((steps != 0).sum(axis=2) == 1).all()
 
 
+@pytest.mark.slow
 def test_resume_computes_only_the_missing_points(tmp_path, outcome):
     spec = load_sensitivity(spec_data())
     plan = design(spec)
@@ -99,3 +100,20 @@ def test_indices_are_bit_identical_on_one_and_two_processes(outcome):
     two = run_sensitivity(spec, jobs=2)
     pd.testing.assert_frame_equal(two.indices, outcome.indices, check_exact=True)
     pd.testing.assert_frame_equal(two.table, outcome.table, check_exact=True)
+
+
+@pytest.mark.slow
+def test_sobol_indices_give_nothing_to_an_input_that_cannot_reach_the_kpi():
+    spec = load_sensitivity(spec_data(method="sobol", samples=4))
+    got = run_sensitivity(spec, executor=SerialExecutor())
+    assert len(got.design.rows) == 4 * (3 + 2)  # Saltelli: N (k + 2) rows
+    a, b = rows(got.indices, "a"), rows(got.indices, "b")
+    for segment, key, others in (
+        (a, "stages.wait_a.duration.mode", ["stages.wait_b.duration.mode", "stages.unused.duration.value"]),
+        (b, "stages.wait_b.duration.mode", ["stages.wait_a.duration.mode", "stages.unused.duration.value"]),
+    ):
+        assert (segment.loc[others, ["ST", "S1"]] == 0.0).all().all()
+        assert segment.loc[key, "rank"] == 1
+        # the one input that moves the KPI accounts for all its variance: ST = 1, within the
+        # bootstrap 95% interval of so small a sample
+        assert abs(segment.loc[key, "ST"] - 1.0) <= segment.loc[key, "ST_conf"]
