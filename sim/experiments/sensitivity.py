@@ -33,10 +33,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analysis
-from SALib.analyze import sobol as sobol_analysis
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
 
 from sim.experiments.executors import Executor
 from sim.experiments.sensitivity_file import Input, SensitivitySpec, load_sensitivity
@@ -102,6 +98,9 @@ def _value(item: Input, x: float) -> int | float:
 def design(spec: SensitivitySpec) -> Design:
     """The design points of ``spec``, each validated as a scenario; a value the schema refuses is
     reported at the input's line with the point that holds it."""
+    from SALib.sample import morris as morris_sample  # SALib: only when a design is made (slow import)
+    from SALib.sample import sobol as sobol_sample
+
     if spec.method == "morris":
         matrix = morris_sample.sample(
             problem(spec), spec.trajectories, num_levels=spec.levels, seed=spec.seed
@@ -170,6 +169,9 @@ def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFram
     columns = MORRIS_COLUMNS if spec.method == "morris" else SOBOL_COLUMNS
     values: dict[str, np.ndarray] = {c: np.full(k, np.nan) for c in columns}
     if np.isfinite(y).all():
+        from SALib.analyze import morris as morris_analysis
+        from SALib.analyze import sobol as sobol_analysis
+
         if spec.method == "morris":
             result = morris_analysis.analyze(
                 problem(spec),
