@@ -18,6 +18,7 @@ from sim.experiments.sensitivity import SensitivityOutcome
 from sim.outputs.tables import save_figure, write_text
 
 TOP = 3  # inputs named as deciding a KPI in the report
+LABELLED = 6  # inputs labelled in the mu_star / sigma panel (the others are in the ranked bars)
 
 
 def _scale(kpi: str) -> tuple[float, str]:
@@ -40,16 +41,12 @@ def plot_indices(indices: pd.DataFrame, kpi: str, segment: str, title: str | Non
     if morris:
         ax = axes[0]
         ax.scatter(rows["mu_star"] * factor, rows["sigma"] * factor, color="tab:blue")
-        still = rows[(rows["mu_star"] == 0) & (rows["sigma"] == 0)]
-        if len(still):
-            ax.annotate(
-                f"{len(still)} inputs with no effect at (0, 0)",
-                (0.02, 0.97),
-                xycoords="axes fraction",
-                va="top",
-                fontsize=8,
-            )
-        for _, row in rows.drop(index=still.index).iterrows():
+        named = rows[(rows["mu_star"] > 0) | (rows["sigma"] > 0)].head(LABELLED)
+        unnamed = len(rows) - len(named)
+        if unnamed:
+            note = f"{unnamed} inputs of lower rank not labelled (see the bars)"
+            ax.annotate(note, (0.98, 0.02), xycoords="axes fraction", ha="right", va="bottom", fontsize=8)
+        for _, row in named.iterrows():
             ax.annotate(
                 str(row["label"]),
                 (row["mu_star"] * factor, row["sigma"] * factor),
@@ -57,6 +54,7 @@ def plot_indices(indices: pd.DataFrame, kpi: str, segment: str, title: str | Non
                 xytext=(3, 3),
                 textcoords="offset points",
             )
+        ax.set_xlim(left=0, right=max(float(rows["mu_star"].max()) * factor * 1.6, 1e-9))
         ax.set_xlabel(f"μ* ({unit}, over the input's range)")
         ax.set_ylabel(f"σ ({unit})")
         ax.set_title("Effect (μ*) and its spread (σ)")
