@@ -31,6 +31,7 @@ _HOMES = {
     "by_measure": "sim.experiments.compare",
     "verdict_matrix": "sim.outputs.answer",
     "sweep": "sim.experiments.sweep",
+    "sensitivity": "sim.experiments.sensitivity",
     "optimise": "sim.experiments.staffing",
     "StaffingResult": "sim.experiments.staffing",
     "write_staffing": "sim.outputs.staffing_figures",
@@ -56,6 +57,7 @@ __all__ = [
     "record_baseline",
     "run",
     "scenario_from_dict",
+    "sensitivity",
     "sweep",
     "timeline",
     "timeline_figure",
@@ -70,6 +72,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from sim.experiments.check import check_baseline, record_baseline
     from sim.experiments.compare import CompareResult, by_measure, compare
     from sim.experiments.replications import RunResult, run
+    from sim.experiments.sensitivity import sensitivity
     from sim.experiments.staffing import StaffingResult, optimise
     from sim.experiments.sweep import sweep
     from sim.outputs.answer import verdict_matrix

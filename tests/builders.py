@@ -57,3 +57,22 @@ def tiny_scenario(
             }
         },
     }
+
+
+def two_waits(low: float = 1, mode: float = 5, high: float = 9) -> dict:
+    """Two segments ``a`` and ``b``, each one customer wait of triangular (low, mode, high) working
+    days (stages ``wait_a``, ``wait_b``) and no staff, so that nothing of one reaches the other;
+    and a stage ``unused`` in no flow."""
+    wait = {
+        "label": "wait",
+        "owner": "customer",
+        "duration": {"dist": "triangular", "min": low, "mode": mode, "max": high},
+    }
+    data = tiny_scenario({"wait_a": wait, "wait_b": copy.deepcopy(wait)}, ["wait_a"], per_day=3.0, days=40)
+    data["segments"] = {
+        "a": {**data["segments"]["seg"], "label": "A"},
+        "b": {**data["segments"]["seg"], "label": "B", "flow": ["wait_b"]},
+    }
+    data["stages"]["unused"] = {"label": "unused", "owner": "customer", "duration": fixed(1.0)}
+    data["replications"] = 2
+    return data

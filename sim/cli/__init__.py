@@ -1,9 +1,10 @@
 """The command line: ``python run_sim.py VERB ...`` (also ``python -m sim`` and ``run-sim``).
 
-One module per verb (``run``, ``compare``, ``sweep``, ``optimise``, ``check``, ``validate``,
-``fit``), each with its ``add_parser`` and its ``command``: parse, call the library, print. Exit
-status: 0 done; 1 a check found drift, a sweep point failed or no staffing meets the targets; 2 bad
-input (usage, scenario, sweep, staffing or baseline file, a file that is not an event log),
+One module per verb (``run``, ``compare``, ``sweep``, ``sensitivity``, ``optimise``, ``check``,
+``validate``, ``fit``), each with its ``add_parser`` and its ``command``: parse, call the library,
+print. Exit status: 0 done; 1 a check found drift, a sweep or sensitivity point failed or no staffing
+meets the targets; 2 bad input (usage, scenario, sweep, sensitivity, staffing or baseline file, a
+file that is not an event log),
 reported as one line on stderr without a traceback (``--debug`` shows it).
 """
 
@@ -14,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from sim.cli import check, compare, fit, optimise, run, sweep, validate
+from sim.cli import check, compare, fit, optimise, run, sensitivity, sweep, validate
 from sim.cli.common import Interrupted, Parser, UsageError, release_folders
 from sim.engine.calendar import CalendarError
 from sim.evidence.log_reading import LogError
@@ -28,6 +29,7 @@ VERBS = {
     "compare": compare,
     "check": check,
     "sweep": sweep,
+    "sensitivity": sensitivity,
     "optimise": optimise,
     "validate": validate,
     "fit": fit,

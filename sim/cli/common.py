@@ -65,6 +65,15 @@ def add_executor(parser: argparse.ArgumentParser, what: str) -> None:
     on.add_argument("--scheduler", metavar="tcp://HOST:PORT", help=f"run {what} on a Dask cluster")
 
 
+def executor_place(how: dict) -> str:
+    """Where the replications run, from ``Executor.describe()``: ``on 2 processes``."""
+    if how["executor"] == "dask":
+        return f"on the Dask cluster at {how['scheduler']} ({how['workers']} worker threads)"
+    if how["executor"] == "processes":
+        return f"on {how['workers']} processes"
+    return "serially"
+
+
 def add_debug(parser: argparse.ArgumentParser) -> None:
     """``--debug`` after the verb as well as before it (where ``--help`` lists it)."""
     parser.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)

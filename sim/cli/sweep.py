@@ -13,7 +13,16 @@ from typing import Any
 
 import pandas as pd
 
-from sim.cli.common import Interrupted, add_debug, add_force, output_folder, positive_int, progress_bar, seed
+from sim.cli.common import (
+    Interrupted,
+    add_debug,
+    add_force,
+    executor_place,
+    output_folder,
+    positive_int,
+    progress_bar,
+    seed,
+)
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.sweep import SweepOutcome, SweepSpec, load_sweep, point_files, run_sweep, summarise_sweep
 from sim.kpi_catalogue import label, show
@@ -35,14 +44,6 @@ def add_parser(verbs: Any) -> None:
     add_debug(p)
 
 
-def _where(how: dict) -> str:
-    if how["executor"] == "dask":
-        return f"on the Dask cluster at {how['scheduler']} ({how['workers']} worker threads)"
-    if how["executor"] == "processes":
-        return f"on {how['workers']} processes"
-    return "serially"
-
-
 def _saved(spec: SweepSpec, out: Path) -> int:
     return sum(1 for p in spec.points if point_files(out, p)["kpis"].exists())
 
@@ -61,7 +62,7 @@ def command(args: argparse.Namespace) -> int:
         return 2
     print(
         f"sweep {spec.name}: {len(spec.points)} points x {spec.replications} replications, "
-        f"seed {spec.seed}, {_where(executor.describe())}; base {spec.base}",
+        f"seed {spec.seed}, {executor_place(executor.describe())}; base {spec.base}",
         flush=True,
     )
     bar = progress_bar(len(spec.points), spec.name, unit="point")

@@ -1,5 +1,5 @@
 """``validate FILE...``: load and check scenario files (the calendar of their horizon included),
-sweep, staffing and calibration files, each with every scenario it makes; nothing runs."""
+sweep, sensitivity, staffing and calibration files, each with every scenario it makes; nothing runs."""
 
 from __future__ import annotations
 
@@ -18,16 +18,19 @@ from sim.scenario.files import bounded
 
 def add_parser(verbs: Any) -> None:
     p = verbs.add_parser(
-        "validate", help="load and check scenario, sweep, staffing and calibration files; nothing runs"
+        "validate",
+        help="load and check scenario, sweep, sensitivity, staffing and calibration files; nothing runs",
     )
-    p.add_argument("scenarios", nargs="+", help="scenario, sweep, staffing or calibration YAML files")
+    p.add_argument(
+        "scenarios", nargs="+", help="scenario, sweep, sensitivity, staffing or calibration YAML files"
+    )
     add_set(p, "replace an existing scenario key before validating (scenario files only)")
     add_debug(p)
 
 
 def file_kind(path: str) -> str:
-    """``scenario``, ``sweep``, ``staffing`` or ``calibration``, from the keys at the top of the
-    file (a file that cannot be read is left to the scenario loader, which says why)."""
+    """``scenario``, ``sweep``, ``sensitivity``, ``staffing`` or ``calibration``, from the keys at
+    the top of the file (a file that cannot be read is left to the scenario loader, which says why)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
         bounded(text, path)  # an alias bomb or deep nesting: the scenario loader says where
@@ -41,6 +44,8 @@ def file_kind(path: str) -> str:
             return "staffing"
         if "grid" in data or "points" in data:
             return "sweep"
+        if "inputs" in data or "kpis" in data:
+            return "sensitivity"
     return "scenario"
 
 
@@ -57,6 +62,17 @@ def command(args: argparse.Namespace) -> int:
                 calendar_for(point.scenario)
             shown = f"{plural(len(spec.points), 'point')} x {plural(spec.replications, 'replication')}"
             print(f"{path}: ok (sweep {spec.name}: {shown})")
+            continue
+        if kind == "sensitivity":
+            from sim.experiments.sensitivity import design, load_sensitivity
+
+            plan = design(load_sensitivity(path))
+            calendar_for(plan.sweep.points[0].scenario)
+            inputs = plural(len(plan.spec.inputs), "input")
+            shown = (
+                f"{plural(len(plan.sweep.points), 'point')} x {plural(plan.spec.replications, 'replication')}"
+            )
+            print(f"{path}: ok (sensitivity {plan.spec.name}: {plan.spec.method}, {inputs}, {shown})")
             continue
         if kind == "calibration":
             from sim.experiments.calibration import load_calibration

@@ -192,19 +192,13 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         reps = file.replications or base_data.get("replications", 1)
     if seed is None:  # a missing or null seed in the sweep file: the base scenario's
         seed = file.seed if file.seed is not None else base_data.get("seed", 1)
-
-    # the base with the sweep's seed, replications and common overrides: what every point varies
-    base_data = {**base_data, "seed": int(seed), "replications": int(reps)}
     common = file.common or {}
-    _check_keys(base_data, base_lines, [(("set", key), key, value) for key, value in common.items()], at)
-    if common:
-        base_data = apply_overrides(base_data, common, base_lines, origin=SWEEP)
-        base_lines.update({parse_key_path(key): at(("set", key)) for key in common})
+    base_data = common_base(base_data, base_lines, int(seed), int(reps), common, at)
     grid, listed = file.grid or {}, file.points or []
     written: list[Written] = [(("grid", key), key, values[0]) for key, values in grid.items()]
     written += [(("points", i, key), key, v) for i, point in enumerate(listed) for key, v in point.items()]
-    _check_keys(base_data, base_lines, written, at)
-    points = _points(_variations(grid, listed, at), base_data, base_lines, base_shown, at)
+    check_keys(base_data, base_lines, written, at)
+    points = make_points(_variations(grid, listed, at), base_data, base_lines, base_shown, at)
     parameters = list(grid) + [k for k in dict.fromkeys(k for p in listed for k in p) if k not in grid]
     segments = list(points[0].scenario.segments)
     _check_names(file, isinstance(data.get("figure"), list), parameters, segments, at)
@@ -224,19 +218,32 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
         figures=[f.model_dump(exclude_unset=True) for f in file.figure or []],
         data={k: (v if k != "base" or isinstance(v, str) else base_shown) for k, v in data.items()},
     )
-    spec.values = _values_table(spec, base_data)
+    spec.values = values_table(spec, base_data)
     return spec
 
 
 Written = tuple[KeyPath, str, Any]  # where the sweep file writes a key path, the key path, its value
 
 
-def _check_keys(data: dict, lines: LineMap, keys: list[Written], at: Places) -> None:
-    """Each key path the sweep file writes at a place names an existing key of the base scenario
-    and can take the value; a problem is reported at that place."""
+def common_base(
+    base_data: dict, base_lines: LineMap, seed: int, reps: int, common: dict[str, Any], at: Places
+) -> dict:
+    """The base with the spec's seed, replications and common overrides (its ``set``, each
+    checked at its line): what every point varies. ``base_lines`` then places them in the spec."""
+    base_data = {**base_data, "seed": seed, "replications": reps}
+    check_keys(base_data, base_lines, [(("set", key), key, value) for key, value in common.items()], at)
+    if common:
+        base_data = apply_overrides(base_data, common, base_lines, origin=SWEEP)
+        base_lines.update({parse_key_path(key): at(("set", key)) for key in common})
+    return base_data
+
+
+def check_keys(data: dict, lines: LineMap, keys: list[Written], at: Places, origin: str = SWEEP) -> None:
+    """Each key path a spec file (a sweep file, a sensitivity file) writes at a place names an
+    existing key of the base scenario and can take the value; a problem is reported at that place."""
     for place, key, value in keys:
         try:
-            apply_overrides(data, {key: value}, dict(lines), origin=SWEEP)
+            apply_overrides(data, {key: value}, dict(lines), origin=origin)
         except OverrideError as exc:
             at.fail(place, exc.problem)
 
@@ -258,24 +265,30 @@ def _variations(grid: dict[str, list], listed: list[dict[str, Any]], at: Places)
     return out
 
 
-def _points(
-    variations: list[Variation], base_data: dict, base_lines: LineMap, base_shown: str, at: Places
+def make_points(
+    variations: list[Variation],
+    base_data: dict,
+    base_lines: LineMap,
+    base_shown: str,
+    at: Places,
+    what: str = "sweep",
 ) -> list[SweepPoint]:
-    """Every point's scenario, validated; a value the schema refuses is placed at its sweep line."""
+    """Every point's scenario, validated; a value the schema refuses is placed at the line of the
+    spec file (a ``what`` file: sweep, sensitivity) that wrote it."""
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     for index, (overrides, where, origins) in enumerate(variations):
         label = _label(overrides)
         point_lines = dict(base_lines)
         try:
-            point_data = apply_overrides(base_data, overrides, point_lines, origin=SWEEP)
+            point_data = apply_overrides(base_data, overrides, point_lines, origin=f"a {what}")
         except OverrideError as exc:  # an earlier key of the point changed what a later one names
             fail_at(where, (), f"point {index} ({label}): {exc.key}: {exc.problem}")
         point_lines.update({parse_key_path(k): at(origin) for k, origin in origins.items()})
         try:
             scenario = validate_scenario(point_data, point_lines, source=base_shown)
         except ScenarioError as exc:
-            raise ScenarioError(f"{exc} (sweep point {index}: {label})") from None
+            raise ScenarioError(f"{exc} ({what} point {index}: {label})") from None
         same = json.dumps(overrides, sort_keys=True, default=str)
         if same in seen:
             fail_at(where, (), f"point {index} ({label}) repeats point {seen[same]}")
@@ -327,7 +340,7 @@ def _label(overrides: Mapping) -> str:
     return ", ".join(f"{k}={_show(v)}" for k, v in overrides.items()) or "(base)"
 
 
-def _value_at(data: Any, key: str) -> Any:
+def value_at(data: Any, key: str) -> Any:
     node = data
     for part in parse_key_path(key):
         try:
@@ -353,7 +366,7 @@ def _column(values: list) -> pd.Series:
     return pd.Series([None if v is None else _show(v) for v in values], dtype="string")
 
 
-def _values_table(spec: SweepSpec, base_data: dict) -> pd.DataFrame:
+def values_table(spec: SweepSpec, base_data: dict) -> pd.DataFrame:
     sweep, point, point_id = POINT_COLUMNS
     table = pd.DataFrame(
         {
@@ -363,6 +376,6 @@ def _values_table(spec: SweepSpec, base_data: dict) -> pd.DataFrame:
         }
     )
     for key in spec.parameters:
-        values = [p.overrides.get(key, _value_at(base_data, key)) for p in spec.points]
+        values = [p.overrides.get(key, value_at(base_data, key)) for p in spec.points]
         table[key] = _column([v.isoformat() if isinstance(v, dt.date) else v for v in values])
     return table

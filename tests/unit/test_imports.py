@@ -1,7 +1,8 @@
 """What a worker process imports: ``import sim.engine.model`` (the model) and
 ``import sim.experiments.replications`` (the replication engine a worker unpickles) load neither
-matplotlib, scipy.stats nor the sweep, check and comparison modules; the public API of ``sim`` is
-imported on first use. Each import runs in a fresh interpreter, as a worker would."""
+matplotlib, scipy.stats, SALib nor the sweep, check, comparison and sensitivity modules; the
+command line loads SALib only for a sensitivity design; the public API of ``sim`` is imported on
+first use. Each import runs in a fresh interpreter, as a worker would."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ HEAVY = (
     "sim.experiments.sweep",
     "sim.experiments.check",
     "sim.experiments.compare",
+    "sim.experiments.sensitivity",
+    "SALib",
 )
 
 
@@ -43,6 +46,11 @@ def test_a_worker_imports_no_plotting_no_statistics_no_sweep_check_or_compare(mo
 @pytest.mark.slow
 def test_the_sweep_library_imports_no_plotting():
     assert not [m for m in modules_after("import sim.experiments.sweep") if m.startswith("matplotlib")]
+
+
+@pytest.mark.slow
+def test_the_command_line_loads_salib_only_when_a_sensitivity_design_is_made():
+    assert "SALib" not in {m.split(".")[0] for m in modules_after("import sim.cli")}
 
 
 @pytest.mark.slow

@@ -1,0 +1,319 @@
+"""Sensitivity to assumptions: which uncertain inputs of a scenario decide its KPIs.
+
+A sensitivity file (``sim.experiments.sensitivity_file``) lists inputs with ranges and the KPIs to
+screen. ``design`` draws the points to run with SALib: Morris' elementary-effects screening (``r``
+trajectories, each moving one input at a time by a step of the grid, ``r (k + 1)`` points for
+``k`` inputs) or, as an option, Saltelli's sample for Sobol indices (``N (k + 2)`` points). The
+design is seeded with the file's seed, so the same file gives the same design.
+
+Every design point is a scenario made by overrides of the base, run with the SAME seed and
+replications: common random numbers (``sim.engine.streams``), so two points differ only by what
+their inputs change, and an input that cannot reach a KPI moves it by exactly nothing. The points
+are run as a sweep (``sim.experiments.sweep.run_sweep``): on one executor, each point written as
+it finishes (``runs/points/``), and ``resume`` computes only the missing ones. A point the design
+visits twice is run once.
+
+Per KPI and segment, the KPI's mean over replications at each point goes to SALib's analysis:
+Morris gives ``mu_star`` (the mean absolute elementary effect: about how much the KPI moves when
+the input crosses its whole range, in the KPI's unit), its bootstrap 95% half-width, ``mu``
+(signed) and ``sigma`` (spread of the effects: interactions or non-linearity); Sobol gives the
+first-order and total indices ``S1`` and ``ST``. Inputs are ranked by ``mu_star`` (``ST``). A
+whole-number input (a head count) is rounded at each point; its effects are counted per step of
+the design grid, like the others.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.executors import Executor
+from sim.experiments.sensitivity_file import Input, SensitivitySpec, load_sensitivity
+from sim.experiments.sweep import PointProgress, SweepOutcome, run_sweep
+from sim.experiments.sweep_file import SweepPoint, SweepSpec, Variation, make_points, values_table
+from sim.outputs.tables import FORMATS, write_manifest, write_table
+
+__all__ = [
+    "Design",
+    "SensitivityOutcome",
+    "analyse",
+    "design",
+    "load_sensitivity",
+    "run_sensitivity",
+    "sensitivity",
+]
+
+MORRIS_COLUMNS = ["mu_star", "mu_star_conf", "mu", "sigma"]
+SOBOL_COLUMNS = ["ST", "ST_conf", "S1", "S1_conf"]
+RESAMPLES = 1000  # bootstrap resamples of the confidence intervals
+
+
+@dataclass
+class Design:
+    """The design of a sensitivity run: ``matrix`` (one row per design row, one column per input,
+    in the inputs' units), the point each row runs (``rows``) and the sweep of distinct points."""
+
+    spec: SensitivitySpec
+    matrix: np.ndarray
+    rows: list[int]  # design row -> index of its point in ``sweep.points``
+    sweep: SweepSpec
+
+
+@dataclass
+class SensitivityOutcome:
+    """What ``run_sensitivity`` produced: the ``indices`` per KPI, segment and input, the
+    ``design`` table (inputs and KPI means per design row) and the sweep of the points."""
+
+    design: Design
+    indices: pd.DataFrame
+    table: pd.DataFrame
+    runs: SweepOutcome
+    out: Path | None
+    seconds: float
+    files: list[str]
+
+
+def problem(spec: SensitivitySpec) -> dict[str, Any]:
+    """SALib's problem: the inputs and their ranges."""
+    return {
+        "num_vars": len(spec.inputs),
+        "names": [i.key for i in spec.inputs],
+        "bounds": [[i.low, i.high] for i in spec.inputs],
+    }
+
+
+def _value(item: Input, x: float) -> int | float:
+    """A design value as the scenario takes it: rounded to whole numbers for a whole input, and to
+    12 significant digits otherwise (so that 0.1 + 0.2 is written 0.3)."""
+    return round(x) if item.whole else float(f"{x:.12g}")
+
+
+def design(spec: SensitivitySpec) -> Design:
+    """The design points of ``spec``, each validated as a scenario; a value the schema refuses is
+    reported at the input's line with the point that holds it."""
+    from SALib.sample import morris as morris_sample  # SALib: only when a design is made (slow import)
+    from SALib.sample import sobol as sobol_sample
+
+    if spec.method == "morris":
+        matrix = morris_sample.sample(
+            problem(spec), spec.trajectories, num_levels=spec.levels, seed=spec.seed
+        )
+    else:
+        matrix = sobol_sample.sample(problem(spec), spec.samples, calc_second_order=False, seed=spec.seed)
+    seen: dict[str, int] = {}
+    variations: list[Variation] = []
+    rows: list[int] = []
+    origins = {i.key: ("inputs", i.key) for i in spec.inputs}
+    for x in matrix:
+        overrides = {i.key: _value(i, v) for i, v in zip(spec.inputs, x)}
+        same = json.dumps(overrides, sort_keys=True)
+        if same not in seen:
+            seen[same] = len(variations)
+            variations.append((overrides, spec.at(("inputs",)), dict(origins)))
+        rows.append(seen[same])
+    points = make_points(variations, spec.base_data, spec.base_lines, spec.base, spec.at, what="sensitivity")
+    sweep = SweepSpec(
+        name=spec.name,
+        title=spec.title,
+        source=spec.source,
+        base=spec.base,
+        replications=spec.replications,
+        seed=spec.seed,
+        common=spec.common,
+        parameters=[i.key for i in spec.inputs],
+        points=points,
+        values=pd.DataFrame(),
+        labels={i.key: i.label for i in spec.inputs},
+        data=spec.data,
+    )
+    sweep.values = values_table(sweep, spec.base_data)
+    return Design(spec, np.asarray(matrix, dtype=float), rows, sweep)
+
+
+def kpi_means(runs: pd.DataFrame, points: list[SweepPoint], kpi: str, segment: str) -> np.ndarray:
+    """The mean over replications of ``kpi`` for ``segment`` at each point (NaN where no
+    replication has a value, e.g. no case of the segment finished)."""
+    rows = runs[runs["segment"] == segment]
+    means = rows.groupby("point", sort=True)[kpi].mean()
+    return np.array([means.get(p.index, np.nan) for p in points], dtype=float)
+
+
+def analyse(plan: Design, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The indices per KPI, segment and input (ranked), and the design table: the inputs and the
+    KPI means per design row. ``runs`` is the sweep's KPI table of the design's points."""
+    spec = plan.spec
+    table = pd.DataFrame({"row": np.arange(len(plan.rows)), "point": plan.rows})
+    table["point_id"] = pd.Series([plan.sweep.points[r].id for r in plan.rows], dtype="string")
+    for item in spec.inputs:
+        table[item.key] = [plan.sweep.points[r].overrides[item.key] for r in plan.rows]
+    parts = []
+    for kpi, segment in spec.kpis:
+        y = kpi_means(runs, plan.sweep.points, kpi, segment)[plan.rows]
+        table[f"{kpi}:{segment}"] = y
+        parts.append(_indices(plan, y, kpi, segment))
+    return pd.concat(parts, ignore_index=True), table
+
+
+def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFrame:
+    """One KPI's indices, ranked (1: the input that moves it most); all NaN when a point has no
+    value of the KPI."""
+    spec = plan.spec
+    k = len(spec.inputs)
+    columns = MORRIS_COLUMNS if spec.method == "morris" else SOBOL_COLUMNS
+    values: dict[str, np.ndarray] = {c: np.full(k, np.nan) for c in columns}
+    if np.isfinite(y).all():
+        from SALib.analyze import morris as morris_analysis
+        from SALib.analyze import sobol as sobol_analysis
+
+        if spec.method == "morris":
+            result = morris_analysis.analyze(
+                problem(spec),
+                plan.matrix,
+                y,
+                num_resamples=RESAMPLES,
+                num_levels=spec.levels,
+                seed=spec.seed,
+            )
+        else:
+            result = sobol_analysis.analyze(
+                problem(spec), y, calc_second_order=False, num_resamples=RESAMPLES, seed=spec.seed
+            )
+        values = {c: np.asarray(result[c], dtype=float) for c in columns}
+    frame = pd.DataFrame(
+        {
+            "kpi": pd.Series([kpi] * k, dtype="string"),
+            "segment": pd.Series([segment] * k, dtype="string"),
+            "input": pd.Series([i.key for i in spec.inputs], dtype="string"),
+            "label": pd.Series([i.label for i in spec.inputs], dtype="string"),
+            "low": [float(i.low) for i in spec.inputs],
+            "high": [float(i.high) for i in spec.inputs],
+            **values,
+        }
+    )
+    order = np.argsort(-np.nan_to_num(values[columns[0]], nan=-np.inf), kind="stable")
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["rank"] = pd.Series(
+        [pd.NA if np.isnan(v) else n + 1 for n, v in enumerate(frame[columns[0]])], dtype="Int64"
+    )
+    return frame
+
+
+def run_sensitivity(
+    spec: SensitivitySpec,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    resume: bool = False,
+    progress: PointProgress | None = None,
+    fmt: str = "parquet",
+    executor: Executor | None = None,
+    command: list[str] | None = None,
+    plan: Design | None = None,
+    outputs: Callable[[SensitivityOutcome], list[str]] | None = None,
+) -> SensitivityOutcome:
+    """Run the design of ``spec`` and analyse it (see ``sensitivity`` for the arguments). With an
+    output folder, the points go to ``out/runs`` (a sweep folder), the indices and the design
+    table to ``out``, and ``outputs`` (``sim.outputs.sensitivity_figures.write_sensitivity_outputs``)
+    draws the figures and the report there. The indices are empty when a point failed
+    (``outcome.runs.failures`` names it)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    started = time.monotonic()
+    plan = plan or design(spec)
+    folder = Path(out) if out is not None else None
+    if folder is not None:  # the folder is this command's from the start: --resume finds it
+        write_manifest(folder, {**_manifest(plan, resume, command), "status": "running"})
+    runs = run_sweep(
+        plan.sweep,
+        out=folder / "runs" if folder is not None else None,
+        jobs=jobs,
+        scheduler=scheduler,
+        resume=resume,
+        progress=progress,
+        fmt=fmt,
+        executor=executor,
+        command=command,
+    )
+    if runs.failures:
+        indices, table = pd.DataFrame(), pd.DataFrame()
+    else:
+        indices, table = analyse(plan, runs.table)
+    outcome = SensitivityOutcome(plan, indices, table, runs, folder, time.monotonic() - started, [])
+    if folder is not None:
+        if not runs.failures:
+            written = [
+                write_table(indices, folder, "indices", fmt),
+                write_table(table, folder, "design", fmt),
+            ]
+            outcome.files = [p.name for p in written] + (outputs(outcome) if outputs is not None else [])
+        status = {
+            "status": "failed" if runs.failures else "complete",
+            "points_computed": runs.computed,
+            "points_resumed": runs.skipped,
+            "failures": runs.failures,
+            **runs.executor,
+            "seconds": round(outcome.seconds, 3),
+            "files": outcome.files,
+        }
+        write_manifest(folder, {**_manifest(plan, resume, command), **status})
+    return outcome
+
+
+def _manifest(plan: Design, resume: bool, command: list[str] | None) -> dict:
+    spec = plan.spec
+    content = {
+        "result": ["sensitivity", spec.name],
+        "kind": "sensitivity",
+        "sensitivity_file": spec.source,
+        "title": spec.title,
+        "base_scenario": spec.base,
+        "method": spec.method,
+        "trajectories": spec.trajectories,
+        "levels": spec.levels,
+        "samples": spec.samples,
+        "replications": spec.replications,
+        "seed": spec.seed,
+        "set": spec.common,
+        "inputs": {i.key: {"label": i.label, "range": [i.low, i.high]} for i in spec.inputs},
+        "kpis": [list(k) for k in spec.kpis],
+        "design_rows": len(plan.rows),
+        "points": len(plan.sweep.points),
+        "resume": resume,
+        "sensitivity": spec.data,
+    }
+    if command is not None:
+        content["command"] = command
+    return content
+
+
+def sensitivity(
+    file: str | Path | dict,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    fmt: str = "parquet",
+) -> pd.DataFrame:
+    """Screen the inputs of a sensitivity file and return the indices: per KPI, segment and input
+    the Morris ``mu_star`` (its 95% half-width ``mu_star_conf``), ``mu`` and ``sigma`` (Sobol:
+    ``ST``, ``S1`` and their half-widths) and the ``rank``. ``file`` is a sensitivity file or a
+    mapping with the same keys (``base`` may be a loaded ``Scenario``); ``reps`` / ``seed``
+    replace the file's; ``jobs``, ``scheduler``, ``out`` and ``resume`` as for ``sim.sweep``. The
+    indices are the same whatever the executor. Raises ``RuntimeError`` naming the points that
+    failed."""
+    spec = load_sensitivity(file, reps=reps, seed=seed)
+    outcome = run_sensitivity(spec, out=out, jobs=jobs, scheduler=scheduler, resume=resume, fmt=fmt)
+    if outcome.runs.failures:
+        named = "; ".join(f"{k}: {v}" for k, v in outcome.runs.failures.items())
+        raise RuntimeError(f"{len(outcome.runs.failures)} design points failed: {named}")
+    return outcome.indices

@@ -1,0 +1,176 @@
+"""Figures and report of a sensitivity run: which assumptions decide each KPI.
+
+Per KPI and segment, one figure of two panels: ``mu_star`` against ``sigma`` (Morris), each input
+a labelled dot (far right: the KPI moves most with it; high up: its effect depends on the other
+inputs or is not linear), and the inputs ranked by ``mu_star`` as bars with their bootstrap 95%
+interval. For Sobol indices, the bars of the total index ``ST`` with ``S1`` beside them. The
+report (``report.md``) names, per KPI, the inputs that decide it. Never imported by the model.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim import kpi_catalogue
+from sim.experiments.sensitivity import SensitivityOutcome
+from sim.outputs.tables import save_figure, write_text
+
+TOP = 3  # inputs named as deciding a KPI in the report
+LABELLED = 6  # inputs labelled in the mu_star / sigma panel (the others are in the ranked bars)
+
+
+def _scale(kpi: str) -> tuple[float, str]:
+    """Shares in percentage points, other KPIs in their unit."""
+    if kpi_catalogue.is_share(kpi):
+        return 100.0, "percentage points"
+    return 1.0, kpi_catalogue.unit_label(kpi)
+
+
+def plot_indices(indices: pd.DataFrame, kpi: str, segment: str, title: str | None = None) -> plt.Figure:
+    """The indices of one KPI of one segment (rows of the ``indices`` table), as a figure."""
+    rows = indices[(indices["kpi"] == kpi) & (indices["segment"] == segment)].reset_index(drop=True)
+    morris = "mu_star" in rows.columns
+    factor, unit = _scale(kpi) if morris else (1.0, "share of variance")
+    main, conf = ("mu_star", "mu_star_conf") if morris else ("ST", "ST_conf")
+    fig, axes = plt.subplots(
+        1, 2 if morris else 1, figsize=(13 if morris else 7.5, 5.5), layout="constrained"
+    )
+    bars = axes[1] if morris else axes
+    if morris:
+        ax = axes[0]
+        ax.scatter(rows["mu_star"] * factor, rows["sigma"] * factor, color="tab:blue")
+        named = rows[(rows["mu_star"] > 0) | (rows["sigma"] > 0)].head(LABELLED)
+        unnamed = len(rows) - len(named)
+        if unnamed:
+            note = f"{unnamed} inputs of lower rank not labelled (see the bars)"
+            ax.annotate(note, (0.98, 0.02), xycoords="axes fraction", ha="right", va="bottom", fontsize=8)
+        for _, row in named.iterrows():
+            ax.annotate(
+                str(row["label"]),
+                (row["mu_star"] * factor, row["sigma"] * factor),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        ax.set_xlim(left=0, right=max(float(rows["mu_star"].max()) * factor * 1.6, 1e-9))
+        ax.set_xlabel(f"μ* ({unit}, over the input's range)")
+        ax.set_ylabel(f"σ ({unit})")
+        ax.set_title("Effect (μ*) and its spread (σ)")
+        ax.grid(alpha=0.3)
+    order = rows.iloc[::-1]  # the first rank at the top
+    y = np.arange(len(order))
+    bars.barh(y, order[main] * factor, xerr=order[conf] * factor, color="tab:orange", capsize=3)
+    if not morris:
+        bars.scatter(order["S1"] * factor, y, color="black", marker="|", s=200, label="S1 (first order)")
+        bars.legend(loc="lower right")
+    bars.set_yticks(y, [str(v) for v in order["label"]], fontsize=8)
+    bars.set_xlabel(f"{'μ*' if morris else 'total index ST'} ({unit if morris else 'share of variance'})")
+    bars.set_title("Inputs ranked" + (" (95% interval)" if morris else ""))
+    bars.grid(axis="x", alpha=0.3)
+    fig.suptitle(title or f"{kpi_catalogue.label(kpi)}: {segment}")
+    return fig
+
+
+def write_sensitivity_outputs(outcome: SensitivityOutcome) -> list[str]:
+    """Draw one figure per KPI and write ``report.md`` into the output folder; the file names."""
+    assert outcome.out is not None, "write_sensitivity_outputs needs an output folder"
+    main = "mu_star" if outcome.design.spec.method == "morris" else "ST"
+    names = []
+    for kpi, segment in outcome.design.spec.kpis:
+        rows = outcome.indices[(outcome.indices["kpi"] == kpi) & (outcome.indices["segment"] == segment)]
+        if rows[main].notna().all():
+            name = f"sensitivity_{kpi}_{segment}.png"
+            figure = plot_indices(outcome.indices, kpi, segment, _heading(outcome, kpi, segment))
+            save_figure(figure, outcome.out / name)
+            names.append(name)
+    write_text(outcome.out / "report.md", report(outcome))
+    return [*names, "report.md"]
+
+
+def _heading(outcome: SensitivityOutcome, kpi: str, segment: str) -> str:
+    """``Share of cases on target, LV small/micro (three-zero): full process ≤ 8 wd for 95%``."""
+    scenario = outcome.design.spec.base_scenario
+    part = scenario.segments[segment]
+    text = f"{kpi_catalogue.label(kpi)}, {part.label or segment}"
+    target = part.target
+    if kpi == "on_target_share" and target is not None:
+        share = f" for {target.share:.0%}" if target.share is not None else ""
+        text += f": {target.measure.replace('_', ' ')} ≤ {target.days:g} wd{share}"
+    return text
+
+
+def _number(value: float, factor: float) -> str:
+    return "–" if pd.isna(value) else f"{value * factor:.2f}"
+
+
+def report(outcome: SensitivityOutcome) -> str:
+    """``report.md``: per KPI, the inputs that decide it, ranked, with the full table."""
+    spec = outcome.design.spec
+    morris = spec.method == "morris"
+    size = (
+        f"{spec.trajectories} trajectories on {spec.levels} levels"
+        if morris
+        else f"Saltelli sample of N = {spec.samples}"
+    )
+    lines = [
+        f"# Sensitivity to assumptions: {spec.title or spec.name}",
+        "",
+        f"Base scenario `{spec.base}`, {len(spec.inputs)} uncertain inputs, "
+        f"{'Morris screening' if morris else 'Sobol indices'} ({size}): "
+        f"{len(outcome.design.rows)} design rows, {len(outcome.design.sweep.points)} distinct scenarios "
+        f"x {spec.replications} replications, seed {spec.seed}, "
+        "common random numbers (every point runs the same random draws). File: "
+        f"`{spec.source}`.",
+        "",
+        "These rank the scenario's ASSUMPTIONs (the ranges of the sensitivity file) by how much each "
+        "moves a KPI; they are not findings about the process. An input near the top is one a "
+        "measured figure should replace first.",
+        "",
+    ]
+    if morris:
+        lines += [
+            "μ*: mean absolute elementary effect, about how much the KPI moves when the input "
+            "crosses its whole range (shares in percentage points); σ: spread of the effects "
+            "(interactions, non-linearity); ± the bootstrap 95% half-width of μ*.",
+            "",
+        ]
+    for kpi, segment in spec.kpis:
+        lines += _kpi_section(outcome, kpi, segment)
+    return "\n".join(lines) + "\n"
+
+
+def _kpi_section(outcome: SensitivityOutcome, kpi: str, segment: str) -> list[str]:
+    spec = outcome.design.spec
+    morris = spec.method == "morris"
+    rows = outcome.indices[(outcome.indices["kpi"] == kpi) & (outcome.indices["segment"] == segment)]
+    factor, unit = _scale(kpi)
+    main = "mu_star" if morris else "ST"
+    values = outcome.table[f"{kpi}:{segment}"]
+    lines = [f"## {_heading(outcome, kpi, segment)}", ""]
+    if rows[main].isna().any():
+        lines += ["No indices: at some design point no replication has a value of this KPI.", ""]
+        return lines
+    lines.append(
+        f"Over the design the mean over replications ranges {values.min() * factor:.2f} – "
+        f"{values.max() * factor:.2f}" + (" %." if factor == 100.0 else f" {unit}.")
+    )
+    moving = rows[rows[main] > 0].head(TOP)
+    if len(moving):
+        named = "; ".join(
+            f"{int(r['rank'])}. {r['label']} (`{r['input']}`, {'μ*' if morris else 'ST'} "
+            f"{_number(r[main], factor)})"
+            for _, r in moving.iterrows()
+        )
+        lines += ["", f"Decided by: {named}."]
+    else:
+        lines += ["", "No input moves this KPI within its range."]
+    lines += ["", f"| rank | input | range | {'μ* | ± | μ | σ' if morris else 'ST | ± | S1 | ±'} |"]
+    lines.append("|---:|---|---|---:|---:|---:|---:|")
+    others = ("mu_star_conf", "mu", "sigma") if morris else ("ST_conf", "S1", "S1_conf")
+    for _, r in rows.iterrows():
+        cells = " | ".join(_number(r[c], factor if morris else 1.0) for c in (main, *others))
+        lines.append(f"| {r['rank']} | {r['label']} | [{r['low']:g}, {r['high']:g}] | {cells} |")
+    lines.append("")
+    return lines
