@@ -83,6 +83,7 @@ KINDS: dict[str, tuple[frozenset[str], str]] = {
         "run",
     ),
     "a sweep file": (frozenset({"grid", "points"}), "sweep"),
+    "a sensitivity file": (frozenset({"inputs", "kpis", "trajectories", "method"}), "sensitivity"),
     "a staffing file": (frozenset({"pools", "targets", "confidence"}), "optimise"),
     "a calibration file": (frozenset({"figures", "unpublished"}), "check --calibration"),
 }

@@ -55,6 +55,8 @@ CALIBRATE = "check --calibration"
         ("sweep", "scenarios/baseline.yaml", "a scenario", "extends", "run"),
         ("optimise", "scenarios/sweeps/managers-x-onsite-cap.yaml", "a sweep file", "grid", "sweep"),
         ("check --calibration", "scenarios/baseline.yaml", "a scenario", "extends", "run"),
+        ("run", "scenarios/sensitivity/plan-2021.yaml", "a sensitivity file", "inputs", "sensitivity"),
+        ("sensitivity", "scenarios/sweeps/managers-x-onsite-cap.yaml", "a sweep file", "grid", "sweep"),
     ],
 )
 def test_a_file_given_to_the_wrong_verb_says_what_it_is_and_which_verb_reads_it(
@@ -63,9 +65,14 @@ def test_a_file_given_to_the_wrong_verb_says_what_it_is_and_which_verb_reads_it(
     args = [*verb.split(), file]
     if verb == "compare":
         args = ["compare", "scenarios/baseline.yaml", file, "--reps", "1"]
-    elif verb in ("run", "sweep", "optimise"):
+    elif verb in ("run", "sweep", "optimise", "sensitivity"):
         args += ["--out", tmp_path / "out"]
-    expected = {"run": "a scenario", "compare": "a scenario", "sweep": "a sweep file"}.get(verb)
+    expected = {
+        "run": "a scenario",
+        "compare": "a scenario",
+        "sweep": "a sweep file",
+        "sensitivity": "a sensitivity file",
+    }.get(verb)
     expected = expected or ("a staffing file" if verb == "optimise" else "a calibration file")
     assert fails(*args) == (
         f"{file}: this is {kind} (it has `{key}`), not {expected}: use `python run_sim.py {use} {file}`"
