@@ -99,6 +99,9 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
         expected = f"; expected one of {', '.join(allowed)}" if allowed else ""
         return path, f"unknown key '{path[-1]}'{suggest(str(path[-1]), allowed)}{expected}"
     if kind == "missing":
+        misspelt = _misspelt_name(path, data)
+        if misspelt is not None:
+            return misspelt
         return path, f"missing required key '{path[-1]}'" if path else "missing required key"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         expected = error.get("ctx", {}).get("expected_tags", "")
@@ -131,7 +134,30 @@ def explain(error: ErrorDetails, data: Any, model: type[BaseModel]) -> tuple[Key
         return path, f"found {found!r}; expected {described}"
     if kind == "model_type":  # pydantic would name the model's class, which means nothing in a file
         return path, f"found {found!r}; expected a mapping"
-    return path, f"found {found!r}; {message[0].lower() + message[1:]}"
+    text = f"found {found!r}; {message[0].lower() + message[1:]}"
+    if number and found < 0 and kind in ("greater_than_equal", "greater_than"):
+        text += f'; to take {-found} away from the value a file extends, write "{found}" (in quotes)'
+    return path, text
+
+
+# the named collections of a scenario: a new name there is a new item, so a misspelt name shows
+# as an item that lacks its required keys
+ITEMS = {"resources": "pool", "segments": "segment", "stages": "stage", "materials": "material"}
+
+
+def _misspelt_name(path: KeyPath, data: Any) -> tuple[KeyPath, str] | None:
+    """``resources.inspecter`` lacking ``hours_per_day``: most likely a misspelt pool, when a pool
+    of a close name exists. None otherwise."""
+    if len(path) != 3 or path[0] not in ITEMS or not isinstance(data, Mapping):
+        return None
+    items = data.get(path[0])
+    if not isinstance(items, Mapping):
+        return None
+    hint = suggest(str(path[1]), [str(n) for n in items if n != path[1]])
+    if not hint:
+        return None
+    what = ITEMS[str(path[0])]
+    return path[:2], f"no {what} '{path[1]}'{hint}; a new {what} needs '{path[2]}' and the other keys of one"
 
 
 def allowed_keys(path: KeyPath, data: Any, model: type[BaseModel]) -> list[str]:

@@ -182,3 +182,32 @@ def test_capacity_plus_two_adds_two_inspectors(tmp_path):
     base = load_scenario(BASELINE)
     assert sc.resources["inspector"].capacity == base.resources["inspector"].capacity + 2 == 5
     assert sc.resources["customer_manager"].capacity == 2 * base.resources["customer_manager"].capacity
+
+
+@pytest.mark.parametrize(
+    ("where", "name", "meant", "what", "needs"),
+    [
+        ("resources", "inspecter", "inspector", "pool", "capacity"),
+        ("stages", "acceptanse", "acceptance", "stage", "label"),
+    ],
+)
+def test_a_misspelt_name_in_an_overlay_is_named_with_the_one_meant(tmp_path, where, name, meant, what, needs):
+    baseline = (ROOT / "scenarios" / "baseline.yaml").as_posix()
+    path = write(
+        tmp_path, "m.yaml", f"extends: {baseline}\nname: m\n{where}:\n  {name}: {{owner: utility}}\n"
+    )
+    line = fails("validate", path)
+    assert line.startswith(
+        f"{shown(path)}:4: {where}.{name}: no {what} '{name}' (did you mean '{meant}'?); a new {what} "
+        f"needs '{needs}'"
+    )
+
+
+def test_a_negative_capacity_says_how_to_take_staff_away(tmp_path):
+    baseline = (ROOT / "scenarios" / "baseline.yaml").as_posix()
+    path = write(
+        tmp_path, "m.yaml", f"extends: {baseline}\nname: m\nresources: {{inspector: {{capacity: -1}}}}\n"
+    )
+    assert fails("validate", path).endswith(
+        'to take 1 away from the value a file extends, write "-1" (in quotes)'
+    )
