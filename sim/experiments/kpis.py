@@ -63,22 +63,25 @@ def kpis_of(seg: pd.DataFrame, scenario: str, replication: int, name: str, segme
     target = segment.target
     row["target_measure"] = target.measure if target else None
     row["target_days"] = target.days if target else np.nan
-    row["on_target_share"] = _share_within(seg, target) if target else np.nan
+    row["n_target_cases"], row["on_target_share"] = _share_within(seg, target) if target else (0, np.nan)
     maximum = segment.maximum
     row["maximum_measure"] = maximum.measure if maximum else None
     row["maximum_days"] = maximum.days if maximum else np.nan
-    row["within_maximum_share"] = _share_within(seg, maximum) if maximum else np.nan
+    row["n_maximum_cases"], row["within_maximum_share"] = (
+        _share_within(seg, maximum) if maximum else (0, np.nan)
+    )
     row["procedures_mean"] = finished["procedures"].mean() if len(finished) else np.nan
     row["reworks_mean"] = finished["reworks"].mean() if len(finished) else np.nan
     return row
 
 
-def _share_within(seg: pd.DataFrame, target) -> float:
-    """The share of the cases the target applies to (its ``when``) that finished within it."""
+def _share_within(seg: pd.DataFrame, target) -> tuple[int, float]:
+    """The cases the target applies to (its ``when``) and the share of them that finished within
+    it (what the share's interval counts its cases from)."""
     if target.when is not None:
         seg = seg[selected(seg, target.when)]
     if len(seg) == 0:
-        return np.nan
+        return 0, np.nan
     # a tiny tolerance so that a case exactly at the bound (sums of fixed durations) is on target
     ok = seg["finished"] & (seg[f"{target.measure}_wd"] <= target.days + 1e-9)
-    return float(ok.mean())
+    return len(seg), float(ok.mean())

@@ -60,7 +60,11 @@ def t_half_width(values, confidence: float = 0.95) -> float:
 
 # the count of cases each share of cases is a share of (per replication): it caps the effective
 # number of cases of the share's bounded interval
-SHARE_OF = {"on_target_share": "n_cases", "within_maximum_share": "n_cases", "share_within": "n_subject"}
+SHARE_OF = {
+    "on_target_share": "n_target_cases",
+    "within_maximum_share": "n_maximum_cases",
+    "share_within": "n_subject",
+}
 
 
 def share_interval(values, cases=None, confidence: float = 0.95) -> tuple[float, float]:

@@ -256,3 +256,15 @@ def test_run_prints_in_chinese_with_lang_zh(result):
     text = format_result(result.runs["baseline"], lang="zh")
     assert "低压小微企业（三零）" in text and "客户类别" in text and "达标率" in text
     assert "LV small/micro" not in text and "未达标" in text
+
+
+def test_a_segments_share_on_target_has_one_interval_in_every_table(result):
+    """The share on the headline target is the share of the target's own cases (its ``when``):
+    the per-segment table and the judged targets give it the same bounded interval."""
+    shares = result.table[result.table["kpi"] == "on_target_share"].dropna(subset=["lo"])
+    judged = result.targets[(result.targets["target"] == 0) & (result.targets["kind"] == "share")]
+    merged = shares.merge(judged, on=["scenario", "segment"], suffixes=("", "_target"))
+    assert len(merged) >= 6
+    assert merged["mean"].to_numpy() == pytest.approx(merged["value"].to_numpy())
+    assert merged["lo"].to_numpy() == pytest.approx(merged["lo_target"].to_numpy())
+    assert merged["hi"].to_numpy() == pytest.approx(merged["hi_target"].to_numpy())

@@ -71,7 +71,7 @@ def test_summarise_adds_bounded_intervals_for_shares_only():
     table = pd.DataFrame(
         {
             "segment": ["a"] * 4,
-            "n_cases": [50, 50, 50, 50],
+            "n_target_cases": [50, 50, 50, 50],
             "on_target_share": [1.0, 1.0, 0.98, 1.0],
             "handling_wd_mean": [3.0, 3.5, 4.0, 3.2],
         }
