@@ -271,31 +271,36 @@ def show(
     *,
     difference: bool = False,
     unit: bool = False,
+    lang: str = "en",
 ) -> str:
     """A figure as every output shows it, with the unit's decimals of the catalogue: a share in
-    percent with its bounded interval (``98.3% (96.1–99.4)``), any other figure with its
-    half-width (``6.4 ± 0.2``), a difference of shares in percentage points (``+1.2 pp ± 0.8``),
-    ``–`` when missing. ``unit`` appends the clock of durations (``6.4 ± 0.2 wd``). Columns the
-    catalogue does not know get two decimals."""
+    percent with its bounded interval (``98.3% (96.1–99.4)``), a difference of shares in
+    percentage points with its interval when it is bounded (``+91.3 pp (81.3 to 91.3)``) or its
+    half-width (``+1.2 pp ± 0.8``), any other figure with its half-width (``6.4 ± 0.2``; none when
+    the replications did not differ), ``–`` when missing. ``unit`` appends the clock of durations
+    (``6.4 ± 0.2 wd``, in Chinese ``6.4 ± 0.2 工作日``). Columns the catalogue does not know get
+    two decimals."""
     if value is None or _missing(value):
         return "–"
     entry = CATALOGUE.get(name)
     share = entry is not None and entry.is_share
     digits = DECIMALS[entry.unit] if entry is not None else 2
     scale = 100 if share else 1
-    if round(scale * value, digits) == 0:
-        value = 0.0  # no "-0.0" or "+0.0"
-    sign = "+" if difference and value > 0 else ""
-    text = sign + _number(scale * value, digits)
+
+    def number(x: float, signed: bool = False) -> str:
+        x = 0.0 if round(scale * x, digits) == 0 else x  # no "-0.0" or "+0.0"
+        return ("+" if signed and x > 0 else "") + _number(scale * x, digits)
+
+    text = number(value, difference)
     if share:
-        text += " pp" if difference else "%"
-    if share and not difference and not (lo is None or _missing(lo) or hi is None or _missing(hi)):
-        if round(scale * lo, digits) != round(scale * hi, digits):
-            text += f" ({_number(scale * lo, digits)}–{_number(scale * hi, digits)})"
-    elif hw is not None and not _missing(hw) and round(scale * hw, digits) != 0:
-        text += f" ± {_number(scale * hw, digits)}"
+        text += f" {POINTS.zh if lang == 'zh' else POINTS.short}" if difference else "%"
+    if share and not (lo is None or _missing(lo) or hi is None or _missing(hi)):
+        between = (" 至 " if lang == "zh" else " to ") if difference else "–"  # "-3.1 to 2.0"
+        text += f" ({number(lo)}{between}{number(hi)})"
+    elif hw is not None and not _missing(hw) and hw > 0:
+        text += f" ± {number(hw)}"
     if unit and entry is not None and entry.unit in CLOCKS:
-        text += f" {entry.unit}"
+        text += f" {CLOCKS[entry.unit].zh if lang == 'zh' else entry.unit}"
     return text
 
 

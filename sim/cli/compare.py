@@ -54,16 +54,11 @@ def add_parser(verbs: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     from sim.outputs.answer import answer_sentences, verdict_matrix
+    from sim.outputs.by_measure import by_measure_legend, by_measure_table
     from sim.outputs.figures import CJK_HINT
     from sim.outputs.folders import write_comparison
-    from sim.outputs.report import (
-        by_measure_legend,
-        by_measure_table,
-        comparison_table,
-        table_legend,
-        target_changes,
-    )
-    from sim.outputs.wording import TEXT
+    from sim.outputs.report import comparison_table, table_legend, target_changes
+    from sim.outputs.wording import TEXT, compared_label
 
     reference = load_scenario(args.reference)
     others = [load_scenario(path) for path in args.others]
@@ -87,20 +82,25 @@ def command(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     t = TEXT[args.lang]
+    colon = "：" if args.lang == "zh" else ": "
+
+    def plain(text: str) -> str:  # Markdown's emphasis off on a console
+        return text.replace("**", "").replace("*", "")
+
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 60):
         if len(result.targets):
-            print(f"{t['answer']}: {t['answer_legend'].format(reps=result.replications)}\n")
+            print(f"{t['answer']}{colon}\n")
             print(verdict_matrix(result, args.lang).to_string(index=False))
-            print("\n" + "\n".join(f"- {s}".replace("**", "") for s in answer_sentences(result, args.lang)))
-        print(
-            "\n" + t["method_text"].format(ref=result.reference, seed=result.seed, reps=result.replications)
-        )
-        print(f"\n{t['results']}: {table_legend(args.lang)}.\n".replace("**", "").replace("*", ""))
+            print("\n" + "\n".join(f"- {plain(s)}" for s in answer_sentences(result, args.lang)))
+            print("\n" + plain(t["answer_legend"].format(reps=result.replications)))
+        ref = compared_label(result, result.reference, args.lang)
+        print("\n" + plain(t["method_text"].format(ref=ref, seed=result.seed, reps=result.replications)))
+        print(f"\n{t['results']}{colon}{plain(table_legend(args.lang))}\n")
         print(comparison_table(result, args.lang).to_string(index=False))
         for note in target_changes(result):
             print(f"note: {note}; its Δ on target compares different bounds")
         if result.by_measure is not None:
-            print(f"\n{t['by_measure']}: {by_measure_legend(result.by_measure, args.lang)}\n")
+            print(f"\n{t['by_measure']}{colon}{plain(by_measure_legend(result.by_measure, args.lang))}\n")
             print(by_measure_table(result.by_measure, args.lang).to_string(index=False))
     replacing = out.is_dir() and any(out.iterdir())
     with warnings.catch_warnings(record=True) as caught, staged(out) as folder:

@@ -232,25 +232,53 @@ def _verdict(kind: str, known: np.ndarray, low: float, high: float, bound: float
 
 
 WORDS = {
-    "en": {"no_case": "no case", "required": "required", "longest": "longest"},
-    "zh": {"no_case": "无客户", "required": "要求", "longest": "最长"},
+    "en": {
+        "no_case": "no case",
+        "required": "required",
+        "longest": "longest",
+        "few": "too few cases to judge ({n:g} in {reps} replications)",
+        "wd": "wd",
+        "cd": "cd",
+    },
+    "zh": {
+        "no_case": "无客户",
+        "required": "要求",
+        "longest": "最长",
+        "few": "客户过少，无法判定（{reps}次运行共{n:g}户）",
+        "wd": "工作日",
+        "cd": "自然日",
+    },
 }
 
 
-def value_text(row: Mapping[str, Any], lang: str = "en") -> str:
-    """A judged target's statistic for people: ``78.3% (77.1–79.5), 95.0% required``,
-    ``6.4 ± 0.2 wd``, ``longest 118.5 wd (≤ 20)`` (or in Chinese with ``lang="zh"``)."""
+def too_few(row: Mapping[str, Any]) -> bool:
+    """A share or mean target that several replications could not give an interval: in fewer than
+    two of them did any case it applies to (finish)."""
+    return (
+        row["kind"] != "maximum"
+        and row.get("replications", 0) >= 2
+        and not pd.isna(row["value"])
+        and pd.isna(row.get("lo"))
+    )
+
+
+def value_text(row: Mapping[str, Any], lang: str = "en", required: bool = True) -> str:
+    """A judged target's statistic for people: ``78.3% (77.1–79.5), required 95.0%``,
+    ``6.4 ± 0.2 wd``, ``longest 118.5 wd (≤ 20)``, ``too few cases to judge (3 in 5
+    replications)`` (or in Chinese with ``lang="zh"``; ``required=False`` leaves out the share
+    required)."""
     words = WORDS[lang]
     value = row["value"]
     if value is None or pd.isna(value):
         return words["no_case"]
+    if too_few(row):
+        return words["few"].format(n=row["n_subject"] * row["replications"], reps=row["replications"])
     if row["kind"] == "share":
         text = show("share_within", value, lo=row.get("lo"), hi=row.get("hi"))
-        required = row["required_share"]
-        return (
-            text if pd.isna(required) else f"{text}, {words['required']} {show('required_share', required)}"
-        )
-    unit = "cd" if row.get("clock") == "calendar" else "wd"
+        if pd.isna(row["required_share"]) or not required:
+            return text
+        return f"{text}, {words['required']} {show('required_share', row['required_share'])}"
+    unit = words["cd" if row.get("clock") == "calendar" else "wd"]
     if row["kind"] == "maximum":
         return f"{words['longest']} {show('max_days', value)} {unit} (≤ {row['bound_days']:g})"
     return f"{show('mean_days', value, row['hw'])} {unit}"

@@ -16,20 +16,29 @@ import math
 import pandas as pd
 
 from sim.experiments.compare import CompareResult
-from sim.experiments.targets import ALL, MET, MISSED, REPORTED, UNDECIDED, value_text
-from sim.outputs.wording import MARKS, TEXT, scenario_label, segment_label, target_label
+from sim.experiments.targets import ALL, MET, MISSED, REPORTED, UNDECIDED, too_few, value_text
+from sim.outputs.wording import MARKS, TEXT, compared_label, segment_label, target_label
 
 
 def _column(result: CompareResult, scenario: str, period: str, lang: str) -> str:
-    name = scenario_label(result.runs[scenario].scenario, lang)
+    name = compared_label(result, scenario, lang)
     return name if period == ALL else f"{name} {period}"
+
+
+def _target_text(record: dict, lang: str) -> str:
+    """A target's label with the share of cases it requires (said once, not in every cell)."""
+    text = target_label(record, lang)
+    required = record.get("required_share")
+    if record["kind"] != "share" or required is None or pd.isna(required):
+        return text
+    return f"{text}{TEXT[lang]['share_required'].format(share=f'{100 * required:g}')}"
 
 
 def verdict_cells(result: CompareResult, lang: str = "en") -> tuple[list[str], list[dict]]:
     """The columns (scenarios, and years of application where judged per year) and one record
-    per judged target and column: ``row`` (segment label, target label), ``column``,
-    ``verdict``, ``value`` (the statistic with its interval) and ``short`` (the statistic
-    alone)."""
+    per judged target and column: ``row`` (segment label, target label with the share it
+    requires), ``column``, ``verdict``, ``value`` (the statistic with its interval) and ``short``
+    (the statistic alone)."""
     summary = result.targets
     reference = result.runs[result.reference].scenario
     columns: list[str] = []
@@ -38,22 +47,22 @@ def verdict_cells(result: CompareResult, lang: str = "en") -> tuple[list[str], l
         columns += [_column(result, name, p, lang) for p in periods]
     cells = []
     for record in summary.to_dict("records"):
-        value = value_text(record, lang)
+        value = value_text(record, lang, required=False)
         cells.append(
             {
-                "row": (segment_label(reference, record["segment"], lang), target_label(record, lang)),
+                "row": (segment_label(reference, record["segment"], lang), _target_text(record, lang)),
                 "column": _column(result, record["scenario"], record["period"], lang),
                 "verdict": record["verdict"],
                 "value": value,
-                "short": value.split(" (")[0].split(",")[0],
+                "short": value.split(" (")[0].split("（")[0],
             }
         )
     return columns, cells
 
 
 def verdict_matrix(result: CompareResult, lang: str = "en") -> pd.DataFrame:
-    """Targets x scenarios (and years of application), each cell ``✔ 98.3% (96.1–99.4), required
-    95.0%``; segments and targets in the reference's order, a target a scenario lacks empty."""
+    """Targets x scenarios (and years of application), each cell ``✔ 98.3% (96.1–99.4)``;
+    segments and targets in the reference's order, a target a scenario lacks empty."""
     t = TEXT[lang]
     columns, cells = verdict_cells(result, lang)
     rows: dict[tuple[str, str], dict[str, str]] = {}
@@ -78,51 +87,64 @@ def _margin(record: dict) -> float:
     return min(abs(low - bound), abs(high - bound)) / abs(bound)
 
 
+def _listed(names: list[str], lang: str, most: int = 4) -> str:
+    """Up to ``most`` names, then how many more."""
+    sep = "；" if lang == "zh" else "; "
+    if len(names) <= most:
+        return sep.join(names)
+    return sep.join(names[:most]) + TEXT[lang]["and_more"].format(n=len(names) - most)
+
+
 def answer_sentences(result: CompareResult, lang: str = "en") -> list[str]:
-    """Per scenario: the judged targets it meets, misses and cannot decide yet; then the
-    closest call and the reminder that verdicts rest on the scenarios' inputs."""
+    """Per scenario: how many of its judged targets it meets, which it misses, which it cannot
+    decide yet and which have too few cases to judge; then the closest call among the decided
+    verdicts and the reminder that verdicts rest on the scenarios' inputs."""
     t = TEXT[lang]
-    summary = result.targets
     out = []
     closest: tuple[float, dict] | None = None
     for name in result.scenarios:
-        mine = summary[(summary["scenario"] == name) & (summary["verdict"] != REPORTED)]
-        if mine.empty:
-            continue
-        label = scenario_label(result.runs[name].scenario, lang)
+        mine = result.targets[(result.targets["scenario"] == name) & (result.targets["verdict"] != REPORTED)]
         records = mine.to_dict("records")
+        if not records:
+            continue
+        label = compared_label(result, name, lang)
 
-        def named(verdict: str, records: list[dict] = records) -> str:
-            parts = []
-            for r in records:
-                if r["verdict"] == verdict:
-                    year = "" if r["period"] == ALL else f" ({r['period']})"
-                    parts.append(target_label(r, lang) + year)
-            return "; ".join(parts)
+        def named(keep, records: list[dict] = records) -> list[str]:
+            return [
+                target_label(r, lang) + ("" if r["period"] == ALL else f" ({r['period']})")
+                for r in records
+                if keep(r)
+            ]
 
-        met = sum(r["verdict"] == MET for r in records)
-        if met == len(records):
-            out.append(t["meets_all"].format(name=label, n=len(records)))
+        few = named(too_few)
+        judged = [r for r in records if not too_few(r)]
+        met = sum(r["verdict"] == MET for r in judged)
+        missed = named(lambda r: r["verdict"] == MISSED)
+        open_ = named(lambda r: r["verdict"] == UNDECIDED and not too_few(r))
+        rest = []
+        if missed:
+            rest.append(t["misses"].format(what=_listed(missed, lang)))
+        if open_:
+            rest.append(t["undecided_list"].format(what=_listed(open_, lang)))
+        if few:
+            rest.append(t["few_list"].format(what=_listed(few, lang)))
+        if met == len(judged) and not rest:
+            out.append(t["meets_all"].format(name=label, n=len(judged)))
         else:
-            rest = []
-            if named(MISSED):
-                rest.append(t["misses"].format(what=named(MISSED)))
-            if named(UNDECIDED):
-                rest.append(t["undecided_list"].format(what=named(UNDECIDED)))
-            out.append(t["meets_but"].format(name=label, met=met, n=len(records), rest="; ".join(rest)))
-        for r in records:
+            out.append(t["meets_but"].format(name=label, met=met, n=len(judged), rest=t["then"].join(rest)))
+        for r in judged:
             margin = _margin(r)
             if math.isfinite(margin) and (closest is None or margin < closest[0]):
                 closest = (margin, {**r, "scenario_label": label})
     if closest is not None:
         r = closest[1]
-        bound = f"{100 * r['required_share']:g}%" if r["kind"] == "share" else f"≤ {r['bound_days']:g}"
+        verdict = t["verdict_met"] if r["verdict"] == MET else t["verdict_missed"]
         out.append(
             t["closest"].format(
-                target=target_label(r, lang),
+                target=_target_text(r, lang),
                 name=r["scenario_label"],
-                value=value_text(r, lang),
-                bound=bound,
+                value=value_text(r, lang, required=False),
+                verdict=verdict,
             )
         )
     if out:

@@ -6,6 +6,7 @@ screen; the caller saves it. Labels are English by default and Chinese with ``la
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -16,9 +17,9 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult, consecutive_differences
-from sim.kpi_catalogue import CLOCKS, label
+from sim.kpi_catalogue import CLOCKS, label, show
 from sim.outputs.answer import verdict_cells
-from sim.outputs.wording import VERDICTS, measure_label, scenario_label, segment_label
+from sim.outputs.wording import VERDICTS, compared_label, measure_label, segment_label
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -112,7 +113,7 @@ def _segment_label(result: CompareResult, segment: str, lang: str) -> str:
 
 
 def _scenario_label(result: CompareResult, name: str, lang: str) -> str:
-    return scenario_label(result.runs[name].scenario, lang)
+    return compared_label(result, name, lang)
 
 
 def _target_segments(result: CompareResult) -> list[str]:
@@ -163,10 +164,10 @@ def target_distribution_figure(
                 share = np.arange(1, len(values) + 1) / len(values)
                 line = ax.step(values, share, where="post", label=text)[0]
                 beyond = float((values > edge).mean()) if edge is not None else 0.0
-                if beyond > 0 and same is None:
+                if beyond > 0 and same is None:  # one line per scenario, stacked under the top
                     ax.annotate(
                         f"{100 * beyond:.1f}% > {edge:g} →",
-                        (edge, 1 - beyond),
+                        (edge, 0.9 - 0.08 * i),
                         fontsize=7,
                         ha="right",
                         va="top",
@@ -201,9 +202,9 @@ def target_distribution_figure(
 
 def _step_label(result: CompareResult, name: str, lang: str, by_measure: bool) -> str:
     """A scenario on a waterfall's axis; a package's step by its measure's short name ("M1")."""
-    title = result.runs[name].scenario.title
-    if by_measure and ":" in title and len(title.split(":")[0]) <= 12:
-        return title.split(":")[0]
+    short = re.match(r"M\d+[^:]{0,10}:", result.runs[name].scenario.title)  # "M2 (2023): ..."
+    if by_measure and short:
+        return short.group(0).rstrip(":")
     return _scenario_label(result, name, lang)
 
 
@@ -221,6 +222,11 @@ def waterfall_figure(
     segments = [s for s in segments if s in set(result.table["segment"])]
     means = result.table[result.table["kpi"] == "target_wd_mean"].set_index(["segment", "scenario"])["mean"]
     steps_hw = consecutive_differences(result, ["target_wd_mean"])
+    names = list(result.scenarios)
+    if by_measure and len(names) > 2:  # a package's own keys that change nothing: no step of their own
+        last = steps_hw[steps_hw["scenario"] == names[-1]]
+        if (last["difference"].fillna(0) == 0).all():
+            names = names[:-1]  # the last measure's level is the package's
     steps_hw = steps_hw.set_index(["segment", "scenario"])["difference_hw"] if len(steps_hw) else pd.Series()
     with plt.rc_context(_style(lang)):
         width = max(5.2, 0.55 * (len(result.scenarios) + 1))
@@ -228,21 +234,23 @@ def waterfall_figure(
             1, max(1, len(segments)), figsize=(width * max(1, len(segments)), 4), squeeze=False
         )
         for ax, segment in zip(axes.flat, segments):
-            levels = [means.get((segment, name), np.nan) for name in result.scenarios]
-            labels = [_step_label(result, n, lang, by_measure) for n in result.scenarios]
+            levels = [means.get((segment, name), np.nan) for name in names]
+            labels = [_step_label(result, n, lang, by_measure) for n in names]
+            package = _step_label(result, result.scenarios[-1], lang, by_measure)
             x = np.arange(len(levels) + 1)
             ax.bar(x[0], levels[0], color="tab:gray")
             ax.text(x[0], levels[0], f"{levels[0]:.1f}", ha="center", va="bottom", fontsize=8)
             for i in range(1, len(levels)):
                 step = levels[i] - levels[i - 1]
-                hw = steps_hw.get((segment, result.scenarios[i]), np.nan)
+                hw = steps_hw.get((segment, names[i]), np.nan)
                 color = "tab:green" if step <= 0 else "tab:red"
                 ax.bar(x[i], step, bottom=levels[i - 1], color=color)
+                top = max(levels[i], levels[i - 1])
                 if np.isfinite(hw) and hw > 0:
                     ax.errorbar(x[i], levels[i], yerr=hw, color="black", capsize=2, linewidth=0.8)
-                ax.text(
-                    x[i], max(levels[i], levels[i - 1]), f"{step:+.1f}", ha="center", va="bottom", fontsize=8
-                )
+                    top = max(top, levels[i] + hw)  # the label above the interval, not on it
+                label = show("target_wd_mean", step, difference=True)
+                ax.text(x[i], top, label, ha="center", va="bottom", fontsize=8)
             ax.bar(x[-1], levels[-1], color="tab:blue")
             ax.text(x[-1], levels[-1], f"{levels[-1]:.1f}", ha="center", va="bottom", fontsize=8)
             target = result.runs[result.scenarios[-1]].scenario.segments[segment].target
@@ -257,7 +265,7 @@ def waterfall_figure(
                 ax.legend(fontsize=8)
             steps = [f"→ {label}" for label in labels[1:]]
             ax.set_xticks(
-                x, [labels[0], *steps, f"{labels[-1]} ({t['end']})"], rotation=30, ha="right", fontsize=8
+                x, [labels[0], *steps, f"{package} ({t['end']})"], rotation=30, ha="right", fontsize=8
             )
             top = np.nanmax([*levels, target.days if target else 0])
             ax.set_ylim(0, top * 1.15)

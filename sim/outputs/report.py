@@ -15,18 +15,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.experiments.compare import HEADLINE_SEGMENTS, CompareResult, consecutive_differences
+from sim.experiments.compare import CompareResult
 from sim.experiments.monthly import company_shares, first_met, headline_segments
 from sim.kpi_catalogue import label, show
 from sim.outputs.answer import answer_sentences, verdict_matrix
+from sim.outputs.by_measure import bounded_difference, by_measure_legend, by_measure_table
 from sim.outputs.tables import write_text
 from sim.outputs.wording import (
     TEXT,
     check_language,
     column_label,
+    compared_label,
     measure_label,
     pool_label,
-    scenario_label,
     segment_label,
 )
 
@@ -83,7 +84,7 @@ def _month_by_month(result: CompareResult, lang: str) -> list[str]:
                 since = r.first_met if isinstance(r.first_met, str) else t["never"]
                 rows.append(
                     {
-                        t["scenario"]: scenario_label(run.scenario, lang),
+                        t["scenario"]: compared_label(result, name, lang),
                         t["segment"]: segment_label(run.scenario, r.segment, lang),
                         t["met_from"]: since,
                     }
@@ -98,35 +99,6 @@ def _month_by_month(result: CompareResult, lang: str) -> list[str]:
         _markdown_table(pd.DataFrame(rows)),
         "",
     ]
-
-
-def by_measure_table(steps: CompareResult, lang: str = "en") -> pd.DataFrame:
-    """A package's measures one at a time (``CompareResult.by_measure``): each one's paired change
-    of each headline segment's mean target measure and share on target, in roll-out order."""
-    t = TEXT[lang]
-    changes = consecutive_differences(steps).set_index(["scenario", "segment", "kpi"])
-    reference = steps.runs[steps.reference].scenario
-    segments = [s for s in HEADLINE_SEGMENTS if s in reference.segments]
-    rows = []
-    for name in steps.scenarios[1:]:
-        sc = steps.runs[name].scenario
-        row = {t["measure"]: (sc.title_zh or sc.title) if lang == "zh" else sc.title}
-        for segment in segments:
-            seg = segment_label(reference, segment, lang)
-            for kpi in ("target_wd_mean", "on_target_share"):
-                d = changes.loc[(name, segment, kpi)]
-                row[f"{seg}: Δ {column_label(kpi, lang)}"] = show(
-                    kpi, d["difference"], d["difference_hw"], difference=True
-                )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def by_measure_legend(steps: CompareResult, lang: str = "en") -> str:
-    package = scenario_label(steps.runs[steps.scenarios[-1]].scenario, lang)
-    return TEXT[lang]["by_measure_text"].format(
-        package=package, base=steps.reference, reps=steps.replications
-    )
 
 
 def _by_measure(result: CompareResult, lang: str) -> list[str]:
@@ -157,7 +129,7 @@ def _per_company(result: CompareResult, lang: str) -> list[str]:
             cells = zip(shares[segment], shares[f"{segment}_lo"], shares[f"{segment}_hi"])
             column = f"{segment_label(run.scenario, segment, lang)}: {column_label('on_target_share', lang)}"
             table[column] = [show("on_target_share", v, lo=a, hi=b) for v, a, b in cells]
-        lines += [f"**{scenario_label(run.scenario, lang)}**", "", _markdown_table(table), ""]
+        lines += [f"**{compared_label(result, name, lang)}**", "", _markdown_table(table), ""]
     if not lines:
         return []
     return [f"## {t['per_company']}", "", t["per_company_text"], "", *lines]
@@ -203,7 +175,7 @@ def comparison_table(result: CompareResult, lang: str = "en") -> pd.DataFrame:
         days = g["target_days"].iloc[0]
         row = {
             t["segment"]: segment_label(reference, segment, lang),
-            t["scenario"]: scenario_label(result.runs[scenario].scenario, lang),
+            t["scenario"]: compared_label(result, scenario, lang),
             column_label("target_days", lang): "–"
             if pd.isna(days)
             else f"{measure_label(target, lang)} ≤ {days:g}",
@@ -212,7 +184,15 @@ def comparison_table(result: CompareResult, lang: str = "en") -> pd.DataFrame:
             column = column_label(kpi, lang)
             row[column] = show(kpi, g.at[kpi, "mean"], g.at[kpi, "hw"], g.at[kpi, "lo"], g.at[kpi, "hi"])
             if kpi in DIFFERENCES:
-                paired = show(kpi, g.at[kpi, "diff"], g.at[kpi, "diff_hw"], difference=True)
+                ref = result.table[
+                    (result.table["scenario"] == result.reference)
+                    & (result.table["segment"] == segment)
+                    & (result.table["kpi"] == kpi)
+                ]["mean"]
+                reference_mean = float(ref.iloc[0]) if len(ref) else float("nan")
+                paired = bounded_difference(
+                    kpi, g.at[kpi, "diff"], g.at[kpi, "diff_hw"], reference_mean, lang
+                )
                 row[f"Δ {column}"] = paired if scenario != result.reference else t["reference"]
         rows.append(row)
     return pd.DataFrame(rows)
@@ -234,7 +214,7 @@ def _pool_table(result: CompareResult, lang: str) -> pd.DataFrame:
     reference = result.runs[result.reference].scenario
     return pd.DataFrame(
         {
-            t["scenario"]: [scenario_label(result.runs[n].scenario, lang) for n in pools["scenario"]],
+            t["scenario"]: [compared_label(result, n, lang) for n in pools["scenario"]],
             **({t["company"]: pools["company"]} if "company" in pools else {}),
             label("pool", lang): [pool_label(reference, p, lang) for p in pools["pool"]],
             column_label("capacity", lang): [
@@ -266,24 +246,26 @@ def report_markdown(result: CompareResult, figures: dict[str, str], lang: str = 
     """The report as Markdown; ``figures`` maps figure keys to file names beside the report. It
     answers first (verdict matrix and sentences), then says how, then gives every table."""
     t = TEXT[check_language(lang)]
-    names = ", ".join(scenario_label(result.runs[n].scenario, lang) for n in result.scenarios)
+    names = ", ".join(compared_label(result, n, lang) for n in result.scenarios)
     lines = [f"# {t['title']}: {names}", ""]
-    if len(result.targets):
-        lines += [f"## {t['answer']}", "", t["answer_legend"].format(reps=result.replications), ""]
-        lines += [_markdown_table(verdict_matrix(result, lang)), ""]
+    if len(result.targets):  # the answer first: the verdicts, then the sentences, then the legend
+        lines += [f"## {t['answer']}", "", _markdown_table(verdict_matrix(result, lang)), ""]
         lines += [*(f"- {sentence}" for sentence in answer_sentences(result, lang)), ""]
+        lines += [f"*{t['answer_legend'].format(reps=result.replications)}*", ""]
+    reference = compared_label(result, result.reference, lang)
     lines += [
         f"## {t['method']}",
         "",
-        t["method_text"].format(ref=result.reference, seed=result.seed, reps=result.replications),
+        t["method_text"].format(ref=reference, seed=result.seed, reps=result.replications),
         "",
         f"### {t['scenarios']}",
         "",
     ]
     for name in result.scenarios:
         sc = result.runs[name].scenario
-        lines.append(f"- **{name}** — {sc.title}" + (f" ({sc.title_zh})" if sc.title_zh else ""))
-        lines.append(f"  {t['file']} `{sc.source}`, digest `{sc.digest()[:16]}`")
+        titles = [sc.title_zh, sc.title] if lang == "zh" and sc.title_zh else [sc.title, sc.title_zh]
+        lines.append(f"- **{compared_label(result, name, lang)}** — " + " / ".join(x for x in titles if x))
+        lines.append(f"  {t['file']} `{sc.source}` ({name}), digest `{sc.digest()[:16]}`")
     lines += ["", f"## {t['results']}", "", table_legend(lang) + ".", ""]
     lines += [_markdown_table(comparison_table(result, lang)), ""]
     changes = target_changes(result)
@@ -295,13 +277,13 @@ def report_markdown(result: CompareResult, figures: dict[str, str], lang: str = 
         lines += [f"## {t['figures']}", ""]
         for key, file in figures.items():
             lines += [f"![{caption(key, lang)}]({file})", "", f"*{caption(key, lang)}.*", ""]
-    lines += [f"## {t['assumptions']}", "", t["assumptions_text"], ""]
+    lines += [f"## {t['assumptions']}", "", t["assumptions_text"], ""]  # as the files word them
     listed: set[str] = set()
     for name in result.scenarios:
         new = [a for a in result.runs[name].scenario.assumptions if a not in listed]
         listed.update(new)
         if new:
-            lines += [f"**{name}**", "", *[f"- {a}" for a in new], ""]
+            lines += [f"**{compared_label(result, name, lang)}**", "", *[f"- {a}" for a in new], ""]
     lines += [f"## {t['legend']}", "", t["legend_text"], "", _markdown_table(_legend(result, lang)), ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -359,8 +341,14 @@ def report_html(markdown: str, folder: Path) -> str:
     return "\n".join(out)
 
 
+MARK_COLOURS = {"✔": "#1a7f37", "✘": "#cf222e", "?": "#9a6700"}
+
+
 def _inline(text: str) -> str:
     text = html.escape(text.replace("\\|", "|"))
+    for mark, colour in MARK_COLOURS.items():  # a verdict's mark opens its cell
+        if text.startswith(f"{mark} "):
+            text = f"<b style='color:{colour}'>{mark}</b>{text[1:]}"
     text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
     text = re.sub(r"`(.+?)`", r"<code>\1</code>", text)
     return re.sub(r"\*(.+?)\*", r"<i>\1</i>", text)

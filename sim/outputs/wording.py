@@ -8,7 +8,9 @@ falls back to the English one, and an English one to the id. Ids appear only in 
 
 from __future__ import annotations
 
-from sim.kpi_catalogue import MEASURES, label, short_label
+from typing import Any
+
+from sim.kpi_catalogue import MEASURES, heading, label
 from sim.scenario.schema import Scenario
 
 LANGUAGES = ("en", "zh")
@@ -34,12 +36,19 @@ TEXT = {
         "segment": "Segment",
         "scenario": "Scenario",
         "meets_all": "**{name}** meets every judged target ({n}).",
-        "meets_but": "**{name}** meets {met} of {n} judged targets; {rest}.",
-        "misses": "misses {what}",
-        "undecided_list": "cannot tell yet for {what} (more replications narrow the interval)",
+        "meets_but": "**{name}** meets {met} of {n} judged targets. {rest}.",
+        "then": ". ",
+        "misses": "It misses {what}",
+        "undecided_list": "It cannot tell yet for {what} (more replications narrow the interval)",
+        "few_list": "Too few cases to judge: {what}",
+        "and_more": " and {n} more",
+        "share_required": "; {share}% of cases",
+        "verdict_met": "met",
+        "verdict_missed": "missed",
         "closest": (
-            "The closest call is {target} in {name}: {value} against {bound}; it is the verdict a small "
-            "change of the assumptions would turn first (see the assumptions below, and `sensitivity`)."
+            "Of the decided verdicts, the closest call is {target} in {name} ({verdict}: {value}): the "
+            "verdict a change of the assumptions would turn first (the assumptions are listed at the end; "
+            "`python run_sim.py sensitivity` ranks them)."
         ),
         "restates": (
             "Verdicts follow from the scenarios' inputs, most of them assumptions (listed at the end): "
@@ -98,6 +107,8 @@ TEXT = {
         ),
         "label": "label",
         "measure": "Measure",
+        "own_keys": "the package's own keys (targets, titles)",
+        "total": "Total: the package against its base",
         "by_measure": "Measure by measure",
         "by_measure_text": (
             "{package} one measure at a time: from {base}, each row adds one measure of the package in "
@@ -118,12 +129,18 @@ TEXT = {
         "segment": "客户类别",
         "scenario": "方案",
         "meets_all": "**{name}** 达到全部{n}项考核目标。",
-        "meets_but": "**{name}** 达到{n}项考核目标中的{met}项；{rest}。",
+        "meets_but": "**{name}** 达到{n}项考核目标中的{met}项。{rest}。",
+        "then": "。",
         "misses": "未达到：{what}",
         "undecided_list": "尚无法判定：{what}（增加重复运行次数可缩小区间）",
+        "few_list": "客户过少、无法判定：{what}",
+        "and_more": "等（另有{n}项）",
+        "share_required": "（要求{share}%的客户）",
+        "verdict_met": "达标",
+        "verdict_missed": "未达标",
         "closest": (
-            "最接近限值的是{name}的{target}：{value}，限值{bound}；假设稍有变化时最先改变的就是这一判定"
-            "（见文末的假设，以及 `sensitivity`）。"
+            "在已判定的目标中，最接近限值的是{name}的{target}（{verdict}：{value}）：假设变化时最先改变的"
+            "就是这一判定（假设列于文末；`python run_sim.py sensitivity` 可对其排序）。"
         ),
         "restates": "判定来自各方案的输入，其中多数为假设（列于文末）：仅复述输入的判定不是结论。",
         "method": "方法",
@@ -148,7 +165,10 @@ TEXT = {
         "pools": "资源",
         "figures": "图",
         "assumptions": "各方案声明的假设",
-        "assumptions_text": "各方案列出其在上述方案之外新增的假设（叠加方案也声明其上级方案的假设）。",
+        "assumptions_text": (
+            "各方案列出其在上述方案之外新增的假设（叠加方案也声明其上级方案的假设），"
+            "按场景文件原文（英文）列出。"
+        ),
         "legend": "图例：标识",
         "legend_text": "表格和文件中使用的标识及其名称。",
         "reference": "（参照）",
@@ -166,6 +186,8 @@ TEXT = {
         "per_company_text": "仅各公司自身的客户：各类客户主要目标的达标率（重复运行平均值，95%区间）。",
         "label": "名称",
         "measure": "措施",
+        "own_keys": "措施组合自身的设置（目标、名称）",
+        "total": "合计：措施组合相对其基础方案",
         "by_measure": "逐项措施",
         "by_measure_text": (
             "{package}逐项措施：自{base}起，每行按推行顺序增加一项措施，采用相同的{reps}次重复运行（公共随机数）；"
@@ -186,6 +208,14 @@ def scenario_label(scenario: Scenario, lang: str) -> str:
     """A scenario as tables name it: its name (a short id planners chose), in Chinese its
     ``title_zh`` when it has one."""
     return (scenario.title_zh or scenario.name) if lang == "zh" else scenario.name
+
+
+def compared_label(result: Any, name: str, lang: str) -> str:
+    """A scenario of a comparison (``result.runs``, ``result.scenarios``) by its label, with its
+    name added where two of them would read the same (an overlay inherits its parent's title)."""
+    labels = [scenario_label(result.runs[n].scenario, lang) for n in result.scenarios]
+    mine = scenario_label(result.runs[name].scenario, lang)
+    return f"{mine} ({name})" if labels.count(mine) > 1 else mine
 
 
 def segment_label(scenario: Scenario, segment: str, lang: str) -> str:
@@ -222,4 +252,4 @@ def verdict_word(verdict: str, lang: str) -> str:
 
 def column_label(name: str, lang: str) -> str:
     """A column's heading: the short English heading, or the catalogue's Chinese label."""
-    return label(name, "zh") if lang == "zh" else short_label(name)
+    return label(name, "zh") if lang == "zh" else heading(name)

@@ -85,3 +85,22 @@ def test_compare_by_measure_on_a_file_without_measures_exits_2(package, capsys):
     assert main(["compare", str(base), str(base), "--by-measure", "--reps", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bundles no measures" in err[0]
+
+
+@pytest.mark.slow
+def test_the_table_by_measure_ends_with_the_package_against_its_base(package):
+    from sim.outputs.by_measure import by_measure_table
+
+    result = by_measure(package, reps=2, seed=5)
+    table = by_measure_table(result)
+    # the package's own keys (a title) change nothing: no row of their own; the total last
+    assert table["Measure"].tolist() == [
+        "M1: more inspectors",
+        "M2: more plan engineers",
+        "Total: the package against its base",
+    ]
+    steps = consecutive_differences(result).query("segment == 'lv_smb' and kpi == 'target_wd_mean'")
+    total = table.set_index("Measure").loc[
+        "Total: the package against its base", "LV small/micro (three-zero)"
+    ]
+    assert total.startswith(f"{steps['difference'].sum():+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0"))

@@ -268,3 +268,44 @@ def test_a_segments_share_on_target_has_one_interval_in_every_table(result):
     assert merged["mean"].to_numpy() == pytest.approx(merged["value"].to_numpy())
     assert merged["lo"].to_numpy() == pytest.approx(merged["lo_target"].to_numpy())
     assert merged["hi"].to_numpy() == pytest.approx(merged["hi_target"].to_numpy())
+
+
+def test_a_difference_of_shares_stays_within_what_a_share_can_move(result):
+    import re
+
+    from sim.outputs.report import comparison_table
+
+    table = comparison_table(result)
+    reference = result.table.query("scenario == 'baseline' and kpi == 'on_target_share'").set_index("segment")
+    for _, row in table[table["Scenario"] != "baseline"].iterrows():
+        found = re.search(r"\((-?[\d.]+) to (-?[\d.]+)\)", row["Δ on target"])
+        if not found:
+            continue
+        low, high = (float(v) for v in found.groups())
+        segment = next(
+            s for s, sc in result.runs["baseline"].scenario.segments.items() if sc.label == row["Segment"]
+        )
+        ref = 100 * reference.at[segment, "mean"]
+        assert -ref - 0.05 <= low <= high <= 100 - ref + 0.05
+
+
+def test_a_target_with_too_few_cases_is_said_so_and_not_counted_as_judged(result):
+    import dataclasses
+
+    from sim.experiments.targets import value_text
+    from sim.outputs.answer import answer_sentences
+
+    row = {"kind": "share", "value": 1.0, "lo": float("nan"), "hi": float("nan"), "hw": float("nan"),
+           "required_share": 0.95, "n_subject": 0.6, "replications": 5, "clock": "working"}  # fmt: skip
+    assert value_text(row) == "too few cases to judge (3 in 5 replications)"
+    assert value_text(row, "zh") == "客户过少，无法判定（5次运行共3户）"
+    targets = result.targets.copy()
+    mine = (targets["scenario"] == "faster") & (targets["verdict"] != "reported")
+    judged = int(mine.sum())
+    first = targets.index[mine & (targets["kind"] == "share")][0]
+    targets.loc[first, ["lo", "hi", "verdict"]] = [float("nan"), float("nan"), "undecided"]
+    sentence = next(
+        s for s in answer_sentences(dataclasses.replace(result, targets=targets)) if "faster" in s
+    )
+    assert f"of {judged - 1} judged targets" in sentence
+    assert f"Too few cases to judge: {targets.at[first, 'label']}" in sentence
