@@ -72,8 +72,8 @@ def command(args: argparse.Namespace) -> int:
     )
     print(
         f"tolerance: t-test of each change against its recorded 95% interval, family-wise level "
-        f"{report.attrs['alpha']:g} over {report.attrs['tested']} KPIs (Bonferroni); 'exact' where the "
-        "recorded half-width is 0\n"
+        f"{report.attrs['alpha']:g} over the {report.attrs['tested']} KPIs that vary between replications "
+        "(Bonferroni); the others must stay exactly as recorded\n"
     )
     rows = "all" if args.all else "changed" if args.changed else "drifted"
     bad = drifted(report)

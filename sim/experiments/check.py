@@ -323,7 +323,8 @@ def _notes(recorded: Baseline, result: RunResult) -> list[str]:
     if digest != recorded.scenario_digest:
         notes.append(
             f"the scenario differs from the recorded one (digest {digest[:12]}, recorded "
-            f"{recorded.scenario_digest[:12]})"
+            f"{recorded.scenario_digest[:12]}): where every KPI is the same, a label or a key that "
+            "changes no number moved; `check --update` records it"
         )
     now = versions()
     changed = [
