@@ -202,7 +202,7 @@ def test_compare_command_writes_tables_figures_and_report(tmp_path):
         assert (out / f"{key}.png").stat().st_size > 10_000
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "seed **20210304**" in report and "**2** replications" in report
-    assert "two more inspectors" in report and "## Targets and verdicts" in report
+    assert "two more inspectors" in report and report.index("## The answer") < report.index("## Method")
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 5
 
