@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.backlog import Backlog, Charge, Placed
-from sim.engine.calendar import CalendarError
+from sim.engine.calendar import CalendarError, WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, party_index
 from sim.evidence.flows import followers, step_stage
 from sim.evidence.log_reading import Log, LogError
@@ -121,20 +121,22 @@ def _attributes(scenario: Scenario, segment: str, logged: dict[str, Any], drawn:
 
 def read_backlog(log: Log, scenario: Scenario, cut_off: date) -> BacklogReading:
     """The backlog of ``log`` at 00:00 of ``cut_off``, placed in ``scenario``'s flows (see the
-    module doc). A cut-off outside the log's span is a ``LogError``."""
+    module doc). A cut-off outside the log's span (after its first day, up to the first working day
+    after its last) is a ``LogError``."""
     events = log.events
     first, last = events["timestamp"].min(), events["timestamp"].max()
+    try:  # two weeks past the log: its next working day is in them
+        calendar = log_calendar(scenario, first, last + pd.Timedelta(days=15))
+    except CalendarError as exc:
+        raise LogError(f"{log.source}: {exc}") from None
     cut = pd.Timestamp(cut_off)
-    earliest, latest = first.normalize() + pd.Timedelta(days=1), last.normalize() + pd.Timedelta(days=1)
+    earliest = first.normalize() + pd.Timedelta(days=1)
+    latest = _next_working_day(calendar, last)
     if not earliest <= cut <= latest:
         raise LogError(
             f"{log.source}: --cut-off {cut_off} is outside the log's span ({first.date()} to "
             f"{last.date()}); give a date from {earliest.date()} to {latest.date()}"
         )
-    try:
-        calendar = log_calendar(scenario, first, max(last, cut))
-    except CalendarError as exc:
-        raise LogError(f"{log.source}: {exc}") from None
     before = events[events["timestamp"] < cut].reset_index(drop=True)
     w_cut = float(working_times(calendar, pd.Series([cut]))[0])
     cd_cut = (cut - pd.Timestamp(calendar.start)).total_seconds() / 86400.0
@@ -169,6 +171,15 @@ def read_backlog(log: Log, scenario: Scenario, cut_off: date) -> BacklogReading:
     }
     reading.unplaced = pd.DataFrame(unplaced, columns=["period", "case", "segment", "reason"])
     return reading
+
+
+def _next_working_day(calendar: WorkingCalendar, last: pd.Timestamp) -> pd.Timestamp:
+    """The first working day after the day of ``last``: the latest cut-off that leaves no working
+    day unlogged."""
+    day = (last.normalize() - pd.Timestamp(calendar.start)).days + 1
+    while not calendar.is_working[day]:
+        day += 1
+    return pd.Timestamp(calendar.start) + pd.Timedelta(days=day)
 
 
 def _place(
