@@ -28,16 +28,14 @@ are those of the log; those the log lacks are drawn from the segment's distribut
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import simpy
 
 from sim.engine.cases import Case
 from sim.engine.clocks import CLOSES, CaseClock
-from sim.engine.model import ConnectionModel
+from sim.engine.model import ConnectionModel, Visit
 from sim.engine.plans import StagePlan
 from sim.engine.records import RunRecords
 from sim.engine.rules import RuleSet
@@ -128,9 +126,7 @@ def remaining(spec: Distribution, elapsed: float, u: float) -> float:
     return max(quantile(v) - elapsed, 0.0)
 
 
-def resume_stage(
-    model: ConnectionModel, case: Case, plan: StagePlan, placed: Placed
-) -> Generator[simpy.Event, Any, float]:
+def resume_stage(model: ConnectionModel, case: Case, plan: StagePlan, placed: Placed) -> Visit:
     """Finish the stage a warm-started case had open at the cut-off (time 0), then its rework,
     as ``ConnectionModel.visit`` would; the time it is over."""
     env, attrs, key, number = case.env, case.attrs, case.key, case.number
