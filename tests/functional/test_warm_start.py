@@ -232,3 +232,22 @@ def test_a_run_warm_started_from_its_own_log_cut_in_the_middle_reproduces_its_kp
         a = u_new.groupby("replication")[measure].mean()
         b = w_new.groupby("replication")[measure].mean()
         assert stats.ttest_ind(a, b, equal_var=False).pvalue > alpha, (measure, "new", a.mean(), b.mean())
+
+
+def test_a_warm_start_gives_the_same_tables_on_any_number_of_workers():
+    stages = {
+        "visit": {
+            "label": "Visit",
+            "owner": "utility",
+            "pool": "clerk",
+            "effort": {"dist": "exponential", "mean": 6},
+        },
+        "works": {"label": "Works", "owner": "customer", "duration": {"dist": "gamma", "mean": 5, "cv": 0.5}},
+    }
+    data = tiny_scenario(stages, ["visit", "works"], resources={"clerk": staff(2)}, per_day=2.0, days=40)
+    scenario = scenario_from_dict(data)
+    log = log_from_frame(sim.run(scenario, reps=1, events=True).events)
+    one, two = (warm_start(scenario, log, dt.date(2021, 3, 22), reps=3, jobs=jobs) for jobs in (1, 2))
+    assert one.result.cases["warm_started"].sum() == 3 * one.reading.placed > 0
+    pd.testing.assert_frame_equal(one.result.cases, two.result.cases)
+    pd.testing.assert_frame_equal(one.result.kpis, two.result.kpis)
