@@ -15,10 +15,14 @@ The open stage resumes by these rules (docs/warm-start.md gives their biases):
 * without staff: the rest of its duration, drawn *conditioned on the time it has already run*
   (the inverse transform of a uniform number on [F(e), 1), ``remaining``), so that a fixed
   duration of 10 days that has run 3 ends exactly 7 days after the cut-off;
-* with staff: the case asks for its pools again at the cut-off, before any new application, in
-  the order the backlog's cases entered their open stages, then works its whole effort and its
-  lead time with fresh draws. For a case whose member had already started, this counts the
-  time already worked twice: an upward bias of at most one visit's service;
+* with staff, queueing at the cut-off: the case asks for its pools again at the cut-off, before
+  any new application, in the order the backlog's cases entered their open stages, then works its
+  effort and its lead time, as any visit;
+* with staff, started (one member, one effort): its work and lead time are drawn conditioned on
+  their sum exceeding the time since the start (``_served``, by rejection on the case's own
+  numbers); if the work is not over at the cut-off, the case holds a member for the rest of it,
+  then runs the lead time; else the rest of the lead time runs. A started visit of several members
+  (or efforts per pool) restarts whole: an upward bias of at most one visit's service;
 * materials are not taken again (the case took them, or was waiting for them, before the cut-off).
 
 A warm-started case has random numbers of its own: key ``warm:SEGMENT``, numbered 0, 1, 2, ... in
@@ -64,10 +68,11 @@ class Placed:
     """A case of the backlog at the cut-off: ``origin`` (its id in the log), its segment and the
     attributes the log gives, its application (``arrival_wd``, ``arrival_cd``: from the cut-off,
     negative), ``step`` (the index in its compiled flow of the stage open at the cut-off, or of the
-    next step when none is open), the open stage (``stage``, None if none) with its ``attempt``
-    and how long it has run (``elapsed_wd``, ``elapsed_cd``; for a stage with staff, since the
-    case entered it), what it did before (``visits`` per stage, ``procedures``, ``reworks``) and
-    its clock ``charges`` in time order."""
+    next step when none is open), the open stage (``stage``, None if none) with its ``attempt``,
+    whether it had ``started`` (its staff at work, or its lead time running) and how long it has
+    run (``elapsed_wd``, ``elapsed_cd``: since it started, else since the case entered it), what
+    it did before (``visits`` per stage, ``procedures``, ``reworks``) and its clock ``charges`` in
+    time order."""
 
     origin: str
     segment: str
@@ -77,6 +82,7 @@ class Placed:
     step: int
     stage: str | None
     attempt: int
+    started: bool
     elapsed_wd: float
     elapsed_cd: float
     visits: tuple[tuple[str, int], ...]
@@ -134,7 +140,23 @@ def resume_stage(model: ConnectionModel, case: Case, plan: StagePlan, placed: Pl
     log = case.unit.log if counted else None
     way = plan.way_for(attrs)
     now = 0.0
-    if way.pools:
+    service = _served(model, case, plan, placed) if placed.started and way.pools else None
+    if service is not None:  # its member at work, or its lead time running, at the cut-off
+        work, lead = service
+        if work > placed.elapsed_wd:  # the member is still at work: it holds one again
+            pool = way.pools[0]
+            rank = pool.rank(attrs.get("important") is True, case.deadline) if pool.ranked else 0.0
+            claim = pool.request(counted, now, rank)
+            if claim is not None:
+                yield claim
+                now = claim.usage_since
+            yield env.timeout(work - placed.elapsed_wd)
+            now += work - placed.elapsed_wd
+            pool.release(claim, now, counted)
+        days = lead if work > placed.elapsed_wd else max(work + lead - placed.elapsed_wd, 0.0)
+        yield env.timeout(days)
+        now += days
+    elif way.pools:
         held = []
         for pool in way.pools:
             rank = pool.rank(attrs.get("important") is True, case.deadline) if pool.ranked else 0.0
@@ -143,7 +165,7 @@ def resume_stage(model: ConnectionModel, case: Case, plan: StagePlan, placed: Pl
                 yield claim
                 now = claim.usage_since
             held.append((pool, claim))
-        if log:
+        if log and not placed.started:
             log(case, plan.name, "start", now, way.pools, plan.owner, draw)
         travel = model.travel_hours(case, plan, draw) if way.site_visit else 0.0
         now = yield from model.work(case, way, held, travel, draw, now)
@@ -172,6 +194,35 @@ def resume_stage(model: ConnectionModel, case: Case, plan: StagePlan, placed: Pl
             now = yield from model.visit(case, plan.fix, now)
         now = yield from model.visit(case, plan, now, draw + 1)
     return now
+
+
+RESAMPLE = 1000
+"""Draw numbers ``attempt + RESAMPLE * k`` (k = 1, 2, ...) are the further tries of ``_served``."""
+TRIES = 200
+
+
+def _served(
+    model: ConnectionModel, case: Case, plan: StagePlan, placed: Placed
+) -> tuple[float, float] | None:
+    """(work, lead) in working days of a visit that one member had started ``placed.elapsed_wd``
+    days before the cut-off, drawn conditioned on work + lead > elapsed: the first of the case's
+    tries (its own numbers of the attempt, then further draw numbers) that satisfies it
+    (rejection sampling). (0, 0) when none of ``TRIES`` does: the elapsed time is beyond what the
+    scenario's distributions give, and the stage ends at the cut-off. None for a visit of several
+    members or efforts per pool: it restarts whole."""
+    way = plan.way_for(case.attrs)
+    if len(way.pools) != 1 or not way.shared:
+        return None
+    sample, key, number, pool = case.unit.streams.sample, case.key, case.number, way.pools[0]
+    for k in range(TRIES):
+        draw = placed.attempt + RESAMPLE * k
+        hours = sample(key, way.purposes[0], number, way.efforts[0], draw)
+        travel = model.travel_hours(case, plan, draw) if way.site_visit else 0.0
+        work = (hours + travel) / pool.hours_per_day
+        lead = sample(key, plan.lead_purpose, number, way.lead, draw) if way.lead is not None else 0.0
+        if work + lead > placed.elapsed_wd:
+            return work, lead
+    return 0.0, 0.0
 
 
 class WarmModel(ConnectionModel):

@@ -223,10 +223,15 @@ def _place(
     for r in rows:
         visits_by_stage[r.activity] = visits_by_stage.get(r.activity, 0) + 1
     procedures = {scenario.stages[r.activity].procedure for r in rows if r.status == "done"} - {None}
-    entered, stage_name, attempt, elapsed_wd, elapsed_cd = 0.0, None, 0, 0.0, 0.0
+    entered, stage_name, attempt, started, elapsed_wd, elapsed_cd = 0.0, None, 0, False, 0.0, 0.0
     if opened:
         o = opened[0]
-        stage_name, attempt, entered = o.activity, int(o.attempt), o.begun_wd
+        stage_name, attempt, entered, started = (
+            o.activity,
+            int(o.attempt),
+            o.begun_wd,
+            not np.isnan(o.start_wd),
+        )
         elapsed_wd = -(o.begun_wd if np.isnan(o.start_wd) else o.start_wd)
         elapsed_cd = -(o.begun_cd if np.isnan(o.start_cd) else o.start_cd)
         visits_by_stage[stage_name] = max(visits_by_stage[stage_name], attempt + 1)
@@ -239,6 +244,7 @@ def _place(
         step=step,
         stage=stage_name,
         attempt=attempt,
+        started=started,
         elapsed_wd=elapsed_wd,
         elapsed_cd=elapsed_cd,
         visits=tuple(visits_by_stage.items()),

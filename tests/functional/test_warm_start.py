@@ -29,10 +29,10 @@ CUT = dt.date(2021, 3, 8)  # a Monday; 2021-03-01 is the Monday before (no holid
 
 
 def log_of(rows: list[tuple], **case_attributes: dict) -> pd.DataFrame:
-    """An event table from (case, stage, transition, 'YYYY-MM-DD'); ``case_attributes`` gives
+    """An event table from (case, stage, transition, 'YYYY-MM-DD[ HH:MM]'); ``case_attributes`` gives
     ``case:NAME`` columns by case (XES trace attributes as pm4py tables them)."""
     frame = pd.DataFrame(rows, columns=["case:concept:name", "concept:name", "lifecycle:transition", "day"])
-    frame["time:timestamp"] = pd.to_datetime(frame.pop("day"))
+    frame["time:timestamp"] = pd.to_datetime(frame.pop("day"), format="ISO8601")
     frame["segment"] = "seg"
     for name, by_case in case_attributes.items():
         frame[f"case:{name}"] = frame["case:concept:name"].map(by_case)
@@ -100,22 +100,52 @@ def test_a_case_open_in_a_fixed_stage_finishes_on_time_with_its_observed_clocks_
     assert list(new["arrival_wd"]) == [25.0]  # the new applications keep their own numbers
 
 
-def test_cases_waiting_for_staff_ask_again_at_the_cut_off_in_the_order_they_came():
+def test_a_member_at_work_goes_on_and_cases_waiting_ask_again_in_the_order_they_came():
     stages = {"visit": {"label": "Visit", "owner": "utility", "pool": "clerk", "effort": work(1)}}
     data = tiny_scenario(stages, ["visit"], resources={"clerk": staff(1)}, arrivals={"at": [25.0]})
     log = log_of(
         [
             ("C", "visit", "schedule", "2021-03-03"),
-            ("C", "visit", "start", "2021-03-05"),  # at work at the cut-off: its work restarts
+            ("C", "visit", "start", "2021-03-05 12:00"),  # half its day of work done at the cut-off
             ("B", "visit", "schedule", "2021-03-04"),
             ("A", "visit", "schedule", "2021-03-05"),
         ]
     )
-    run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
+    run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1, events=True)
     cases = run.result.cases.set_index("case_id")
-    assert cases.loc[["log/C", "log/B", "log/A"], "connected_wd"].tolist() == [1.0, 2.0, 3.0]
-    # B waited Thursday and Friday before the cut-off, then one day, then worked one
-    assert cases.loc["log/B", "utility_wd"] == 4.0
+    assert cases.loc[["log/C", "log/B", "log/A"], "connected_wd"].tolist() == [0.5, 1.5, 2.5]
+    # B waited Thursday and Friday before the cut-off, then half a day, then worked one
+    assert cases.loc["log/B", "utility_wd"] == 3.5
+    starts = run.result.events.query("`lifecycle:transition` == 'start'")
+    # C had started already; the new application of day 25 starts as usual
+    assert starts["case:concept:name"].tolist() == ["log/B", "log/A", "seg:0"]
+
+
+def test_a_started_visit_draws_its_rest_given_the_time_it_has_been_served():
+    """An effort of one day on average (exponential) then a lead time of 2 days: a visit that started
+    2.5 working days before the cut-off is drawn given work + 2 > 2.5, i.e. work W > 0.5 day. Its
+    rest after the cut-off is W - 0.5 whether the member is still at work (W > 2.5: the rest of the
+    work, then the 2 days) or the lead time is running; memoryless, it is a fresh exponential of
+    mean 1 day (restarting the whole service would give 3)."""
+    stages = {
+        "visit": {
+            "label": "Visit",
+            "owner": "utility",
+            "pool": "clerk",
+            "effort": {"dist": "exponential", "mean": 8.0},
+            "lead_time": fixed(2),
+        }
+    }
+    data = tiny_scenario(stages, ["visit"], resources={"clerk": staff(None)}, arrivals={"at": [25.0]})
+    rows = [(f"V{i}", "visit", "start", "2021-03-01 12:00") for i in range(200)]
+    rows.append(("Z", "visit", "schedule", "2021-03-03"))  # the log goes on to the day before the cut-off
+    run = warm_start(scenario_from_dict(data), log_from_frame(log_of(rows)), dt.date(2021, 3, 4), reps=1)
+    cases = run.result.cases
+    rest = cases[cases["case_id"].str.startswith("log/V")]["connected_wd"]
+    assert len(rest) == 200 and (rest > 0).all()
+    assert 1.0 - 0.2 < rest.mean() < 1.0 + 0.2  # its standard error: 1 / sqrt(200) = 0.07
+    still_at_work = (rest > 2.0).mean()  # W > 2.5 given W > 0.5: exp(-2) = 0.135
+    assert 0.135 - 0.075 < still_at_work < 0.135 + 0.075  # 3 standard errors (0.024)
 
 
 def test_a_case_inside_a_parallel_step_is_reported_not_placed_and_the_others_run():
