@@ -5,10 +5,11 @@ Simulation time 0 is the cut-off. Each case of the backlog (``Placed``, read fro
 ``sim.evidence.backlog``) starts there at its position in its flow: the stages it completed
 before the cut-off are behind it, and their observed times are in its clocks (its charges are
 replayed on a ``CaseClock`` at their negative working times, then the clock goes on from 0); the
-stage open at the cut-off, if any, is finished first (``resume_stage``), then the rest of its flow
-is walked as any case's. Its elapsed time, party clocks and handling are thus the observed time
-before the cut-off plus the simulated time after it; its calendar days before the cut-off come
-from the log.
+stage open at the cut-off, if any, is finished first (``resume_stage``; inside a parallel step,
+each unfinished branch's open stage, then the rest of that branch: ``resume_parallel``), then the
+rest of its flow is walked as any case's. Its elapsed time, party clocks and handling are thus
+the observed time before the cut-off plus the simulated time after it; its calendar days before
+the cut-off come from the log.
 
 The open stage resumes by these rules (docs/warm-start.md gives their biases):
 
@@ -40,7 +41,7 @@ import numpy as np
 from sim.engine.cases import Case
 from sim.engine.clocks import CLOSES, CaseClock
 from sim.engine.model import ConnectionModel, Visit
-from sim.engine.plans import StagePlan
+from sim.engine.plans import StagePlan, Step
 from sim.engine.records import RunRecords
 from sim.engine.rules import RuleSet
 from sim.scenario.conditions import SEGMENT
@@ -64,15 +65,29 @@ class Charge:
 
 
 @dataclass(frozen=True)
+class OpenStage:
+    """A stage open at the cut-off: ``step`` (its index in its flow: the case's, or with
+    ``branch``, that branch of the parallel step ``Placed.step``), its ``attempt``, whether it had
+    ``started`` (its staff at work, or its lead time running) and how long it has run
+    (``elapsed_wd``, ``elapsed_cd``: since it started, else since the case entered it)."""
+
+    stage: str
+    step: int
+    branch: int | None
+    attempt: int
+    started: bool
+    elapsed_wd: float
+    elapsed_cd: float
+
+
+@dataclass(frozen=True)
 class Placed:
     """A case of the backlog at the cut-off: ``origin`` (its id in the log), its segment and the
     attributes the log gives, its application (``arrival_wd``, ``arrival_cd``: from the cut-off,
-    negative), ``step`` (the index in its compiled flow of the stage open at the cut-off, or of the
-    next step when none is open), the open stage (``stage``, None if none) with its ``attempt``,
-    whether it had ``started`` (its staff at work, or its lead time running) and how long it has
-    run (``elapsed_wd``, ``elapsed_cd``: since it started, else since the case entered it), what
-    it did before (``visits`` per stage, ``procedures``, ``reworks``) and its clock ``charges`` in
-    time order."""
+    negative), ``step`` (the index in its compiled flow of the step open at the cut-off, a stage or a
+    parallel step, or of the next step when none is open), its ``open`` stages (none, one, or one
+    per unfinished branch of a parallel step), what it did before (``visits`` per stage,
+    ``procedures``, ``reworks``) and its clock ``charges`` in time order."""
 
     origin: str
     segment: str
@@ -80,11 +95,7 @@ class Placed:
     arrival_wd: float
     arrival_cd: float
     step: int
-    stage: str | None
-    attempt: int
-    started: bool
-    elapsed_wd: float
-    elapsed_cd: float
+    open: tuple[OpenStage, ...]
     visits: tuple[tuple[str, int], ...]
     procedures: frozenset[str]
     reworks: int
@@ -132,7 +143,7 @@ def remaining(spec: Distribution, elapsed: float, u: float) -> float:
     return max(quantile(v) - elapsed, 0.0)
 
 
-def resume_stage(model: ConnectionModel, case: Case, plan: StagePlan, placed: Placed) -> Visit:
+def resume_stage(model: ConnectionModel, case: Case, plan: StagePlan, placed: OpenStage) -> Visit:
     """Finish the stage a warm-started case had open at the cut-off (time 0), then its rework,
     as ``ConnectionModel.visit`` would; the time it is over."""
     env, attrs, key, number = case.env, case.attrs, case.key, case.number
@@ -202,7 +213,7 @@ TRIES = 200
 
 
 def _served(
-    model: ConnectionModel, case: Case, plan: StagePlan, placed: Placed
+    model: ConnectionModel, case: Case, plan: StagePlan, placed: OpenStage
 ) -> tuple[float, float] | None:
     """(work, lead) in working days of a visit that one member had started ``placed.elapsed_wd``
     days before the cut-off, drawn conditioned on work + lead > elapsed: the first of the case's
@@ -223,6 +234,27 @@ def _served(
         if work + lead > placed.elapsed_wd:
             return work, lead
     return 0.0, 0.0
+
+
+def resume_parallel(model: ConnectionModel, case: Case, step: Step, placed: Placed) -> Visit:
+    """Finish a parallel step a warm-started case was inside at the cut-off: each branch with an
+    open stage finishes it and goes on (a process of its own, as ``ConnectionModel.walk`` runs
+    branches); the branches done before the cut-off are over. The time the last one is done."""
+    env = case.env
+    runs = []
+    for stage in placed.open:
+        branch = step.branches[stage.branch]  # type: ignore[index]
+        resume = resume_stage(model, case, _plan(branch, stage, placed), stage)
+        runs.append(env.process(model.walk(case, branch[stage.step + 1 :], False, resume)))
+    yield env.all_of(runs)
+    return env.now
+
+
+def _plan(steps: tuple[Step, ...], stage: OpenStage, placed: Placed) -> StagePlan:
+    plan = steps[stage.step].stage
+    if plan is None or plan.name != stage.stage:  # the backlog was read for another scenario
+        raise ValueError(f"{placed.origin}: {stage.stage} is not step {stage.step} of its flow")
+    return plan
 
 
 class WarmModel(ConnectionModel):
@@ -257,14 +289,15 @@ class WarmModel(ConnectionModel):
             case.observed = placed
             unit.streams.began(key, number)
             steps = rules.flows[placed.segment]
-            resume = None
-            if placed.stage is not None:
-                plan = steps[placed.step].stage
-                if plan is None or plan.name != placed.stage:  # the backlog was read for another scenario
-                    raise ValueError(f"{placed.origin}: {placed.stage} is not step {placed.step} of its flow")
-                resume = resume_stage(self, case, plan, placed)
-            rest = steps[placed.step + 1 :] if placed.stage is not None else steps[placed.step :]
-            self.env.process(self.walk(case, rest, True, resume))
+            if not placed.open:
+                self.env.process(self.walk(case, steps[placed.step :], True))
+                continue
+            step = steps[placed.step]
+            if step.stage is not None:
+                resume = resume_stage(self, case, _plan(steps, placed.open[0], placed), placed.open[0])
+            else:
+                resume = resume_parallel(self, case, step, placed)
+            self.env.process(self.walk(case, steps[placed.step + 1 :], True, resume))
         return super().run_all()
 
     def _attributes(self, placed: Placed, rules: RuleSet, key: str, number: int) -> dict[str, Any]:

@@ -6,11 +6,14 @@ of a log that had applied before it and had not finished by it. This module read
 visits (``sim.evidence.visits``), and each case is placed at its position:
 
 * a case with one stage open at the cut-off is placed in that stage, which it will finish first;
+* a case inside a parallel step has one stage open in each branch not yet done: it is placed in
+  that step with those stages (a branch without an open stage is over);
 * a case with no stage open is placed at the step after its last completed stage, or is
   *finished* (not in the backlog) when no later step of its flow applies to it;
-* a case is *not placed*, and reported with the reason, when it is inside a parallel step (its
-  branches' positions are not followed), in a rework's fix stage, in a stage outside its flow,
-  of a segment the scenario does not have, or when its log misses a start or a complete.
+* a case is *not placed*, and reported with the reason, when its open stages are not one per
+  branch of one parallel step, when a stage open is a rework's fix or in a parallel step nested
+  in a branch, when its segment or a stage is not in the scenario, or when its log misses a start
+  or a complete.
 
 Its clock charges (each stage opened and closed, by its owner), visits per stage, procedures and
 reworks before the cut-off come from the log, in working days and calendar days from the cut-off.
@@ -23,7 +26,6 @@ A log of several periods (a simulated log with its ``replication``) gives one ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -31,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine.backlog import Backlog, Charge, Placed
+from sim.engine.backlog import Backlog, Charge, OpenStage, Placed
 from sim.engine.calendar import CalendarError, WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, party_index
 from sim.evidence.flows import followers, step_stage
@@ -60,25 +62,29 @@ class BacklogReading:
         return sum(len(b.cases) for b in self.backlogs.values())
 
 
-Step = tuple[str | None, dict | None]  # a top-level step of a compiled flow: its stage (None: parallel), when
+Step = tuple[
+    str | None, dict | None, list[list[str | None]]
+]  # a step: stage (None: parallel), when, branches
 
 
-def _top_level(scenario: Scenario, segment: str) -> list[Step]:
-    """A segment's flow as the model compiles it (disabled stages left out): per step, its stage
-    (None for a parallel step) and its condition."""
+def _top_level(scenario: Scenario, steps: list[Any]) -> list[Step]:
+    """A flow as the model compiles it (disabled stages left out): per step, its stage (None for a
+    parallel step), its condition, and a parallel step's branches, each a list of its stages
+    (None for a parallel step nested in it)."""
     out: list[Step] = []
-    for step in scenario.segments[segment].flow:
+    for step in steps:
         if isinstance(step, ParallelStep):
-            out.append((None, step.when))
+            branches = [[name for name, _, _ in _top_level(scenario, b)] for b in step.parallel]
+            out.append((None, step.when, branches))
         elif (name := step_stage(step)) is not None and scenario.stages[name].enabled:
-            out.append((name, getattr(step, "when", None)))
+            out.append((name, getattr(step, "when", None), []))
     return out
 
 
 def _may_apply(scenario: Scenario, steps: list[Step], attrs: dict[str, Any]) -> bool:
     """Whether any of ``steps`` may still be taken by a case with ``attrs`` (an attribute the log
     does not give: it may)."""
-    for name, when in steps:
+    for name, when, _ in steps:
         try:
             stage_when = scenario.stages[name].when if name is not None else None
             if holds(when, attrs) and holds(stage_when, attrs):
@@ -145,7 +151,7 @@ def read_backlog(log: Log, scenario: Scenario, cut_off: date) -> BacklogReading:
         table[column] -= w_cut
     for column in ("scheduled_cd", "start_cd", "complete_cd"):
         table[column] -= cd_cut
-    flows = {name: _top_level(scenario, name) for name in scenario.segments}
+    flows = {name: _top_level(scenario, segment.flow) for name, segment in scenario.segments.items()}
     reading = BacklogReading(cut_off, {}, pd.DataFrame())
     placed: dict[int, list[tuple[float, Placed]]] = {int(p): [] for p in before["period"].unique()}
     unplaced = []
@@ -182,6 +188,19 @@ def _next_working_day(calendar: WorkingCalendar, last: pd.Timestamp) -> pd.Times
     return pd.Timestamp(calendar.start) + pd.Timedelta(days=day)
 
 
+def _locate(steps: list[Step], stage: str) -> tuple[int, int | None, int] | None:
+    """Where a stage stands in a compiled flow, its first place: (top-level step, branch of a
+    parallel step or None, its index in the branch, or the step again); None if nowhere (a fix
+    stage, a nested parallel step)."""
+    for k, (name, _, branches) in enumerate(steps):
+        if name == stage:
+            return k, None, k
+        for b, branch in enumerate(branches):
+            if stage in branch:
+                return k, b, branch.index(stage)
+    return None
+
+
 def _place(
     scenario: Scenario,
     flows: dict[str, list[Step]],
@@ -202,20 +221,23 @@ def _place(
     if any(r.status in ("missing complete", "missing start") for r in rows):
         return "its log misses a start or a complete of a stage"
     steps = flows[segment]
-    names = [name for name, _ in steps]
     opened = [r for r in rows if r.status == "open"]
-    if len(opened) > 1:
-        return "inside a parallel step (several stages open): branch positions are not followed"
     if opened:
-        stage = opened[0].activity
-        if stage not in names:
-            return f"stage '{stage}' is open inside a parallel step or a rework's fix: not followed"
-        step = names.index(stage)
+        places = [_locate(steps, r.activity) for r in opened]
+        nowhere = [r.activity for r, p in zip(opened, places) if p is None]
+        if nowhere:
+            return f"stage '{nowhere[0]}' is open in a rework's fix or a nested parallel step: not followed"
+        located = [p for p in places if p is not None]
+        branches = [b for _, b, _ in located]
+        one_step = len({k for k, _, _ in located}) == 1
+        if not one_step or (len(opened) > 1 and (None in branches or len(set(branches)) < len(branches))):
+            return "several stages open, not one in each branch of a parallel step"
+        step = located[0][0]
     else:
-        last_stage = max(rows, key=lambda r: r.complete_wd).activity
-        if last_stage not in names:
-            return f"last stage '{last_stage}' is inside a parallel step or a rework's fix: not followed"
-        step = names.index(last_stage) + 1
+        place = _locate(steps, max(rows, key=lambda r: r.complete_wd).activity)
+        if place is None:
+            return "its last stage is a rework's fix or in a nested parallel step: not followed"
+        step = place[0] + 1  # a parallel step with no stage open is over
         if not _may_apply(scenario, steps[step:], _attributes(scenario, segment, logged, {})):
             return None  # its last stage is done
     attrs = _attributes(scenario, segment, logged, drawn)
@@ -223,43 +245,44 @@ def _place(
     for r in rows:
         visits_by_stage[r.activity] = visits_by_stage.get(r.activity, 0) + 1
     procedures = {scenario.stages[r.activity].procedure for r in rows if r.status == "done"} - {None}
-    entered, stage_name, attempt, started, elapsed_wd, elapsed_cd = 0.0, None, 0, False, 0.0, 0.0
-    if opened:
-        o = opened[0]
-        stage_name, attempt, entered, started = (
-            o.activity,
-            int(o.attempt),
-            o.begun_wd,
-            not np.isnan(o.start_wd),
-        )
-        elapsed_wd = -(o.begun_wd if np.isnan(o.start_wd) else o.start_wd)
-        elapsed_cd = -(o.begun_cd if np.isnan(o.start_cd) else o.start_cd)
-        visits_by_stage[stage_name] = max(visits_by_stage[stage_name], attempt + 1)
-    return entered, Placed(
+    open_stages = []
+    for r, (_, branch, index) in zip(opened, located if opened else []):
+        attempt = int(r.attempt)
+        started = not np.isnan(r.start_wd)
+        elapsed_wd = -(r.start_wd if started else r.begun_wd)
+        elapsed_cd = -(r.start_cd if started else r.begun_cd)
+        open_stages.append(OpenStage(r.activity, index, branch, attempt, started, elapsed_wd, elapsed_cd))
+        visits_by_stage[r.activity] = max(visits_by_stage[r.activity], attempt + 1)
+    return min((r.begun_wd for r in opened), default=0.0), Placed(
         origin=case,
         segment=segment,
         attrs=tuple(attrs.items()),
         arrival_wd=min(r.begun_wd for r in rows),
         arrival_cd=min(r.begun_cd for r in rows),
         step=step,
-        stage=stage_name,
-        attempt=attempt,
-        started=started,
-        elapsed_wd=elapsed_wd,
-        elapsed_cd=elapsed_cd,
+        open=tuple(sorted(open_stages, key=lambda o: o.branch or 0)),
         visits=tuple(visits_by_stage.items()),
         procedures=frozenset(str(p) for p in procedures),
         reworks=sum(n - 1 for a, n in visits_by_stage.items() if scenario.stages[a].rework is not None),
-        charges=tuple(_charges(scenario, rows)),
+        charges=_charges(scenario, rows),
     )
 
 
-def _charges(scenario: Scenario, rows: list[Any]) -> Iterator[Charge]:
-    """Each visit's stage opened (entered) and, if done, closed, by its owner, visit after visit
-    (in the order the case entered them: its flow's steps are in sequence)."""
-    for r in rows:
+def _charges(scenario: Scenario, rows: list[Any]) -> tuple[Charge, ...]:
+    """Each visit's stage opened (entered) and, if done, closed, by its owner, in time order (at
+    one instant, stages close before others open, as the model does); a visit that took no time
+    charges nothing."""
+    timed = []
+    for i, r in enumerate(rows):
         stage = scenario.stages[r.activity]
         party = party_index(stage.owner)
-        yield Charge(float(r.begun_wd), float(r.begun_cd), party, OPENS, stage.handling)
-        if r.status == "done":
-            yield Charge(float(r.complete_wd), float(r.complete_cd), party, CLOSES, stage.handling)
+        done = r.status == "done"
+        if done and r.complete_wd == r.begun_wd and r.complete_cd == r.begun_cd:
+            continue
+        timed.append(
+            (r.begun_wd, 1, i, Charge(float(r.begun_wd), float(r.begun_cd), party, OPENS, stage.handling))
+        )
+        if done:
+            close = Charge(float(r.complete_wd), float(r.complete_cd), party, CLOSES, stage.handling)
+            timed.append((r.complete_wd, 0, i, close))
+    return tuple(charge for *_, charge in sorted(timed, key=lambda t: t[:3]))

@@ -148,7 +148,7 @@ def test_a_started_visit_draws_its_rest_given_the_time_it_has_been_served():
     assert 0.135 - 0.075 < still_at_work < 0.135 + 0.075  # 3 standard errors (0.024)
 
 
-def test_a_case_inside_a_parallel_step_is_reported_not_placed_and_the_others_run():
+def test_a_case_inside_a_parallel_step_resumes_each_open_branch_under_the_clock_stop_rule():
     stages = {
         **SEQUENCE,
         "approval": {"label": "Approval", "owner": "government", "duration": fixed(4)},
@@ -159,18 +159,29 @@ def test_a_case_inside_a_parallel_step_is_reported_not_placed_and_the_others_run
         [
             ("P", "review", "start", "2021-03-01"),
             ("P", "review", "complete", "2021-03-03"),
-            ("P", "works", "start", "2021-03-03"),
-            ("P", "approval", "start", "2021-03-03"),
-            ("Q", "review", "start", "2021-03-05"),
+            ("P", "works", "start", "2021-03-03"),  # 7 days to go
+            ("P", "approval", "start", "2021-03-03"),  # 1 day to go
+            ("G", "review", "start", "2021-03-01"),
+            ("G", "review", "complete", "2021-03-03"),
+            ("G", "works", "start", "2021-03-03"),
+            ("G", "works", "complete", "2021-03-04"),  # the customer is done: government's clock
+            ("G", "approval", "start", "2021-03-03"),  # 1 day to go
+            ("X", "review", "start", "2021-03-01"),  # its complete is lost: it went on
+            ("X", "works", "start", "2021-03-03"),
+            ("X", "approval", "start", "2021-03-05"),  # the log's last day: Friday
         ]
     )
     run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
     assert run.reading.unplaced[["case", "reason"]].values.tolist() == [
-        ["P", "inside a parallel step (several stages open): branch positions are not followed"]
+        ["X", "its log misses a start or a complete of a stage"]
     ]
     cases = run.result.cases.set_index("case_id")
-    assert cases.loc["log/Q", "connected_wd"] == 1.0 + 10.0 + 3.0  # review had run 1 of its 2 days
-    assert "log/P" not in cases.index
+    columns = ["connected_wd", "elapsed_wd", "utility_wd", "government_wd", "customer_wd"]
+    # P: the customer's works hold the clock until they end, 7 days after the cut-off
+    assert cases.loc["log/P", columns].tolist() == [10.0, 15.0, 5.0, 0.0, 10.0]
+    # G: approval's clock from Thursday (2 days) and 1 after the cut-off, then connect
+    assert cases.loc["log/G", columns].tolist() == [4.0, 9.0, 5.0, 3.0, 1.0]
+    assert "log/X" not in cases.index
 
 
 def test_a_cut_off_outside_the_log_is_refused_in_one_line():
@@ -195,7 +206,8 @@ def test_the_rest_of_a_duration_is_drawn_conditioned_on_the_time_it_has_run():
 @pytest.mark.slow
 def test_a_run_warm_started_from_its_own_log_cut_in_the_middle_reproduces_its_kpis(tmp_path):
     """Cut a simulated log (XES, with the cases' attributes) at 1 June 2021 (working day 64 of the
-    run), warm-start from its open cases and run to the end of the same arrivals. The backlog's
+    run), warm-start from its open cases (many inside a parallel step) and run to the end of the
+    same arrivals. The backlog's
     cases are the uncut run's cases open at the cut-off, with their logged attributes: their KPIs
     are compared by replication (paired); the cases applying after the cut-off by Welch's test.
     Twelve intervals, each at 1 - 0.05/12 (Bonferroni: 95% jointly)."""
@@ -226,7 +238,7 @@ def test_a_run_warm_started_from_its_own_log_cut_in_the_middle_reproduces_its_kp
             "handling": True,
         },
     }
-    flow = ["accept", "works", {"stage": "approval", "when": {"route": True}}, "connect"]
+    flow = ["accept", {"parallel": [["works"], [{"stage": "approval", "when": {"route": True}}]]}, "connect"]
     resources = {"clerk": staff(2), "crew": staff(2)}
     route = {"route": {"dist": "bernoulli", "p": 0.4}}
     data = tiny_scenario(stages, flow, attributes=route, resources=resources, per_day=2.5, days=120)
