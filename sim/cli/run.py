@@ -196,6 +196,7 @@ def command(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             jobs=jobs,
             monthly=monthly,
+            warm_start={"log": args.warm_start, "reading": warm.reading} if log is not None else None,
         )
     again = " (replacing the earlier results there)" if replacing else ""
     print(f"\nwrote {', '.join(p.name for p in tables)} and {manifest.name} to {out}{again}")

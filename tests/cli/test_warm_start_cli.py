@@ -3,6 +3,9 @@ its bad input (exit status 2, one line, no traceback)."""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import yaml
 from builders import fixed, tiny_scenario
 from test_bad_input import cli, fails
@@ -41,7 +44,21 @@ def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_pl
         "1 could not be placed"
     )
     assert lines[1] == "  not placed (1): segment 'elsewhere' is not in the scenario"
-    assert (out / "cases.parquet").is_file()
+    cases = pd.read_parquet(out / "cases.parquet")
+    assert sorted(cases.loc[cases["warm_started"], "case_id"]) == ["log/A", "log/A", "log/B", "log/B"]
+    assert pd.read_parquet(out / "not_placed.parquet")[["case", "reason"]].values.tolist() == [
+        ["C", "segment 'elsewhere' is not in the scenario"]
+    ]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["warm_start"] == {
+        "log": str(log),
+        "cut_off": "2021-03-05",
+        "warm_started": 2,
+        "not_placed": 1,
+        "finished_before": 0,
+        "attributes_drawn": {},
+    }
+    assert manifest["scenario"]["horizon"]["start"] == "2021-03-05"
 
 
 def test_bad_warm_start_input_is_one_line(tmp_path):
