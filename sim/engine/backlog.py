@@ -67,13 +67,15 @@ class Charge:
 @dataclass(frozen=True)
 class OpenStage:
     """A stage open at the cut-off: ``step`` (its index in its flow: the case's, or with
-    ``branch``, that branch of the parallel step ``Placed.step``), its ``attempt``, whether it had
+    ``branch``, that branch of the parallel step ``Placed.step``; for a rework's fix, ``fixing``
+    names the stage it fixes and ``step`` is that stage's), its ``attempt``, whether it had
     ``started`` (its staff at work, or its lead time running) and how long it has run
     (``elapsed_wd``, ``elapsed_cd``: since it started, else since the case entered it)."""
 
     stage: str
     step: int
     branch: int | None
+    fixing: str | None
     attempt: int
     started: bool
     elapsed_wd: float
@@ -244,17 +246,26 @@ def resume_parallel(model: ConnectionModel, case: Case, step: Step, placed: Plac
     runs = []
     for stage in placed.open:
         branch = step.branches[stage.branch]  # type: ignore[index]
-        resume = resume_stage(model, case, _plan(branch, stage, placed), stage)
+        resume = resume_open(model, case, branch, stage, placed)
         runs.append(env.process(model.walk(case, branch[stage.step + 1 :], False, resume)))
     yield env.all_of(runs)
     return env.now
 
 
-def _plan(steps: tuple[Step, ...], stage: OpenStage, placed: Placed) -> StagePlan:
+def resume_open(
+    model: ConnectionModel, case: Case, steps: tuple[Step, ...], stage: OpenStage, placed: Placed
+) -> Visit:
+    """Finish the open stage of the step ``steps[stage.step]``; in a rework's fix (``fixing``: the
+    stage it fixes, that step's), the fix, then the stage it fixes again from its next attempt, as
+    ``ConnectionModel.visit`` goes on after a fix. The time it is over."""
     plan = steps[stage.step].stage
-    if plan is None or plan.name != stage.stage:  # the backlog was read for another scenario
+    fix = plan.fix if plan is not None else None
+    if plan is None or plan.name != (stage.fixing or stage.stage) or (stage.fixing and fix is None):
         raise ValueError(f"{placed.origin}: {stage.stage} is not step {stage.step} of its flow")
-    return plan
+    if stage.fixing is None:
+        return (yield from resume_stage(model, case, plan, stage))
+    now = yield from resume_stage(model, case, fix, stage)  # type: ignore[arg-type]
+    return (yield from model.visit(case, plan, now, case.visits.get(plan.name, 0)))
 
 
 class WarmModel(ConnectionModel):
@@ -294,7 +305,7 @@ class WarmModel(ConnectionModel):
                 continue
             step = steps[placed.step]
             if step.stage is not None:
-                resume = resume_stage(self, case, _plan(steps, placed.open[0], placed), placed.open[0])
+                resume = resume_open(self, case, steps, placed.open[0], placed)
             else:
                 resume = resume_parallel(self, case, step, placed)
             self.env.process(self.walk(case, steps[placed.step + 1 :], True, resume))

@@ -8,12 +8,14 @@ visits (``sim.evidence.visits``), and each case is placed at its position:
 * a case with one stage open at the cut-off is placed in that stage, which it will finish first;
 * a case inside a parallel step has one stage open in each branch not yet done: it is placed in
   that step with those stages (a branch without an open stage is over);
+* a case in a rework's fix stage is placed at the stage the fix is for (the last it completed
+  whose rework names that fix): it will finish the fix, then repeat that stage;
 * a case with no stage open is placed at the step after its last completed stage, or is
   *finished* (not in the backlog) when no later step of its flow applies to it;
 * a case is *not placed*, and reported with the reason, when its open stages are not one per
-  branch of one parallel step, when a stage open is a rework's fix or in a parallel step nested
-  in a branch, when its segment or a stage is not in the scenario, or when its log misses a start
-  or a complete.
+  branch of one parallel step, when a stage open is in a parallel step nested in a branch (or a
+  fix that fixes nothing it did), when its segment or a stage is not in the scenario, or when
+  its log misses a start or a complete.
 
 Its clock charges (each stage opened and closed, by its owner), visits per stage, procedures and
 reworks before the cut-off come from the log, in working days and calendar days from the cut-off.
@@ -201,6 +203,20 @@ def _locate(steps: list[Step], stage: str) -> tuple[int, int | None, int] | None
     return None
 
 
+def _fixed_by(scenario: Scenario, rows: list[Any], visit: Any) -> str | None:
+    """The stage a visit of a rework's fix stage fixes: the last the case completed before it
+    whose rework names that fix (None if none)."""
+    fixed = [
+        r
+        for r in rows
+        if r.status == "done"
+        and r.complete_wd <= visit.begun_wd
+        and (rework := scenario.stages[r.activity].rework) is not None
+        and rework.fix == visit.activity
+    ]
+    return max(fixed, key=lambda r: r.complete_wd).activity if fixed else None
+
+
 def _place(
     scenario: Scenario,
     flows: dict[str, list[Step]],
@@ -221,12 +237,14 @@ def _place(
     if any(r.status in ("missing complete", "missing start") for r in rows):
         return "its log misses a start or a complete of a stage"
     steps = flows[segment]
+    flat = {n for name, _, branches in steps for n in [name, *(m for b in branches for m in b)]}
     opened = [r for r in rows if r.status == "open"]
     if opened:
-        places = [_locate(steps, r.activity) for r in opened]
+        fixing = [None if r.activity in flat else _fixed_by(scenario, rows, r) for r in opened]
+        places = [_locate(steps, f or r.activity) for r, f in zip(opened, fixing)]
         nowhere = [r.activity for r, p in zip(opened, places) if p is None]
         if nowhere:
-            return f"stage '{nowhere[0]}' is open in a rework's fix or a nested parallel step: not followed"
+            return f"stage '{nowhere[0]}' is open in a nested parallel step (or fixes no stage): not followed"
         located = [p for p in places if p is not None]
         branches = [b for _, b, _ in located]
         one_step = len({k for k, _, _ in located}) == 1
@@ -246,12 +264,14 @@ def _place(
         visits_by_stage[r.activity] = visits_by_stage.get(r.activity, 0) + 1
     procedures = {scenario.stages[r.activity].procedure for r in rows if r.status == "done"} - {None}
     open_stages = []
-    for r, (_, branch, index) in zip(opened, located if opened else []):
+    for r, (_, branch, index), fixed in zip(opened, located if opened else [], fixing if opened else []):
         attempt = int(r.attempt)
         started = not np.isnan(r.start_wd)
         elapsed_wd = -(r.start_wd if started else r.begun_wd)
         elapsed_cd = -(r.start_cd if started else r.begun_cd)
-        open_stages.append(OpenStage(r.activity, index, branch, attempt, started, elapsed_wd, elapsed_cd))
+        open_stages.append(
+            OpenStage(r.activity, index, branch, fixed, attempt, started, elapsed_wd, elapsed_cd)
+        )
         visits_by_stage[r.activity] = max(visits_by_stage[r.activity], attempt + 1)
     return min((r.begun_wd for r in opened), default=0.0), Placed(
         origin=case,
@@ -263,7 +283,8 @@ def _place(
         open=tuple(sorted(open_stages, key=lambda o: o.branch or 0)),
         visits=tuple(visits_by_stage.items()),
         procedures=frozenset(str(p) for p in procedures),
-        reworks=sum(n - 1 for a, n in visits_by_stage.items() if scenario.stages[a].rework is not None),
+        reworks=sum(n - 1 for a, n in visits_by_stage.items() if scenario.stages[a].rework is not None)
+        + sum(o.fixing is not None for o in open_stages),  # its stage failed: in its fix
         charges=_charges(scenario, rows),
     )
 

@@ -184,6 +184,40 @@ def test_a_case_inside_a_parallel_step_resumes_each_open_branch_under_the_clock_
     assert "log/X" not in cases.index
 
 
+def test_a_case_in_a_rework_fix_finishes_it_then_repeats_the_stage_it_fixes():
+    stages = {
+        "inspect": {
+            "label": "Inspect",
+            "owner": "utility",
+            "duration": fixed(1),
+            "rework": {"probability": 1.0, "fix": "repair", "max_attempts": 2},
+        },
+        "repair": {"label": "Repair", "owner": "customer", "duration": fixed(4)},
+    }
+    data = tiny_scenario(stages, ["inspect"], arrivals={"at": [25.0]})
+    log = log_of(
+        [
+            ("K", "inspect", "start", "2021-03-02"),
+            ("K", "inspect", "complete", "2021-03-03"),  # failed: the customer repairs
+            ("K", "repair", "start", "2021-03-03"),  # 3 of its 4 days run at the cut-off
+            ("L", "inspect", "start", "2021-03-05"),
+        ]
+    )
+    run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1, events=True)
+    cases = run.result.cases.set_index("case_id")
+    columns = ["connected_wd", "elapsed_wd", "utility_wd", "customer_wd", "reworks"]
+    # repair ends 1 day after the cut-off, then inspect's second (and last) attempt: 1 day
+    assert cases.loc["log/K", columns].tolist() == [2.0, 6.0, 2.0, 4.0, 1]
+    events = run.result.events
+    mine = events[events["case:concept:name"] == "log/K"]
+    assert list(zip(mine["concept:name"], mine["lifecycle:transition"], mine["attempt"])) == [
+        ("repair", "complete", 0),
+        ("inspect", "schedule", 1),
+        ("inspect", "start", 1),
+        ("inspect", "complete", 1),
+    ]
+
+
 def test_a_cut_off_outside_the_log_is_refused_in_one_line():
     log = log_from_frame(log_of([("A", "review", "start", "2021-03-01")]))
     for day in (dt.date(2021, 3, 1), dt.date(2021, 3, 3)):
