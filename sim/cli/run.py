@@ -4,6 +4,7 @@ pools, write the run folder (``sim.outputs.folders.write_run``)."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,20 @@ from sim.cli.common import (
     seed,
     ticker,
 )
+from sim.evidence.log_reading import Log, parse_mapping, read_log
 from sim.experiments.replications import default_jobs, run, run_to_precision
 from sim.experiments.stats import PrecisionError
+from sim.experiments.warm_start import warm_start
 from sim.outputs.event_log import EVENT_FORMATS
 from sim.outputs.folders import write_run
 from sim.outputs.publish import staged
-from sim.outputs.run_text import format_companies, format_monthly, format_precision, format_result
+from sim.outputs.run_text import (
+    format_backlog,
+    format_companies,
+    format_monthly,
+    format_precision,
+    format_result,
+)
 from sim.outputs.tables import FORMATS
 from sim.scenario import load_scenario
 
@@ -65,12 +74,53 @@ def add_parser(verbs: Any) -> None:
         help="event log format (implies --events; default: the table format); xes is IEEE 1849 XES",
     )
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of what is printed")
+    p.add_argument(
+        "--warm-start",
+        metavar="LOG",
+        help="start at --cut-off from the open cases of this event log (.csv, .parquet, .xes) "
+        "instead of empty pools and a warm-up (docs/warm-start.md)",
+    )
+    p.add_argument("--cut-off", type=cut_off_date, metavar="YYYY-MM-DD", help="the date of --warm-start")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMN",
+        help="with --warm-start: the log's column for a standard one (as for fit)",
+    )
     add_force(p)
     add_debug(p)
 
 
+def cut_off_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}") from None
+
+
+def _warm_start_log(args: argparse.Namespace) -> Log | None:
+    """The log of ``--warm-start`` (None without it), read before anything runs."""
+    if args.warm_start is None:
+        if args.cut_off is not None or args.map:
+            raise UsageError("--cut-off and --map go with --warm-start LOG; add it, or leave them out")
+        return None
+    if args.cut_off is None:
+        raise UsageError("--warm-start needs --cut-off YYYY-MM-DD: the date its open cases are taken at")
+    if args.precision or args.company:
+        raise UsageError(
+            "--warm-start runs the whole scenario its replications: leave out --precision and --company"
+        )
+    return read_log(args.warm_start, parse_mapping(args.map))
+
+
 def command(args: argparse.Namespace) -> int:
+    log = _warm_start_log(args)
     scenario = load_scenario(args.scenario, args.overrides)
+    if log is not None and scenario.companies:
+        raise UsageError(
+            f"--warm-start: {args.scenario} has companies; a warm start of a city is not supported"
+        )
     if args.company:
         names = [n.strip() for item in args.company for n in item.split(",") if n.strip()]
         try:
@@ -87,7 +137,19 @@ def command(args: argparse.Namespace) -> int:
     events = args.events or args.events_format is not None
     bar = progress_bar(tasks, scenario.name, "company run" if split else "rep")
     try:
-        if args.precision:
+        if log is not None:
+            warm = warm_start(
+                scenario,
+                log,
+                args.cut_off,
+                reps=reps,
+                seed=args.seed,
+                jobs=jobs,
+                progress=ticker(bar),
+                events=events,
+            )
+            result = warm.result
+        elif args.precision:
             try:
                 result, precision = run_to_precision(
                     scenario,
@@ -114,6 +176,8 @@ def command(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if log is not None:
+        print(format_backlog(warm.reading, log.source))
     print(format_result(result, args.overrides, args.lang))
     if scenario.companies:
         print(format_companies(result, args.lang))
@@ -132,6 +196,7 @@ def command(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             jobs=jobs,
             monthly=monthly,
+            warm_start={"log": args.warm_start, "reading": warm.reading} if log is not None else None,
         )
     again = " (replacing the earlier results there)" if replacing else ""
     print(f"\nwrote {', '.join(p.name for p in tables)} and {manifest.name} to {out}{again}")

@@ -23,6 +23,7 @@ class Case:
         "env",
         "key",
         "number",
+        "observed",
         "procedures",
         "reworks",
         "segment",
@@ -55,6 +56,7 @@ class Case:
         self.visits: dict[str, int] = {}
         self.procedures: set[str] = set()
         self.reworks = 0
+        self.observed: Any = None  # a warm-started case's past (``sim.engine.backlog.Placed``)
 
 
 class Ahead:

@@ -93,3 +93,14 @@ class CaseClock:
         totals[self.party] += now - self.since
         handling = self.handling + (now - self.handling_since if self.handling_active else 0.0)
         return ClockReading(totals[CUSTOMER], totals[GOVERNMENT], totals[UTILITY], handling)
+
+    def rebase(self, now: float) -> None:
+        """Keep the totals at ``now`` and mark from ``now`` on: a warm-started case's clocks,
+        replayed from its log up to the cut-off (``now``), go on from there
+        (``sim.engine.backlog``); its calendar days before the cut-off are kept apart."""
+        self.totals[self.party] += now - self.since
+        self.since = now
+        if self.handling_active:
+            self.handling += now - self.handling_since
+            self.handling_since = now
+        self.marks = [(now, self.party)]

@@ -69,6 +69,7 @@ def calendar_for(scenario: Scenario) -> WorkingCalendar:
 
 
 Process = Generator[simpy.Event, Any, None]
+Visit = Generator[simpy.Event, Any, float]  # a stage's visit (or a part of it): gives its end time
 
 
 class ConnectionModel:
@@ -235,7 +236,7 @@ class ConnectionModel:
             else:
                 streams.began(key, number)
                 case = Case(unit, number, segment, attrs, counted, t, due, key, self.env)
-                self.env.process(self._walk(case, rules.flows[segment], True))
+                self.env.process(self.walk(case, rules.flows[segment], True))
 
     def _compute_ahead(self, case: Case, steps: tuple[Step, ...]) -> None:
         """Walk a case that never waits for another to its connection now, at its application.
@@ -243,29 +244,32 @@ class ConnectionModel:
         it is left open there, as the event loop would leave it."""
         now = self.ahead.now = self.env.now  # type: ignore[union-attr]
         self.computed_ahead += 1
-        waits: Iterator[Any] = self._walk(case, steps, True)  # each wait's length (``Ahead``)
+        waits: Iterator[Any] = self.walk(case, steps, True)  # each wait's length (``Ahead``)
         for days in waits:
             now += days
             if now >= self.cap:
                 return
 
     # ------------------------------------------------------------------ a case
-    def _walk(self, case: Case, steps: tuple[Step, ...], whole: bool) -> Process:
+    def walk(self, case: Case, steps: tuple[Step, ...], whole: bool, resume: Visit | None = None) -> Process:
         """Walk a flow: a case's ``whole`` flow, from application to power-on and its record, or
-        one of its parallel branches (a process of its own; the flow goes on when all are done)."""
+        one of its parallel branches (a process of its own; the flow goes on when all are done).
+        ``resume``: a warm-started case's open stage, finished first (``sim.engine.backlog``)."""
         counted = whole and case.counted
         if counted:  # only counted cases are reported open at the end
             self.open_cases[case] = None
             self.counted_open += 1
         env, attrs = case.env, case.attrs
         now = env.now
+        if resume is not None:
+            now = yield from resume
         for step in steps:
             if step.when is not None and not holds(step.when, attrs):
                 continue
             if step.stage is not None:
-                now = yield from self._visit(case, step.stage, now)
+                now = yield from self.visit(case, step.stage, now)
             else:
-                yield env.all_of([env.process(self._walk(case, b, False)) for b in step.branches])
+                yield env.all_of([env.process(self.walk(case, b, False)) for b in step.branches])
                 now = env.now
         if whole:
             case.unit.streams.ended(case.key, case.number)
@@ -278,8 +282,8 @@ class ConnectionModel:
             if self.counted_open == 0 and self.arrivals_done:
                 self._drained()
 
-    def _visit(self, case: Case, plan: StagePlan, now: float) -> Generator[simpy.Event, Any, float]:
-        """A visit of a stage, from ``now``, rework included; the time when it is over.
+    def visit(self, case: Case, plan: StagePlan, now: float, first: int = 0) -> Visit:
+        """A visit of a stage, from ``now``, rework included (attempts from ``first``); when it is over.
 
         With staff: wait for a member of each pool (in the global order), work (each member its
         effort in hours, plus travel on a site visit, over its pool's hours per day; each member is
@@ -291,11 +295,7 @@ class ConnectionModel:
         attrs = case.attrs
         if plan.when is not None and not holds(plan.when, attrs):
             return now
-        way = plan.way
-        for variant in plan.variants:
-            if holds(variant.when, attrs):
-                way = variant.way
-                break
+        way = plan.way_for(attrs)
         env = case.env
         counted = case.counted
         log = case.unit.log if counted else None
@@ -304,7 +304,7 @@ class ConnectionModel:
         streams = case.unit.streams
         sample = streams.sample
         pools = way.pools
-        for attempt in range(plan.attempts):
+        for attempt in range(first, plan.attempts):
             draw = visits.get(name, 0)
             visits[name] = draw + 1
             charge(now, party, OPENS, handling)
@@ -324,7 +324,7 @@ class ConnectionModel:
                     held.append((pool, claim))
                 if log:
                     log(case, name, "start", now, pools, plan.owner, draw)
-                travel = self._travel(case, plan, draw) if way.site_visit else 0.0
+                travel = self.travel_hours(case, plan, draw) if way.site_visit else 0.0
                 if way.shared and len(held) == 1:  # one member (the usual case)
                     pool, claim = held[0]
                     days = (
@@ -334,7 +334,7 @@ class ConnectionModel:
                     now += days  # exactly the time SimPy computes for the timeout's end
                     pool.release(claim, now, counted)
                 else:
-                    now = yield from self._work(case, way, held, travel, draw, now)
+                    now = yield from self.work(case, way, held, travel, draw, now)
                 if way.lead is not None:
                     days = sample(segment, plan.lead_purpose, number, way.lead, draw)
                     yield env.timeout(days)
@@ -344,7 +344,7 @@ class ConnectionModel:
                     log(case, name, "start", now, pools, plan.owner, draw)
                 days = sample(segment, plan.duration_purpose, number, way.duration, draw)  # type: ignore[arg-type]
                 if plan.calendar_days:
-                    days = self._calendar_delay(days, now)
+                    days = self.calendar_delay(days, now)
                 yield env.timeout(days)
                 now += days  # exactly the time SimPy computes for the timeout's end
             charge(now, party, CLOSES, handling)
@@ -359,12 +359,10 @@ class ConnectionModel:
                 break
             case.reworks += 1
             if plan.fix is not None:
-                now = yield from self._visit(case, plan.fix, now)
+                now = yield from self.visit(case, plan.fix, now)
         return now
 
-    def _work(
-        self, case: Case, way: Way, held: list, travel: float, draw: int, now: float
-    ) -> Generator[simpy.Event, Any, float]:
+    def work(self, case: Case, way: Way, held: list, travel: float, draw: int, now: float) -> Visit:
         """Members of several pools at work on one visit: each works its effort (one shared draw,
         or one draw per pool) plus the travel, at its pool's hours per day; each is let go when its
         own work ends (ties in the global pool order). The time the last one is done."""
@@ -388,7 +386,7 @@ class ConnectionModel:
             pool.release(claim, now, counted)
         return now
 
-    def _travel(self, case: Case, plan: StagePlan, draw: int) -> float:
+    def travel_hours(self, case: Case, plan: StagePlan, draw: int) -> float:
         """Travel hours of a site visit, by the case's value of the travel attribute (checked on
         load: every value a segment with site visits draws has its hours); 0 without a table."""
         if self.travel is None:
@@ -396,7 +394,7 @@ class ConnectionModel:
         spec = self.travel[case.attrs[self.travel_attribute]]
         return case.unit.streams.sample(case.key, plan.travel_purpose, case.number, spec, draw)
 
-    def _calendar_delay(self, days: float, now: float) -> float:
+    def calendar_delay(self, days: float, now: float) -> float:
         """Working time that ``days`` calendar days from ``now`` take; past the calendar, beyond the cap."""
         cal = self.calendar
         t_end = cal.calendar_time(now) + days

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.clocks import party_index
+from sim.scenario.conditions import holds
 from sim.scenario.distributions import Distribution
 from sim.scenario.resources import WaySpec
 from sim.scenario.schema import ParallelStep, Stage, StageStep
@@ -100,6 +101,14 @@ class StagePlan:
         self.rework_purpose = "rework:" + name
         self.lead_purpose = "lead:" + name
         self.travel_purpose = "travel:" + name
+
+    def way_for(self, attrs: dict[str, Any]) -> Way:
+        """The way a case with ``attrs`` takes through the stage: its first variant whose condition
+        holds, else the stage's own."""
+        for variant in self.variants:
+            if holds(variant.when, attrs):
+                return variant.way
+        return self.way
 
 
 def _in_order(pools: Mapping[str, Any], names: Sequence[str]) -> tuple:

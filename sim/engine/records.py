@@ -50,6 +50,7 @@ class RunRecords:
                 "handling_wd",
                 "procedures",
                 "reworks",
+                "observed",
             )
         }
         self._attrs: dict[str, list] = {}
@@ -77,6 +78,7 @@ class RunRecords:
         c["handling_wd"].append(clock.handling)
         c["procedures"].append(len(case.procedures))
         c["reworks"].append(case.reworks)
+        c["observed"].append(case.observed)
         for name, value in case.attrs.items():
             column = self._attrs.get(name)
             if column is None:
@@ -94,7 +96,10 @@ class RunRecords:
     def log_event(self, case, stage: str, transition: str, now: float, pools, owner: str, attempt: int):
         """One row of the event log: a stage's queue entry (schedule), start or completion."""
         resource = "+".join(p.name for p in pools) if pools else owner
-        self._events.append((case.segment, case.number, stage, transition, now, resource, owner, attempt))
+        origin = case.observed.origin if case.observed is not None else None
+        self._events.append(
+            (case.segment, case.number, stage, transition, now, resource, owner, attempt, origin)
+        )
 
     def _event_table(self) -> pd.DataFrame:
         rows = self._events
@@ -107,11 +112,15 @@ class RunRecords:
             "org:resource",
             "owner",
             "attempt",
+            "origin",
         ]
         df = pd.DataFrame(rows, columns=columns)
-        df.insert(
-            0, "case:concept:name", (df["segment"] + ":" + df["case_number"].astype(str)).astype("string")
-        )
+        names = df["segment"] + ":" + df["case_number"].astype(str)
+        origin = df.pop("origin")
+        warm = origin.notna()
+        if warm.any():  # a warm-started case keeps its id in the log it came from (as in ``cases``)
+            names[warm] = "log/" + origin[warm].astype(str)
+        df.insert(0, "case:concept:name", names.astype("string"))
         df.insert(0, "replication", self.replication)
         df.insert(0, "scenario", self.scenario.name)
         times = df["time_wd"].to_numpy(dtype=float)
@@ -144,13 +153,16 @@ class RunRecords:
         c = self._cols
         n = len(c["segment"])
         prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
+        observed = c["observed"]  # a warm-started case's past (sim.engine.backlog), else None
+        warm = np.array([o is not None for o in observed], dtype=bool)
+        ids = [f"{prefix}{s}:{k}" for s, k in zip(c["segment"], c["case_number"])]
+        for j in np.flatnonzero(warm):
+            ids[j] = f"{prefix}log/{observed[j].origin}"  # its id in the log it came from
         df = pd.DataFrame(
             {
                 "scenario": pd.Series([self.scenario.name] * n, dtype="string"),
                 "replication": np.full(n, self.replication, dtype=np.int64),
-                "case_id": pd.Series(
-                    [f"{prefix}{s}:{k}" for s, k in zip(c["segment"], c["case_number"])], dtype="string"
-                ),
+                "case_id": pd.Series(ids, dtype="string"),
                 "segment": pd.Series(c["segment"], dtype="string"),
                 "case_number": np.asarray(c["case_number"], dtype=np.int64),
             }
@@ -161,7 +173,10 @@ class RunRecords:
         arrival = np.asarray(c["arrival_wd"], dtype=float)
         connected = np.asarray(c["connected_wd"], dtype=float)
         cal = self.calendar
-        arrival_cd = cal.calendar_time(arrival) if n else np.zeros(0)
+        arrival_cd = cal.calendar_time(arrival) if n and not warm.any() else np.zeros(n)
+        if warm.any():  # applied before the calendar's start: the log gave its calendar time
+            arrival_cd[~warm] = cal.calendar_time(arrival[~warm])
+            arrival_cd[warm] = [observed[i].arrival_cd for i in np.flatnonzero(warm)]
         finished = np.asarray(c["finished"], dtype=bool)
         connected_cd = np.full(n, np.nan)
         connected_cd[finished] = cal.calendar_time(connected[finished]) if finished.any() else []
@@ -177,12 +192,15 @@ class RunRecords:
         df["full_process_wd"] = df["utility_wd"] + df["government_wd"]
         df["handling_wd"] = np.asarray(c["handling_wd"], dtype=float)
         party_cd = self._calendar_days_by_party(n, end_time)
+        if warm.any():  # the calendar days before the cut-off, from the log
+            party_cd[warm] += np.array([observed[i].party_cd for i in np.flatnonzero(warm)])
         df["elapsed_cd"] = party_cd.sum(axis=1)
         for i, party in enumerate(PARTIES):
             df[f"{party}_cd"] = party_cd[:, i]
         df["full_process_cd"] = df["utility_cd"] + df["government_cd"]
         df["procedures"] = np.asarray(c["procedures"], dtype=np.int64)
         df["reworks"] = np.asarray(c["reworks"], dtype=np.int64)
+        df["warm_started"] = warm
         self.cases = df
         self.pools = pd.DataFrame([p.summary(end) for p in pools])
         self.materials = pd.DataFrame([m.summary() for m in materials])
@@ -219,9 +237,13 @@ class RunRecords:
 
 def _timestamps(cal: WorkingCalendar, t: np.ndarray) -> pd.Series:
     stamps = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[s]")
-    ok = ~np.isnan(t)
+    ok = ~np.isnan(t) & (t >= 0)
     if ok.any():
         stamps[ok] = cal.to_datetime(t[ok])
+    before = t < 0  # a warm-started case's application, before the calendar's start
+    if before.any():
+        seconds = np.round(t[before] * 86400.0).astype(np.int64)
+        stamps[before] = np.datetime64(cal.start, "s") + seconds.astype("timedelta64[s]")
     return pd.Series(stamps)
 
 

@@ -9,5 +9,7 @@ likelihood among the distribution families the scenario format can express, with
 open censored (``sim.evidence.fitting``); the shares of cases taking conditional steps
 (``sim.evidence.branches``) and rework probabilities with Wilson intervals; the arrival rate per
 segment (``sim.evidence.arrivals``). The result is written as a scenario overlay
-(``sim.evidence.overlay``); ``sim.evidence.round_trip`` simulates, fits and compares.
+(``sim.evidence.overlay``); ``sim.evidence.round_trip`` simulates, fits and compares. The same
+log's open cases at a cut-off date are the *backlog* a run can be warm-started from
+(``sim.evidence.backlog``).
 """

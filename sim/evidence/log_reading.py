@@ -64,6 +64,9 @@ class Log:
     rows_read: int
     skipped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    attributes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Case attributes, one row per case (index: ``case``): the log's ``case:NAME`` columns (the
+    trace attributes of XES, pm4py's convention in tables) as ``NAME``, each case's first value."""
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:
@@ -292,9 +295,18 @@ def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
     if disordered:
         notes.append(f"{disordered} rows out of time order within their case: sorted by time")
     rank = ev["lifecycle"].map({name: i for i, name in enumerate(LIFECYCLES)}).astype(int)
+    attributes = _case_attributes(frame, ev, set(columns.values()))
     ev = ev.assign(rank=rank).sort_values(["period", "case", "timestamp", "rank", "file_row"], kind="stable")
     ev = ev.drop(columns=["rank", "file_row"]).reset_index(drop=True)
-    return Log(ev, shown, rows_read, skipped, notes)
+    return Log(ev, shown, rows_read, skipped, notes, attributes)
+
+
+def _case_attributes(frame: pd.DataFrame, ev: pd.DataFrame, used: set[str]) -> pd.DataFrame:
+    """The ``case:NAME`` columns of the rows kept, as ``NAME``, one row per case."""
+    names = [c for c in frame.columns if isinstance(c, str) and c.startswith("case:") and c not in used]
+    names = [c for c in names if c not in ("case:concept:name", "case:segment", "case:replication")]
+    table = frame.loc[ev.index, names].groupby(ev["case"].to_numpy()).first()
+    return table.rename(columns=lambda c: c.removeprefix("case:"))
 
 
 def _segments(frame: pd.DataFrame, columns: dict[str, str], cases: pd.Series, shown: str) -> pd.Series:

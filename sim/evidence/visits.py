@@ -58,7 +58,7 @@ def working_times(calendar: WorkingCalendar, stamps: pd.Series) -> np.ndarray:
 
 def visits(events: pd.DataFrame, calendar: WorkingCalendar, after=None) -> pd.DataFrame:
     """One row per stage visit: ``period, case, segment, activity, attempt``, ``scheduled_wd,
-    start_wd, complete_wd`` (NaN where the log has no such event), ``start_cd, complete_cd``
+    start_wd, complete_wd`` (NaN where the log has no such event), ``scheduled_cd, start_cd, complete_cd``
     (calendar days since the calendar's start) and ``status`` (``STATUSES``).
 
     ``events`` is ``Log.events`` (sorted by case and time); ``after`` maps (segment, stage) to the
@@ -70,7 +70,7 @@ def visits(events: pd.DataFrame, calendar: WorkingCalendar, after=None) -> pd.Da
     keys = events.groupby(key_columns, sort=False).ngroup().to_numpy()
     order = np.lexsort((np.arange(len(events)), keys))
     lifecycle = events["lifecycle"].map({"schedule": 0, "start": 1, "complete": 2}).to_numpy()
-    rows: list[list] = []  # [first event index, scheduled, start, complete, start_cd, complete_cd]
+    rows: list[list] = []  # [first event, scheduled, start, complete, scheduled_cd, start_cd, complete_cd]
     previous = None
     for i in order:
         new_key = keys[i] != previous
@@ -78,21 +78,21 @@ def visits(events: pd.DataFrame, calendar: WorkingCalendar, after=None) -> pd.Da
         last = None if new_key else rows[-1]
         kind = lifecycle[i]
         if kind == 0:
-            rows.append([i, w[i], np.nan, np.nan, np.nan, np.nan])
+            rows.append([i, w[i], np.nan, np.nan, cd[i], np.nan, np.nan])
         elif kind == 1:
             if last is not None and np.isnan(last[2]) and np.isnan(last[3]):
-                last[2], last[4] = w[i], cd[i]
+                last[2], last[5] = w[i], cd[i]
             else:
-                rows.append([i, np.nan, w[i], np.nan, cd[i], np.nan])
+                rows.append([i, np.nan, w[i], np.nan, np.nan, cd[i], np.nan])
         elif last is not None and np.isnan(last[3]):
-            last[3], last[5] = w[i], cd[i]
+            last[3], last[6] = w[i], cd[i]
         else:
-            rows.append([i, np.nan, np.nan, w[i], np.nan, cd[i]])
-    table = np.array(rows, dtype=float).reshape(-1, 6)
+            rows.append([i, np.nan, np.nan, w[i], np.nan, np.nan, cd[i]])
+    table = np.array(rows, dtype=float).reshape(-1, 7)
     first = table[:, 0].astype(int)
     out = events.iloc[first][["period", "case", "segment", "activity"]].reset_index(drop=True)
     for j, column in enumerate(
-        ["scheduled_wd", "start_wd", "complete_wd", "start_cd", "complete_cd"], start=1
+        ["scheduled_wd", "start_wd", "complete_wd", "scheduled_cd", "start_cd", "complete_cd"], start=1
     ):
         out[column] = table[:, j]
     begun = out[["scheduled_wd", "start_wd"]].min(axis=1)

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from sim.engine.backlog import Backlog, warm_records
 from sim.engine.model import ConnectionModel, simulate
 from sim.engine.records import RunRecords
 from sim.experiments.executors import Executor, default_jobs, make_executor
@@ -68,18 +69,20 @@ class Task(NamedTuple):
     """One replication to run. ``cases=False`` leaves the per-case table in the worker (a sweep
     keeps only KPIs and pools); ``events`` also keeps the stage event log. For a scenario with
     ``companies``, a task runs the whole city (its companies one after the other), or only
-    ``company`` (``run(..., split_companies=True)``: the caller combines them)."""
+    ``company`` (``run(..., split_companies=True)``: the caller combines them). With a
+    ``backlog`` the replication is warm-started from it (``sim.engine.backlog``)."""
 
     scenario: Scenario
     replication: int
     events: bool = False
     cases: bool = True
     company: str | None = None
+    backlog: Backlog | None = None
 
 
 def run_task(task: Task) -> Replication:
     """Run one task (in whichever process the executor chose)."""
-    scenario, replication, events, cases, company = task
+    scenario, replication, events, cases, company, backlog = task
     if company is not None:  # one company of the city: its records, combined by the caller
         return _part(simulate(scenario, replication, events=events, company=company))
     if scenario.companies and scenario.shared_pools:  # one simulation: shared members serve all
@@ -89,7 +92,10 @@ def run_task(task: Task) -> Replication:
     if scenario.companies:  # the city: its companies share nothing, so they run one by one
         parts = [run_task(task._replace(company=name, cases=True)) for name in scenario.companies]
         return combine(scenario, parts, cases, events)
-    records = simulate(scenario, replication, events=events)
+    if backlog is not None:
+        records = warm_records(scenario, replication, backlog, events)
+    else:
+        records = simulate(scenario, replication, events=events)
     return Replication(
         replication=replication,
         kpis=segment_kpis(records.cases, scenario, [replication]),

@@ -30,14 +30,17 @@ def write_run(
     overrides: Sequence[str] | Mapping[str, Any] | None = None,
     jobs: int | None = None,
     monthly: bool = False,
+    warm_start: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write a run to the folder ``out``: ``kpis``, ``cases``, ``pools``, ``materials`` and
     ``targets`` as ``fmt`` (parquet or csv), the event log when the run kept one (as
     ``events_format``: parquet, csv or xes; default ``fmt``), for a scenario with dated measures
     (or with ``monthly``) the ``monthly`` table and ``trajectory.png`` (with ``companies`` also
     ``monthly_companies`` and ``trajectory-COMPANY.png`` each), and ``manifest.json`` with the
-    resolved scenario, the ``overrides`` it was loaded with and the ``jobs`` it ran on. Returns the
-    files written, the manifest last."""
+    resolved scenario, the ``overrides`` it was loaded with and the ``jobs`` it ran on. A warm
+    start (``warm_start``: its ``log``, ``cut_off`` and ``reading``) also writes ``not_placed``,
+    the log's cases that could not be placed and why, and says in the manifest what it started
+    from. Returns the files written, the manifest last."""
     out = Path(out)
     written = [
         write_table(result.kpis, out, "kpis", fmt),
@@ -52,6 +55,18 @@ def write_run(
         written += _write_monthly(result, out, fmt)
     if result.scenario.companies:  # per supply company
         written.append(write_table(result.company_summary(), out, "companies", fmt))
+    warm = None
+    if warm_start is not None:  # docs/warm-start.md
+        reading = warm_start["reading"]
+        written.append(write_table(reading.unplaced, out, "not_placed", fmt))
+        warm = {
+            "log": str(warm_start["log"]),
+            "cut_off": str(reading.cut_off),
+            "warm_started": reading.placed,
+            "not_placed": len(reading.unplaced),
+            "finished_before": reading.finished,
+            "attributes_drawn": dict(reading.drawn),
+        }
     scenario = result.scenario
     manifest = write_manifest(
         out,
@@ -65,6 +80,7 @@ def write_run(
             "overrides": _plain(overrides),
             "jobs": jobs,
             "files": [p.name for p in written],
+            **({"warm_start": warm} if warm is not None else {}),
             "scenario": scenario.to_dict(),
         },
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.evidence.backlog import BacklogReading
 from sim.experiments.monthly import company_shares, first_met, headline_segments
 from sim.experiments.results import RunResult
 from sim.experiments.targets import value_text
@@ -255,3 +256,19 @@ def format_precision(report: pd.DataFrame, lang: str = "en") -> str:
         met=report["met"].map({True: w["yes"], False: w["no"]}),
     )
     return f"\n{w['precision']}\n" + rows.to_string(index=False)
+
+
+def format_backlog(reading: BacklogReading, source: str) -> str:
+    """What a warm start began with: the cases warm-started, those that could not be placed and
+    why, the attributes the log did not give (drawn)."""
+    periods = len(reading.backlogs)
+    per = f" over {periods} replications of the log" if periods > 1 else ""
+    lines = [
+        f"warm start from {source} at {reading.cut_off}: {reading.placed} cases warm-started{per}, "
+        f"{reading.finished} finished before the cut-off, {len(reading.unplaced)} could not be placed"
+    ]
+    for reason, count in reading.unplaced["reason"].value_counts().items() if len(reading.unplaced) else ():
+        lines.append(f"  not placed ({count}): {reason}")
+    for name, count in reading.drawn.items():
+        lines.append(f"  {name}: not in the log for {count} cases, drawn from the scenario")
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""``run SCENARIO --warm-start LOG --cut-off DATE`` through the command line: what it prints, and
+its bad input (exit status 2, one line, no traceback)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import yaml
+from builders import fixed, tiny_scenario
+from test_bad_input import cli, fails
+
+STAGES = {
+    "review": {"label": "Review", "owner": "utility", "duration": fixed(2)},
+    "works": {"label": "Works", "owner": "customer", "duration": fixed(10)},
+}
+LOG = (
+    "case:concept:name,segment,concept:name,lifecycle:transition,time:timestamp\n"
+    "A,seg,review,start,2021-03-01T00:00:00+08:00\n"
+    "A,seg,review,complete,2021-03-03T00:00:00+08:00\n"
+    "A,seg,works,start,2021-03-03T00:00:00+08:00\n"
+    "B,seg,review,start,2021-03-04T00:00:00+08:00\n"
+    "C,elsewhere,review,start,2021-03-04T00:00:00+08:00\n"
+)
+
+
+def files(tmp_path):
+    scenario = tmp_path / "tiny.yaml"
+    data = tiny_scenario(STAGES, ["review", "works"], arrivals={"at": [5.0]}, days=10)
+    scenario.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    log = tmp_path / "log.csv"
+    log.write_text(LOG, encoding="utf-8")
+    return scenario, log
+
+
+def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_placed(tmp_path):
+    scenario, log = files(tmp_path)
+    out = tmp_path / "out"
+    done = cli("run", scenario, "--warm-start", log, "--cut-off", "2021-03-05", "--reps", "2", "--out", out)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == (
+        f"warm start from {log} at 2021-03-05: 2 cases warm-started, 0 finished before the cut-off, "
+        "1 could not be placed"
+    )
+    assert lines[1] == "  not placed (1): segment 'elsewhere' is not in the scenario"
+    cases = pd.read_parquet(out / "cases.parquet")
+    assert sorted(cases.loc[cases["warm_started"], "case_id"]) == ["log/A", "log/A", "log/B", "log/B"]
+    assert pd.read_parquet(out / "not_placed.parquet")[["case", "reason"]].values.tolist() == [
+        ["C", "segment 'elsewhere' is not in the scenario"]
+    ]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["warm_start"] == {
+        "log": str(log),
+        "cut_off": "2021-03-05",
+        "warm_started": 2,
+        "not_placed": 1,
+        "finished_before": 0,
+        "attributes_drawn": {},
+    }
+    assert manifest["scenario"]["horizon"]["start"] == "2021-03-05"
+
+
+def test_bad_warm_start_input_is_one_line(tmp_path):
+    scenario, log = files(tmp_path)
+    out = str(tmp_path / "out")
+    assert fails("run", scenario, "--warm-start", log, "--cut-off", "2021-04-01", "--out", out) == (
+        f"{log}: --cut-off 2021-04-01 is outside the log's span (2021-03-01 to 2021-03-04); "
+        "give a date from 2021-03-02 to 2021-03-05"
+    )
+    assert fails("run", scenario, "--warm-start", scenario, "--cut-off", "2021-03-03", "--out", out) == (
+        f"{scenario}: unknown log format '.yaml'; expected .csv, .parquet or .xes (.csv.gz, .xes.gz)"
+    )
+    assert fails("run", scenario, "--warm-start", log, "--out", out) == (
+        "--warm-start needs --cut-off YYYY-MM-DD: the date its open cases are taken at"
+    )
+    assert fails("run", scenario, "--cut-off", "2021-03-03", "--out", out) == (
+        "--cut-off and --map go with --warm-start LOG; add it, or leave them out"
+    )
+    assert fails("run", scenario, "--warm-start", log, "--cut-off", "3 March", "--out", out) == (
+        "run_sim.py run: argument --cut-off: expected a date YYYY-MM-DD, found '3 March' (see --help)"
+    )
