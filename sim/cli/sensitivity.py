@@ -28,6 +28,7 @@ from sim.cli.common import (
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.sensitivity import SensitivityOutcome, design, load_sensitivity, run_sensitivity
 from sim.experiments.sweep import point_files
+from sim.kpi_catalogue import is_share, label
 from sim.outputs.tables import FORMATS
 
 
@@ -119,8 +120,14 @@ def _report(outcome: SensitivityOutcome, out: Path) -> int:
         columns = ["rank", "label", "ST", "ST_conf", "S1", "S1_conf"]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
         for (kpi, segment), rows in outcome.indices.groupby(["kpi", "segment"], sort=False):
-            print(f"\n{kpi} ({segment}), inputs ranked:")
-            print(rows[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+            # Morris' effects are in the KPI's units: a share's in percentage points
+            share = is_share(kpi) and outcome.design.spec.method == "morris"
+            unit = " (effects in percentage points)" if share else ""
+            print(f"\n{label(kpi)} ({segment}), inputs ranked{unit}:")
+            shown = rows[columns].copy()
+            for c in columns[2:]:
+                shown[c] = [f"{100 * v:.1f}" if share else f"{v:.3g}" for v in shown[c]]
+            print(shown.to_string(index=False))
     written = [*outcome.files, "manifest.json", "runs/"]
     print(f"\nwrote {', '.join(written)} to {out}")
     return 0

@@ -40,7 +40,7 @@ def test_the_verb_writes_ranked_indices_and_a_report_and_resumes(tmp_path):
     out = tmp_path / "out"
     code, stdout, stderr = cli("sensitivity", file, "--jobs", "1", "--out", out)
     assert code == 0, stderr
-    assert "elapsed_wd_mean (a), inputs ranked:" in stdout
+    assert "Elapsed time, mean (a), inputs ranked:" in stdout
     indices = read_table(out / "indices.parquet")
     assert list(indices["label"]) == ["wait of a", "wait of b"] and list(indices["rank"]) == [1, 2]
     assert indices["mu_star"].iloc[1] == 0.0 < indices["mu_star"].iloc[0]
