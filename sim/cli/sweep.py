@@ -16,6 +16,7 @@ import pandas as pd
 from sim.cli.common import (
     Interrupted,
     add_debug,
+    add_executor,
     add_force,
     executor_place,
     output_folder,
@@ -32,9 +33,7 @@ from sim.outputs.tables import FORMATS
 def add_parser(verbs: Any) -> None:
     p = verbs.add_parser("sweep", help="run a sweep: a base scenario over a grid or a list of points")
     p.add_argument("sweep", help="sweep YAML file (see docs/sweeps.md)")
-    on = p.add_mutually_exclusive_group()
-    on.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
-    on.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the points on a Dask cluster")
+    add_executor(p, "the points")
     p.add_argument("--resume", action="store_true", help="skip the points already written to the folder")
     p.add_argument("--out", type=Path, help="output folder (default: results/SWEEP_NAME)")
     p.add_argument("--reps", type=positive_int, help="replications per point (default: the sweep's)")
