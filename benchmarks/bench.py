@@ -111,19 +111,23 @@ def counting_model():
     """The model class, extended to keep its cases and count their stage visits afterwards."""
     from sim.engine.model import ConnectionModel
 
+    walk = "walk" if hasattr(ConnectionModel, "walk") else "_walk"  # ``_walk`` in older checkouts
+    walked = getattr(ConnectionModel, walk)
+
     class CountingModel(ConnectionModel):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.all_cases = []
 
-        def _walk(self, case, steps, whole):
+        def counted_walk(self, case, steps, whole, *more):
             if whole:
                 self.all_cases.append(case)
-            return super()._walk(case, steps, whole)  # the generator itself: no extra frame per event
+            return walked(self, case, steps, whole, *more)  # the generator itself: no extra frame per event
 
         def visits(self) -> int:
             return sum(sum(c.visits.values()) for c in self.all_cases)
 
+    setattr(CountingModel, walk, CountingModel.counted_walk)
     return CountingModel
 
 

@@ -10,12 +10,20 @@ reported in both units.
 from __future__ import annotations
 
 from array import array
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.clocks import PARTIES
+from sim.engine.columns import AttributeColumn, Codes, taken, timestamps
+from sim.engine.event_records import EventRecords
+from sim.scenario.conditions import SEGMENT
+
+_TIMES = ("arrival_wd", "connected_wd", "customer_wd", "government_wd", "utility_wd", "handling_wd")
 
 
 class RunRecords:
@@ -31,29 +39,18 @@ class RunRecords:
     ):
         self.scenario = scenario
         self.company = company
-        self.keeps_events = events
-        self._events: list[tuple] = []  # rows of the event log, if it is kept
+        self.log = EventRecords() if events else None  # the event log, if it is kept
         self.events: pd.DataFrame | None = None
         self.replication = replication
         self.calendar = calendar
-        self._cols: dict[str, list] = {
-            k: []
-            for k in (
-                "segment",
-                "case_number",
-                "arrival_wd",
-                "connected_wd",
-                "finished",
-                "utility_wd",
-                "government_wd",
-                "customer_wd",
-                "handling_wd",
-                "procedures",
-                "reworks",
-                "observed",
-            )
-        }
-        self._attrs: dict[str, list] = {}
+        # one entry per counted case, typed (``sim.engine.columns``): 8 bytes a number, not an object
+        self._segment = Codes()
+        self._number = array("q")
+        self._times = {k: array("d") for k in _TIMES}  # NaN: not connected
+        self._finished = array("b")
+        self._counts = {k: array("q") for k in ("procedures", "reworks")}
+        self._observed: dict[int, Any] = {}  # row -> a warm-started case's past
+        self._attrs: dict[str, AttributeColumn] = {}
         self._mark_row = array("q")
         self._mark_time = array("d")
         self._mark_party = array("b")
@@ -64,142 +61,121 @@ class RunRecords:
         self.end_wd: float | None = None
 
     def add(self, case, connected: float | None, now: float) -> None:
-        row = len(self._cols["segment"])
+        row = len(self._number)
         clock = case.clock.reading(now)
-        c = self._cols
-        c["segment"].append(case.segment)
-        c["case_number"].append(case.number)
-        c["arrival_wd"].append(case.arrival)
-        c["connected_wd"].append(np.nan if connected is None else connected)
-        c["finished"].append(connected is not None)
-        c["customer_wd"].append(clock.customer)
-        c["government_wd"].append(clock.government)
-        c["utility_wd"].append(clock.utility)
-        c["handling_wd"].append(clock.handling)
-        c["procedures"].append(len(case.procedures))
-        c["reworks"].append(case.reworks)
-        c["observed"].append(case.observed)
+        self._segment.append(case.segment)
+        self._number.append(case.number)
+        times = self._times
+        times["arrival_wd"].append(case.arrival)
+        times["connected_wd"].append(np.nan if connected is None else connected)
+        times["customer_wd"].append(clock.customer)
+        times["government_wd"].append(clock.government)
+        times["utility_wd"].append(clock.utility)
+        times["handling_wd"].append(clock.handling)
+        self._finished.append(connected is not None)
+        self._counts["procedures"].append(len(case.procedures))
+        self._counts["reworks"].append(case.reworks)
+        if case.observed is not None:
+            self._observed[row] = case.observed
+        columns = self._attrs
         for name, value in case.attrs.items():
-            column = self._attrs.get(name)
+            column = columns.get(name)
             if column is None:
-                column = self._attrs[name] = [None] * row
-            column.append(value)
-        for column in self._attrs.values():
-            if len(column) < row + 1:
-                column.append(None)
+                if name == SEGMENT:  # carried for conditions on it: the table has a column already
+                    continue
+                column = columns[name] = AttributeColumn(row)
+            column.add(value, row)
         for t, party in case.clock.marks:
             self._mark_row.append(row)
             self._mark_time.append(t)
             self._mark_party.append(party)
         self._end_time.append(now)
 
-    def log_event(self, case, stage: str, transition: str, now: float, pools, owner: str, attempt: int):
-        """One row of the event log: a stage's queue entry (schedule), start or completion."""
-        resource = "+".join(p.name for p in pools) if pools else owner
-        origin = case.observed.origin if case.observed is not None else None
-        self._events.append(
-            (case.segment, case.number, stage, transition, now, resource, owner, attempt, origin)
-        )
-
-    def _event_table(self) -> pd.DataFrame:
-        rows = self._events
-        columns = [
-            "segment",
-            "case_number",
-            "concept:name",
-            "lifecycle:transition",
-            "time_wd",
-            "org:resource",
-            "owner",
-            "attempt",
-            "origin",
-        ]
-        df = pd.DataFrame(rows, columns=columns)
-        names = df["segment"] + ":" + df["case_number"].astype(str)
-        origin = df.pop("origin")
-        warm = origin.notna()
-        if warm.any():  # a warm-started case keeps its id in the log it came from (as in ``cases``)
-            names[warm] = "log/" + origin[warm].astype(str)
-        df.insert(0, "case:concept:name", names.astype("string"))
-        df.insert(0, "replication", self.replication)
-        df.insert(0, "scenario", self.scenario.name)
-        times = df["time_wd"].to_numpy(dtype=float)
-        df["time:timestamp"] = _timestamps(
-            self.calendar, self.calendar.calendar_time(times) if len(times) else times
-        )
-        return df
-
     def _in_order_of_ends(self) -> None:
         """Rows in the order cases ended (connected, or open at the end of the run), as the event
         loop adds them; a case computed at its application (``sim.engine.model``) was added
         ahead of its time and moves to its place. A stable sort: rows already in order stay as
         they are. Attribute columns then come in the order of their first row."""
+        n = len(self._number)
+        for column in self._attrs.values():
+            column.pad(n)
         end = np.frombuffer(self._end_time, dtype=float)
         if len(end) < 2 or bool((end[1:] >= end[:-1]).all()):
             return
         order = np.argsort(end, kind="stable")
-        self._cols = {k: [v[i] for i in order] for k, v in self._cols.items()}
-        self._end_time = array("d", end[order].tolist())
+        self._segment.reorder(order)
+        self._number = taken(self._number, order)
+        self._times = {k: taken(v, order) for k, v in self._times.items()}
+        self._finished = taken(self._finished, order)
+        self._counts = {k: taken(v, order) for k, v in self._counts.items()}
+        self._end_time = taken(self._end_time, order)
         where = np.empty_like(order)
         where[order] = np.arange(len(order))  # a row's new place
-        self._mark_row = array("q", where[np.frombuffer(self._mark_row, dtype=np.int64)].tolist())
-        attrs = {k: [v[i] for i in order] for k, v in self._attrs.items()}
-        first = {k: next(i for i, v in enumerate(col) if v is not None) for k, col in attrs.items()}
-        self._attrs = {k: attrs[k] for k in sorted(attrs, key=first.__getitem__)}
+        self._observed = {int(where[row]): past for row, past in self._observed.items()}
+        self._mark_row = array("q", where[np.frombuffer(self._mark_row, dtype=np.int64)].tobytes())
+        for column in self._attrs.values():
+            column.reorder(order)
+        first = {k: column.first_present() for k, column in self._attrs.items()}
+        self._attrs = {k: self._attrs[k] for k in sorted(self._attrs, key=first.__getitem__)}
 
     def finish(self, end: float, pools, materials) -> None:
         self.end_wd = end
         self._in_order_of_ends()
-        c = self._cols
-        n = len(c["segment"])
-        prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
-        observed = c["observed"]  # a warm-started case's past (sim.engine.backlog), else None
-        warm = np.array([o is not None for o in observed], dtype=bool)
-        ids = [f"{prefix}{s}:{k}" for s, k in zip(c["segment"], c["case_number"])]
-        for j in np.flatnonzero(warm):
-            ids[j] = f"{prefix}log/{observed[j].origin}"  # its id in the log it came from
+        n = len(self._number)
+        observed = self._observed  # a warm-started case's past (sim.engine.backlog), by row
+        warm = np.zeros(n, dtype=bool)
+        warm[list(observed)] = True
+        # each buffer is let go as soon as its columns are made: the peak is the table, not twice it
+        end_time = _floats(self._end_time)
+        party_cd = self._calendar_days_by_party(n, end_time)
+        self._mark_row, self._mark_time, self._mark_party = array("q"), array("d"), array("b")
+        if warm.any():  # the calendar days before the cut-off, from the log
+            for row, past in observed.items():
+                party_cd[row] += past.party_cd
+        numbers = np.frombuffer(self._number, dtype=np.int64).copy() if n else np.zeros(0, dtype=np.int64)
         df = pd.DataFrame(
             {
-                "scenario": pd.Series([self.scenario.name] * n, dtype="string"),
+                "scenario": _text([self.scenario.name], np.zeros(n, dtype=np.int32)),
                 "replication": np.full(n, self.replication, dtype=np.int64),
-                "case_id": pd.Series(ids, dtype="string"),
-                "segment": pd.Series(c["segment"], dtype="string"),
-                "case_number": np.asarray(c["case_number"], dtype=np.int64),
+                "case_id": self._case_ids(numbers),
+                "segment": _text(self._segment.values, self._segment.codes),
+                "case_number": numbers,
             }
         )
-        for name, values in self._attrs.items():
-            if name != "segment":  # carried for conditions on it (sim.scenario.conditions): a column already
-                df[name] = _attribute_column(values)
-        arrival = np.asarray(c["arrival_wd"], dtype=float)
-        connected = np.asarray(c["connected_wd"], dtype=float)
+        self._number, self._segment = array("q"), Codes()
+        for name, column in self._attrs.items():
+            df[name] = column.series()
+        self._attrs = {}
+        arrival, connected = _floats(self._times.pop("arrival_wd")), _floats(self._times.pop("connected_wd"))
         cal = self.calendar
         arrival_cd = cal.calendar_time(arrival) if n and not warm.any() else np.zeros(n)
         if warm.any():  # applied before the calendar's start: the log gave its calendar time
             arrival_cd[~warm] = cal.calendar_time(arrival[~warm])
-            arrival_cd[warm] = [observed[i].arrival_cd for i in np.flatnonzero(warm)]
-        finished = np.asarray(c["finished"], dtype=bool)
+            arrival_cd[list(observed)] = [past.arrival_cd for past in observed.values()]
+        finished = np.frombuffer(self._finished, dtype=np.int8).astype(bool)
+        self._finished = array("b")
         connected_cd = np.full(n, np.nan)
         connected_cd[finished] = cal.calendar_time(connected[finished]) if finished.any() else []
-        df["arrival"] = _timestamps(cal, arrival_cd)
-        df["connected"] = _timestamps(cal, connected_cd)
-        df["arrival_wd"] = arrival
-        df["connected_wd"] = connected
+        df["arrival"] = timestamps(cal, arrival_cd)
+        df["connected"] = timestamps(cal, connected_cd)
+        del arrival_cd, connected_cd
+        df["arrival_wd"] = arrival.copy()
+        df["connected_wd"] = connected.copy()
         df["finished"] = finished
-        end_time = np.frombuffer(self._end_time, dtype=float) if n else np.zeros(0)
         df["elapsed_wd"] = end_time - arrival
+        del arrival, connected, end_time
+        self._end_time = array("d")
         for party in ("utility", "government", "customer"):
-            df[f"{party}_wd"] = np.asarray(c[f"{party}_wd"], dtype=float)
+            df[f"{party}_wd"] = _floats(self._times.pop(f"{party}_wd")).copy()
         df["full_process_wd"] = df["utility_wd"] + df["government_wd"]
-        df["handling_wd"] = np.asarray(c["handling_wd"], dtype=float)
-        party_cd = self._calendar_days_by_party(n, end_time)
-        if warm.any():  # the calendar days before the cut-off, from the log
-            party_cd[warm] += np.array([observed[i].party_cd for i in np.flatnonzero(warm)])
+        df["handling_wd"] = _floats(self._times.pop("handling_wd")).copy()
         df["elapsed_cd"] = party_cd.sum(axis=1)
         for i, party in enumerate(PARTIES):
             df[f"{party}_cd"] = party_cd[:, i]
+        del party_cd
         df["full_process_cd"] = df["utility_cd"] + df["government_cd"]
-        df["procedures"] = np.asarray(c["procedures"], dtype=np.int64)
-        df["reworks"] = np.asarray(c["reworks"], dtype=np.int64)
+        for name in ("procedures", "reworks"):
+            df[name] = np.frombuffer(self._counts.pop(name), dtype=np.int64).copy()
         df["warm_started"] = warm
         self.cases = df
         self.pools = pd.DataFrame([p.summary(end) for p in pools])
@@ -209,11 +185,22 @@ class RunRecords:
                 frame.insert(0, "company", self.company)
             frame.insert(0, "replication", self.replication)
             frame.insert(0, "scenario", self.scenario.name)
-        if self.keeps_events:
-            self.events = self._event_table()
-            self._events = []
-        self._cols = {}
-        self._attrs = {}
+        if self.log is not None:
+            self.events = self.log.table(self.scenario.name, self.replication, self.calendar)
+
+    def _case_ids(self, numbers: np.ndarray) -> pd.Series:
+        """``segment:number`` (with ``company/`` before it in a city); a warm-started case keeps
+        the id of the log it came from, ``log/ID``."""
+        prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
+        heads = pa.array([f"{prefix}{segment}:" for segment in self._segment.values], type=pa.string())
+        codes = np.frombuffer(self._segment.codes, dtype=np.int32) if len(numbers) else np.zeros(0, np.int32)
+        ids = pc.binary_join_element_wise(pc.take(heads, codes), pc.cast(pa.array(numbers), pa.string()), "")
+        if self._observed:
+            rows = np.zeros(len(numbers), dtype=bool)
+            rows[list(self._observed)] = True
+            logged = [f"{prefix}log/{self._observed[row].origin}" for row in sorted(self._observed)]
+            ids = pc.replace_with_mask(ids, pa.array(rows), pa.array(logged, type=pa.string()))
+        return pd.Series(pd.arrays.ArrowStringArray(ids))
 
     def _calendar_days_by_party(self, n: int, end_time: np.ndarray) -> np.ndarray:
         """Sum, per case and party, the calendar length of the intervals between marks."""
@@ -223,34 +210,30 @@ class RunRecords:
         rows = np.frombuffer(self._mark_row, dtype=np.int64)
         times = np.frombuffer(self._mark_time, dtype=float)
         party = np.frombuffer(self._mark_party, dtype=np.int8)
-        # an interval ends at the next mark of the same case, or at the case's end time
-        next_time = np.empty_like(times)
-        next_time[:-1] = times[1:]
-        last = np.ones(len(rows), dtype=bool)
-        last[:-1] = rows[1:] != rows[:-1]
-        next_time[last] = end_time[rows[last]]
         cal = self.calendar
-        length = cal.calendar_time(next_time) - cal.calendar_time(times)
-        np.add.at(out, (rows, party), length)
+        # an interval ends at the next mark of the same case, or at the case's end time; taken
+        # in slices of marks, so that the arrays of a pass stay small (the sums are the same)
+        for a in range(0, len(rows), _MARKS_AT_ONCE):
+            b = min(a + _MARKS_AT_ONCE, len(rows))
+            r, t = rows[a : b + 1], times[a : b + 1]  # with the next slice's first mark
+            next_time = np.empty(b - a)
+            next_time[: len(t) - 1] = t[1:]
+            last = np.ones(b - a, dtype=bool)
+            last[: len(r) - 1] = r[1:] != r[:-1]
+            next_time[last] = end_time[r[: b - a][last]]
+            length = cal.calendar_time(next_time) - cal.calendar_time(t[: b - a])
+            np.add.at(out, (r[: b - a], party[a:b]), length)
         return out
 
 
-def _timestamps(cal: WorkingCalendar, t: np.ndarray) -> pd.Series:
-    stamps = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[s]")
-    ok = ~np.isnan(t) & (t >= 0)
-    if ok.any():
-        stamps[ok] = cal.to_datetime(t[ok])
-    before = t < 0  # a warm-started case's application, before the calendar's start
-    if before.any():
-        seconds = np.round(t[before] * 86400.0).astype(np.int64)
-        stamps[before] = np.datetime64(cal.start, "s") + seconds.astype("timedelta64[s]")
-    return pd.Series(stamps)
+_MARKS_AT_ONCE = 1 << 16
 
 
-def _attribute_column(values: list) -> pd.Series:
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, (bool, np.bool_)) for v in present):
-        return pd.Series(values, dtype="boolean")
-    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return pd.Series([np.nan if v is None else v for v in values], dtype=float)
-    return pd.Series(values, dtype="string")
+def _text(values: list[str], codes) -> pd.Series:
+    """Text column from codes into ``values``, made by Arrow (no Python string per row)."""
+    taken = pc.take(pa.array(values, type=pa.string()), np.asarray(codes, dtype=np.int32))
+    return pd.Series(pd.arrays.ArrowStringArray(taken))
+
+
+def _floats(values: array) -> np.ndarray:
+    return np.frombuffer(values, dtype=float) if len(values) else np.zeros(0)

@@ -55,7 +55,7 @@ class Unit:
         }
         self.rules = Rules(scenario, calendar, self.pools, self.materials)
         self.records = RunRecords(scenario, replication, calendar, events=events, company=company)
-        self.log = self.records.log_event if events else None
+        self.log = self.records.log.add if self.records.log is not None else None
 
     def staffed(self, name: str, spec: Pool) -> tuple[Pool, float]:
         """A pool's spec and scale in this unit: a company's own members, unscaled, where it

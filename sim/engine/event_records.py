@@ -1,0 +1,103 @@
+"""The stage event log of a replication (``run --events``), kept in typed columns.
+
+One row per stage event: a case's entry into a stage's queue (``schedule``), its start and its
+completion, in the order they happen. Names (segment, stage, transition, resource, owner) are
+kept as codes and numbers in ``array`` buffers (``sim.engine.columns``), so the log held during
+a run takes about 40 bytes a row; the table is built from them once, at the end, each buffer
+let go as soon as its column is made.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sim.engine.calendar import WorkingCalendar
+from sim.engine.columns import Codes, timestamps
+
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text column
+
+
+class EventRecords:
+    """The rows of the event log, added as things happen."""
+
+    def __init__(self) -> None:
+        self._segment = Codes()
+        self._number = array("q")
+        self._stage = Codes()
+        self._transition = Codes()
+        self._time = array("d")
+        self._resource = Codes()
+        self._owner = Codes()
+        self._attempt = array("q")
+        self._origin: dict[int, object] = {}  # row -> a warm-started case's id in its log
+        self._resources: dict[tuple, str] = {}  # a visit's pools -> their name in the log
+
+    def __len__(self) -> int:
+        return len(self._number)
+
+    def add(self, case, stage: str, transition: str, now: float, pools, owner: str, attempt: int) -> None:
+        """One row: a stage's queue entry (schedule), start or completion."""
+        if pools:
+            resource = self._resources.get(pools)
+            if resource is None:
+                resource = self._resources[pools] = "+".join(p.name for p in pools)
+        else:
+            resource = owner
+        if case.observed is not None:
+            self._origin[len(self._number)] = case.observed.origin
+        self._segment.append(case.segment)
+        self._number.append(case.number)
+        self._stage.append(stage)
+        self._transition.append(transition)
+        self._time.append(now)
+        self._resource.append(resource)
+        self._owner.append(owner)
+        self._attempt.append(attempt)
+
+    def table(self, scenario: str, replication: int, calendar: WorkingCalendar) -> pd.DataFrame:
+        """The event log as a table (its buffers are emptied on the way)."""
+        n = len(self._number)
+        numbers = _column(self._number, np.int64)
+        segments = _text(self._segment)
+        numbered = pc.binary_join_element_wise(segments, pc.cast(pa.array(numbers), pa.string()), ":")
+        if self._origin:  # a warm-started case keeps its id in the log it came from (as in ``cases``)
+            rows = np.zeros(n, dtype=bool)
+            rows[list(self._origin)] = True
+            logged = pa.array([f"log/{self._origin[row]}" for row in sorted(self._origin)], type=pa.string())
+            numbered = pc.replace_with_mask(numbered, pa.array(rows), logged)
+        times = _column(self._time, float)
+        df = pd.DataFrame(
+            {
+                "scenario": pd.array(pc.take(pa.array([scenario]), np.zeros(n, dtype=np.int32)), dtype=_TEXT),
+                "replication": np.full(n, replication, dtype=np.int64),
+                "case:concept:name": pd.Series(pd.arrays.ArrowStringArray(numbered)),
+                "segment": pd.array(segments, dtype=_TEXT),
+                "case_number": numbers,
+            }
+        )
+        del numbered, segments
+        self._segment, self._number = Codes(), array("q")
+        df["concept:name"] = pd.array(_text(self._stage), dtype=_TEXT)
+        df["lifecycle:transition"] = pd.array(_text(self._transition), dtype=_TEXT)
+        self._stage, self._transition = Codes(), Codes()
+        df["time_wd"] = times
+        df["org:resource"] = pd.array(_text(self._resource), dtype=_TEXT)
+        df["owner"] = pd.array(_text(self._owner), dtype=_TEXT)
+        self._resource, self._owner = Codes(), Codes()
+        df["attempt"] = _column(self._attempt, np.int64)
+        self._time, self._attempt = array("d"), array("q")
+        df["time:timestamp"] = timestamps(calendar, calendar.calendar_time(times) if n else times)
+        return df
+
+
+def _column(values: array, dtype) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
+
+
+def _text(codes: Codes) -> pa.Array:
+    return pc.take(pa.array(codes.values, type=pa.string()), np.asarray(codes.codes, dtype=np.int32))
