@@ -53,18 +53,19 @@ def warm_start(
     a log that cannot give the backlog raises ``LogError``."""
     if scenario.companies:
         raise ValueError(f"{scenario.name}: a warm start of a scenario with companies is not supported")
-    reading = read_backlog(log, scenario, cut_off)
     warm = warm_scenario(with_seed(scenario, seed), cut_off)
     reps = warm.replications if reps is None else int(reps)
-    periods = sorted(reading.backlogs)
-    if not periods:
-        raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
+    periods = sorted(int(p) for p in log.events["period"].unique())
     if len(periods) > 1 and reps > len(periods):
         raise LogError(
             f"{log.source}: holds {len(periods)} replications, fewer than the {reps} asked for; "
             f"ask for at most {len(periods)} (each starts from its own replication's backlog)"
         )
-    backlogs = [reading.backlogs[periods[r] if len(periods) > 1 else periods[0]] for r in range(reps)]
+    used = periods[:reps] if len(periods) > 1 else periods  # only the replications run are read
+    reading = read_backlog(log, scenario, cut_off, used)
+    if not reading.placed and not reading.finished and reading.unplaced.empty:
+        raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
+    backlogs = [reading.backlogs[used[r] if len(used) > 1 else used[0]] for r in range(reps)]
     tasks = [Task(warm, r, events, backlog=backlogs[r]) for r in range(reps)]
     parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
     return WarmStart(assemble(warm, parts), reading)
