@@ -73,6 +73,7 @@ class BacklogReading:
     inferred: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     periods: tuple[int, ...] = ()
+    log_periods: int = 1
 
     @property
     def placed(self) -> int:
@@ -136,7 +137,7 @@ def read_backlog(
     except CalendarError as exc:
         raise LogError(f"{log.source}: {exc}") from None
     cut = pd.Timestamp(cut_off)
-    _check_cut_off(log.source, events, calendar, cut)
+    _check_cut_off(log.source, events, calendar, cut, log.events["period"].nunique() > 1)
     before = events[events["timestamp"] < cut]
     unknown = ~before["activity"].isin(list(scenario.stages))
     skipped = {
@@ -155,6 +156,7 @@ def read_backlog(
     flows = {name: _top_level(scenario, segment.flow) for name, segment in scenario.segments.items()}
     used = tuple(sorted(int(p) for p in events["period"].unique()))
     reading = BacklogReading(cut_off, {}, pd.DataFrame(), skipped=skipped, periods=used)
+    reading.log_periods = int(log.events["period"].nunique())
     placed: dict[int, list[tuple[float, Placed]]] = {p: [] for p in used}
     unplaced = []
     table["begun_wd"] = table["scheduled_wd"].fillna(table["start_wd"])
@@ -191,7 +193,9 @@ def read_backlog(
     return reading
 
 
-def _check_cut_off(source: str, events: pd.DataFrame, calendar: WorkingCalendar, cut: pd.Timestamp) -> None:
+def _check_cut_off(
+    source: str, events: pd.DataFrame, calendar: WorkingCalendar, cut: pd.Timestamp, several: bool
+) -> None:
     """The cut-off must lie in every period's span: after its first day, at most on the first
     working day after its last event (no working day unlogged); else a one-line ``LogError``
     naming the period (a replication of the log) and the dates every period read allows."""
@@ -201,13 +205,11 @@ def _check_cut_off(source: str, events: pd.DataFrame, calendar: WorkingCalendar,
     allowed = f"give a date from {max(earliest.values()).date()} to {min(latest.values()).date()}"
     for p, (lo, hi) in spans.iterrows():
         if not earliest[p] <= cut <= latest[p]:
-            where = "the log's span" if len(spans) == 1 else f"the span of the log's replication {int(p)}"
+            where = f"the span of the log's replication {int(p)}" if several else "the log's span"
+            last = ", its last event" if several else ""
             raise LogError(
-                f"{source}: --cut-off {cut.date()} is outside {where} ({lo.date()} to {hi.date()}, "
-                f"its last event); {allowed}"
-                if len(spans) > 1
-                else f"{source}: --cut-off {cut.date()} is outside {where} ({lo.date()} to "
-                f"{hi.date()}); {allowed}"
+                f"{source}: --cut-off {cut.date()} is outside {where} ({lo.date()} to {hi.date()}{last}); "
+                f"{allowed}"
             )
 
 
