@@ -99,3 +99,22 @@ def test_bad_warm_start_input_is_one_line(tmp_path):
     assert fails("run", scenario, "--warm-start", log, "--cut-off", "3 March", "--out", out) == (
         "run_sim.py run: argument --cut-off: expected a date YYYY-MM-DD, found '3 March' (see --help)"
     )
+
+
+def test_a_cut_off_after_one_replications_last_event_is_one_line_naming_it(tmp_path):
+    scenario, _ = files(tmp_path)
+    log = tmp_path / "two.csv"
+    log.write_text(
+        "case:concept:name,segment,replication,concept:name,lifecycle:transition,time:timestamp\n"
+        "A,seg,0,review,start,2021-03-01T00:00:00+08:00\n"
+        "A,seg,1,review,start,2021-03-01T00:00:00+08:00\n"
+        "B,seg,1,review,start,2021-03-09T00:00:00+08:00\n",
+        encoding="utf-8",
+    )
+    out = str(tmp_path / "out")
+    assert fails(
+        "run", scenario, "--warm-start", log, "--cut-off", "2021-03-05", "--reps", "2", "--out", out
+    ) == (
+        f"{log}: --cut-off 2021-03-05 is outside the span of the log's replication 0 (2021-03-01 to "
+        "2021-03-01, its last event); give a date from 2021-03-02 to 2021-03-02"
+    )
