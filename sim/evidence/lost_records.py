@@ -11,12 +11,14 @@ likely lost record, left out and reported (``not_placed``), when:
 * **a visit lacks its start**: it has a ``complete`` but neither ``schedule`` nor ``start``, so
   when the case entered the stage is unknown;
 * **a visit is too old**: a stage open at the cut-off has run longer than the scenario lets it
-  last: beyond the 99.9% quantile of its duration (a stage without staff; in calendar days for a
-  ``calendar`` stage), or, for a stage with staff that had started, of its work (each pool's
-  effort, plus the longest travel of a site visit, over its hours per day) plus its lead time,
-  each at its 99.9% quantile, summed over the pools (so at least the 99.8% quantile of the
-  visit's time). The longest over the stage's variants is taken. A visit still waiting for staff
-  is not judged by its age: its wait has no bound in the scenario.
+  last: beyond the ``QUANTILE`` (99.999%) quantile of its duration (a stage without staff; in
+  calendar days for a ``calendar`` stage), or, for a stage with staff that had started, of its
+  work (each pool's effort, plus the longest travel of a site visit, over its hours per day) plus
+  its lead time, each at that quantile, summed over the pools. The longest over the stage's
+  variants is taken. The quantile is high because an open visit's age is length-biased (with an
+  exponential duration, the share of the scenario's own open visits older than its q-quantile is
+  1 - q). A visit still waiting for staff is not judged by its age: its wait has no bound in the
+  scenario.
 
 Finished cases (``sim.evidence.backlog``) are never judged: whatever their faults, they are over.
 """
@@ -29,7 +31,7 @@ import numpy as np
 
 from sim.scenario.schema import Scenario
 
-QUANTILE = 0.999
+QUANTILE = 0.99999
 WENT_ON = "likely lost record: a stage lacks its complete, yet the case went on"
 NO_START = "likely lost record: a stage lacks its start"
 TOO_OLD = "likely lost record: a stage open longer than the scenario lets it last"

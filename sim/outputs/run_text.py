@@ -292,6 +292,8 @@ def format_backlog_kpis(result: RunResult, backlog: pd.DataFrame, cleared: dict,
     """The backlog's own KPIs per segment (its warm-started cases only: ``cases``, per replication)
     and the date by which it is cleared (its last case connected), mean and 95% interval."""
     n = cleared["replications"]
+    if backlog.empty:
+        return "\nthe backlog: no case was warm-started"
     if pd.isna(cleared["cleared"]):
         when = "not cleared by the end of the run"
     else:
