@@ -28,6 +28,7 @@ from sim.outputs.folders import write_run
 from sim.outputs.publish import staged
 from sim.outputs.run_text import (
     format_backlog,
+    format_backlog_kpis,
     format_companies,
     format_monthly,
     format_precision,
@@ -177,8 +178,11 @@ def command(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if log is not None:
-        print(format_backlog(warm.reading, log.source))
+        print(format_backlog(warm.reading, log.source, result.replications))
     print(format_result(result, args.overrides, args.lang))
+    if log is not None:
+        backlog, cleared = warm.backlog(), warm.cleared()
+        print(format_backlog_kpis(result, backlog, cleared, args.lang))
     if scenario.companies:
         print(format_companies(result, args.lang))
     if args.precision:
@@ -196,7 +200,14 @@ def command(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             jobs=jobs,
             monthly=monthly,
-            warm_start={"log": args.warm_start, "reading": warm.reading} if log is not None else None,
+            warm_start={
+                "log": args.warm_start,
+                "reading": warm.reading,
+                "backlog": backlog,
+                "cleared": cleared,
+            }
+            if log is not None
+            else None,
         )
     again = " (replacing the earlier results there)" if replacing else ""
     print(f"\nwrote {', '.join(p.name for p in tables)} and {manifest.name} to {out}{again}")

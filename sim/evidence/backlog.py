@@ -10,24 +10,32 @@ visits (``sim.evidence.visits``), and each case is placed at its position:
   that step with those stages (a branch without an open stage is over);
 * a case in a rework's fix stage is placed at the stage the fix is for (the last it completed
   whose rework names that fix): it will finish the fix, then repeat that stage;
-* a case with no stage open is placed at the step after its last completed stage, or is
-  *finished* (not in the backlog) when no later step of its flow applies to it;
+* a case with no stage open is placed at the step after its last completed stage;
+* a case is *finished* (not in the backlog, whatever faults its log has) when nothing began after
+  its last completed visit and no later step of its flow applies to it;
+* a case not finished is left out as a *likely lost record* (``sim.evidence.lost_records``) when
+  a visit lacks its complete though the case went on, lacks its start and schedule, or is open
+  longer than the scenario lets its stage last;
 * a case is *not placed*, and reported with the reason, when its open stages are not one per
   branch of one parallel step, when a stage open is in a parallel step nested in a branch (or a
-  fix that fixes nothing it did), when its segment or a stage is not in the scenario, or when
-  its log misses a start or a complete.
+  fix that fixes nothing it did), or when its segment is not in the scenario.
+
+Events of activities that are not stages of the scenario are left out and counted, as ``fit``
+does. A visit with its schedule and complete but not its start is timed (it was entered at its
+schedule).
 
 Its clock charges (each stage opened and closed, by its owner), visits per stage, procedures and
 reworks before the cut-off come from the log, in working days and calendar days from the cut-off.
-Its attributes are the log's case attributes (``case:NAME`` columns: XES trace attributes) that its
-segment declares, read as the segment's distribution says (a flag, a category, a number); those
-the log lacks or gives in another form are drawn by the model, and counted here.
+Its attributes are the log's case attributes where it gives them, else inferred from the steps it
+took or went past (``sim.evidence.case_attributes``); the rest are drawn by the model, and counted.
 
-A log of several periods (a simulated log with its ``replication``) gives one backlog per period.
+A log of several periods (a simulated log with its ``replication``) gives one backlog per period
+(those asked for); the cut-off must lie in each period's span.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -38,30 +46,48 @@ import pandas as pd
 from sim.engine.backlog import Backlog, Charge, OpenStage, Placed
 from sim.engine.calendar import CalendarError, WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, party_index
+from sim.evidence.case_attributes import CaseAttributes, case_attributes
 from sim.evidence.flows import followers, step_stage
 from sim.evidence.log_reading import Log, LogError
+from sim.evidence.lost_records import LOST, lost_record
 from sim.evidence.visits import log_calendar, visits, working_times
 from sim.scenario.conditions import holds
-from sim.scenario.distributions import Bernoulli, Categorical, Constant
 from sim.scenario.schema import ParallelStep, Scenario
 
 
 @dataclass
 class BacklogReading:
-    """A log's backlog at ``cut_off``: per period (replication of a simulated log, 0 for a
-    utility's log) the cases placed; the cases ``unplaced`` (``period, case, segment, reason``);
-    ``drawn``: per attribute, how many placed cases the log gave no usable value of it for (the
-    model draws it); ``finished``: cases of the log that had finished by the cut-off."""
+    """A log's backlog at ``cut_off``, over the log's ``periods`` read (replications of a simulated
+    log, 0 for a utility's log): per period the cases placed; the cases ``unplaced`` (``period,
+    case, segment, reason, detail``: likely lost records among them); ``drawn`` and ``inferred``:
+    per attribute, for how many placed cases the model draws it (neither logged nor inferred) and
+    for how many it was inferred from the path (``sim.evidence.case_attributes``); ``finished``:
+    cases of the log that had finished by the cut-off (whatever their faults); ``skipped``: events
+    left out, by reason (unknown activities), as ``fit`` counts them."""
 
     cut_off: date
     backlogs: dict[int, Backlog]
     unplaced: pd.DataFrame
     drawn: dict[str, int] = field(default_factory=dict)
     finished: int = 0
+    inferred: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    periods: tuple[int, ...] = ()
+    log_periods: int = 1
 
     @property
     def placed(self) -> int:
         return sum(len(b.cases) for b in self.backlogs.values())
+
+    @property
+    def lost(self) -> int:
+        """Cases left out as likely lost records (``sim.evidence.lost_records``)."""
+        return int(self.unplaced["reason"].str.startswith(LOST).sum()) if len(self.unplaced) else 0
+
+    def by_segment(self) -> pd.Series:
+        """Cases placed per segment (over the periods read)."""
+        segments = [c.segment for b in self.backlogs.values() for c in b.cases]
+        return pd.Series(segments, dtype=object).value_counts().sort_index()
 
 
 Step = tuple[
@@ -96,69 +122,47 @@ def _may_apply(scenario: Scenario, steps: list[Step], attrs: dict[str, Any]) -> 
     return False
 
 
-def _value(spec: Any, value: Any) -> Any:
-    """A logged attribute as the segment's distribution has it, or None when it cannot be read."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    if isinstance(spec, Bernoulli):
-        text = str(value).strip().lower()
-        return {"true": True, "1": True, "false": False, "0": False}.get(text)
-    if isinstance(spec, Categorical):
-        return str(value) if str(value) in spec.values else None
-    if isinstance(spec, Constant):
-        return spec.value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _attributes(scenario: Scenario, segment: str, logged: dict[str, Any], drawn: dict[str, int]) -> dict:
-    seg = scenario.segments[segment]
-    specs = dict(scenario.streams[seg.arrivals.stream].attributes) if seg.arrivals.stream else {}
-    specs.update(seg.attributes)
-    attrs = {}
-    for name, spec in specs.items():
-        value = _value(spec, logged.get(name))
-        if value is None:
-            drawn[name] = drawn.get(name, 0) + 1
-        else:
-            attrs[name] = value
-    return attrs
-
-
-def read_backlog(log: Log, scenario: Scenario, cut_off: date) -> BacklogReading:
+def read_backlog(
+    log: Log, scenario: Scenario, cut_off: date, periods: Sequence[int] | None = None
+) -> BacklogReading:
     """The backlog of ``log`` at 00:00 of ``cut_off``, placed in ``scenario``'s flows (see the
-    module doc). A cut-off outside the log's span (after its first day, up to the first working day
-    after its last) is a ``LogError``."""
+    module doc), from the log's ``periods`` (default: all). A cut-off outside a period's span
+    (after its first day, up to the first working day after its last event) is a ``LogError``."""
     events = log.events
+    if periods is not None:
+        events = events[events["period"].isin(list(periods))]
     first, last = events["timestamp"].min(), events["timestamp"].max()
     try:  # two weeks past the log: its next working day is in them
         calendar = log_calendar(scenario, first, last + pd.Timedelta(days=15))
     except CalendarError as exc:
         raise LogError(f"{log.source}: {exc}") from None
     cut = pd.Timestamp(cut_off)
-    earliest = first.normalize() + pd.Timedelta(days=1)
-    latest = _next_working_day(calendar, last)
-    if not earliest <= cut <= latest:
-        raise LogError(
-            f"{log.source}: --cut-off {cut_off} is outside the log's span ({first.date()} to "
-            f"{last.date()}); give a date from {earliest.date()} to {latest.date()}"
-        )
-    before = events[events["timestamp"] < cut].reset_index(drop=True)
+    _check_cut_off(log.source, events, calendar, cut, log.events["period"].nunique() > 1)
+    before = events[events["timestamp"] < cut]
+    unknown = ~before["activity"].isin(list(scenario.stages))
+    skipped = {
+        f"unknown activity '{a}' (not a stage of {scenario.name})": int(n)
+        for a, n in before.loc[unknown, "activity"].value_counts().items()
+    }
+    before = before[~unknown].reset_index(drop=True)
     w_cut = float(working_times(calendar, pd.Series([cut]))[0])
     cd_cut = (cut - pd.Timestamp(calendar.start)).total_seconds() / 86400.0
-    table = visits(before, calendar, followers(scenario))
+    after = followers(scenario)
+    table = visits(before, calendar, after)
     for column in ("scheduled_wd", "start_wd", "complete_wd"):
         table[column] -= w_cut
     for column in ("scheduled_cd", "start_cd", "complete_cd"):
         table[column] -= cd_cut
     flows = {name: _top_level(scenario, segment.flow) for name, segment in scenario.segments.items()}
-    reading = BacklogReading(cut_off, {}, pd.DataFrame())
-    placed: dict[int, list[tuple[float, Placed]]] = {int(p): [] for p in before["period"].unique()}
+    used = tuple(sorted(int(p) for p in events["period"].unique()))
+    reading = BacklogReading(cut_off, {}, pd.DataFrame(), skipped=skipped, periods=used)
+    reading.log_periods = int(log.events["period"].nunique())
+    placed: dict[int, list[tuple[float, Placed]]] = {p: [] for p in used}
     unplaced = []
     table["begun_wd"] = table["scheduled_wd"].fillna(table["start_wd"])
     table["begun_cd"] = table["scheduled_cd"].fillna(table["start_cd"])
+    timed = (table["status"] == "missing start") & table["begun_wd"].notna()
+    table.loc[timed, "status"] = "done"  # its schedule says when it was entered: it is timed
     table = table.sort_values(["case", "begun_wd", "complete_wd"], kind="stable")
     logged = log.attributes.to_dict("index")
     by_case: dict[str, list[Any]] = {}
@@ -166,19 +170,47 @@ def read_backlog(log: Log, scenario: Scenario, cut_off: date) -> BacklogReading:
         by_case.setdefault(str(r.case), []).append(r)
     for case, rows in by_case.items():
         period, segment = int(rows[0].period), str(rows[0].segment)
-        outcome = _place(scenario, flows, case, segment, rows, logged.get(case, {}), reading.drawn)
-        if isinstance(outcome, str):
-            unplaced.append((period, case, segment, outcome))
-        elif outcome is None:
+        if segment not in scenario.segments:
+            unplaced.append((period, case, segment, f"segment '{segment}' is not in the scenario", ""))
+            continue
+        outcome = _place(scenario, flows[segment], after, case, segment, rows, logged.get(case, {}))
+        if outcome is None:
             reading.finished += 1
+        elif isinstance(outcome[1], str):
+            unplaced.append((period, case, segment, *outcome))
         else:
-            placed[period].append(outcome)
+            order, one, attrs = outcome
+            placed[period].append((order, one))
+            for name in attrs.drawn:
+                reading.drawn[name] = reading.drawn.get(name, 0) + 1
+            for name in attrs.inferred:
+                reading.inferred[name] = reading.inferred.get(name, 0) + 1
     reading.backlogs = {
         p: Backlog(tuple(c for _, c in sorted(cases, key=lambda x: x[0])))
         for p, cases in sorted(placed.items())
     }
-    reading.unplaced = pd.DataFrame(unplaced, columns=["period", "case", "segment", "reason"])
+    reading.unplaced = pd.DataFrame(unplaced, columns=["period", "case", "segment", "reason", "detail"])
     return reading
+
+
+def _check_cut_off(
+    source: str, events: pd.DataFrame, calendar: WorkingCalendar, cut: pd.Timestamp, several: bool
+) -> None:
+    """The cut-off must lie in every period's span: after its first day, at most on the first
+    working day after its last event (no working day unlogged); else a one-line ``LogError``
+    naming the period (a replication of the log) and the dates every period read allows."""
+    spans = events.groupby("period")["timestamp"].agg(["min", "max"])
+    earliest = {p: lo.normalize() + pd.Timedelta(days=1) for p, lo in spans["min"].items()}
+    latest = {p: _next_working_day(calendar, hi) for p, hi in spans["max"].items()}
+    allowed = f"give a date from {max(earliest.values()).date()} to {min(latest.values()).date()}"
+    for p, (lo, hi) in spans.iterrows():
+        if not earliest[p] <= cut <= latest[p]:
+            where = f"the span of the log's replication {int(p)}" if several else "the log's span"
+            last = ", its last event" if several else ""
+            raise LogError(
+                f"{source}: --cut-off {cut.date()} is outside {where} ({lo.date()} to {hi.date()}{last}); "
+                f"{allowed}"
+            )
 
 
 def _next_working_day(calendar: WorkingCalendar, last: pd.Timestamp) -> pd.Timestamp:
@@ -217,26 +249,58 @@ def _fixed_by(scenario: Scenario, rows: list[Any], visit: Any) -> str | None:
     return max(fixed, key=lambda r: r.complete_wd).activity if fixed else None
 
 
+def _evidence(
+    scenario: Scenario, segment: str, steps: list[Step], after: dict, rows: list[Any]
+) -> list[tuple[dict, bool]]:
+    """What a case's path says of its conditional steps: (condition, held) for each it took (it
+    held) or went past without taking (it did not): ``sim.evidence.case_attributes``."""
+    visited = {r.activity for r in rows}
+    names = [n for name, _, branches in steps for n in [name, *(m for b in branches for m in b)]]
+    whens = {name: when for name, when, _ in steps if name is not None}
+    out = []
+    for name in dict.fromkeys(n for n in names if n is not None):
+        parts = [c for c in (whens.get(name), scenario.stages[name].when) if c is not None]
+        if not parts:
+            continue
+        condition = parts[0] if len(parts) == 1 else {"all": parts}
+        if name in visited:
+            out.append((condition, True))
+        elif visited & set(after.get((segment, name), ())):
+            out.append((condition, False))
+    return out
+
+
+def _finished(scenario: Scenario, steps: list[Step], rows: list[Any], attrs: dict[str, Any]) -> bool:
+    """Whether a case had finished by the cut-off: nothing began after its last completed visit,
+    and no later step of its flow applies to it (whatever faults its log has before)."""
+    timed = [r for r in rows if not np.isnan(r.complete_wd)]
+    if not timed:
+        return False
+    last = max(timed, key=lambda r: (r.complete_wd, r.begun_wd))
+    if any(r is not last and r.begun_wd >= last.complete_wd for r in rows):
+        return False
+    place = _locate(steps, last.activity)
+    return place is not None and not _may_apply(scenario, steps[place[0] + 1 :], attrs)
+
+
 def _place(
     scenario: Scenario,
-    flows: dict[str, list[Step]],
+    steps: list[Step],
+    after: dict,
     case: str,
     segment: str,
     rows: list[Any],
     logged: dict[str, Any],
-    drawn: dict[str, int],
-) -> tuple[float, Placed] | str | None:
-    """A case placed (with the time it entered its open stage, for the backlog's order), the
-    reason it cannot be, or None when it had finished. ``rows``: its visits (``visits``' rows,
-    times from the cut-off) in the order it entered them."""
-    if segment not in scenario.segments:
-        return f"segment '{segment}' is not in the scenario"
-    unknown = sorted({r.activity for r in rows} - set(scenario.stages))
-    if unknown:
-        return f"stage '{unknown[0]}' is not in the scenario"
-    if any(r.status in ("missing complete", "missing start") for r in rows):
-        return "its log misses a start or a complete of a stage"
-    steps = flows[segment]
+) -> tuple[float, Placed, CaseAttributes] | tuple[str, str] | None:
+    """A case placed (with the time it entered its open stage, for the backlog's order, and its
+    attributes), the reason it cannot be and its detail, or None when it had finished. ``rows``:
+    its visits (``visits``' rows, times from the cut-off) in the order it entered them."""
+    known = case_attributes(scenario, segment, logged, _evidence(scenario, segment, steps, after, rows))
+    if _finished(scenario, steps, rows, known.values):
+        return None
+    lost = lost_record(scenario, rows)
+    if lost is not None:
+        return lost
     flat = {n for name, _, branches in steps for n in [name, *(m for b in branches for m in b)]}
     opened = [r for r in rows if r.status == "open"]
     if opened:
@@ -244,21 +308,22 @@ def _place(
         places = [_locate(steps, f or r.activity) for r, f in zip(opened, fixing)]
         nowhere = [r.activity for r, p in zip(opened, places) if p is None]
         if nowhere:
-            return f"stage '{nowhere[0]}' is open in a nested parallel step (or fixes no stage): not followed"
+            return (
+                "a stage open in a nested parallel step (or a fix that fixes no stage): not followed",
+                f"'{nowhere[0]}'",
+            )
         located = [p for p in places if p is not None]
         branches = [b for _, b, _ in located]
         one_step = len({k for k, _, _ in located}) == 1
         if not one_step or (len(opened) > 1 and (None in branches or len(set(branches)) < len(branches))):
-            return "several stages open, not one in each branch of a parallel step"
+            return "several stages open, not one in each branch of a parallel step", ""
         step = located[0][0]
     else:
         place = _locate(steps, max(rows, key=lambda r: r.complete_wd).activity)
         if place is None:
-            return "its last stage is a rework's fix or in a nested parallel step: not followed"
+            return "its last stage is a rework's fix or in a nested parallel step: not followed", ""
         step = place[0] + 1  # a parallel step with no stage open is over
-        if not _may_apply(scenario, steps[step:], _attributes(scenario, segment, logged, {})):
-            return None  # its last stage is done
-    attrs = _attributes(scenario, segment, logged, drawn)
+    attrs = known.values
     visits_by_stage: dict[str, int] = {}
     for r in rows:
         visits_by_stage[r.activity] = visits_by_stage.get(r.activity, 0) + 1
@@ -273,7 +338,7 @@ def _place(
             OpenStage(r.activity, index, branch, fixed, attempt, started, elapsed_wd, elapsed_cd)
         )
         visits_by_stage[r.activity] = max(visits_by_stage[r.activity], attempt + 1)
-    return min((r.begun_wd for r in opened), default=0.0), Placed(
+    placed = Placed(
         origin=case,
         segment=segment,
         attrs=tuple(attrs.items()),
@@ -287,6 +352,7 @@ def _place(
         + sum(o.fixing is not None for o in open_stages),  # its stage failed: in its fix
         charges=_charges(scenario, rows),
     )
+    return min((r.begun_wd for r in opened), default=0.0), placed, known
 
 
 def _charges(scenario: Scenario, rows: list[Any]) -> tuple[Charge, ...]:

@@ -14,10 +14,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from sim import kpi_catalogue
 from sim.evidence.backlog import BacklogReading, read_backlog
 from sim.evidence.log_reading import Log, LogError
+from sim.experiments.kpis import segment_kpis
 from sim.experiments.replications import Progress, Task, collect, replicate, with_seed
 from sim.experiments.results import RunResult, assemble
+from sim.experiments.stats import summarise, t_half_width
 from sim.scenario.schema import Scenario
 
 
@@ -28,6 +34,14 @@ class WarmStart:
 
     result: RunResult
     reading: BacklogReading
+
+    def backlog(self) -> pd.DataFrame:
+        """The backlog's own KPIs: ``backlog_summary`` of the run."""
+        return backlog_summary(self.result)
+
+    def cleared(self) -> dict[str, Any]:
+        """When the whole backlog is cleared: ``cleared_by`` of the run's warm-started cases."""
+        return cleared_by(self.result.cases[self.result.cases["warm_started"]], self.reading.cut_off)
 
 
 def warm_scenario(scenario: Scenario, cut_off: dt.date) -> Scenario:
@@ -53,18 +67,64 @@ def warm_start(
     a log that cannot give the backlog raises ``LogError``."""
     if scenario.companies:
         raise ValueError(f"{scenario.name}: a warm start of a scenario with companies is not supported")
-    reading = read_backlog(log, scenario, cut_off)
     warm = warm_scenario(with_seed(scenario, seed), cut_off)
     reps = warm.replications if reps is None else int(reps)
-    periods = sorted(reading.backlogs)
-    if not periods:
-        raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
+    periods = sorted(int(p) for p in log.events["period"].unique())
     if len(periods) > 1 and reps > len(periods):
         raise LogError(
             f"{log.source}: holds {len(periods)} replications, fewer than the {reps} asked for; "
             f"ask for at most {len(periods)} (each starts from its own replication's backlog)"
         )
-    backlogs = [reading.backlogs[periods[r] if len(periods) > 1 else periods[0]] for r in range(reps)]
+    used = periods[:reps] if len(periods) > 1 else periods  # only the replications run are read
+    reading = read_backlog(log, scenario, cut_off, used)
+    if not reading.placed and not reading.finished and reading.unplaced.empty:
+        raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
+    backlogs = [reading.backlogs[used[r] if len(used) > 1 else used[0]] for r in range(reps)]
     tasks = [Task(warm, r, events, backlog=backlogs[r]) for r in range(reps)]
     parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
     return WarmStart(assemble(warm, parts), reading)
+
+
+def backlog_summary(result: RunResult) -> pd.DataFrame:
+    """Per segment with warm-started cases: their KPIs (``kpi_catalogue.SUMMARY``, as
+    ``RunResult.summary`` gives them for all cases; ``n_cases``: the cases warm-started per
+    replication) and ``cleared_by``'s columns: the date its last warm-started case connects."""
+    warm = result.cases[result.cases["warm_started"]]
+    table = segment_kpis(warm, result.scenario, range(result.replications))
+    targets = table.groupby("segment", sort=False)["target_measure"].first()
+    table = table[table["segment"].isin(set(warm["segment"]))]
+    out = summarise(table, ["segment"], kpi_catalogue.SUMMARY)
+    out.insert(1, "target_measure", out["segment"].map(targets))
+    start = result.scenario.horizon.start
+    for key in ("cleared", "cleared_lo", "cleared_hi", "open_at_end"):
+        out[key] = [cleared_by(warm[warm["segment"] == s], start)[key] for s in out["segment"]]
+    return out
+
+
+def cleared_by(warm: pd.DataFrame, cut_off: dt.date) -> dict[str, Any]:
+    """The date by which warm-started cases (a cases table's rows) are all connected: per
+    replication the day the last of them connects, its mean over replications (``cleared``) and
+    95% t-interval (``cleared_lo``, not before the cut-off, ``cleared_hi``; NaT with one
+    replication), over the replications
+    that connected them all; ``open_at_end``: replications in which some were still open when the
+    run ended (their day is unknown: later than the run)."""
+    start = pd.Timestamp(cut_off)
+    days, still_open = [], 0
+    for _, part in warm.groupby("replication"):
+        if not part["finished"].all():
+            still_open += 1
+            continue
+        days.append((pd.Timestamp(part["connected"].max()) - start).total_seconds() / 86400.0)
+    mean = float(np.mean(days)) if days else float("nan")
+    half = t_half_width(days)
+
+    def day(offset: float) -> Any:
+        return (start + pd.Timedelta(days=offset)).normalize() if np.isfinite(offset) else pd.NaT
+
+    return {
+        "cleared": day(mean),
+        "cleared_lo": day(max(mean - half, 0.0)),  # never before the cut-off
+        "cleared_hi": day(mean + half),
+        "open_at_end": still_open,
+        "replications": len(days) + still_open,
+    }

@@ -38,9 +38,10 @@ def write_run(
     (or with ``monthly``) the ``monthly`` table and ``trajectory.png`` (with ``companies`` also
     ``monthly_companies`` and ``trajectory-COMPANY.png`` each), and ``manifest.json`` with the
     resolved scenario, the ``overrides`` it was loaded with and the ``jobs`` it ran on. A warm
-    start (``warm_start``: its ``log``, ``cut_off`` and ``reading``) also writes ``not_placed``,
-    the log's cases that could not be placed and why, and says in the manifest what it started
-    from. Returns the files written, the manifest last."""
+    start (``warm_start``: its ``log``, ``reading``, and ``backlog`` and ``cleared`` from
+    ``sim.experiments.warm_start``) also writes ``not_placed``, the log's cases that could not be
+    placed and why, and ``backlog``, the backlog's own KPIs per segment, and says in the manifest
+    what it started from and when the backlog is cleared. Returns the files written, the manifest last."""
     out = Path(out)
     written = [
         write_table(result.kpis, out, "kpis", fmt),
@@ -59,13 +60,25 @@ def write_run(
     if warm_start is not None:  # docs/warm-start.md
         reading = warm_start["reading"]
         written.append(write_table(reading.unplaced, out, "not_placed", fmt))
+        if warm_start.get("backlog") is not None:
+            written.append(write_table(warm_start["backlog"], out, "backlog", fmt))
+        cleared = warm_start.get("cleared") or {}
         warm = {
             "log": str(warm_start["log"]),
             "cut_off": str(reading.cut_off),
+            "log_replications_read": list(reading.periods),
             "warm_started": reading.placed,
+            "warm_started_per_segment": {str(k): int(v) for k, v in reading.by_segment().items()},
             "not_placed": len(reading.unplaced),
+            "likely_lost_records": reading.lost,
             "finished_before": reading.finished,
+            "events_skipped": dict(reading.skipped),
+            "attributes_inferred": dict(reading.inferred),
             "attributes_drawn": dict(reading.drawn),
+            **{
+                f"backlog_{k}": (None if pd.isna(v) else str(v.date())) if k.startswith("cleared") else v
+                for k, v in cleared.items()
+            },
         }
     scenario = result.scenario
     manifest = write_manifest(

@@ -113,8 +113,8 @@ def _statistics(lang: str) -> str:
     return "/".join((s.zh if lang == "zh" else s.short) for s in STATISTICS.values())
 
 
-def _segments(result: RunResult, lang: str) -> str:
-    summary = result.summary()
+def _segments(result: RunResult, lang: str, summary: pd.DataFrame | None = None) -> str:
+    summary = result.summary() if summary is None else summary
     sc = result.scenario
     rows = []
     for _, r in summary.iterrows():
@@ -258,17 +258,54 @@ def format_precision(report: pd.DataFrame, lang: str = "en") -> str:
     return f"\n{w['precision']}\n" + rows.to_string(index=False)
 
 
-def format_backlog(reading: BacklogReading, source: str) -> str:
-    """What a warm start began with: the cases warm-started, those that could not be placed and
-    why, the attributes the log did not give (drawn)."""
-    periods = len(reading.backlogs)
-    per = f" over {periods} replications of the log" if periods > 1 else ""
+def format_backlog(reading: BacklogReading, source: str, replications: int) -> str:
+    """What a warm start began with: the cases warm-started (per segment) in the ``replications``
+    run, those finished before the cut-off, those that could not be placed and why (likely lost
+    records among them), the events skipped, and the attributes inferred from the path or drawn."""
+    periods, run = reading.periods, "1 replication" if replications == 1 else f"{replications} replications"
+    if reading.log_periods > 1:
+        shown = ", ".join(str(p) for p in periods)
+        plural = "s" if len(periods) > 1 else ""
+        per = f" in {run}, from the log's replication{plural} {shown} (of its {reading.log_periods})"
+    else:
+        per = f" (the same backlog in each of the {replications} replications)" if replications > 1 else ""
     lines = [
         f"warm start from {source} at {reading.cut_off}: {reading.placed} cases warm-started{per}, "
-        f"{reading.finished} finished before the cut-off, {len(reading.unplaced)} could not be placed"
+        f"{reading.finished} finished before the cut-off, {len(reading.unplaced)} could not be placed "
+        f"({reading.lost} likely lost records)"
     ]
+    counts = reading.by_segment()
+    if len(counts):
+        lines.append("  warm-started per segment: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
     for reason, count in reading.unplaced["reason"].value_counts().items() if len(reading.unplaced) else ():
         lines.append(f"  not placed ({count}): {reason}")
+    for reason, count in reading.skipped.items():
+        lines.append(f"  skipped {count} events: {reason}")
+    for name, count in reading.inferred.items():
+        lines.append(f"  {name}: inferred from the stages taken for {count} cases")
     for name, count in reading.drawn.items():
         lines.append(f"  {name}: not in the log for {count} cases, drawn from the scenario")
     return "\n".join(lines)
+
+
+def format_backlog_kpis(result: RunResult, backlog: pd.DataFrame, cleared: dict, lang: str = "en") -> str:
+    """The backlog's own KPIs per segment (its warm-started cases only: ``cases``, per replication)
+    and the date by which it is cleared (its last case connected), mean and 95% interval."""
+    n = cleared["replications"]
+    if backlog.empty:
+        return "\nthe backlog: no case was warm-started"
+    if pd.isna(cleared["cleared"]):
+        when = "not cleared by the end of the run"
+    else:
+        when = f"by {cleared['cleared'].date()}"
+        if not pd.isna(cleared["cleared_lo"]):
+            when += f" (95% interval {cleared['cleared_lo'].date()} to {cleared['cleared_hi'].date()})"
+    open_note = (
+        f"; still open at the end in {cleared['open_at_end']} of {n}" if cleared["open_at_end"] else ""
+    )
+    return (
+        "\nthe backlog (warm-started cases only; cases: per replication):\n"
+        + _segments(result, lang, backlog)
+        + f"\nbacklog cleared (its last case connected) {when}, over {n} replication{'s' if n != 1 else ''}"
+        + open_note
+    )

@@ -40,10 +40,19 @@ def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_pl
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == (
-        f"warm start from {log} at 2021-03-05: 2 cases warm-started, 0 finished before the cut-off, "
-        "1 could not be placed"
+        f"warm start from {log} at 2021-03-05: 2 cases warm-started (the same backlog in each of the 2 "
+        "replications), 0 finished before the cut-off, 1 could not be placed (0 likely lost records)"
     )
-    assert lines[1] == "  not placed (1): segment 'elsewhere' is not in the scenario"
+    assert lines[1:3] == [
+        "  warm-started per segment: seg 2",
+        "  not placed (1): segment 'elsewhere' is not in the scenario",
+    ]
+    # the backlog's own KPIs, and when it is cleared: A connects on 17 March, B at the end of the 19th
+    assert (
+        "backlog cleared (its last case connected) by 2021-03-20 (95% interval 2021-03-20 to " in done.stdout
+    )
+    backlog = pd.read_parquet(out / "backlog.parquet")
+    assert backlog[["segment", "n_cases", "elapsed_wd_max"]].values.tolist() == [["seg", 2.0, 12.0]]
     cases = pd.read_parquet(out / "cases.parquet")
     assert sorted(cases.loc[cases["warm_started"], "case_id"]) == ["log/A", "log/A", "log/B", "log/B"]
     assert pd.read_parquet(out / "not_placed.parquet")[["case", "reason"]].values.tolist() == [
@@ -53,10 +62,20 @@ def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_pl
     assert manifest["warm_start"] == {
         "log": str(log),
         "cut_off": "2021-03-05",
+        "log_replications_read": [0],
         "warm_started": 2,
+        "warm_started_per_segment": {"seg": 2},
         "not_placed": 1,
+        "likely_lost_records": 0,
         "finished_before": 0,
+        "events_skipped": {},
+        "attributes_inferred": {},
         "attributes_drawn": {},
+        "backlog_cleared": "2021-03-20",
+        "backlog_cleared_lo": "2021-03-20",
+        "backlog_cleared_hi": "2021-03-20",
+        "backlog_open_at_end": 0,
+        "backlog_replications": 2,
     }
     assert manifest["scenario"]["horizon"]["start"] == "2021-03-05"
 
@@ -79,4 +98,23 @@ def test_bad_warm_start_input_is_one_line(tmp_path):
     )
     assert fails("run", scenario, "--warm-start", log, "--cut-off", "3 March", "--out", out) == (
         "run_sim.py run: argument --cut-off: expected a date YYYY-MM-DD, found '3 March' (see --help)"
+    )
+
+
+def test_a_cut_off_after_one_replications_last_event_is_one_line_naming_it(tmp_path):
+    scenario, _ = files(tmp_path)
+    log = tmp_path / "two.csv"
+    log.write_text(
+        "case:concept:name,segment,replication,concept:name,lifecycle:transition,time:timestamp\n"
+        "A,seg,0,review,start,2021-03-01T00:00:00+08:00\n"
+        "A,seg,1,review,start,2021-03-01T00:00:00+08:00\n"
+        "B,seg,1,review,start,2021-03-09T00:00:00+08:00\n",
+        encoding="utf-8",
+    )
+    out = str(tmp_path / "out")
+    assert fails(
+        "run", scenario, "--warm-start", log, "--cut-off", "2021-03-05", "--reps", "2", "--out", out
+    ) == (
+        f"{log}: --cut-off 2021-03-05 is outside the span of the log's replication 0 (2021-03-01 to "
+        "2021-03-01, its last event); give a date from 2021-03-02 to 2021-03-02"
     )

@@ -1,0 +1,99 @@
+"""Likely lost records of a backlog case: a case whose log lost a record is left out of a warm start.
+
+A real log loses events. A lost ``complete`` of a case's last stage makes a case that finished
+long ago look open in it; a lost ``complete`` or ``start`` of an earlier stage leaves a visit that
+cannot be timed. Warm-starting such a case would charge it the months since (its stage, already
+older than it can be, ends at the cut-off). A case not finished by the cut-off is taken as a
+likely lost record, left out and reported (``not_placed``), when:
+
+* **it went on**: a visit lacks its ``complete`` while the case visited a stage that follows it
+  (``sim.evidence.visits``: status ``missing complete``);
+* **a visit lacks its start**: it has a ``complete`` but neither ``schedule`` nor ``start``, so
+  when the case entered the stage is unknown;
+* **a visit is too old**: a stage open at the cut-off has run longer than the scenario lets it
+  last: beyond the ``QUANTILE`` (99.999%) quantile of its duration (a stage without staff; in
+  calendar days for a ``calendar`` stage), or, for a stage with staff that had started, of its
+  work (each pool's effort, plus the longest travel of a site visit, over its hours per day) plus
+  its lead time, each at that quantile, summed over the pools. The longest over the stage's
+  variants is taken. The quantile is high because an open visit's age is length-biased (with an
+  exponential duration, the share of the scenario's own open visits older than its q-quantile is
+  1 - q). A visit still waiting for staff is not judged by its age: its wait has no bound in the
+  scenario.
+
+Finished cases (``sim.evidence.backlog``) are never judged: whatever their faults, they are over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.scenario.schema import Scenario
+
+QUANTILE = 0.99999
+WENT_ON = "likely lost record: a stage lacks its complete, yet the case went on"
+NO_START = "likely lost record: a stage lacks its start"
+TOO_OLD = "likely lost record: a stage open longer than the scenario lets it last"
+LOST = "likely lost record"
+"""The beginning of every reason of this module (``not_placed``'s ``reason``)."""
+
+
+def _quantile(spec: Any) -> float:
+    if spec is None:
+        return 0.0
+    return float(np.asarray(spec.ppf(np.array([QUANTILE])), dtype=float)[0])
+
+
+def longest(scenario: Scenario, name: str) -> float:
+    """The longest a visit of stage ``name`` can last by the scenario, once started (see the
+    module doc): working days, or calendar days for a stage without staff on the calendar."""
+    stage = scenario.stages[name]
+    travel = scenario.travel
+    trip = max((_quantile(d) for d in travel.hours.values()), default=0.0) if travel is not None else 0.0
+    out = 0.0
+    for way in [stage.way(), *(stage.way(v) for v in stage.variants)]:
+        if not way.pools:
+            out = max(out, _quantile(way.duration))
+            continue
+        extra = trip if way.site_visit else 0.0
+        efforts = way.effort if isinstance(way.effort, dict) else dict.fromkeys(way.pools, way.effort)
+        work = sum(
+            (_quantile(efforts.get(pool)) + extra) / scenario.resources[pool].hours_per_day
+            for pool in way.pools
+        )
+        out = max(out, work + _quantile(way.lead_time))
+    return out
+
+
+def staffed(scenario: Scenario, name: str) -> bool:
+    stage = scenario.stages[name]
+    return any(w.pools for w in [stage.way(), *(stage.way(v) for v in stage.variants)])
+
+
+def lost_record(scenario: Scenario, rows: list[Any]) -> tuple[str, str] | None:
+    """(reason, detail) when a case not finished by the cut-off likely lost a record (see the
+    module doc), else None. ``rows``: its visits (``visits``' rows, times from the cut-off, with
+    ``begun_wd`` and ``begun_cd``: when it entered the stage)."""
+    for r in rows:
+        if r.status == "missing complete":
+            return WENT_ON, f"'{r.activity}' attempt {int(r.attempt)}"
+        if r.status == "missing start" and np.isnan(r.begun_wd):
+            return NO_START, f"'{r.activity}' attempt {int(r.attempt)}"
+    for r in rows:
+        if r.status != "open":
+            continue
+        started = not np.isnan(r.start_wd)
+        if staffed(scenario, r.activity) and not started:
+            continue
+        on_calendar = not staffed(scenario, r.activity) and scenario.stages[r.activity].calendar == "calendar"
+        age = (
+            -(r.start_cd if started else r.begun_cd)
+            if on_calendar
+            else -(r.start_wd if started else r.begun_wd)
+        )
+        bound = longest(scenario, r.activity)
+        if age > bound:
+            unit = "calendar days" if on_calendar else "wd"
+            return TOO_OLD, f"'{r.activity}' open {age:.1f} {unit}, at most {bound:.1f} by the scenario"
+    return None

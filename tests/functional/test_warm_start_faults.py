@@ -1,0 +1,250 @@
+"""Warm start from an untidy log (docs/warm-start.md, "Faults of the log"): likely lost records
+are left out and counted, finished cases are ignored whatever their faults, unknown activities are
+skipped, the count says which replications were run, attributes are inferred from the path, the
+backlog has KPIs of its own and a date by which it is cleared, and the cut-off is checked per
+replication. Small hand-made logs (times at midnight: whole working days), exact values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from builders import fixed, tiny_scenario
+from test_warm_start import CUT, log_of, sequence_scenario
+
+from sim.evidence.backlog import read_backlog
+from sim.evidence.log_reading import LogError, log_from_frame
+from sim.experiments.warm_start import warm_start
+from sim.outputs.run_text import format_backlog, format_backlog_kpis
+from sim.scenario import scenario_from_dict
+
+
+def test_a_case_whose_complete_was_lost_is_left_out_as_a_likely_lost_record():
+    """Defect 1: a lost complete made a case finished long ago a backlog case whose stage, older
+    than it can last, ended at the cut-off (months of handling charged to it)."""
+    log = log_of(
+        [
+            ("M", "review", "start", "2021-02-01"),
+            ("M", "review", "complete", "2021-02-03"),
+            ("M", "works", "start", "2021-02-03"),
+            ("M", "works", "complete", "2021-02-22"),
+            ("M", "connect", "start", "2021-02-22"),  # its complete lost: connected in February
+            ("Y", "works", "start", "2021-02-20"),  # a working Saturday: 11 days of a fixed 10 run
+            ("T", "works", "start", "2021-02-22"),  # exactly 10: it ends at the cut-off
+            ("W", "review", "start", "2021-03-01"),  # its complete lost: it went on
+            ("W", "works", "start", "2021-03-03"),
+            ("A", "review", "start", "2021-03-05"),
+        ]
+    )
+    run = warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=1)
+    reading = run.reading
+    assert reading.unplaced[["case", "reason", "detail"]].values.tolist() == [
+        [
+            "M",
+            "likely lost record: a stage open longer than the scenario lets it last",
+            "'connect' open 10.0 wd, at most 3.0 by the scenario",
+        ],
+        ["W", "likely lost record: a stage lacks its complete, yet the case went on", "'review' attempt 0"],
+        [
+            "Y",
+            "likely lost record: a stage open longer than the scenario lets it last",
+            "'works' open 11.0 wd, at most 10.0 by the scenario",
+        ],
+    ]
+    assert (reading.placed, reading.lost, reading.finished) == (2, 3, 0)
+    cases = run.result.cases.set_index("case_id")
+    assert sorted(cases.index[cases["warm_started"]]) == ["log/A", "log/T"]
+    assert cases.loc["log/T", "handling_wd"] == 3.0  # its works end at the cut-off; connect 3
+    text = format_backlog(reading, "log.csv", 1).splitlines()
+    assert text[0] == (
+        "warm start from log.csv at 2021-03-08: 2 cases warm-started, 0 finished before the cut-off, "
+        "3 could not be placed (3 likely lost records)"
+    )
+    assert "  not placed (2): likely lost record: a stage open longer than the scenario lets it last" in text
+
+
+def test_finished_cases_are_ignored_whatever_their_faults_and_unknown_activities_are_skipped():
+    """Defect 2: cases finished months before were reported 'could not be placed' for a lost
+    record or an unknown activity."""
+    log = log_of(
+        [
+            ("F1", "review", "complete", "2021-02-03"),  # its start lost
+            ("F1", "works", "start", "2021-02-03"),
+            ("F1", "works", "complete", "2021-02-17"),
+            ("F1", "connect", "start", "2021-02-17"),
+            ("F1", "connect", "complete", "2021-02-22"),
+            ("F2", "review", "start", "2021-02-01"),
+            ("F2", "phone_call", "complete", "2021-02-02"),  # not a stage
+            ("F2", "review", "complete", "2021-02-03"),
+            ("F2", "works", "start", "2021-02-03"),  # its complete lost: it went on
+            ("F2", "connect", "start", "2021-02-17"),
+            ("F2", "connect", "complete", "2021-02-22"),
+            ("U", "review", "start", "2021-03-01"),
+            ("U", "phone_call", "start", "2021-03-05"),  # skipped: U is placed
+            ("U", "review", "complete", "2021-03-03"),
+            ("U", "works", "start", "2021-03-03"),
+        ]
+    )
+    run = warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=1)
+    reading = run.reading
+    assert (reading.placed, reading.finished, len(reading.unplaced)) == (1, 2, 0)
+    assert reading.skipped == {"unknown activity 'phone_call' (not a stage of tiny)": 2}
+    case = run.result.cases.set_index("case_id").loc["log/U"]
+    assert (case["connected_wd"], case["elapsed_wd"]) == (10.0, 15.0)  # as without the phone call
+    assert "  skipped 2 events: unknown activity 'phone_call' (not a stage of tiny)" in format_backlog(
+        reading, "log.csv", 1
+    )
+
+
+def two_replications(last_of_0: str = "2021-03-05") -> pd.DataFrame:
+    """A simulated log of two replications: replication 0 has two cases open, replication 1 one
+    (and one finished)."""
+    zero = log_of(
+        [
+            ("A", "review", "start", "2021-03-01"),
+            ("A", "review", "complete", "2021-03-03"),
+            ("A", "works", "start", "2021-03-03"),
+            ("B", "review", "start", last_of_0),
+        ]
+    )
+    one = log_of(
+        [
+            ("C", "review", "start", "2021-03-01"),
+            ("C", "review", "complete", "2021-03-03"),
+            ("C", "works", "start", "2021-03-03"),
+            ("D", "review", "start", "2021-03-01"),
+            ("D", "review", "complete", "2021-03-03"),
+            ("D", "works", "start", "2021-03-03"),
+            ("D", "works", "complete", "2021-03-04"),
+            ("D", "connect", "start", "2021-03-04"),
+            ("D", "connect", "complete", "2021-03-05"),
+        ]
+    )
+    return pd.concat([zero.assign(replication=0), one.assign(replication=1)], ignore_index=True)
+
+
+def test_the_count_is_that_of_the_replications_run():
+    """Defect 3: one replication run from a log of two said '3 cases warm-started over 2
+    replications' while its cases table had 2."""
+    log = log_from_frame(two_replications())
+    run = warm_start(sequence_scenario(), log, CUT, reps=1)
+    assert run.reading.periods == (0,) and run.reading.placed == 2
+    assert run.result.cases["warm_started"].sum() == 2
+    assert format_backlog(run.reading, "log.csv", 1).splitlines()[0] == (
+        "warm start from log.csv at 2021-03-08: 2 cases warm-started in 1 replication, from the log's "
+        "replication 0 (of its 2), 0 finished before the cut-off, 0 could not be placed "
+        "(0 likely lost records)"
+    )
+    both = warm_start(sequence_scenario(), log, CUT, reps=2)
+    assert both.reading.placed == both.result.cases["warm_started"].sum() == 3
+
+
+INFER_STAGES = {
+    "review": {"label": "Review", "owner": "utility", "duration": fixed(2)},
+    "design": {  # kept for important customers and 35 kV+ (voltage_kv is a constant 10 here)
+        "label": "Design review",
+        "owner": "utility",
+        "duration": fixed(2),
+        "when": {"any": [{"important": True}, {"voltage_kv": {"min": 35}}]},
+    },
+    "ext": {"label": "External works", "owner": "utility", "duration": fixed(5)},
+    "route": {"label": "Route approval", "owner": "government", "duration": fixed(5)},
+    "connect": {"label": "Connect", "owner": "utility", "duration": fixed(3)},
+}
+INFER_FLOW = [
+    "review",
+    "design",
+    {"stage": "ext", "when": {"external_works": True}},
+    {"stage": "route", "when": {"route_approval": True}},
+    "connect",
+]
+INFER_ATTRIBUTES = {
+    "important": {"dist": "bernoulli", "p": 0.5},
+    "voltage_kv": 10,
+    "external_works": {"dist": "bernoulli", "p": 0.5},
+    "route_approval": {"dist": "bernoulli", "p": 0.5, "when": {"external_works": True}},
+}
+
+
+def test_attributes_are_inferred_from_the_stages_taken_and_logged_ones_kept():
+    """Defect 4: a CSV log carries no attributes, and the scenario's draws contradicted the path
+    (external works visited, external_works false; the 10 kV target's `important` drawn)."""
+    data = tiny_scenario(INFER_STAGES, INFER_FLOW, attributes=INFER_ATTRIBUTES, arrivals={"at": [25.0]})
+    rows = [
+        ("T", "review", "start", "2021-03-01"),  # took design and external works, in the approval
+        ("T", "review", "complete", "2021-03-02"),
+        ("T", "design", "start", "2021-03-02"),
+        ("T", "design", "complete", "2021-03-03"),
+        ("T", "ext", "start", "2021-03-03"),
+        ("T", "ext", "complete", "2021-03-04"),
+        ("T", "route", "start", "2021-03-04"),
+        ("S", "review", "start", "2021-03-03"),  # went straight to connect: none of them
+        ("S", "review", "complete", "2021-03-04"),
+        ("S", "connect", "start", "2021-03-04"),
+        ("E", "review", "start", "2021-03-03"),  # external works open, route not reached yet
+        ("E", "review", "complete", "2021-03-04"),
+        ("E", "ext", "start", "2021-03-04"),
+        ("Q", "review", "start", "2021-03-05"),  # nothing known yet
+        ("L", "review", "start", "2021-03-03"),  # in design; the log says no external works
+        ("L", "review", "complete", "2021-03-04"),
+        ("L", "design", "start", "2021-03-04"),
+    ]
+    frame = log_of(rows, external_works={"L": "false"})
+    reading = read_backlog(log_from_frame(frame), scenario_from_dict(data), CUT)
+    attrs = {c.origin: dict(c.attrs) for c in reading.backlogs[0].cases}
+    assert attrs == {
+        "T": {"voltage_kv": 10, "important": True, "external_works": True, "route_approval": True},
+        "L": {"voltage_kv": 10, "external_works": False, "important": True},
+        "E": {"voltage_kv": 10, "important": False, "external_works": True},
+        "S": {"voltage_kv": 10, "important": False, "external_works": False, "route_approval": False},
+        "Q": {"voltage_kv": 10},
+    }
+    assert reading.inferred == {"important": 4, "external_works": 3, "route_approval": 2}
+    assert reading.drawn == {"important": 1, "external_works": 1, "route_approval": 3}
+    run = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
+    cases = run.result.cases.set_index("case_id")
+    assert cases.loc["log/S", ["important", "external_works", "route_approval"]].tolist() == [False] * 3
+    assert cases.loc["log/T", ["important", "external_works", "route_approval"]].tolist() == [True] * 3
+
+
+def test_the_backlog_has_kpis_of_its_own_and_a_date_by_which_it_is_cleared():
+    """Defect 5: one KPI table mixed the backlog with the new applications."""
+    log = log_of(
+        [
+            ("A", "review", "start", "2021-03-01"),
+            ("A", "review", "complete", "2021-03-03"),
+            ("A", "works", "start", "2021-03-03"),  # connected at the end of Friday 19 March
+            ("B", "review", "start", "2021-03-05"),  # review 1 more day, works 10, connect 3
+        ]
+    )
+    run = warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=2)
+    backlog = run.backlog()
+    assert backlog[["segment", "n_cases", "elapsed_wd_max", "handling_wd_mean"]].values.tolist() == [
+        ["seg", 2.0, 15.0, 5.0]
+    ]
+    assert run.result.summary()["n_cases"].tolist() == [3.0]  # with the new application
+    cleared = run.cleared()
+    assert cleared["cleared"] == pd.Timestamp("2021-03-26")  # B: 14 working days after the cut-off
+    assert (cleared["cleared_lo"], cleared["cleared_hi"], cleared["open_at_end"]) == (
+        pd.Timestamp("2021-03-26"),
+        pd.Timestamp("2021-03-26"),
+        0,
+    )
+    assert backlog["cleared"].tolist() == [pd.Timestamp("2021-03-26")]
+    assert format_backlog_kpis(run.result, backlog, cleared).splitlines()[-1] == (
+        "backlog cleared (its last case connected) by 2021-03-26 (95% interval 2021-03-26 to "
+        "2021-03-26), over 2 replications"
+    )
+
+
+def test_the_cut_off_is_checked_against_each_replication_read():
+    """Defect 6: a cut-off after one replication's last event was accepted (the union's span)."""
+    log = log_from_frame(two_replications(last_of_0="2021-03-03"))
+    with pytest.raises(LogError) as error:
+        warm_start(sequence_scenario(), log, dt.date(2021, 3, 8), reps=2)
+    assert str(error.value) == (
+        "<events>: --cut-off 2021-03-08 is outside the span of the log's replication 0 (2021-03-01 to "
+        "2021-03-03, its last event); give a date from 2021-03-02 to 2021-03-04"
+    )
+    assert warm_start(sequence_scenario(), log, dt.date(2021, 3, 4), reps=2).reading.periods == (0, 1)
