@@ -116,6 +116,12 @@ class CaseStreams:
         if not self._open.get(key):
             self._drop(key)
 
+    def clear(self) -> None:
+        """Let every block go (the run is over: nothing more is drawn)."""
+        self._uniform_blocks.clear()
+        self._value_blocks.clear()
+        self._of_chunk.clear()
+
     @property
     def blocks(self) -> int:
         """How many blocks of numbers are held now."""

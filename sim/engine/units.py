@@ -74,5 +74,8 @@ class Unit:
             stock.adjust(rules.materials[name], self.scale)
 
     def finish(self, end: float) -> RunRecords:
+        """The unit's tables, at the run's end; its random numbers are let go first (the tables
+        take their place in memory)."""
+        self.streams.clear()
         self.records.finish(end, self.own_pools.values(), self.materials.values())
         return self.records
