@@ -55,11 +55,10 @@ def command(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"  {note}")
     table = result.parameters
-    print(f"fitted {plural(len(table), 'parameter')} (estimate [95% interval], base):")
+    print(f"fitted {plural(len(table), 'parameter')} (estimate [95% interval], base, unit):")
     for r in table.itertuples(index=False):
-        unit = " per working day at scale 1" if r.kind == "arrivals" else ""
         interval = f"[{r.ci_low:.4g}, {r.ci_high:.4g}]"
-        print(f"  {r.key}: {r.estimate:.4g} {interval}, base {r.base:.4g}{unit} (n={r.n})")
+        print(f"  {r.key}: {r.estimate:.4g} {interval}, base {r.base:.4g} {r.unit} (n={r.n})")
     unidentified = result.stages[~result.stages["fitted"].str.startswith(("duration", "effort"))]
     print(f"{plural(len(unidentified), 'stage')} not fitted (why: report.md)")
     print(f"wrote {out}/fitted.yaml ({fitted.name}, digest {fitted.digest()[:12]}), report.md and figures")

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.calendar import WorkingCalendar
-from sim.evidence.arrivals import arrival_rates, monthly_arrivals
+from sim.evidence.arrivals import YEAR_WD, arrival_rates, monthly_arrivals
 from sim.evidence.branches import branch_shares
 from sim.evidence.fitting import DurationFit, fit_duration, wilson
 from sim.evidence.flows import followers
@@ -41,9 +41,12 @@ from sim.evidence.visits import case_table, log_calendar, period_ends, visits
 from sim.scenario.schema import Scenario, Stage
 
 PARAMETER_COLUMNS = [
-    "key", "kind", "n", "n_censored", "estimate", "ci_low", "ci_high", "base",
+    "key", "kind", "unit", "n", "n_censored", "estimate", "ci_low", "ci_high", "base",
     "cv", "cv_low", "cv_high", "base_cv", "family", "ks",
 ]  # fmt: skip
+UNITS = {"share": "probability", "rework": "probability"}
+"""A parameter's unit by kind; a duration's is its clock, an effort's hours, an arrival rate's the
+field its key names (``per_year`` or ``per_working_day``, at scale 1)."""
 
 
 UNTIMED = {
@@ -71,8 +74,10 @@ class FitResult:
         self, key: str, kind: str, n: int, estimate: float, ci, base: float, family: str, **more: Any
     ) -> None:
         """One estimated parameter: its key path, kind, n, estimate with 95% interval, the base's
-        value, the family or model (and for durations n_censored, cv, cv_ci, base_cv, ks)."""
-        row = {"key": key, "kind": kind, "n": n, "n_censored": 0, "estimate": estimate}
+        value, the family or model (and for durations n_censored, cv, cv_ci, base_cv, ks; ``unit``
+        where the kind does not tell it)."""
+        unit = more.pop("unit", UNITS.get(kind, ""))
+        row = {"key": key, "kind": kind, "unit": unit, "n": n, "n_censored": 0, "estimate": estimate}
         row |= {"ci_low": ci[0], "ci_high": ci[1], "base": base, "family": family}
         if "cv_ci" in more:
             low, high = more.pop("cv_ci")
@@ -188,7 +193,7 @@ def _fit_stage(
     no_ci = (np.nan, np.nan)
     result.add(
         key, what, fit.n, fit.mean, fit.mean_ci or no_ci, true_mean, fit.family, n_censored=fit.n_censored,
-        cv=fit.cv, cv_ci=fit.cv_ci or no_ci, base_cv=true_cv, ks=fit.ks,
+        cv=fit.cv, cv_ci=fit.cv_ci or no_ci, base_cv=true_cv, ks=fit.ks, unit=unit,
     )  # fmt: skip
     return row
 
@@ -267,12 +272,18 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
     _rework(base, v, cases, result)
     rates = arrival_rates(cases, base, calendar)
     for r in rates.itertuples(index=False):
+        # the table, the console and the overlay all give the rate in its key's unit
+        factor, unit = (YEAR_WD, "per year") if r.field == "per_year" else (1.0, "per working day")
+        low, high = r.ci_low * factor, r.ci_high * factor
         result.overlay[r.key] = (
             round(float(r.value), 3),
             f"fitted: n={r.n} applications over {r.exposure_wd:.1f} working days (seasonal exposure); "
-            f"{r.rate_wd:.4g} per working day, 95% Poisson [{r.ci_low:.4g}, {r.ci_high:.4g}]",
+            f"{r.value:.4g} {unit} at scale 1, 95% Poisson [{low:.4g}, {high:.4g}]",
         )
-        result.add(r.key, "arrivals", r.n, r.rate_wd, (r.ci_low, r.ci_high), r.base_rate_wd, "Poisson")
+        result.add(
+            r.key, "arrivals", r.n, r.value, (low, high), r.base_rate_wd * factor, "Poisson",
+            unit=f"{unit} (scale 1)",
+        )  # fmt: skip
     result.monthly = monthly_arrivals(cases, base, calendar, rates)
     missing = sorted(set(base.segments) - set(cases["segment"]))
     if missing:

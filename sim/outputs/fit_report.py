@@ -93,8 +93,9 @@ def report_text(result: FitResult, figures: list[str]) -> str:
         "## Fitted parameters",
         "",
         "`estimate` is a duration's or effort's mean, a share's or rework's probability, an arrival "
-        "rate per working day (at scale 1); `ci_low`-`ci_high` its 95% interval; `base` the base "
-        "scenario's value. The overlay `fitted.yaml` writes them.",
+        "rate in the unit of its key (`per_year` or `per_working_day`, at scale 1), as `unit` says; "
+        "`ci_low`-`ci_high` its 95% interval; `base` the base scenario's value in the same unit. The "
+        "overlay `fitted.yaml` writes them.",
         "",
         _markdown(parameters),
         "",

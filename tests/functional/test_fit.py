@@ -282,3 +282,28 @@ def test_an_open_visit_in_one_parallel_branch_is_censored_while_the_other_branch
     fit = fit_log(log_from_frame(cut), load_scenario(path))
     assert fit.durations["stages.customer_works.duration"].n_censored == len(works_open)
     assert not [what for what in fit.skipped if "without its complete" in what]
+
+
+def test_an_arrival_rate_per_year_is_shown_per_year_everywhere(tmp_path):
+    # the base writes per_year: 750 (3 a working day); the table, the console and the overlay
+    # give the fitted rate in that unit, and the base's value is the file's 750
+    data = tiny_scenario({"works": STAGES["customer_works"]}, ["works"], arrivals={"per_year": 750}, days=30)
+    path = tmp_path / "per-year.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    log = tmp_path / "events.parquet"
+    sim.run(load_scenario(path), reps=1, seed=3, events=True).events.to_parquet(log)
+    fit = fit_log(read_log(log), load_scenario(path))
+    row = fit.parameters.set_index("key").loc["segments.seg.arrivals.per_year"]
+    assert (row["unit"], row["base"]) == ("per year (scale 1)", 750.0)
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
+    assert 600 < row["estimate"] < 900  # per year, not 3 a day
+    written, comment = fit.overlay["segments.seg.arrivals.per_year"]
+    assert written == round(row["estimate"], 3)
+    code, out, _ = cli("fit", log, "--base", path, "--out", tmp_path / "fit")
+    assert code == 0
+    interval = f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]"
+    line = f"  segments.seg.arrivals.per_year: {row['estimate']:.4g} {interval}, base 750 per year (scale 1)"
+    assert f"{line} (n={row['n']})" in out.splitlines()
+    table = pd.read_csv(tmp_path / "fit" / "parameters.csv").set_index("key")
+    assert table.at["segments.seg.arrivals.per_year", "estimate"] == pytest.approx(row["estimate"])
+    assert f"{row['estimate']:.4g} per year at scale 1" in comment
