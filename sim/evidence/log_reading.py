@@ -10,8 +10,9 @@ read with a *column mapping*: ``{"case": "application_no", "timestamp": "event_t
 
 Real logs are untidy, so reading is tolerant where the log is a log and strict where it is not:
 
-* rows without a case, an activity or a valid time, rows with another lifecycle transition and
-  duplicated rows are dropped and *counted* (``Log.skipped``); rows out of time order are sorted
+* rows without a case id, without an activity, without a time or with one that is not a time,
+  rows with another lifecycle transition and duplicated rows are dropped and *counted*, each
+  reason on its own (``Log.skipped``); rows out of time order are sorted
   and counted (``Log.notes``); events of unknown activities are counted when the log is fitted;
 * a file that is not a log (missing, empty, not UTF-8, not CSV/Parquet/XES, lacking a required
   column) raises ``LogError`` with one line that says what was found and what to write instead.
@@ -272,10 +273,14 @@ def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
             skipped[reason] = skipped.get(reason, 0) + count
             ev = ev[~mask]
 
-    drop(
-        ev[["case", "activity", "timestamp", "period"]].isna().any(axis=1),
-        "row without a case, activity or valid time",
-    )
+    def blank(values: pd.Series) -> pd.Series:
+        return values.astype("string").str.strip().fillna("").eq("")
+
+    drop(blank(ev["case"]), "row without a case id")
+    drop(blank(ev["activity"]), "row without an activity")
+    drop(blank(frame.loc[ev.index, columns["timestamp"]]), "row without a time")
+    drop(ev["timestamp"].isna(), "row whose time is not a time (expected ISO 8601)")
+    drop(ev["period"].isna(), "row whose replication is not a number")
     drop(ev["segment"].isna(), "row of a case without a segment")
     if "attempt" in ev:
         drop(ev["attempt"].isna(), "row without a valid attempt number")

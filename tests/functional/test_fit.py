@@ -26,6 +26,7 @@ from sim.evidence.estimates import fit_log
 from sim.evidence.log_reading import log_from_frame, read_log
 from sim.evidence.round_trip import fitted_scenario, round_trip
 from sim.outputs.event_log import write_events
+from sim.outputs.fit_report import report_text
 from sim.scenario import load_scenario
 
 STAGES = {
@@ -307,3 +308,25 @@ def test_an_arrival_rate_per_year_is_shown_per_year_everywhere(tmp_path):
     table = pd.read_csv(tmp_path / "fit" / "parameters.csv").set_index("key")
     assert table.at["segments.seg.arrivals.per_year", "estimate"] == pytest.approx(row["estimate"])
     assert f"{row['estimate']:.4g} per year at scale 1" in comment
+
+
+def test_rows_without_a_case_and_rows_with_bad_times_are_skipped_and_counted_apart(tmp_path):
+    path = small_scenario(tmp_path)
+    base = load_scenario(path, overrides={"horizon.arrival_days": 20})
+    events = sim.run(base, reps=1, seed=5, events=True).events.astype({"time:timestamp": str})
+    events.loc[events.index[:3], "case:concept:name"] = None
+    events.loc[events.index[3:5], "time:timestamp"] = ["2021-13-45T10:00:00", "soon"]
+    events.loc[events.index[5], "time:timestamp"] = None
+    events.loc[events.index[6], "concept:name"] = " "
+    log = tmp_path / "faulty.csv"
+    events.to_csv(log, index=False)
+    read = read_log(log)
+    assert read.skipped == {
+        "row without a case id": 3,
+        "row without an activity": 1,
+        "row without a time": 1,
+        "row whose time is not a time (expected ISO 8601)": 2,
+    }
+    report = report_text(fit_log(read, base), [])
+    assert "| row without a case id | 3 |" in report
+    assert "| row whose time is not a time (expected ISO 8601) | 2 |" in report
