@@ -42,9 +42,11 @@ from sim.scenario.schema import Scenario, Stage
 
 PARAMETER_COLUMNS = [
     "key", "kind", "unit", "n", "n_censored", "estimate", "ci_low", "ci_high", "base",
-    "cv", "cv_low", "cv_high", "base_cv", "family", "ks",
+    "cv", "cv_low", "cv_high", "base_cv", "family", "ks", "interval",
 ]  # fmt: skip
 UNITS = {"share": "probability", "rework": "probability"}
+INTERVALS = {"share": "Wilson", "rework": "Wilson", "arrivals": "Garwood (exact Poisson)"}
+"""How a parameter's 95% interval is made, by kind; a duration's or effort's: ``DurationFit.interval``."""
 """A parameter's unit by kind; a duration's is its clock, an effort's hours, an arrival rate's the
 field its key names (``per_year`` or ``per_working_day``, at scale 1)."""
 
@@ -78,6 +80,7 @@ class FitResult:
         where the kind does not tell it)."""
         unit = more.pop("unit", UNITS.get(kind, ""))
         row = {"key": key, "kind": kind, "unit": unit, "n": n, "n_censored": 0, "estimate": estimate}
+        row["interval"] = more.pop("interval", INTERVALS.get(kind, ""))
         row |= {"ci_low": ci[0], "ci_high": ci[1], "base": base, "family": family}
         if "cv_ci" in more:
             low, high = more.pop("cv_ci")
@@ -187,13 +190,13 @@ def _fit_stage(
         fit.spec,
         f"fitted: n={fit.n}{between}, open={fit.n_censored}, {fit.family} by AIC={fit.aic[fit.family]:.1f}, "
         f"KS={fit.ks:.3f}, mean={fit.mean:.3g} {_fmt_ci(fit.mean_ci)}, "
-        f"cv={fit.cv:.2f} {_fmt_ci(fit.cv_ci)} ({unit})",
+        f"cv={fit.cv:.2f} {_fmt_ci(fit.cv_ci)} ({unit}; 95% intervals by {fit.interval})",
     )
     row["fitted"] = f"{what} ({unit}): {fit.family}"
     no_ci = (np.nan, np.nan)
     result.add(
         key, what, fit.n, fit.mean, fit.mean_ci or no_ci, true_mean, fit.family, n_censored=fit.n_censored,
-        cv=fit.cv, cv_ci=fit.cv_ci or no_ci, base_cv=true_cv, ks=fit.ks, unit=unit,
+        cv=fit.cv, cv_ci=fit.cv_ci or no_ci, base_cv=true_cv, ks=fit.ks, unit=unit, interval=fit.interval,
     )  # fmt: skip
     return row
 

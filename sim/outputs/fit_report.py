@@ -94,8 +94,9 @@ def report_text(result: FitResult, figures: list[str]) -> str:
         "",
         "`estimate` is a duration's or effort's mean, a share's or rework's probability, an arrival "
         "rate in the unit of its key (`per_year` or `per_working_day`, at scale 1), as `unit` says; "
-        "`ci_low`-`ci_high` its 95% interval; `base` the base scenario's value in the same unit. The "
-        "overlay `fitted.yaml` writes them.",
+        "`ci_low`-`ci_high` its 95% interval, made as `interval` says (the delta method on the observed "
+        "information, a bootstrap of the visits for triangular and uniform fits, Wilson, Garwood); "
+        "`base` the base scenario's value in the same unit. The overlay `fitted.yaml` writes them.",
         "",
         _markdown(parameters),
         "",
