@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from builders import ROOT, staff, tiny_scenario
+from builders import ROOT, staff, tiny_scenario, two_waits
 from scipy.stats import norm
 
 import sim
 from sim.cli import main
 from sim.evidence.estimates import fit_log
-from sim.evidence.log_reading import log_from_frame, read_log
+from sim.evidence.log_reading import LogError, log_from_frame, read_log
 from sim.evidence.round_trip import fitted_scenario, round_trip
 from sim.outputs.event_log import write_events
 from sim.outputs.fit_report import report_text
 from sim.scenario import load_scenario
+from sim.scenario.load import scenario_from_dict
 
 STAGES = {
     "intake": {  # staff, no lead time: the logged service is the effort over 8 hours a day
@@ -194,7 +196,10 @@ def test_xes_csv_and_parquet_logs_read_alike(tmp_path):
     assert len(first) == len(result.events) and first["case"].str.startswith(("r0/", "r1/")).all()
     for other in logs[1:]:
         pd.testing.assert_frame_equal(other.events[columns], first, check_dtype=False)
-        assert other.skipped == {} and other.notes == []
+        assert other.skipped == {}
+    # a table's ids recur per replication (taken apart, and said so); XES traces are named r0/ID
+    assert logs[1].notes == logs[0].notes and logs[0].notes[0].endswith("taken apart, as rN/ID")
+    assert logs[2].notes == []
 
 
 def test_a_log_cut_while_cases_are_open_censors_their_visits_instead_of_dropping_them(tmp_path):
@@ -330,3 +335,48 @@ def test_rows_without_a_case_and_rows_with_bad_times_are_skipped_and_counted_apa
     report = report_text(fit_log(read, base), [])
     assert "| row without a case id | 3 |" in report
     assert "| row whose time is not a time (expected ISO 8601) | 2 |" in report
+
+
+@pytest.fixture(scope="module")
+def two_segment_log() -> pd.DataFrame:
+    """Two replications of two segments whose case numbers (``case_number``) restart per segment
+    and per replication: the trap of a log whose case column is a number."""
+    events = sim.run(scenario_from_dict(two_waits()), reps=2, seed=4, events=True).events
+    assert "case_number" in events and events["replication"].nunique() == 2
+    return events
+
+
+def test_a_log_without_case_ids_gets_the_right_guess_and_following_it_keeps_every_case(two_segment_log):
+    events = two_segment_log
+    full = log_from_frame(events)
+    numbered = events.drop(columns=["case:concept:name"])
+    with pytest.raises(LogError) as error:
+        log_from_frame(numbered)
+    assert str(error.value).endswith(
+        "name the column with --map case=case_number (guessed from the columns' names and values: check them)"
+    )  # not concept:name, the activity, which looks like case:concept:name by name alone
+    followed = log_from_frame(numbered, {"case": "case_number"})
+    assert followed.events["case"].nunique() == full.events["case"].nunique()
+    shared = numbered.groupby("case_number")["segment"].nunique().gt(1).sum()
+    assert followed.notes[0] == (
+        f"{shared} case ids hold events of more than one segment (ids numbered per segment?): "
+        "each segment's case taken apart, as SEGMENT:ID"
+    )
+    assert followed.notes[1].endswith(
+        "recur in several replications: each replication's case taken apart, as rN/ID"
+    )
+    assert sorted(followed.events["case"].unique()) == sorted(full.events["case"].unique())
+
+
+def test_case_ids_reused_across_replications_without_a_replication_column_are_refused(two_segment_log):
+    reused = (two_segment_log.groupby("case:concept:name")["replication"].nunique() > 1).sum()
+    events = two_segment_log.drop(columns=["replication"])
+    message = (
+        f"<events>: {reused} case ids have the same event twice at different times (same stage, lifecycle "
+        "and attempt): each id is used for several cases, across replications or periods; name the column "
+        "that tells them apart with --map replication=COLUMN"
+    )
+    with pytest.raises(LogError, match="^" + re.escape(message) + "$"):
+        log_from_frame(events)
+    with pytest.raises(LogError, match=re.escape(message + " (the column 'run' tells them apart)")):
+        log_from_frame(events.assign(run=two_segment_log["replication"]))
