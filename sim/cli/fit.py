@@ -59,6 +59,8 @@ def command(args: argparse.Namespace) -> int:
     for r in table.itertuples(index=False):
         interval = f"[{r.ci_low:.4g}, {r.ci_high:.4g}]"
         print(f"  {r.key}: {r.estimate:.4g} {interval}, base {r.base:.4g} {r.unit} (n={r.n})")
+    for line in result.agreement():
+        print(line)
     unidentified = result.stages[~result.stages["fitted"].str.startswith(("duration", "effort"))]
     print(f"{plural(len(unidentified), 'stage')} not fitted (why: report.md)")
     print(f"wrote {out}/fitted.yaml ({fitted.name}, digest {fitted.digest()[:12]}), report.md and figures")

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.engine.calendar import WorkingCalendar
 from sim.evidence.arrivals import YEAR_WD, arrival_rates, monthly_arrivals
@@ -42,7 +43,7 @@ from sim.scenario.schema import Scenario, Stage
 
 PARAMETER_COLUMNS = [
     "key", "kind", "unit", "n", "n_censored", "estimate", "ci_low", "ci_high", "base",
-    "cv", "cv_low", "cv_high", "base_cv", "family", "ks", "interval",
+    "cv", "cv_low", "cv_high", "base_cv", "family", "ks", "interval", "base_inside",
 ]  # fmt: skip
 UNITS = {"share": "probability", "rework": "probability"}
 INTERVALS = {"share": "Wilson", "rework": "Wilson", "arrivals": "Garwood (exact Poisson)"}
@@ -89,8 +90,37 @@ class FitResult:
 
     @property
     def parameters(self) -> pd.DataFrame:
-        """The estimates, one row per parameter, with the base scenario's value beside each."""
-        return pd.DataFrame(self.rows, columns=PARAMETER_COLUMNS)
+        """The estimates, one row per parameter, with the base scenario's value beside each and
+        ``base_inside``: whether the log's 95% interval holds it (empty without an interval)."""
+        table = pd.DataFrame(self.rows, columns=PARAMETER_COLUMNS)
+        has = table["ci_low"].notna() & table["ci_high"].notna() & table["base"].notna()
+        inside = (table["ci_low"] <= table["base"]) & (table["base"] <= table["ci_high"])
+        table["base_inside"] = inside.where(has).astype("object").where(has, None)
+        return table
+
+    def agreement(self) -> list[str]:
+        """Does the log agree with the base? One line on the parameters (the base's values inside
+        the log's 95% intervals, and which are outside) and one on the stages the log cannot fit
+        (the base's implied mean service inside the 95% interval of the log's)."""
+        table = self.parameters
+        judged = table[table["base_inside"].notna()]
+        outside = judged.loc[judged["base_inside"] == False, "key"].tolist()  # noqa: E712
+        lines = [
+            f"{len(judged) - len(outside)} of {len(judged)} base values inside the log's 95% intervals"
+            + (f"; outside: {', '.join(outside)}" if outside else "")
+        ]
+        stages = self.stages
+        if "base_inside" in stages:
+            shown = stages[
+                stages["base_inside"].notna() & ~stages["fitted"].str.startswith(("duration", "effort"))
+            ]
+            away = shown.loc[shown["base_inside"] == False, "stage"].tolist()  # noqa: E712
+            lines.append(
+                f"{len(shown) - len(away)} of {len(shown)} stages not fitted: the base's implied mean "
+                "service inside the 95% interval of the log's"
+                + (f"; outside: {', '.join(away)}" if away else "")
+            )
+        return lines
 
 
 def _listed(skipped: dict[str, int]) -> str:
@@ -134,6 +164,56 @@ def _stage_times(v: pd.DataFrame, stage: Stage, ends: pd.DataFrame, calendar: Wo
     return observed[exact], np.maximum(censored, 0.0), between
 
 
+def base_service(base: Scenario, stage: Stage, segments: dict[str, int] | None = None) -> tuple[float, str]:
+    """The mean service (start to complete, on the stage's clock) the base scenario implies for a
+    stage, and how it is made: its duration's mean; or (effort + travel) / hours per day + lead
+    time, with the slowest pool's hours (for an effort per pool, the largest of the pools' means: a
+    lower bound of the mean of their maximum). Travel is the mean over the travel attribute's
+    categories as the base draws them, for the ``segments`` visiting the stage weighted by their
+    visits (NaN where a segment does not draw it from categories); NaN for variants."""
+    if stage.variants:
+        return np.nan, "variants: the mix of ways is not known"
+    if not stage.pool:
+        return (stage.duration.mean(), "duration") if stage.duration is not None else (np.nan, "")
+    pools = [stage.pool] if isinstance(stage.pool, str) else list(stage.pool)
+    hours = {p: base.resources[p].hours_per_day for p in pools}
+    travel = _travel_mean(base, segments or {}) if stage.site_visit and base.travel is not None else 0.0
+    if isinstance(stage.effort, dict):
+        work = max((stage.effort[p].mean() + travel) / hours[p] for p in stage.effort)
+        how = "at least max((effort + travel) / hours_per_day)"
+    else:
+        effort = stage.effort.mean() if stage.effort is not None else 0.0
+        work, how = (effort + travel) / min(hours.values()), "(effort + travel) / hours_per_day"
+    if not stage.site_visit or base.travel is None:
+        how = how.replace("(effort + travel)", "effort").replace("((effort) /", "(effort /")
+    lead = stage.lead_time.mean() if stage.lead_time is not None else 0.0
+    return work + lead, how + (" + lead time" if stage.lead_time is not None else "")
+
+
+def _travel_mean(base: Scenario, segments: dict[str, int]) -> float:
+    """Mean travel hours of a site visit: each segment's categories of the travel attribute, weighted."""
+    assert base.travel is not None
+    means, weights = [], []
+    for segment, count in segments.items():
+        spec = base.segments[segment].attributes.get(base.travel.attribute)
+        values = getattr(spec, "values", None)
+        if not isinstance(values, dict):
+            return np.nan
+        total = sum(values.values())
+        hours = base.travel.hours
+        means.append(sum(w / total * hours[v].mean() for v, w in values.items() if v in hours))
+        weights.append(count)
+    return float(np.average(means, weights=weights)) if means else np.nan
+
+
+def base_distribution(base: Scenario, key: str) -> Any:
+    """The base scenario's distribution of a fitted duration or effort (``stages.S.duration``,
+    ``stages.S.effort``: the first pool's for an effort per pool), or None."""
+    _, name, what = key.split(".")
+    value = getattr(base.stages[name], what)
+    return next(iter(value.values())) if isinstance(value, dict) else value
+
+
 def _effort_hours_per_day(base: Scenario, stage: Stage) -> float | None:
     """Hours per working day that turn a staffed stage's service into its effort, or None when
     the service is more than the effort (lead time, travel, an effort per pool)."""
@@ -150,19 +230,33 @@ def _fit_stage(
     calendar: WorkingCalendar,
 ) -> dict:  # fmt: skip
     done = v[v["status"] == "done"]
+    clock = "cd" if stage.calendar == "calendar" and not stage.pool else "wd"
+    service = (done[f"complete_{clock}"] - done[f"start_{clock}"]).to_numpy()
+    low, high = np.nan, np.nan
+    if len(service) > 1:
+        half = stats.t.ppf(0.975, len(service) - 1) * service.std(ddof=1) / np.sqrt(len(service))
+        low, high = service.mean() - half, service.mean() + half
+    implied, how = base_service(base, stage, v.groupby("segment").size().to_dict())
     row: dict[str, Any] = {
         "stage": name,
         "visits": len(v),
         "open": int((v["status"] == "open").sum()),
         "wait_wd_mean": float((done["start_wd"] - done["scheduled_wd"]).mean()) if len(done) else np.nan,
         "service_wd_mean": float((done["complete_wd"] - done["start_wd"]).mean()) if len(done) else np.nan,
+        "clock": "calendar days" if clock == "cd" else "working days",
+        "service_mean": float(service.mean()) if len(service) else np.nan,
+        "service_low": low,
+        "service_high": high,
+        "base_service_mean": implied,
+        "base_inside": bool(low <= implied <= high) if np.isfinite(implied) and np.isfinite(low) else None,
+        "base_service": how,
     }
     if stage.variants:
         row["fitted"] = "not identified: variants (the log does not say which way a visit took)"
         return row
     observed, censored, (low, high) = _stage_times(v, stage, ends, calendar)
     if not stage.pool:
-        what, scale, truth = "duration", 1.0, stage.duration
+        what, scale = "duration", 1.0
     else:
         hpd = _effort_hours_per_day(base, stage)
         if hpd is None:
@@ -174,13 +268,13 @@ def _fit_stage(
             )
             return row
         what, scale = "effort", hpd
-        truth = stage.effort if not isinstance(stage.effort, dict) else next(iter(stage.effort.values()))
     fit = fit_duration(observed * scale, censored * scale, (low * scale, high * scale))
     if fit is None:
         row["fitted"] = f"too few finished visits ({len(observed)}) to fit the {what}"
         return row
     key = f"stages.{name}.{what}"
     result.durations[key] = fit
+    truth = base_distribution(base, key)
     true_mean, true_cv = _true_moments(truth) if truth is not None else (np.nan, np.nan)
     unit = (
         "hours" if what == "effort" else ("calendar days" if stage.calendar == "calendar" else "working days")

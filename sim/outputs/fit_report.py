@@ -16,14 +16,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.evidence.estimates import FitResult
+from sim.evidence.estimates import FitResult, base_distribution
 from sim.evidence.fitting import DurationFit, kaplan_meier
 from sim.evidence.overlay import overlay_text
 from sim.outputs.tables import save_figure, write_manifest, write_table, write_text
 
 
-def fit_figure(key: str, fit: DurationFit):
-    """Empirical (Kaplan-Meier) vs fitted CDF, and the QQ plot, of one fitted duration or effort."""
+def fit_figure(key: str, fit: DurationFit, base=None):
+    """Empirical (Kaplan-Meier) vs fitted vs the base scenario's CDF (``base``: its distribution,
+    drawn from its quantile function), and the QQ plot of the fitted and the base's quantiles
+    against the log's, of one fitted duration or effort."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,15 +37,22 @@ def fit_figure(key: str, fit: DurationFit):
     left.step(np.r_[0.0, times], np.r_[0.0, km], where="post", label="log (Kaplan-Meier)", color="black")
     grid = np.linspace(0.0, float(times.max()) * 1.05, 400)
     left.plot(grid, fit.cdf(grid), label=f"fitted {fit.family}", color="tab:red")
+    levels = np.linspace(0.0005, 0.9995, 400)
+    if base is not None:
+        left.plot(base.ppf(levels), levels, label=f"base {base.dist}", color="tab:green", linestyle="--")
     left.set_xlabel(unit)
     left.set_ylabel("share of visits finished")
     left.legend(loc="lower right")
     left.set_title("cumulative distribution")
     qq = fit.qq
-    right.scatter(qq["fitted"], qq["empirical"], s=8, color="tab:blue")
+    right.scatter(qq["fitted"], qq["empirical"], s=8, color="tab:red", label="fitted")
     top = float(max(qq["fitted"].max(), qq["empirical"].max()))
+    if base is not None:
+        on_base = np.asarray(base.ppf(qq["probability"].to_numpy()), dtype=float)
+        right.scatter(on_base, qq["empirical"], s=8, color="tab:green", marker="x", label="base")
+        top = max(top, float(on_base.max()))
     right.plot([0, top], [0, top], color="grey", linewidth=1, label="equal")
-    right.set_xlabel(f"fitted quantile ({unit})")
+    right.set_xlabel(f"fitted or base quantile ({unit})")
     right.set_ylabel(f"log quantile ({unit})")
     right.legend(loc="upper left")
     right.set_title("QQ")
@@ -89,6 +98,18 @@ def report_text(result: FitResult, figures: list[str]) -> str:
         lines += ["Nothing.", ""]
     lines += [f"- {note}" for note in result.notes] + ([""] if result.notes else [])
     parameters = result.parameters.drop(columns=["cv_low", "cv_high"])
+    lines += [
+        "## Does the log agree with the base?",
+        "",
+        *[f"- {line}" for line in result.agreement()],
+        "",
+        "`base_inside` below: the base's value inside the log's 95% interval. A stage the log cannot "
+        "fit is compared by its mean service: the base's implied one (`base_service_mean`, made as "
+        "`base_service` says) against the 95% t-interval of the log's finished visits "
+        "(`service_low`-`service_high`, on the stage's clock). The figures draw the base's "
+        "distribution beside the log's and the fitted one.",
+        "",
+    ]
     lines += [
         "## Fitted parameters",
         "",
@@ -138,7 +159,7 @@ def write_fit(
     figures = []
     for key, fit in result.durations.items():
         name = f"fit-{key.split('.')[1]}.png"
-        written.append(save_figure(fit_figure(key, fit), out / name))
+        written.append(save_figure(fit_figure(key, fit, base_distribution(result.base, key)), out / name))
         figures.append(name)
     written += [
         write_table(result.parameters, out, "parameters", fmt),

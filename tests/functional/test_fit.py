@@ -23,11 +23,11 @@ from scipy.stats import norm
 
 import sim
 from sim.cli import main
-from sim.evidence.estimates import fit_log
+from sim.evidence.estimates import base_distribution, fit_log
 from sim.evidence.log_reading import LogError, log_from_frame, read_log
 from sim.evidence.round_trip import fitted_scenario, round_trip
 from sim.outputs.event_log import write_events
-from sim.outputs.fit_report import report_text
+from sim.outputs.fit_report import fit_figure, report_text
 from sim.scenario import load_scenario
 from sim.scenario.load import scenario_from_dict
 
@@ -380,3 +380,40 @@ def test_case_ids_reused_across_replications_without_a_replication_column_are_re
         log_from_frame(events)
     with pytest.raises(LogError, match=re.escape(message + " (the column 'run' tells them apart)")):
         log_from_frame(events.assign(run=two_segment_log["replication"]))
+
+
+def test_the_fit_says_where_the_log_disagrees_with_the_base(tmp_path):
+    # the log of the small scenario, judged against a base that doubles the customer's works
+    # (lognormal mean 6 -> 12) and triples the inspection's lead time (mean 1 -> 3 working days)
+    path = small_scenario(tmp_path)
+    events = sim.run(
+        load_scenario(path, overrides={"horizon.arrival_days": 30}), reps=1, seed=9, events=True
+    ).events
+    wrong = load_scenario(
+        path,
+        overrides={
+            "stages.customer_works.duration": {"dist": "lognormal", "mean": 12.0, "cv": 0.6},
+            "stages.inspection.lead_time": {"dist": "exponential", "mean": 3.0},
+        },
+    )
+    fit = fit_log(log_from_frame(events), wrong)
+    table = fit.parameters
+    assert table.set_index("key").at["stages.customer_works.duration", "base_inside"] == False  # noqa: E712
+    inside = int((table["base_inside"] == True).sum())  # noqa: E712
+    assert inside == len(table) - 1 and table["base_inside"].notna().all()
+    stages = fit.stages.set_index("stage")
+    # the inspection's service is effort / hours per day + lead time: triangular (2, 3, 5) hours
+    # at 6 hours a day, + 3 days
+    assert stages.at["inspection", "base_service_mean"] == pytest.approx(10 / 3 / 6 + 3.0)
+    assert stages.at["inspection", "base_service"] == "effort / hours_per_day + lead time"
+    assert fit.agreement() == [
+        f"{inside} of {len(table)} base values inside the log's 95% intervals; outside: "
+        "stages.customer_works.duration",
+        "0 of 1 stages not fitted: the base's implied mean service inside the 95% interval of the log's; "
+        "outside: inspection",
+    ]
+    figure = fit_figure("stages.customer_works.duration", fit.durations["stages.customer_works.duration"],
+                        base_distribution(wrong, "stages.customer_works.duration"))  # fmt: skip
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert labels[0] == "log (Kaplan-Meier)" and labels[2] == "base lognormal"
+    assert figure.axes[1].get_legend_handles_labels()[1] == ["fitted", "base", "equal"]
