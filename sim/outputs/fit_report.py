@@ -5,7 +5,8 @@
 stage's log identifies or why not, arrivals per month), the ``parameters``, ``stages``,
 ``monthly`` and ``qq`` (QQ data of every fitted distribution) tables, one figure per fitted
 duration or effort (``fit-STAGE.png``: the empirical distribution, Kaplan-Meier where visits are
-open, against the fitted CDF, and the QQ plot), and ``manifest.json``.
+open, against the fitted CDF and the base's, and the QQ plot), and ``manifest.json``; and for
+``fit --round-trip`` the round trip's report and tables (``write_round_trip``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from sim.evidence.estimates import FitResult, base_distribution
 from sim.evidence.fitting import DurationFit, kaplan_meier
 from sim.evidence.overlay import overlay_text
+from sim.evidence.round_trip import RoundTrip
 from sim.outputs.tables import save_figure, write_manifest, write_table, write_text
 
 
@@ -181,3 +183,84 @@ def write_fit(
         },
     )
     return [*written, manifest]
+
+
+def round_trip_summary(trip: RoundTrip) -> list[str]:
+    """The round trip in three lines: intervals that cover the truth, KPIs that agree, distances."""
+    table = trip.parameters
+    judged = table[table["covered"].notna()]
+    missed = judged.loc[judged["covered"] == False, "key"].tolist()  # noqa: E712
+    cvs = table[table["cv_covered"].notna()]
+    kpis = trip.kpis[trip.kpis["agree"].notna()]
+    apart = kpis.loc[kpis["agree"] == False]  # noqa: E712
+    distances = trip.distances
+    within = int((distances["emd_wd"] <= 2 * distances["emd_noise_wd"]).sum()) if len(distances) else 0
+    return [
+        f"{len(judged) - len(missed)} of {len(judged)} 95% intervals cover the true value"
+        + (f"; not: {', '.join(missed)}" if missed else "")
+        + f" (cv: {int(cvs['cv_covered'].sum())} of {len(cvs)})",
+        f"{len(kpis) - len(apart)} of {len(kpis)} KPI comparisons agree (fitted vs original run)"
+        + (f"; not: {', '.join(apart['segment'] + '.' + apart['kpi'])}" if len(apart) else ""),
+        f"{within} of {len(distances)} segments: elapsed-time distance of the fitted run within twice "
+        "the noise floor (the base on the other seed)",
+    ]
+
+
+def round_trip_text(trip: RoundTrip, scenario: str, reps: int, seeds: tuple[int, int]) -> str:
+    """``round-trip.md``: what was simulated, fitted and rerun, the summary and the three tables."""
+    parameters = trip.parameters[
+        ["key", "unit", "n", "n_censored", "estimate", "ci_low", "ci_high", "base", "covered"]
+        + ["cv", "cv_low", "cv_high", "base_cv", "cv_covered", "family", "interval"]
+    ].rename(columns={"base": "true", "base_cv": "true_cv"})
+    lines = [
+        f"# Round trip of {scenario}",
+        "",
+        f"{scenario} simulated with its event log ({reps} replications, seed {seeds[0]}), the log fitted, "
+        f"the fitted scenario and the scenario itself run again on seed {seeds[1]} (docs/fit.md, "
+        '"The round trip").',
+        "",
+        *[f"- {line}" for line in round_trip_summary(trip)],
+        "",
+        "## Fitted vs true parameters",
+        "",
+        _markdown(parameters),
+        "",
+        "## KPIs: original run vs fitted run",
+        "",
+        "They agree when the difference is within sqrt(hw_original² + hw_fitted²) (`bound`).",
+        "",
+        _markdown(trip.kpis),
+        "",
+        "## Elapsed times: earth mover's distance (working days)",
+        "",
+        "`emd_wd`: fitted vs original run; `emd_noise_wd`: the scenario itself on the other seed vs the "
+        "original run, what sampling alone gives.",
+        "",
+        _markdown(trip.distances),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_round_trip(
+    trip: RoundTrip,
+    out: str | os.PathLike,
+    scenario: str,
+    reps: int,
+    seeds: tuple[int, int],
+    base_file: str | None = None,
+) -> list[Path]:
+    """``round-trip.md`` and the ``round-trip-parameters``, ``-kpis`` and ``-distances`` tables;
+    with ``base_file`` (a round trip on its own, not beside a fit) the manifest too."""
+    out = Path(out)
+    written = [
+        write_text(out / "round-trip.md", round_trip_text(trip, scenario, reps, seeds)),
+        write_table(trip.parameters, out, "round-trip-parameters", "csv"),
+        write_table(trip.kpis, out, "round-trip-kpis", "csv"),
+        write_table(trip.distances, out, "round-trip-distances", "csv"),
+    ]
+    if base_file is not None:
+        content = {"result": ["fit --round-trip", scenario], "scenario_file": base_file, "reps": reps}
+        written.append(
+            write_manifest(out, content | {"seeds": list(seeds), "files": [p.name for p in written]})
+        )
+    return written

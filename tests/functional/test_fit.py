@@ -417,3 +417,31 @@ def test_the_fit_says_where_the_log_disagrees_with_the_base(tmp_path):
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert labels[0] == "log (Kaplan-Meier)" and labels[2] == "base lognormal"
     assert figure.axes[1].get_legend_handles_labels()[1] == ["fitted", "base", "equal"]
+
+
+def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_scenario(tmp_path):
+    data = tiny_scenario({"works": STAGES["customer_works"]}, ["works"], per_day=3.0, days=30)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    code, out, err = cli("fit", "--base", path, "--round-trip", "--reps", 2, "--out", tmp_path / "trip")
+    assert (code, err) == (0, "")
+    report = (tmp_path / "trip" / "round-trip.md").read_text(encoding="utf-8")
+    summary = [line.removeprefix("- ") for line in report.splitlines() if line.startswith("- ")]
+    assert out.splitlines()[1:4] == [f"  {line}" for line in summary]
+    assert summary[0].startswith("2 of 2 95% intervals cover the true value")  # the duration and the rate
+    table = pd.read_csv(tmp_path / "trip" / "round-trip-parameters.csv")
+    assert sorted(table["key"]) == ["segments.seg.arrivals.per_working_day", "stages.works.duration"]
+    # with a log: the fit, then the round trip of the fitted scenario beside it
+    log = tmp_path / "events.parquet"
+    sim.run(load_scenario(path), reps=1, seed=3, events=True).events.to_parquet(log)
+    code, out, err = cli("fit", log, "--base", path, "--round-trip", "--reps", 2, "--out", tmp_path / "fit")
+    assert (code, err) == (0, "")
+    assert "round trip of tiny-fitted (2 replications, seeds 7 and 8):" in out
+    assert {"fitted.yaml", "report.md", "round-trip.md", "round-trip-kpis.csv"} <= {
+        p.name for p in (tmp_path / "fit").iterdir()
+    }
+    code, _, err = cli("fit", "--base", path)
+    assert code == 2
+    assert (
+        err == "error: fit: give the event log to fit (LOG), or --round-trip to check the fit on the base\n"
+    )
