@@ -20,7 +20,10 @@ What a stage's logged times contain decides what can be fitted (``sim.evidence.v
 * **arrivals**: ``sim.evidence.arrivals``.
 
 Every estimate carries its n and a 95% interval; ``FitResult.parameters`` is the table of them
-(with the base's value beside each), ``FitResult.overlay`` what the overlay writes.
+(with the base's value beside each, in the same unit, and whether the interval holds it),
+``FitResult.overlay`` what the overlay writes, ``FitResult.agreement`` whether the log agrees with
+the base (for the stages it cannot fit too: the base's implied mean service, ``base_service``,
+against the log's).
 """
 
 from __future__ import annotations
