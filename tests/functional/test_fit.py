@@ -459,3 +459,19 @@ def test_a_few_reused_case_ids_are_skipped_and_counted_not_merged(two_segment_lo
     assert events["case:concept:name"].nunique() > 100
     assert log.skipped == {"row of a case id with the same event twice at different times": 2 * len(copy)}
     assert case not in set(log.events["case"])
+
+
+def test_missing_columns_are_named_at_once_with_guesses_by_their_values(two_segment_log):
+    # by name alone 'replication' looked like the lifecycle and 'concept:name' like the case; by
+    # their values the lifecycle is 'status', the time 'stamp' (not 'time_wd', a number of days)
+    names = {"lifecycle:transition": "status", "time:timestamp": "stamp"}
+    events = two_segment_log.drop(columns=["case:concept:name"]).rename(columns=names)
+    with pytest.raises(LogError) as error:
+        log_from_frame(events)
+    assert str(error.value) == (
+        "<events>: no columns 'case:concept:name' (case), 'lifecycle:transition' (lifecycle), "
+        "'time:timestamp' (timestamp); the log has scenario, replication, segment, case_number, "
+        "concept:name, status, time_wd, org:resource, owner, attempt, stamp; name the columns with "
+        "--map case=case_number --map lifecycle=status --map timestamp=stamp (guessed from the columns' "
+        "names and values: check them)"
+    )
