@@ -114,14 +114,15 @@ class FitResult:
         ]
         stages = self.stages
         if "base_inside" in stages:
-            shown = stages[
-                stages["base_inside"].notna() & ~stages["fitted"].str.startswith(("duration", "effort"))
-            ]
+            not_fitted = stages[~stages["fitted"].str.startswith(("duration", "effort"))]
+            shown = not_fitted[not_fitted["base_inside"].notna()]
             away = shown.loc[shown["base_inside"] == False, "stage"].tolist()  # noqa: E712
+            unjudged = not_fitted.loc[not_fitted["base_inside"].isna(), "stage"].tolist()
             lines.append(
                 f"{len(shown) - len(away)} of {len(shown)} stages not fitted: the base's implied mean "
                 "service inside the 95% interval of the log's"
                 + (f"; outside: {', '.join(away)}" if away else "")
+                + (f"; not compared: {', '.join(unjudged)}" if unjudged else "")
             )
         return lines
 
