@@ -1,5 +1,7 @@
 """``fit LOG --base SCENARIO``: estimate a scenario's parameters from an event log and write them
-as an overlay of the base scenario, with a fit report (``sim.evidence``, ``sim.outputs.fit_report``)."""
+as an overlay of the base scenario, with a fit report (``sim.evidence``, ``sim.outputs.fit_report``).
+``--round-trip`` checks the fit on a log whose truth is known (``sim.evidence.round_trip``): the
+base's own simulated log, or with LOG the fitted scenario's."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import add_debug, add_force, output_folder, plural
+from sim.cli.common import UsageError, add_debug, add_force, output_folder, plural, positive_int, seed
 from sim.evidence.log_reading import parse_mapping, read_log
 from sim.outputs.publish import staged
 from sim.scenario import load_scenario
@@ -18,7 +20,9 @@ def add_parser(verbs: Any) -> None:
     p = verbs.add_parser(
         "fit", help="fit a scenario overlay (durations, efforts, shares, rework, arrivals) from an event log"
     )
-    p.add_argument("log", help="event log: .csv, .parquet or .xes (optionally .gz), process-mining columns")
+    p.add_argument(
+        "log", nargs="?", help="event log: .csv, .parquet or .xes (optionally .gz), process-mining columns"
+    )
     p.add_argument("--base", required=True, help="the scenario the overlay extends (its stages and segments)")
     p.add_argument(
         "--map",
@@ -28,23 +32,46 @@ def add_parser(verbs: Any) -> None:
         help="the log's column for a standard one: case, activity, lifecycle, timestamp, resource, "
         "segment, replication, attempt (e.g. --map case=application_no); repeatable",
     )
-    p.add_argument("--out", type=Path, help="output folder (default results/NAME-fitted)")
+    p.add_argument(
+        "--round-trip",
+        action="store_true",
+        help="check the fit where the truth is known: simulate the base (with LOG: the fitted scenario) "
+        "with its event log, fit it, rerun the fitted scenario and compare parameters, KPIs and "
+        "elapsed times (round-trip.md)",
+    )
+    p.add_argument("--reps", type=positive_int, default=5, help="replications of the round trip (default 5)")
+    p.add_argument("--seed", type=seed, default=7, help="seed of the round trip's simulated log (default 7)")
+    p.add_argument("--check-seed", type=seed, help="seed of the round trip's reruns (default: --seed + 1)")
+    p.add_argument(
+        "--jobs", type=positive_int, default=1, help="worker processes of the round trip (default 1)"
+    )
+    p.add_argument("--out", type=Path, help="output folder (default results/NAME-fitted, or NAME-round-trip)")
     add_force(p)
     add_debug(p)
 
 
 def command(args: argparse.Namespace) -> int:
     from sim.evidence.estimates import fit_log  # scipy.stats and the figures: only for this verb
-    from sim.outputs.fit_report import write_fit
+    from sim.evidence.round_trip import RoundTrip, round_trip
+    from sim.outputs.fit_report import round_trip_summary, write_fit, write_round_trip
 
+    if args.log is None and not args.round_trip:
+        raise UsageError("fit: give the event log to fit (LOG), or --round-trip to check the fit on the base")
+    seeds = (args.seed, args.seed + 1 if args.check_seed is None else args.check_seed)
+    if args.log is None:
+        return _round_trip_of_base(args, seeds)
     mapping = parse_mapping(args.map)
     log = read_log(args.log, mapping)  # a file that is not a log fails before the scenario loads
     base = load_scenario(args.base)
     result = fit_log(log, base)
     out = output_folder(args.out or Path("results") / f"{base.name}-fitted", ("fit", base.name), args.force)
     extends = os.path.relpath(Path(args.base).resolve(), out.resolve())  # as the overlay's folder sees it
+    trip: RoundTrip | None = None
     with staged(out) as folder:
         write_fit(result, folder, extends=extends, base_file=args.base)
+        if args.round_trip:  # the staged folder is beside ``out``: the overlay's ``extends`` holds
+            trip = round_trip(folder / "fitted.yaml", args.reps, seeds[0], seeds[1], jobs=args.jobs)
+            write_round_trip(trip, folder, f"{base.name}-fitted", args.reps, seeds)
     fitted = load_scenario(out / "fitted.yaml")  # the overlay must load: a failure here is a bug
     events = result.log.events
     print(
@@ -55,12 +82,35 @@ def command(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"  {note}")
     table = result.parameters
-    print(f"fitted {plural(len(table), 'parameter')} (estimate [95% interval], base):")
+    print(f"fitted {plural(len(table), 'parameter')} (estimate [95% interval], base, unit):")
     for r in table.itertuples(index=False):
-        unit = " per working day at scale 1" if r.kind == "arrivals" else ""
         interval = f"[{r.ci_low:.4g}, {r.ci_high:.4g}]"
-        print(f"  {r.key}: {r.estimate:.4g} {interval}, base {r.base:.4g}{unit} (n={r.n})")
+        print(f"  {r.key}: {r.estimate:.4g} {interval}, base {r.base:.4g} {r.unit} (n={r.n})")
+    for line in result.agreement():
+        print(line)
     unidentified = result.stages[~result.stages["fitted"].str.startswith(("duration", "effort"))]
     print(f"{plural(len(unidentified), 'stage')} not fitted (why: report.md)")
+    if trip is not None:
+        print(f"round trip of {fitted.name} ({args.reps} replications, seeds {seeds[0]} and {seeds[1]}):")
+        for line in round_trip_summary(trip):
+            print(f"  {line}")
     print(f"wrote {out}/fitted.yaml ({fitted.name}, digest {fitted.digest()[:12]}), report.md and figures")
+    return 0
+
+
+def _round_trip_of_base(args: argparse.Namespace, seeds: tuple[int, int]) -> int:
+    """``fit --base SCENARIO --round-trip``: the round trip of the base scenario alone."""
+    from sim.evidence.round_trip import round_trip
+    from sim.outputs.fit_report import round_trip_summary, write_round_trip
+
+    base = load_scenario(args.base)
+    default = Path("results") / f"{base.name}-round-trip"
+    out = output_folder(args.out or default, ("fit --round-trip", base.name), args.force)
+    trip = round_trip(args.base, args.reps, seeds[0], seeds[1], jobs=args.jobs)
+    with staged(out) as folder:
+        write_round_trip(trip, folder, base.name, args.reps, seeds, base_file=args.base)
+    print(f"round trip of {base.name} ({args.reps} replications, seeds {seeds[0]} and {seeds[1]}):")
+    for line in round_trip_summary(trip):
+        print(f"  {line}")
+    print(f"wrote {out}/round-trip.md and its tables")
     return 0

@@ -1,7 +1,8 @@
 """Evidence: what a utility's own records say about a scenario's parameters.
 
 An *event log* (the marketing system's application log, or the log ``run --events`` writes) is
-read in the process-mining convention (``sim.evidence.log_reading``), paired into *stage visits*
+read in the process-mining convention (``sim.evidence.log_reading``; which column is which, and
+a guess for those a log lacks: ``sim.evidence.columns``), paired into *stage visits*
 (``sim.evidence.visits``; what follows what in a flow: ``sim.evidence.flows``), and the parameters
 a log can identify are estimated from them (``sim.evidence.estimates``): durations of stages
 without staff and efforts of stages whose logged service is the effort alone, by maximum

@@ -20,7 +20,10 @@ What a stage's logged times contain decides what can be fitted (``sim.evidence.v
 * **arrivals**: ``sim.evidence.arrivals``.
 
 Every estimate carries its n and a 95% interval; ``FitResult.parameters`` is the table of them
-(with the base's value beside each), ``FitResult.overlay`` what the overlay writes.
+(with the base's value beside each, in the same unit, and whether the interval holds it),
+``FitResult.overlay`` what the overlay writes, ``FitResult.agreement`` whether the log agrees with
+the base (for the stages it cannot fit too: the base's implied mean service, ``base_service``,
+against the log's).
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.engine.calendar import WorkingCalendar
-from sim.evidence.arrivals import arrival_rates, monthly_arrivals
+from sim.evidence.arrivals import YEAR_WD, arrival_rates, monthly_arrivals
 from sim.evidence.branches import branch_shares
 from sim.evidence.fitting import DurationFit, fit_duration, wilson
 from sim.evidence.flows import followers
@@ -41,9 +45,14 @@ from sim.evidence.visits import case_table, log_calendar, period_ends, visits
 from sim.scenario.schema import Scenario, Stage
 
 PARAMETER_COLUMNS = [
-    "key", "kind", "n", "n_censored", "estimate", "ci_low", "ci_high", "base",
-    "cv", "cv_low", "cv_high", "base_cv", "family", "ks",
+    "key", "kind", "unit", "n", "n_censored", "estimate", "ci_low", "ci_high", "base",
+    "cv", "cv_low", "cv_high", "base_cv", "family", "ks", "interval", "base_inside",
 ]  # fmt: skip
+UNITS = {"share": "probability", "rework": "probability"}
+INTERVALS = {"share": "Wilson", "rework": "Wilson", "arrivals": "Garwood (exact Poisson)"}
+"""How a parameter's 95% interval is made, by kind; a duration's or effort's: ``DurationFit.interval``."""
+"""A parameter's unit by kind; a duration's is its clock, an effort's hours, an arrival rate's the
+field its key names (``per_year`` or ``per_working_day``, at scale 1)."""
 
 
 UNTIMED = {
@@ -71,8 +80,11 @@ class FitResult:
         self, key: str, kind: str, n: int, estimate: float, ci, base: float, family: str, **more: Any
     ) -> None:
         """One estimated parameter: its key path, kind, n, estimate with 95% interval, the base's
-        value, the family or model (and for durations n_censored, cv, cv_ci, base_cv, ks)."""
-        row = {"key": key, "kind": kind, "n": n, "n_censored": 0, "estimate": estimate}
+        value, the family or model (and for durations n_censored, cv, cv_ci, base_cv, ks; ``unit``
+        where the kind does not tell it)."""
+        unit = more.pop("unit", UNITS.get(kind, ""))
+        row = {"key": key, "kind": kind, "unit": unit, "n": n, "n_censored": 0, "estimate": estimate}
+        row["interval"] = more.pop("interval", INTERVALS.get(kind, ""))
         row |= {"ci_low": ci[0], "ci_high": ci[1], "base": base, "family": family}
         if "cv_ci" in more:
             low, high = more.pop("cv_ci")
@@ -81,8 +93,38 @@ class FitResult:
 
     @property
     def parameters(self) -> pd.DataFrame:
-        """The estimates, one row per parameter, with the base scenario's value beside each."""
-        return pd.DataFrame(self.rows, columns=PARAMETER_COLUMNS)
+        """The estimates, one row per parameter, with the base scenario's value beside each and
+        ``base_inside``: whether the log's 95% interval holds it (empty without an interval)."""
+        table = pd.DataFrame(self.rows, columns=PARAMETER_COLUMNS)
+        has = table["ci_low"].notna() & table["ci_high"].notna() & table["base"].notna()
+        inside = (table["ci_low"] <= table["base"]) & (table["base"] <= table["ci_high"])
+        table["base_inside"] = inside.where(has).astype("object").where(has, None)
+        return table
+
+    def agreement(self) -> list[str]:
+        """Does the log agree with the base? One line on the parameters (the base's values inside
+        the log's 95% intervals, and which are outside) and one on the stages the log cannot fit
+        (the base's implied mean service inside the 95% interval of the log's)."""
+        table = self.parameters
+        judged = table[table["base_inside"].notna()]
+        outside = judged.loc[judged["base_inside"] == False, "key"].tolist()  # noqa: E712
+        lines = [
+            f"{len(judged) - len(outside)} of {len(judged)} base values inside the log's 95% intervals"
+            + (f"; outside: {', '.join(outside)}" if outside else "")
+        ]
+        stages = self.stages
+        if "base_inside" in stages:
+            not_fitted = stages[~stages["fitted"].str.startswith(("duration", "effort"))]
+            shown = not_fitted[not_fitted["base_inside"].notna()]
+            away = shown.loc[shown["base_inside"] == False, "stage"].tolist()  # noqa: E712
+            unjudged = not_fitted.loc[not_fitted["base_inside"].isna(), "stage"].tolist()
+            lines.append(
+                f"{len(shown) - len(away)} of {len(shown)} stages not fitted: the base's implied mean "
+                "service inside the 95% interval of the log's"
+                + (f"; outside: {', '.join(away)}" if away else "")
+                + (f"; not compared: {', '.join(unjudged)}" if unjudged else "")
+            )
+        return lines
 
 
 def _listed(skipped: dict[str, int]) -> str:
@@ -126,6 +168,56 @@ def _stage_times(v: pd.DataFrame, stage: Stage, ends: pd.DataFrame, calendar: Wo
     return observed[exact], np.maximum(censored, 0.0), between
 
 
+def base_service(base: Scenario, stage: Stage, segments: dict[str, int] | None = None) -> tuple[float, str]:
+    """The mean service (start to complete, on the stage's clock) the base scenario implies for a
+    stage, and how it is made: its duration's mean; or (effort + travel) / hours per day + lead
+    time, with the slowest pool's hours (for an effort per pool, the largest of the pools' means: a
+    lower bound of the mean of their maximum). Travel is the mean over the travel attribute's
+    categories as the base draws them, for the ``segments`` visiting the stage weighted by their
+    visits (NaN where a segment does not draw it from categories); NaN for variants."""
+    if stage.variants:
+        return np.nan, "variants: the mix of ways is not known"
+    if not stage.pool:
+        return (stage.duration.mean(), "duration") if stage.duration is not None else (np.nan, "")
+    pools = [stage.pool] if isinstance(stage.pool, str) else list(stage.pool)
+    hours = {p: base.resources[p].hours_per_day for p in pools}
+    travel = _travel_mean(base, segments or {}) if stage.site_visit and base.travel is not None else 0.0
+    if isinstance(stage.effort, dict):
+        work = max((stage.effort[p].mean() + travel) / hours[p] for p in stage.effort)
+        how = "at least max((effort + travel) / hours_per_day)"
+    else:
+        effort = stage.effort.mean() if stage.effort is not None else 0.0
+        work, how = (effort + travel) / min(hours.values()), "(effort + travel) / hours_per_day"
+    if not stage.site_visit or base.travel is None:
+        how = how.replace("(effort + travel)", "effort").replace("((effort) /", "(effort /")
+    lead = stage.lead_time.mean() if stage.lead_time is not None else 0.0
+    return work + lead, how + (" + lead time" if stage.lead_time is not None else "")
+
+
+def _travel_mean(base: Scenario, segments: dict[str, int]) -> float:
+    """Mean travel hours of a site visit: each segment's categories of the travel attribute, weighted."""
+    assert base.travel is not None
+    means, weights = [], []
+    for segment, count in segments.items():
+        spec = base.segments[segment].attributes.get(base.travel.attribute)
+        values = getattr(spec, "values", None)
+        if not isinstance(values, dict):
+            return np.nan
+        total = sum(values.values())
+        hours = base.travel.hours
+        means.append(sum(w / total * hours[v].mean() for v, w in values.items() if v in hours))
+        weights.append(count)
+    return float(np.average(means, weights=weights)) if means else np.nan
+
+
+def base_distribution(base: Scenario, key: str) -> Any:
+    """The base scenario's distribution of a fitted duration or effort (``stages.S.duration``,
+    ``stages.S.effort``: the first pool's for an effort per pool), or None."""
+    _, name, what = key.split(".")
+    value = getattr(base.stages[name], what)
+    return next(iter(value.values())) if isinstance(value, dict) else value
+
+
 def _effort_hours_per_day(base: Scenario, stage: Stage) -> float | None:
     """Hours per working day that turn a staffed stage's service into its effort, or None when
     the service is more than the effort (lead time, travel, an effort per pool)."""
@@ -142,19 +234,33 @@ def _fit_stage(
     calendar: WorkingCalendar,
 ) -> dict:  # fmt: skip
     done = v[v["status"] == "done"]
+    clock = "cd" if stage.calendar == "calendar" and not stage.pool else "wd"
+    service = (done[f"complete_{clock}"] - done[f"start_{clock}"]).to_numpy()
+    low, high = np.nan, np.nan
+    if len(service) > 1:
+        half = stats.t.ppf(0.975, len(service) - 1) * service.std(ddof=1) / np.sqrt(len(service))
+        low, high = service.mean() - half, service.mean() + half
+    implied, how = base_service(base, stage, v.groupby("segment").size().to_dict())
     row: dict[str, Any] = {
         "stage": name,
         "visits": len(v),
         "open": int((v["status"] == "open").sum()),
         "wait_wd_mean": float((done["start_wd"] - done["scheduled_wd"]).mean()) if len(done) else np.nan,
         "service_wd_mean": float((done["complete_wd"] - done["start_wd"]).mean()) if len(done) else np.nan,
+        "clock": "calendar days" if clock == "cd" else "working days",
+        "service_mean": float(service.mean()) if len(service) else np.nan,
+        "service_low": low,
+        "service_high": high,
+        "base_service_mean": implied,
+        "base_inside": bool(low <= implied <= high) if np.isfinite(implied) and np.isfinite(low) else None,
+        "base_service": how,
     }
     if stage.variants:
         row["fitted"] = "not identified: variants (the log does not say which way a visit took)"
         return row
     observed, censored, (low, high) = _stage_times(v, stage, ends, calendar)
     if not stage.pool:
-        what, scale, truth = "duration", 1.0, stage.duration
+        what, scale = "duration", 1.0
     else:
         hpd = _effort_hours_per_day(base, stage)
         if hpd is None:
@@ -166,13 +272,13 @@ def _fit_stage(
             )
             return row
         what, scale = "effort", hpd
-        truth = stage.effort if not isinstance(stage.effort, dict) else next(iter(stage.effort.values()))
     fit = fit_duration(observed * scale, censored * scale, (low * scale, high * scale))
     if fit is None:
         row["fitted"] = f"too few finished visits ({len(observed)}) to fit the {what}"
         return row
     key = f"stages.{name}.{what}"
     result.durations[key] = fit
+    truth = base_distribution(base, key)
     true_mean, true_cv = _true_moments(truth) if truth is not None else (np.nan, np.nan)
     unit = (
         "hours" if what == "effort" else ("calendar days" if stage.calendar == "calendar" else "working days")
@@ -182,13 +288,13 @@ def _fit_stage(
         fit.spec,
         f"fitted: n={fit.n}{between}, open={fit.n_censored}, {fit.family} by AIC={fit.aic[fit.family]:.1f}, "
         f"KS={fit.ks:.3f}, mean={fit.mean:.3g} {_fmt_ci(fit.mean_ci)}, "
-        f"cv={fit.cv:.2f} {_fmt_ci(fit.cv_ci)} ({unit})",
+        f"cv={fit.cv:.2f} {_fmt_ci(fit.cv_ci)} ({unit}; 95% intervals by {fit.interval})",
     )
     row["fitted"] = f"{what} ({unit}): {fit.family}"
     no_ci = (np.nan, np.nan)
     result.add(
         key, what, fit.n, fit.mean, fit.mean_ci or no_ci, true_mean, fit.family, n_censored=fit.n_censored,
-        cv=fit.cv, cv_ci=fit.cv_ci or no_ci, base_cv=true_cv, ks=fit.ks,
+        cv=fit.cv, cv_ci=fit.cv_ci or no_ci, base_cv=true_cv, ks=fit.ks, unit=unit, interval=fit.interval,
     )  # fmt: skip
     return row
 
@@ -267,12 +373,18 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
     _rework(base, v, cases, result)
     rates = arrival_rates(cases, base, calendar)
     for r in rates.itertuples(index=False):
+        # the table, the console and the overlay all give the rate in its key's unit
+        factor, unit = (YEAR_WD, "per year") if r.field == "per_year" else (1.0, "per working day")
+        low, high = r.ci_low * factor, r.ci_high * factor
         result.overlay[r.key] = (
             round(float(r.value), 3),
             f"fitted: n={r.n} applications over {r.exposure_wd:.1f} working days (seasonal exposure); "
-            f"{r.rate_wd:.4g} per working day, 95% Poisson [{r.ci_low:.4g}, {r.ci_high:.4g}]",
+            f"{r.value:.4g} {unit} at scale 1, 95% Poisson [{low:.4g}, {high:.4g}]",
         )
-        result.add(r.key, "arrivals", r.n, r.rate_wd, (r.ci_low, r.ci_high), r.base_rate_wd, "Poisson")
+        result.add(
+            r.key, "arrivals", r.n, r.value, (low, high), r.base_rate_wd * factor, "Poisson",
+            unit=f"{unit} (scale 1)",
+        )  # fmt: skip
     result.monthly = monthly_arrivals(cases, base, calendar, rates)
     missing = sorted(set(base.segments) - set(cases["segment"]))
     if missing:

@@ -15,9 +15,13 @@ and the family with the smallest AIC = 2 k - 2 log L is chosen (k parameters). T
 is the Kolmogorov-Smirnov distance between the fitted CDF and the Kaplan-Meier estimate (the
 empirical CDF when nothing is censored); the QQ data pair the Kaplan-Meier quantiles with the
 fitted ones. The 95% intervals of the fitted mean and coefficient of variation come from the
-observed information (the numerical Hessian of log L) by the delta method for the smooth families;
-triangular and uniform fits have moving support, where that theory does not hold, so their mean's
-interval is the Student-t interval of the finished times when none is censored (none otherwise).
+observed information (the numerical Hessian of log L) by the delta method for the smooth families.
+Triangular and uniform fits have a support that moves with their parameters, where that theory
+does not hold: their intervals are the fitted value ± 1.96 bootstrap standard errors, from
+``BOOTSTRAP_RESAMPLES`` nonparametric resamples of the visits (finished, open and interval-censored
+alike, so censoring is resampled too), each refitted in the same family, on a fixed seed so that
+a fit is reproducible. It is an interval of the fitted distribution's mean, so it holds that mean
+(the sample's t-interval need not: a triangle's MLE mean is not the sample mean).
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ from scipy import optimize, special, stats
 MIN_OBSERVATIONS = 5
 """Fewer finished observations than this are reported, not fitted."""
 Z95 = 1.959963984540054
+BOOTSTRAP_RESAMPLES = 100
+"""Resamples for the bootstrap standard error of a triangular or uniform fit's mean and cv (the
+standard error's own relative error is about 1 / sqrt(2 x 99), 7%)."""
+BOOTSTRAP_SEED = 20210301
 
 
 @dataclass(frozen=True)
@@ -108,10 +116,16 @@ def _triangular_ll(t: np.ndarray, x: np.ndarray, c: np.ndarray) -> float:
     a, m, b = _triangle(t)
     if a < 0 or x.min() <= a or x.max() >= b:
         return -math.inf
+    rise = x < m
+    k = int(rise.sum())
+    dens = (
+        len(x) * (math.log(2.0) - math.log(b - a))
+        + (np.log(x[rise] - a).sum() - k * math.log(m - a) if k else 0.0)
+        + (np.log(b - x[~rise]).sum() - (len(x) - k) * math.log(b - m) if k < len(x) else 0.0)
+    )
+    if not len(c):
+        return float(dens)
     with np.errstate(divide="ignore"):
-        rising = np.log(2 * (x - a) / ((b - a) * (m - a))) if m > a else np.full(len(x), -math.inf)
-        falling = np.log(2 * (b - x) / ((b - a) * (b - m))) if b > m else np.full(len(x), -math.inf)
-        dens = np.where(x < m, rising, falling).sum()
         cc = np.clip(c, a, b)
         rising_sf = 1 - (cc - a) ** 2 / ((b - a) * (m - a)) if m > a else np.zeros(len(c))
         falling_sf = (b - cc) ** 2 / ((b - a) * (b - m)) if b > m else np.zeros(len(c))
@@ -202,6 +216,7 @@ class DurationFit:
     qq: pd.DataFrame = field(repr=False)
     distribution: Any = field(repr=False)  # the fitted scipy.stats distribution
     n_between: int = 0  # of the n finished, known only between two times (interval-censored)
+    interval: str = "delta method"  # how mean_ci and cv_ci were made
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """The fitted CDF."""
@@ -274,6 +289,39 @@ def _delta_intervals(family: Family, nll, theta: np.ndarray) -> list[tuple[float
     return out
 
 
+def _bootstrap_intervals(family: Family, data: tuple, theta: np.ndarray) -> list:
+    """95% intervals of (mean, cv): the fitted value ± 1.96 standard errors of the refitted values
+    over nonparametric resamples of all the visits (finished, open, known between two times). A
+    resample's fit starts from the whole sample's (whose support holds every resample)."""
+    x, c, low, high = data
+    sizes = np.cumsum([len(x), len(c), len(low)])
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    # resampled fits lie near the whole sample's: a small first simplex around it saves evaluations
+    steps = np.r_[0.02 * float(np.ptp(np.r_[x, c])), 0.02, 0.2][: len(theta)]
+    options = {
+        "xatol": 1e-3,
+        "fatol": 1e-3,
+        "maxfev": 400,
+        "initial_simplex": np.vstack([theta, theta + np.diag(steps)]),
+    }
+    draws = []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        pick = rng.integers(0, sizes[-1], sizes[-1])
+        xb, cb = x[pick[pick < sizes[0]]], c[pick[(pick >= sizes[0]) & (pick < sizes[1])] - sizes[0]]
+        bb = pick[pick >= sizes[1]] - sizes[1]
+        if len(xb) + len(bb) < MIN_OBSERVATIONS:
+            continue
+        nll = _negative_log_likelihood(family, xb, cb, (low[bb], high[bb]))
+        again = optimize.minimize(nll, theta, method="Nelder-Mead", options=options)
+        if np.isfinite(again.fun):
+            draws.append(family.moments(again.x))
+    if len(draws) < BOOTSTRAP_RESAMPLES // 2:
+        return [None, None]
+    errors = np.asarray(draws).std(axis=0, ddof=1)
+    fitted = family.moments(theta)
+    return [(value - Z95 * se, value + Z95 * se) for value, se in zip(fitted, errors, strict=True)]
+
+
 def kaplan_meier(x: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct finished times and the Kaplan-Meier CDF just after each (1 - survival)."""
     times = np.concatenate([x, c])
@@ -306,7 +354,8 @@ def fit_duration(observed, censored=(), between=None) -> DurationFit | None:
     fits = {}
     for family in FAMILIES:
         nll = _negative_log_likelihood(family, x, c, (low, high))
-        theta = _minimise(family, nll, family.start(middle))
+        # a moving support must start past the open visits' times too, or the start has no likelihood
+        theta = _minimise(family, nll, family.start(middle if family.smooth else np.r_[middle, c]))
         value = nll(theta)
         fits[family.name] = (2 * family.n_params + 2 * value, theta, nll, family)
     aic = {name: float(fit[0]) for name, fit in fits.items()}
@@ -315,9 +364,10 @@ def fit_duration(observed, censored=(), between=None) -> DurationFit | None:
     mean, cv = family.moments(theta)
     if family.smooth:
         mean_ci, cv_ci = _delta_intervals(family, nll, theta)
+        method = "delta method"
     else:
-        half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-        mean_ci, cv_ci = ((x.mean() - half, x.mean() + half) if len(c) + len(low) == 0 else None), None
+        mean_ci, cv_ci = _bootstrap_intervals(family, (x, c, low, high), theta)
+        method = f"bootstrap ({BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED})"
     spec = {k: (round(float(v), 4) if not isinstance(v, str) else v) for k, v in family.spec(theta).items()}
     times, km = kaplan_meier(middle, c)
     fitted = np.asarray(family.frozen(theta).cdf(times))
@@ -349,6 +399,7 @@ def fit_duration(observed, censored=(), between=None) -> DurationFit | None:
         qq,
         distribution,
         len(low),
+        method,
     )
 
 

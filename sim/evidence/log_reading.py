@@ -10,11 +10,15 @@ read with a *column mapping*: ``{"case": "application_no", "timestamp": "event_t
 
 Real logs are untidy, so reading is tolerant where the log is a log and strict where it is not:
 
-* rows without a case, an activity or a valid time, rows with another lifecycle transition and
-  duplicated rows are dropped and *counted* (``Log.skipped``); rows out of time order are sorted
+* rows without a case id, without an activity, without a time or with one that is not a time,
+  rows with another lifecycle transition and duplicated rows are dropped and *counted*, each
+  reason on its own (``Log.skipped``); rows out of time order are sorted
   and counted (``Log.notes``); events of unknown activities are counted when the log is fitted;
-* a file that is not a log (missing, empty, not UTF-8, not CSV/Parquet/XES, lacking a required
-  column) raises ``LogError`` with one line that says what was found and what to write instead.
+* a file that is not a log (missing, empty, not UTF-8, not CSV/Parquet/XES, lacking required
+  columns: all named at once, with a guess of each from ``sim.evidence.columns``) raises
+  ``LogError`` with one line that says what was found and what to write instead;
+* a case id is one case: ids shared by segments or replications are taken apart and said so, ids
+  reused in a way the log does not tell are refused (``_cases_apart``).
 
 Timestamps are local time (Chongqing, China Standard Time): times with a zone are converted to it
 and the zone dropped, as the simulator's own tables keep them.
@@ -32,18 +36,9 @@ from pathlib import Path
 
 import pandas as pd
 
-STANDARD = {
-    "case": "case:concept:name",
-    "activity": "concept:name",
-    "lifecycle": "lifecycle:transition",
-    "timestamp": "time:timestamp",
-    "resource": "org:resource",
-    "segment": "segment",
-    "replication": "replication",
-    "attempt": "attempt",
-}
-"""The columns a log is read into (short name -> the name in the process-mining convention)."""
-REQUIRED = ("case", "activity", "lifecycle", "timestamp")
+from sim.evidence.columns import REQUIRED, STANDARD, guesses, is_label
+
+__all__ = ["REQUIRED", "STANDARD", "Log", "LogError", "log_from_frame", "parse_mapping", "read_log"]
 LIFECYCLES = ("schedule", "start", "complete")
 LOCAL_ZONE = "Asia/Shanghai"  # China Standard Time, UTC+08:00, no daylight saving
 _ALSO = {"segment": ("case:segment",), "replication": ("case:replication",)}  # pm4py's trace prefix
@@ -194,32 +189,42 @@ def _xes_value(kind: str, text: str | None):
 
 
 def _columns(frame: pd.DataFrame, mapping: dict[str, str], shown: str) -> dict[str, str]:
-    """Standard short name -> the log's column, for every standard column the log has."""
+    """Standard short name -> the log's column, for every standard column the log has. Every
+    ``--map`` to a column the log lacks, and every required column it lacks (the segment too, unless
+    the case ids are ``segment:number``), are named at once, in one line, with a guess of each
+    (``sim.evidence.columns``)."""
     found: dict[str, str] = {}
+    absent = {name: column for name, column in mapping.items() if column not in frame.columns}
+    if absent:
+        maps = ", ".join(f"--map {name}={column}" for name, column in absent.items())
+        columns = ", ".join(f"'{column}'" for column in absent.values())
+        what = "column" if len(absent) == 1 else "columns"
+        raise LogError(f"{shown}: {maps}: no {what} {columns}; the log has {_listed(frame.columns)}")
     for name, standard in STANDARD.items():
-        if name in mapping:
-            if mapping[name] not in frame.columns:
-                raise LogError(
-                    f"{shown}: --map {name}={mapping[name]}: no column '{mapping[name]}'; "
-                    f"the log has {_listed(frame.columns)}"
-                )
-            found[name] = mapping[name]
-            continue
-        for candidate in (standard, *_ALSO.get(name, ())):
-            if candidate in frame.columns:
-                found[name] = candidate
-                break
-    for name in REQUIRED:
-        if name not in found:
-            close = difflib.get_close_matches(
-                STANDARD[name], [str(c) for c in frame.columns], n=1, cutoff=0.5
-            )
-            hint = f" (is it '{close[0]}'? then add --map {name}={close[0]})" if close else ""
-            raise LogError(
-                f"{shown}: no column '{STANDARD[name]}' ({name}){hint}; the log has "
-                f"{_listed(frame.columns)}; name the column with --map {name}=COLUMN"
-            )
+        candidates = (mapping[name],) if name in mapping else (standard, *_ALSO.get(name, ()))
+        present = [c for c in candidates if c in frame.columns]
+        if present:
+            found[name] = present[0]
+    missing = [name for name in REQUIRED if name not in found]
+    guessed = guesses(frame, [*missing, *([] if "segment" in found else ["segment"])], set(found.values()))
+    ids = frame[found["case"]] if "case" in found else frame.get(guessed.get("case", ""))
+    if "segment" not in found and (ids is None or not _segment_ids(ids)):
+        missing.append("segment")
+    if missing:
+        named = ", ".join(f"'{STANDARD[name]}' ({name})" for name in missing)
+        maps = " ".join(f"--map {name}={guessed.get(name, 'COLUMN')}" for name in missing)
+        guessing = set(missing) & set(guessed)
+        guess = " (guessed from the columns' names and values: check them)" if guessing else ""
+        what = "column" if len(missing) == 1 else "columns"
+        has = _listed(frame.columns)
+        raise LogError(f"{shown}: no {what} {named}; the log has {has}; name the {what} with {maps}{guess}")
     return found
+
+
+def _segment_ids(cases: pd.Series) -> bool:
+    """Case ids of the form ``segment:number`` (the ids this tool writes), which give the segment."""
+    present = cases.dropna().astype("string")
+    return bool(len(present)) and bool(present.str.contains(":", regex=False).all())
 
 
 def _listed(columns) -> str:
@@ -272,10 +277,14 @@ def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
             skipped[reason] = skipped.get(reason, 0) + count
             ev = ev[~mask]
 
-    drop(
-        ev[["case", "activity", "timestamp", "period"]].isna().any(axis=1),
-        "row without a case, activity or valid time",
-    )
+    def blank(values: pd.Series) -> pd.Series:
+        return values.astype("string").str.strip().fillna("").eq("")
+
+    drop(blank(ev["case"]), "row without a case id")
+    drop(blank(ev["activity"]), "row without an activity")
+    drop(blank(frame.loc[ev.index, columns["timestamp"]]), "row without a time")
+    drop(ev["timestamp"].isna(), "row whose time is not a time (expected ISO 8601)")
+    drop(ev["period"].isna(), "row whose replication is not a number")
     drop(ev["segment"].isna(), "row of a case without a segment")
     if "attempt" in ev:
         drop(ev["attempt"].isna(), "row without a valid attempt number")
@@ -284,8 +293,7 @@ def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
     ):
         skipped[f"lifecycle '{value}' (expected schedule, start or complete)"] = int(count)
     ev = ev[ev["lifecycle"].isin(LIFECYCLES)]
-    if len(ev) and ev.groupby("case")["period"].nunique().max() > 1:  # ids repeat per replication
-        ev["case"] = "r" + ev["period"].astype(int).astype(str) + "/" + ev["case"]
+    ev = _cases_apart(frame, ev, columns, shown, notes, skipped)
     key = ["case", "activity", "lifecycle", "timestamp", *(["attempt"] if "attempt" in ev else [])]
     drop(ev.duplicated(subset=key), "duplicated row")
     if ev.empty:
@@ -299,6 +307,53 @@ def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
     ev = ev.assign(rank=rank).sort_values(["period", "case", "timestamp", "rank", "file_row"], kind="stable")
     ev = ev.drop(columns=["rank", "file_row"]).reset_index(drop=True)
     return Log(ev, shown, rows_read, skipped, notes, attributes)
+
+
+def _cases_apart(
+    frame: pd.DataFrame, ev: pd.DataFrame, columns: dict[str, str], shown: str, notes: list, skipped: dict
+) -> pd.DataFrame:
+    """A case id used for several cases is never merged silently. Ids that hold events of several
+    segments (numbered per segment) or replications (numbered per replication) are taken apart, as
+    ``SEGMENT:ID`` and ``rN/ID``, and said so. Ids whose same event (stage, lifecycle, attempt) comes
+    twice at different times are reused in a way the log does not tell: refused, naming the column
+    that tells them apart, when they are many (1% of the cases or more), else skipped and counted."""
+    if not len(ev):
+        return ev
+    if "segment" in columns and (shared := int((ev.groupby("case")["segment"].nunique() > 1).sum())):
+        notes.append(
+            f"{shared} case ids hold events of more than one segment (ids numbered per segment?): "
+            "each segment's case taken apart, as SEGMENT:ID"
+        )
+        ev = ev.assign(case=ev["segment"] + ":" + ev["case"])
+    if shared := int((ev.groupby("case")["period"].nunique() > 1).sum()):
+        notes.append(
+            f"{shared} case ids recur in several replications: each replication's case taken apart, as rN/ID"
+        )
+        ev = ev.assign(case="r" + ev["period"].astype(int).astype(str) + "/" + ev["case"])
+    if "attempt" not in ev:
+        return ev
+    event = ["case", "activity", "lifecycle", "attempt"]
+    twice = ev.groupby(event)["timestamp"].transform("nunique") > 1
+    reused = ev.loc[twice, "case"].unique()
+    if len(reused) and len(reused) >= 0.01 * ev["case"].nunique():
+        sub = ev.loc[twice]
+        by = {c: frame.loc[sub.index, c] for c in frame.columns if c not in columns.values()}
+        apart = [
+            c for c, values in by.items()
+            if is_label(values) and values.nunique() <= 1000
+            and sub.assign(by=values).groupby([*event, "by"])["timestamp"].nunique().max() == 1
+        ]  # fmt: skip
+        hint = f" (the column '{apart[0]}' tells them apart)" if apart else ""
+        raise LogError(
+            f"{shown}: {len(reused)} case ids have the same event twice at different times (same stage, "
+            "lifecycle and attempt): each id is used for several cases, across replications or periods; "
+            f"name the column that tells them apart with --map replication=COLUMN{hint}"
+        )
+    if len(reused):
+        dropped = ev["case"].isin(reused)
+        skipped["row of a case id with the same event twice at different times"] = int(dropped.sum())
+        ev = ev[~dropped]
+    return ev
 
 
 def _case_attributes(frame: pd.DataFrame, ev: pd.DataFrame, used: set[str]) -> pd.DataFrame:
@@ -315,13 +370,7 @@ def _segments(frame: pd.DataFrame, columns: dict[str, str], cases: pd.Series, sh
     if "segment" in columns:
         seg = frame[columns["segment"]].astype("string").str.strip()
         return seg.groupby(cases.to_numpy()).transform("first") if seg.isna().any() else seg
-    parts = cases.str.rsplit(":", n=1)
-    if bool(cases.str.contains(":", regex=False).fillna(False).all()):
-        return parts.str[0].str.rsplit("/", n=1).str[-1]
-    raise LogError(
-        f"{shown}: no column 'segment' and the case ids are not 'segment:number'; "
-        "name the column with the customer segment with --map segment=COLUMN"
-    )
+    return cases.str.rsplit(":", n=1).str[0].str.rsplit("/", n=1).str[-1]  # ids are segment:number
 
 
 def _reasons(skipped: Mapping[str, int]) -> str:

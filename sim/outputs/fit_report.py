@@ -5,7 +5,8 @@
 stage's log identifies or why not, arrivals per month), the ``parameters``, ``stages``,
 ``monthly`` and ``qq`` (QQ data of every fitted distribution) tables, one figure per fitted
 duration or effort (``fit-STAGE.png``: the empirical distribution, Kaplan-Meier where visits are
-open, against the fitted CDF, and the QQ plot), and ``manifest.json``.
+open, against the fitted CDF and the base's, and the QQ plot), and ``manifest.json``; and for
+``fit --round-trip`` the round trip's report and tables (``write_round_trip``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.evidence.estimates import FitResult
+from sim.evidence.estimates import FitResult, base_distribution
 from sim.evidence.fitting import DurationFit, kaplan_meier
 from sim.evidence.overlay import overlay_text
+from sim.evidence.round_trip import RoundTrip
 from sim.outputs.tables import save_figure, write_manifest, write_table, write_text
 
 
-def fit_figure(key: str, fit: DurationFit):
-    """Empirical (Kaplan-Meier) vs fitted CDF, and the QQ plot, of one fitted duration or effort."""
+def fit_figure(key: str, fit: DurationFit, base=None):
+    """Empirical (Kaplan-Meier) vs fitted vs the base scenario's CDF (``base``: its distribution,
+    drawn from its quantile function), and the QQ plot of the fitted and the base's quantiles
+    against the log's, of one fitted duration or effort."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,15 +39,22 @@ def fit_figure(key: str, fit: DurationFit):
     left.step(np.r_[0.0, times], np.r_[0.0, km], where="post", label="log (Kaplan-Meier)", color="black")
     grid = np.linspace(0.0, float(times.max()) * 1.05, 400)
     left.plot(grid, fit.cdf(grid), label=f"fitted {fit.family}", color="tab:red")
+    levels = np.linspace(0.0005, 0.9995, 400)
+    if base is not None:
+        left.plot(base.ppf(levels), levels, label=f"base {base.dist}", color="tab:green", linestyle="--")
     left.set_xlabel(unit)
     left.set_ylabel("share of visits finished")
     left.legend(loc="lower right")
     left.set_title("cumulative distribution")
     qq = fit.qq
-    right.scatter(qq["fitted"], qq["empirical"], s=8, color="tab:blue")
+    right.scatter(qq["fitted"], qq["empirical"], s=8, color="tab:red", label="fitted")
     top = float(max(qq["fitted"].max(), qq["empirical"].max()))
+    if base is not None:
+        on_base = np.asarray(base.ppf(qq["probability"].to_numpy()), dtype=float)
+        right.scatter(on_base, qq["empirical"], s=8, color="tab:green", marker="x", label="base")
+        top = max(top, float(on_base.max()))
     right.plot([0, top], [0, top], color="grey", linewidth=1, label="equal")
-    right.set_xlabel(f"fitted quantile ({unit})")
+    right.set_xlabel(f"fitted or base quantile ({unit})")
     right.set_ylabel(f"log quantile ({unit})")
     right.legend(loc="upper left")
     right.set_title("QQ")
@@ -90,11 +101,25 @@ def report_text(result: FitResult, figures: list[str]) -> str:
     lines += [f"- {note}" for note in result.notes] + ([""] if result.notes else [])
     parameters = result.parameters.drop(columns=["cv_low", "cv_high"])
     lines += [
+        "## Does the log agree with the base?",
+        "",
+        *[f"- {line}" for line in result.agreement()],
+        "",
+        "`base_inside` below: the base's value inside the log's 95% interval. A stage the log cannot "
+        "fit is compared by its mean service: the base's implied one (`base_service_mean`, made as "
+        "`base_service` says) against the 95% t-interval of the log's finished visits "
+        "(`service_low`-`service_high`, on the stage's clock). The figures draw the base's "
+        "distribution beside the log's and the fitted one.",
+        "",
+    ]
+    lines += [
         "## Fitted parameters",
         "",
         "`estimate` is a duration's or effort's mean, a share's or rework's probability, an arrival "
-        "rate per working day (at scale 1); `ci_low`-`ci_high` its 95% interval; `base` the base "
-        "scenario's value. The overlay `fitted.yaml` writes them.",
+        "rate in the unit of its key (`per_year` or `per_working_day`, at scale 1), as `unit` says; "
+        "`ci_low`-`ci_high` its 95% interval, made as `interval` says (the delta method on the observed "
+        "information, a bootstrap of the visits for triangular and uniform fits, Wilson, Garwood); "
+        "`base` the base scenario's value in the same unit. The overlay `fitted.yaml` writes them.",
         "",
         _markdown(parameters),
         "",
@@ -136,7 +161,7 @@ def write_fit(
     figures = []
     for key, fit in result.durations.items():
         name = f"fit-{key.split('.')[1]}.png"
-        written.append(save_figure(fit_figure(key, fit), out / name))
+        written.append(save_figure(fit_figure(key, fit, base_distribution(result.base, key)), out / name))
         figures.append(name)
     written += [
         write_table(result.parameters, out, "parameters", fmt),
@@ -158,3 +183,84 @@ def write_fit(
         },
     )
     return [*written, manifest]
+
+
+def round_trip_summary(trip: RoundTrip) -> list[str]:
+    """The round trip in three lines: intervals that cover the truth, KPIs that agree, distances."""
+    table = trip.parameters
+    judged = table[table["covered"].notna()]
+    missed = judged.loc[judged["covered"] == False, "key"].tolist()  # noqa: E712
+    cvs = table[table["cv_covered"].notna()]
+    kpis = trip.kpis[trip.kpis["agree"].notna()]
+    apart = kpis.loc[kpis["agree"] == False]  # noqa: E712
+    distances = trip.distances
+    within = int((distances["emd_wd"] <= 2 * distances["emd_noise_wd"]).sum()) if len(distances) else 0
+    return [
+        f"{len(judged) - len(missed)} of {len(judged)} 95% intervals cover the true value"
+        + (f"; not: {', '.join(missed)}" if missed else "")
+        + f" (cv: {int(cvs['cv_covered'].sum())} of {len(cvs)})",
+        f"{len(kpis) - len(apart)} of {len(kpis)} KPI comparisons agree (fitted vs original run)"
+        + (f"; not: {', '.join(apart['segment'] + '.' + apart['kpi'])}" if len(apart) else ""),
+        f"{within} of {len(distances)} segments: elapsed-time distance of the fitted run within twice "
+        "the noise floor (the base on the other seed)",
+    ]
+
+
+def round_trip_text(trip: RoundTrip, scenario: str, reps: int, seeds: tuple[int, int]) -> str:
+    """``round-trip.md``: what was simulated, fitted and rerun, the summary and the three tables."""
+    parameters = trip.parameters[
+        ["key", "unit", "n", "n_censored", "estimate", "ci_low", "ci_high", "base", "covered"]
+        + ["cv", "cv_low", "cv_high", "base_cv", "cv_covered", "family", "interval"]
+    ].rename(columns={"base": "true", "base_cv": "true_cv"})
+    lines = [
+        f"# Round trip of {scenario}",
+        "",
+        f"{scenario} simulated with its event log ({reps} replications, seed {seeds[0]}), the log fitted, "
+        f"the fitted scenario and the scenario itself run again on seed {seeds[1]} (docs/fit.md, "
+        '"The round trip").',
+        "",
+        *[f"- {line}" for line in round_trip_summary(trip)],
+        "",
+        "## Fitted vs true parameters",
+        "",
+        _markdown(parameters),
+        "",
+        "## KPIs: original run vs fitted run",
+        "",
+        "They agree when the difference is within sqrt(hw_original² + hw_fitted²) (`bound`).",
+        "",
+        _markdown(trip.kpis),
+        "",
+        "## Elapsed times: earth mover's distance (working days)",
+        "",
+        "`emd_wd`: fitted vs original run; `emd_noise_wd`: the scenario itself on the other seed vs the "
+        "original run, what sampling alone gives.",
+        "",
+        _markdown(trip.distances),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_round_trip(
+    trip: RoundTrip,
+    out: str | os.PathLike,
+    scenario: str,
+    reps: int,
+    seeds: tuple[int, int],
+    base_file: str | None = None,
+) -> list[Path]:
+    """``round-trip.md`` and the ``round-trip-parameters``, ``-kpis`` and ``-distances`` tables;
+    with ``base_file`` (a round trip on its own, not beside a fit) the manifest too."""
+    out = Path(out)
+    written = [
+        write_text(out / "round-trip.md", round_trip_text(trip, scenario, reps, seeds)),
+        write_table(trip.parameters, out, "round-trip-parameters", "csv"),
+        write_table(trip.kpis, out, "round-trip-kpis", "csv"),
+        write_table(trip.distances, out, "round-trip-distances", "csv"),
+    ]
+    if base_file is not None:
+        content = {"result": ["fit --round-trip", scenario], "scenario_file": base_file, "reps": reps}
+        written.append(
+            write_manifest(out, content | {"seeds": list(seeds), "files": [p.name for p in written]})
+        )
+    return written

@@ -23,12 +23,16 @@ def test_a_header_without_rows_holds_no_events(tmp_path):
     assert fails("fit", log, "--base", BASE).startswith(f"{log}: holds no events")
 
 
-def test_wrong_columns_name_the_missing_one_and_the_way_to_map_it(tmp_path):
+def test_wrong_columns_name_every_missing_one_and_a_map_guessed_from_names_and_values(tmp_path):
     log = tmp_path / "wrong.csv"
     log.write_text("application,step,when\nA1,acceptance,2021-03-01\n", encoding="utf-8")
+    # all five at once; 'when' holds times, 'application' and 'step' have the usual names; nothing
+    # holds lifecycle transitions or says which segment
     assert fails("fit", log, "--base", BASE) == (
-        f"{log}: no column 'case:concept:name' (case); the log has application, step, when; "
-        "name the column with --map case=COLUMN"
+        f"{log}: no columns 'case:concept:name' (case), 'concept:name' (activity), 'lifecycle:transition' "
+        "(lifecycle), 'time:timestamp' (timestamp), 'segment' (segment); the log has application, step, "
+        "when; name the columns with --map case=application --map activity=step --map lifecycle=COLUMN "
+        "--map timestamp=when --map segment=COLUMN (guessed from the columns' names and values: check them)"
     )
 
 

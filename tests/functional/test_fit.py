@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from builders import ROOT, staff, tiny_scenario
+from builders import ROOT, staff, tiny_scenario, two_waits
 from scipy.stats import norm
 
 import sim
 from sim.cli import main
-from sim.evidence.estimates import fit_log
-from sim.evidence.log_reading import log_from_frame, read_log
+from sim.evidence.estimates import base_distribution, fit_log
+from sim.evidence.log_reading import LogError, log_from_frame, read_log
 from sim.evidence.round_trip import fitted_scenario, round_trip
 from sim.outputs.event_log import write_events
+from sim.outputs.fit_report import fit_figure, report_text
 from sim.scenario import load_scenario
+from sim.scenario.load import scenario_from_dict
 
 STAGES = {
     "intake": {  # staff, no lead time: the logged service is the effort over 8 hours a day
@@ -193,7 +196,10 @@ def test_xes_csv_and_parquet_logs_read_alike(tmp_path):
     assert len(first) == len(result.events) and first["case"].str.startswith(("r0/", "r1/")).all()
     for other in logs[1:]:
         pd.testing.assert_frame_equal(other.events[columns], first, check_dtype=False)
-        assert other.skipped == {} and other.notes == []
+        assert other.skipped == {}
+    # a table's ids recur per replication (taken apart, and said so); XES traces are named r0/ID
+    assert logs[1].notes == logs[0].notes and logs[0].notes[0].endswith("taken apart, as rN/ID")
+    assert logs[2].notes == []
 
 
 def test_a_log_cut_while_cases_are_open_censors_their_visits_instead_of_dropping_them(tmp_path):
@@ -282,3 +288,190 @@ def test_an_open_visit_in_one_parallel_branch_is_censored_while_the_other_branch
     fit = fit_log(log_from_frame(cut), load_scenario(path))
     assert fit.durations["stages.customer_works.duration"].n_censored == len(works_open)
     assert not [what for what in fit.skipped if "without its complete" in what]
+
+
+def test_an_arrival_rate_per_year_is_shown_per_year_everywhere(tmp_path):
+    # the base writes per_year: 750 (3 a working day); the table, the console and the overlay
+    # give the fitted rate in that unit, and the base's value is the file's 750
+    data = tiny_scenario({"works": STAGES["customer_works"]}, ["works"], arrivals={"per_year": 750}, days=30)
+    path = tmp_path / "per-year.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    log = tmp_path / "events.parquet"
+    sim.run(load_scenario(path), reps=1, seed=3, events=True).events.to_parquet(log)
+    fit = fit_log(read_log(log), load_scenario(path))
+    row = fit.parameters.set_index("key").loc["segments.seg.arrivals.per_year"]
+    assert (row["unit"], row["base"]) == ("per year (scale 1)", 750.0)
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
+    assert 600 < row["estimate"] < 900  # per year, not 3 a day
+    written, comment = fit.overlay["segments.seg.arrivals.per_year"]
+    assert written == round(row["estimate"], 3)
+    code, out, _ = cli("fit", log, "--base", path, "--out", tmp_path / "fit")
+    assert code == 0
+    interval = f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]"
+    line = f"  segments.seg.arrivals.per_year: {row['estimate']:.4g} {interval}, base 750 per year (scale 1)"
+    assert f"{line} (n={row['n']})" in out.splitlines()
+    table = pd.read_csv(tmp_path / "fit" / "parameters.csv").set_index("key")
+    assert table.at["segments.seg.arrivals.per_year", "estimate"] == pytest.approx(row["estimate"])
+    assert f"{row['estimate']:.4g} per year at scale 1" in comment
+
+
+def test_rows_without_a_case_and_rows_with_bad_times_are_skipped_and_counted_apart(tmp_path):
+    path = small_scenario(tmp_path)
+    base = load_scenario(path, overrides={"horizon.arrival_days": 20})
+    events = sim.run(base, reps=1, seed=5, events=True).events.astype({"time:timestamp": str})
+    events.loc[events.index[:3], "case:concept:name"] = None
+    events.loc[events.index[3:5], "time:timestamp"] = ["2021-13-45T10:00:00", "soon"]
+    events.loc[events.index[5], "time:timestamp"] = None
+    events.loc[events.index[6], "concept:name"] = " "
+    log = tmp_path / "faulty.csv"
+    events.to_csv(log, index=False)
+    read = read_log(log)
+    assert read.skipped == {
+        "row without a case id": 3,
+        "row without an activity": 1,
+        "row without a time": 1,
+        "row whose time is not a time (expected ISO 8601)": 2,
+    }
+    report = report_text(fit_log(read, base), [])
+    assert "| row without a case id | 3 |" in report
+    assert "| row whose time is not a time (expected ISO 8601) | 2 |" in report
+
+
+@pytest.fixture(scope="module")
+def two_segment_log() -> pd.DataFrame:
+    """Two replications of two segments whose case numbers (``case_number``) restart per segment
+    and per replication: the trap of a log whose case column is a number."""
+    events = sim.run(scenario_from_dict(two_waits()), reps=2, seed=4, events=True).events
+    assert "case_number" in events and events["replication"].nunique() == 2
+    return events
+
+
+def test_a_log_without_case_ids_gets_the_right_guess_and_following_it_keeps_every_case(two_segment_log):
+    events = two_segment_log
+    full = log_from_frame(events)
+    numbered = events.drop(columns=["case:concept:name"])
+    with pytest.raises(LogError) as error:
+        log_from_frame(numbered)
+    assert str(error.value).endswith(
+        "name the column with --map case=case_number (guessed from the columns' names and values: check them)"
+    )  # not concept:name, the activity, which looks like case:concept:name by name alone
+    followed = log_from_frame(numbered, {"case": "case_number"})
+    assert followed.events["case"].nunique() == full.events["case"].nunique()
+    shared = numbered.groupby("case_number")["segment"].nunique().gt(1).sum()
+    assert followed.notes[0] == (
+        f"{shared} case ids hold events of more than one segment (ids numbered per segment?): "
+        "each segment's case taken apart, as SEGMENT:ID"
+    )
+    assert followed.notes[1].endswith(
+        "recur in several replications: each replication's case taken apart, as rN/ID"
+    )
+    assert sorted(followed.events["case"].unique()) == sorted(full.events["case"].unique())
+
+
+def test_case_ids_reused_across_replications_without_a_replication_column_are_refused(two_segment_log):
+    reused = (two_segment_log.groupby("case:concept:name")["replication"].nunique() > 1).sum()
+    events = two_segment_log.drop(columns=["replication"])
+    message = (
+        f"<events>: {reused} case ids have the same event twice at different times (same stage, lifecycle "
+        "and attempt): each id is used for several cases, across replications or periods; name the column "
+        "that tells them apart with --map replication=COLUMN"
+    )
+    with pytest.raises(LogError, match="^" + re.escape(message) + "$"):
+        log_from_frame(events)
+    with pytest.raises(LogError, match=re.escape(message + " (the column 'run' tells them apart)")):
+        log_from_frame(events.assign(run=two_segment_log["replication"]))
+
+
+def test_the_fit_says_where_the_log_disagrees_with_the_base(tmp_path):
+    # the log of the small scenario, judged against a base that doubles the customer's works
+    # (lognormal mean 6 -> 12) and triples the inspection's lead time (mean 1 -> 3 working days)
+    path = small_scenario(tmp_path)
+    events = sim.run(
+        load_scenario(path, overrides={"horizon.arrival_days": 30}), reps=1, seed=9, events=True
+    ).events
+    wrong = load_scenario(
+        path,
+        overrides={
+            "stages.customer_works.duration": {"dist": "lognormal", "mean": 12.0, "cv": 0.6},
+            "stages.inspection.lead_time": {"dist": "exponential", "mean": 3.0},
+        },
+    )
+    fit = fit_log(log_from_frame(events), wrong)
+    table = fit.parameters
+    assert table.set_index("key").at["stages.customer_works.duration", "base_inside"] == False  # noqa: E712
+    inside = int((table["base_inside"] == True).sum())  # noqa: E712
+    assert inside == len(table) - 1 and table["base_inside"].notna().all()
+    stages = fit.stages.set_index("stage")
+    # the inspection's service is effort / hours per day + lead time: triangular (2, 3, 5) hours
+    # at 6 hours a day, + 3 days
+    assert stages.at["inspection", "base_service_mean"] == pytest.approx(10 / 3 / 6 + 3.0)
+    assert stages.at["inspection", "base_service"] == "effort / hours_per_day + lead time"
+    assert fit.agreement() == [
+        f"{inside} of {len(table)} base values inside the log's 95% intervals; outside: "
+        "stages.customer_works.duration",
+        "0 of 1 stages not fitted: the base's implied mean service inside the 95% interval of the log's; "
+        "outside: inspection",
+    ]
+    figure = fit_figure("stages.customer_works.duration", fit.durations["stages.customer_works.duration"],
+                        base_distribution(wrong, "stages.customer_works.duration"))  # fmt: skip
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert labels[0] == "log (Kaplan-Meier)" and labels[2] == "base lognormal"
+    assert figure.axes[1].get_legend_handles_labels()[1] == ["fitted", "base", "equal"]
+
+
+def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_scenario(tmp_path):
+    data = tiny_scenario({"works": STAGES["customer_works"]}, ["works"], per_day=3.0, days=30)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    code, out, err = cli("fit", "--base", path, "--round-trip", "--reps", 2, "--out", tmp_path / "trip")
+    assert (code, err) == (0, "")
+    report = (tmp_path / "trip" / "round-trip.md").read_text(encoding="utf-8")
+    summary = [line.removeprefix("- ") for line in report.splitlines() if line.startswith("- ")]
+    assert out.splitlines()[1:4] == [f"  {line}" for line in summary]
+    assert summary[0].startswith("2 of 2 95% intervals cover the true value")  # the duration and the rate
+    table = pd.read_csv(tmp_path / "trip" / "round-trip-parameters.csv")
+    assert sorted(table["key"]) == ["segments.seg.arrivals.per_working_day", "stages.works.duration"]
+    # with a log: the fit, then the round trip of the fitted scenario beside it
+    log = tmp_path / "events.parquet"
+    sim.run(load_scenario(path), reps=1, seed=3, events=True).events.to_parquet(log)
+    code, out, err = cli("fit", log, "--base", path, "--round-trip", "--reps", 2, "--out", tmp_path / "fit")
+    assert (code, err) == (0, "")
+    assert "round trip of tiny-fitted (2 replications, seeds 7 and 8):" in out
+    assert {"fitted.yaml", "report.md", "round-trip.md", "round-trip-kpis.csv"} <= {
+        p.name for p in (tmp_path / "fit").iterdir()
+    }
+    code, _, err = cli("fit", "--base", path)
+    assert code == 2
+    assert (
+        err == "error: fit: give the event log to fit (LOG), or --round-trip to check the fit on the base\n"
+    )
+
+
+def test_a_few_reused_case_ids_are_skipped_and_counted_not_merged(two_segment_log):
+    # one replication, and one case's events copied 30 days later under the same id: an id used
+    # twice among more than 100 cases is a glitch, not a numbering; both copies are skipped
+    events = two_segment_log[two_segment_log["replication"] == 0]
+    case = events["case:concept:name"].iloc[0]
+    copy = events[events["case:concept:name"] == case].assign(
+        **{"time:timestamp": lambda t: t["time:timestamp"] + pd.Timedelta(days=30)}
+    )
+    log = log_from_frame(pd.concat([events, copy], ignore_index=True))
+    assert events["case:concept:name"].nunique() > 100
+    assert log.skipped == {"row of a case id with the same event twice at different times": 2 * len(copy)}
+    assert case not in set(log.events["case"])
+
+
+def test_missing_columns_are_named_at_once_with_guesses_by_their_values(two_segment_log):
+    # by name alone 'replication' looked like the lifecycle and 'concept:name' like the case; by
+    # their values the lifecycle is 'status', the time 'stamp' (not 'time_wd', a number of days)
+    names = {"lifecycle:transition": "status", "time:timestamp": "stamp"}
+    events = two_segment_log.drop(columns=["case:concept:name"]).rename(columns=names)
+    with pytest.raises(LogError) as error:
+        log_from_frame(events)
+    assert str(error.value) == (
+        "<events>: no columns 'case:concept:name' (case), 'lifecycle:transition' (lifecycle), "
+        "'time:timestamp' (timestamp); the log has scenario, replication, segment, case_number, "
+        "concept:name, status, time_wd, org:resource, owner, attempt, stamp; name the columns with "
+        "--map case=case_number --map lifecycle=status --map timestamp=stamp (guessed from the columns' "
+        "names and values: check them)"
+    )

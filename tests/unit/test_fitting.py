@@ -79,5 +79,23 @@ def test_a_triangular_sample_is_recognised_and_its_support_recovered():
     assert fit.mean_ci[0] <= 14 / 3 <= fit.mean_ci[1]
 
 
+def test_a_triangular_fits_interval_is_of_its_own_mean_by_a_reproducible_bootstrap():
+    # the walk-through's customer_fix: mean 5.374 with the data's t-interval [5.417, 5.793]; the
+    # interval is now the fitted mean's, ± 1.96 bootstrap standard errors: it holds the mean, is
+    # the same on every run (a fixed seed), and exists with open visits too
+    rng = np.random.default_rng(5)
+    times = rng.triangular(3.0, 5.0, 9.0, 400)
+    fit = fit_duration(times)
+    assert fit.family == "triangular" and fit.interval == "bootstrap (100 resamples, seed 20210301)"
+    assert fit.mean_ci[0] < fit.mean < fit.mean_ci[1]
+    assert (fit.mean_ci[0] + fit.mean_ci[1]) / 2 == pytest.approx(fit.mean)
+    assert fit.mean_ci[0] <= 17 / 3 <= fit.mean_ci[1]
+    assert (round(fit.mean, 3), round(fit.mean_ci[0], 3), round(fit.mean_ci[1], 3)) == (5.637, 5.519, 5.756)
+    ends = rng.exponential(40.0, 400)
+    censored = fit_duration(times[times <= ends], ends[times > ends])
+    assert censored.n_censored > 20 and censored.mean_ci is not None
+    assert censored.mean_ci[0] <= 17 / 3 <= censored.mean_ci[1]
+
+
 def test_too_few_finished_visits_are_not_fitted():
     assert fit_duration([1.0, 2.0, 3.0, 4.0], [5.0] * 10) is None
