@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from sim.experiments.stats import wilson_bounds
+
 MIN_OBSERVATIONS = 5
 """Fewer finished observations than this are reported, not fitted."""
 Z95 = 1.959963984540054
@@ -408,10 +410,7 @@ def wilson(successes: int, trials: int) -> tuple[float, float, float]:
     if trials <= 0:
         return math.nan, math.nan, math.nan
     p = successes / trials
-    denominator = 1 + Z95**2 / trials
-    centre = (p + Z95**2 / (2 * trials)) / denominator
-    half = Z95 * math.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / denominator
-    return p, max(0.0, centre - half), min(1.0, centre + half)
+    return (p, *wilson_bounds(p, trials, Z95))
 
 
 def poisson_interval(count: int) -> tuple[float, float]:

@@ -99,7 +99,11 @@ def share_interval(values, cases=None, confidence: float = 0.95) -> tuple[float,
     # a spread estimated from R replications: Student's t with R-1 degrees of freedom; the cases
     # counted: the binomial's own normal quantile (no variance was estimated)
     q = 0.5 + confidence / 2
-    z = t_quantile(q, len(x) - 1) if spread < total else normal_quantile(q)
+    return wilson_bounds(p, n, t_quantile(q, len(x) - 1) if spread < total else normal_quantile(q))
+
+
+def wilson_bounds(p: float, n: float, z: float) -> tuple[float, float]:
+    """The Wilson score interval of a share ``p`` of ``n`` independent cases, ``z`` its quantile."""
     shrink = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / shrink
     half = z / shrink * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
