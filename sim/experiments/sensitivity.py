@@ -29,16 +29,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from sim.experiments.executors import Executor
 from sim.experiments.sensitivity_file import Input, SensitivitySpec, load_sensitivity
+from sim.experiments.sensitivity_ranges import Ranges, explain_refusal
 from sim.experiments.sweep import PointProgress, SweepOutcome, run_sweep
 from sim.experiments.sweep_file import SweepPoint, SweepSpec, Variation, make_points, values_table
 from sim.outputs.tables import FORMATS, write_manifest, write_table
+from sim.scenario.errors import ScenarioError
 
 __all__ = [
     "Design",
@@ -96,8 +98,9 @@ def _value(item: Input, x: float) -> int | float:
 
 
 def design(spec: SensitivitySpec) -> Design:
-    """The design points of ``spec``, each validated as a scenario; a value the schema refuses is
-    reported at the input's line with the point that holds it."""
+    """The design points of ``spec``, each validated as a scenario. The ranges were checked when
+    the file was loaded (ends and corners); a point the scenario still refuses (a rule across parts
+    of the scenario) is reported at the line of the input to blame, with the values it may take."""
     from SALib.sample import morris as morris_sample  # SALib: only when a design is made (slow import)
     from SALib.sample import sobol as sobol_sample
 
@@ -118,7 +121,14 @@ def design(spec: SensitivitySpec) -> Design:
             seen[same] = len(variations)
             variations.append((overrides, spec.at(("inputs",)), dict(origins)))
         rows.append(seen[same])
-    points = make_points(variations, spec.base_data, spec.base_lines, spec.base, spec.at, what="sensitivity")
+    ranges = Ranges(spec.base_scenario, spec.base_data, spec.base_lines, spec.base, spec.at)
+
+    def refused(index: int, overrides: dict[str, Any], exc: ScenarioError) -> NoReturn:
+        explain_refusal(ranges, spec.inputs, overrides, exc, f"design point {index}")
+
+    points = make_points(
+        variations, spec.base_data, spec.base_lines, spec.base, spec.at, "sensitivity", refused
+    )
     sweep = SweepSpec(
         name=spec.name,
         title=spec.title,

@@ -22,8 +22,9 @@ An input is any number of the base scenario (a share, a count, a distribution's 
 ``stages.X.duration.high``), named by its key path; the file's own shape is the pydantic model
 ``SensitivityFile``, checked with the errors of a scenario (file, line, key path, what was found,
 "did you mean"). A key path must name an existing number of the base scenario (``set`` applied),
-checked at its own line; a whole-number value (a head count) takes a range of whole numbers. The
-design points themselves are made and validated by ``sim.experiments.sensitivity.design``.
+checked at its own line; a whole-number value (a head count) takes a range of whole numbers; every
+range's ends and corners are values the scenario takes (``sim.experiments.sensitivity_ranges``).
+The design points themselves are made and validated by ``sim.experiments.sensitivity.design``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, InstanceOf, model_validator
 
+from sim.experiments.sensitivity_ranges import SENSITIVITY, Input, Ranges, check_ranges
 from sim.experiments.spec_files import Places, read_base, read_spec
 from sim.experiments.sweep_file import (
     KeyPathText,
@@ -49,7 +51,6 @@ from sim.scenario.errors import LineMap, suggest, validated
 from sim.scenario.load import validate_scenario
 from sim.scenario.schema import Scenario
 
-SENSITIVITY = "a sensitivity file"  # who sets the keys, as override errors name it
 METHODS = ("morris", "sobol")
 
 
@@ -120,18 +121,6 @@ class SensitivityFile(_Strict):
     )
 
 
-@dataclass(frozen=True)
-class Input:
-    """One uncertain input: its key path, label, range and whether it takes whole numbers."""
-
-    key: str
-    label: str
-    low: float
-    high: float
-    whole: bool
-    base_value: float
-
-
 @dataclass
 class SensitivitySpec:
     """A loaded, checked sensitivity file with its base scenario (``set`` applied)."""
@@ -177,6 +166,7 @@ def load_sensitivity(
     scenario = validate_scenario(base_data, dict(base_lines), source=base_shown)
     resolved = scenario.model_dump(mode="json", by_alias=True)
     inputs = [_input(key, entry, value_at(resolved, key), at) for key, entry in file.inputs.items()]
+    check_ranges(Ranges(scenario, base_data, base_lines, base_shown, at), inputs)
     _check_kpis(file, list(scenario.segments), at)
     return SensitivitySpec(
         name=file.name or (Path(shown).stem if shown != "<sensitivity>" else "sensitivity"),

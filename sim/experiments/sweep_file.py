@@ -30,10 +30,10 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 from pydantic import (
@@ -272,9 +272,11 @@ def make_points(
     base_shown: str,
     at: Places,
     what: str = "sweep",
+    refused: Callable[[int, dict[str, Any], ScenarioError], NoReturn] | None = None,
 ) -> list[SweepPoint]:
     """Every point's scenario, validated; a value the schema refuses is placed at the line of the
-    spec file (a ``what`` file: sweep, sensitivity) that wrote it."""
+    spec file (a ``what`` file: sweep, sensitivity) that wrote it, or explained by ``refused``
+    (the point's index, its overrides and the error)."""
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     for index, (overrides, where, origins) in enumerate(variations):
@@ -288,6 +290,8 @@ def make_points(
         try:
             scenario = validate_scenario(point_data, point_lines, source=base_shown)
         except ScenarioError as exc:
+            if refused is not None:
+                refused(index, overrides, exc)
             raise ScenarioError(f"{exc} ({what} point {index}: {label})") from None
         same = json.dumps(overrides, sort_keys=True, default=str)
         if same in seen:
