@@ -33,25 +33,23 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, ClassVar, Literal, NoReturn
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    InstanceOf,
     model_validator,
 )
 
-from sim.experiments.spec_files import Places, read_base, read_spec
+from sim.experiments.spec_files import KeyPathText, Places, PointsFile, read_base, read_spec
 from sim.kpi_catalogue import kpi_names
 from sim.outputs.tables import code_digest
 from sim.scenario.errors import KeyPath, LineMap, Location, ScenarioError, fail_at, suggest, validated
 from sim.scenario.load import validate_scenario
 from sim.scenario.overrides import OverrideError, apply_overrides, parse_key_path
+from sim.scenario.resources import Strict
 from sim.scenario.schema import Scenario
 
 POINT_COLUMNS = ["sweep", "point", "point_id"]  # the values table's first columns
@@ -116,11 +114,7 @@ def _one_or_many(value: Any) -> Any:
     return ([value] if value else []) if isinstance(value, dict) else value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class FigureRequest(_Strict):
+class FigureRequest(Strict):
     """A figure the sweep draws (``sim.outputs.sweep_figures.plot_sweep``)."""
 
     kpi: str = Field(description="the name of a KPI column")
@@ -132,8 +126,6 @@ class FigureRequest(_Strict):
     file: str | None = Field(None, description="a file name")
 
 
-KeyPathText = Annotated[str, Field(description="a key path such as resources.inspector.capacity")]
-WholeNumber = Annotated[int, Field(strict=True, ge=0)]
 OneFigure = Annotated[FigureRequest, Field(description="a mapping with kpi and segment")]
 Values = Annotated[
     list[Any], Field(min_length=1, description="a non-empty list of values"), AfterValidator(_distinct)
@@ -143,22 +135,11 @@ Assignments = Annotated[
 ]
 
 
-class SweepFile(_Strict):
+class SweepFile(PointsFile):
     """What a sweep file may hold; its values are checked against the base scenario later."""
 
-    name: Annotated[str, Field(min_length=1)] | None = Field(None, description="a name")
-    title: str = Field("", description="a line of text")
-    description: str | None = Field(None, description="text")
-    base: Annotated[str, Field(min_length=1)] | InstanceOf[Scenario] = Field(
-        description="the path of the base scenario, relative to the sweep file"
-    )
-    replications: Annotated[WholeNumber, Field(ge=1)] | None = Field(
-        None, description="a whole number of at least 1"
-    )
-    seed: WholeNumber | None = Field(None, description="a whole number of at least 0")
-    common: dict[KeyPathText, Any] | None = Field(
-        None, alias="set", description="a mapping of key paths to values"
-    )
+    kind: ClassVar[str] = "a sweep file"
+
     grid: dict[KeyPathText, Values] | None = Field(
         None, description="a mapping of key paths to lists of values"
     )
@@ -184,7 +165,7 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     """Read and check a sweep (a YAML file, or a mapping with the same keys whose ``base`` is a
     scenario path relative to the working folder or a ``Scenario``), and validate every point.
     ``reps`` and ``seed`` replace the file's. Raises ``ScenarioError`` on bad input."""
-    data, lines, shown, folder = read_spec(sweep)
+    data, lines, shown, folder = read_spec(sweep, kind=SweepFile.kind)
     at = Places(lines, shown)
     file = validated(SweepFile, data, lines, shown)
     base_data, base_lines, base_shown = read_base(file.base, folder, at)
