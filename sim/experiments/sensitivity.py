@@ -40,6 +40,7 @@ import pandas as pd
 from sim.experiments.executors import Executor
 from sim.experiments.sensitivity_file import Input, SensitivitySpec, load_sensitivity
 from sim.experiments.sensitivity_ranges import Ranges, explain_refusal
+from sim.experiments.spec_files import points_manifest
 from sim.experiments.sweep import PointProgress, SweepOutcome, run_sweep
 from sim.experiments.sweep_file import SweepPoint, SweepSpec, Variation, make_points, values_table
 from sim.outputs.tables import FORMATS, write_manifest, write_table
@@ -317,29 +318,20 @@ def run_sensitivity(
 
 def _manifest(plan: Design, resume: bool, command: list[str] | None) -> dict:
     spec = plan.spec
-    content = {
-        "result": ["sensitivity", spec.name],
-        "kind": "sensitivity",
-        "sensitivity_file": spec.source,
-        "title": spec.title,
-        "base_scenario": spec.base,
-        "method": spec.method,
-        "trajectories": spec.trajectories,
-        "levels": spec.levels,
-        "samples": spec.samples,
-        "replications": spec.replications,
-        "seed": spec.seed,
-        "set": spec.common,
-        "inputs": {i.key: {"label": i.label, "range": [i.low, i.high]} for i in spec.inputs},
-        "kpis": [list(k) for k in spec.kpis],
-        "design_rows": len(plan.rows),
-        "points": len(plan.sweep.points),
-        "resume": resume,
-        "sensitivity": spec.data,
-    }
-    if command is not None:
-        content["command"] = command
-    return content
+    return points_manifest(
+        "sensitivity",
+        spec,
+        resume,
+        command,
+        method=spec.method,
+        trajectories=spec.trajectories,
+        levels=spec.levels,
+        samples=spec.samples,
+        inputs={i.key: {"label": i.label, "range": [i.low, i.high]} for i in spec.inputs},
+        kpis=[list(k) for k in spec.kpis],
+        design_rows=len(plan.rows),
+        points=len(plan.sweep.points),
+    )
 
 
 def sensitivity(

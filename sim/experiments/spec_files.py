@@ -10,7 +10,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, NoReturn
+from typing import Annotated, Any, ClassVar, NoReturn, Protocol
 
 from pydantic import Field, InstanceOf
 
@@ -58,6 +58,39 @@ class PointsFile(SpecFile):
     replications: Annotated[WholeNumber, Field(ge=1)] | None = Field(
         None, description="a whole number of at least 1"
     )
+
+
+class PointsSpec(Protocol):
+    """A loaded sweep or sensitivity file, as its manifest shows it."""
+
+    name: str
+    title: str
+    source: str  # the file as shown to the user, or "<memory>"
+    base: str  # the base scenario's file
+    replications: int
+    seed: int
+    common: dict[str, Any]
+    data: dict  # the file's content
+
+
+def points_manifest(kind: str, spec: PointsSpec, resume: bool, command: list[str] | None, **own: Any) -> dict:
+    """The manifest of a sweep or sensitivity run (``kind``): what it is (``result``), its file,
+    base, replications, seed and ``set``, what is ``own`` to the kind, whether it resumed, the
+    file's content under ``kind`` and the command line that ran it."""
+    content = {
+        "result": [kind, spec.name],
+        "kind": kind,
+        f"{kind}_file": spec.source,
+        "title": spec.title,
+        "base_scenario": spec.base,
+        "replications": spec.replications,
+        "seed": spec.seed,
+        "set": spec.common,
+        **own,
+        "resume": resume,
+        kind: spec.data,
+    }
+    return content if command is None else {**content, "command": command}
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,28 @@ def test_a_staffing_files_head_has_the_errors_of_a_sweep_file(key, value, expect
         with pytest.raises(ScenarioError) as info:
             validated(model, {"base": "b.yaml", key: value}, {}, "f.yaml")
         assert str(info.value).startswith(f"f.yaml: {key}: {expected}"), str(info.value)
+
+
+def test_sweep_and_sensitivity_manifests_share_one_shape():
+    from types import SimpleNamespace
+
+    from sim.experiments.spec_files import points_manifest
+
+    spec = SimpleNamespace(
+        name="n", title="t", source="f.yaml", base="b.yaml", replications=2, seed=3, common={}, data={"a": 1}
+    )
+    assert points_manifest("sensitivity", spec, False, ["run_sim.py"], method="morris") == {
+        "result": ["sensitivity", "n"],
+        "kind": "sensitivity",
+        "sensitivity_file": "f.yaml",
+        "title": "t",
+        "base_scenario": "b.yaml",
+        "replications": 2,
+        "seed": 3,
+        "set": {},
+        "method": "morris",
+        "resume": False,
+        "sensitivity": {"a": 1},
+        "command": ["run_sim.py"],
+    }
+    assert "command" not in points_manifest("sweep", spec, True, None)
