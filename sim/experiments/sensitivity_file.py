@@ -30,14 +30,22 @@ The design points themselves are made and validated by ``sim.experiments.sensiti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from sim.experiments.sensitivity_ranges import SENSITIVITY, Input, Ranges, check_ranges
-from sim.experiments.spec_files import KeyPathText, Places, PointsFile, WholeNumber, read_base, read_spec
+from sim.experiments.spec_files import (
+    KeyPathText,
+    Places,
+    PointsFile,
+    PointsSpec,
+    WholeNumber,
+    read_base,
+    read_spec,
+)
 from sim.experiments.sweep_file import Written, check_keys, common_base, value_at
 from sim.kpi_catalogue import kpi_names
 from sim.scenario.errors import LineMap, suggest, validated
@@ -101,16 +109,9 @@ class SensitivityFile(PointsFile):
 
 
 @dataclass
-class SensitivitySpec:
+class SensitivitySpec(PointsSpec):
     """A loaded, checked sensitivity file with its base scenario (``set`` applied)."""
 
-    name: str
-    title: str
-    source: str  # the file as shown to the user, or "<memory>"
-    base: str  # the base scenario's file
-    replications: int
-    seed: int
-    common: dict[str, Any]
     method: str
     trajectories: int
     levels: int
@@ -121,7 +122,6 @@ class SensitivitySpec:
     base_lines: LineMap
     at: Places
     base_scenario: Scenario
-    data: dict = field(default_factory=dict)  # the file's content, for the manifest
 
 
 def load_sensitivity(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, NoReturn, Protocol
+from typing import Annotated, Any, ClassVar, NoReturn
 
 from pydantic import Field, InstanceOf
 
@@ -60,8 +60,9 @@ class PointsFile(SpecFile):
     )
 
 
-class PointsSpec(Protocol):
-    """A loaded sweep or sensitivity file, as its manifest shows it."""
+@dataclass(kw_only=True)
+class PointsSpec:
+    """What a loaded sweep or sensitivity file says of its runs, as its manifest shows it."""
 
     name: str
     title: str
@@ -70,7 +71,7 @@ class PointsSpec(Protocol):
     replications: int
     seed: int
     common: dict[str, Any]
-    data: dict  # the file's content
+    data: dict = field(default_factory=dict)  # the file's content, for the manifest
 
 
 def points_manifest(kind: str, spec: PointsSpec, resume: bool, command: list[str] | None, **own: Any) -> dict:

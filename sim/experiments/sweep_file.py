@@ -43,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.experiments.spec_files import KeyPathText, Places, PointsFile, read_base, read_spec
+from sim.experiments.spec_files import KeyPathText, Places, PointsFile, PointsSpec, read_base, read_spec
 from sim.kpi_catalogue import kpi_names
 from sim.outputs.tables import code_digest
 from sim.scenario.errors import KeyPath, LineMap, Location, ScenarioError, fail_at, suggest, validated
@@ -76,22 +76,14 @@ class SweepPoint:
 
 
 @dataclass
-class SweepSpec:
+class SweepSpec(PointsSpec):
     """A loaded, checked sweep: every point's scenario is validated."""
 
-    name: str
-    title: str
-    source: str  # the sweep file as shown to the user, or "<memory>"
-    base: str  # the base scenario's file
-    replications: int
-    seed: int
-    common: dict[str, Any]
     parameters: list[str]  # parameter columns, in order: grid keys, then keys only points use
     points: list[SweepPoint]
     values: pd.DataFrame  # one row per point: point, point_id and the parameter columns
     labels: dict[str, str] = field(default_factory=dict)
     figures: list[dict] = field(default_factory=list)
-    data: dict = field(default_factory=dict)  # the sweep file's content, for the manifest
 
 
 # ------------------------------------------------------------------------ the sweep file's shape
