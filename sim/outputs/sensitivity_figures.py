@@ -149,17 +149,19 @@ def deciding(rows: pd.DataFrame, kpi: str, morris: bool) -> str:
             for i, r in rows.loc[g[:LABELLED]].iterrows()
         ) + (f" and {len(g) - LABELLED} more" if len(g) > LABELLED else "")
 
-    if not apart:
-        if not near_zero:
-            return "No input moves this KPI within its range."
+    if not apart and not near_zero:
+        return "No input moves this KPI within its range."
+    if not apart and all(low[i] <= 0 for i in near_zero):
         return (
-            "No input stands apart from no effect: the 95% intervals reach 0, so this design cannot tell "
-            f"that any moves the KPI: {named(near_zero)}."
+            "No input stands apart from no effect: every 95% interval reaches 0, so this design cannot "
+            f"tell that any moves the KPI: {named(near_zero)}."
         )
-    if len(apart[0]) > TOP:
+    if not apart or len(apart[0]) > TOP:
+        down_to = "to intervals that reach 0" if not apart else f"to rank {len(apart[0])}"
         return (
-            f"No input stands apart: the 95% intervals of the first {len(apart[0])} overlap, so this "
-            f"design cannot tell which decides the KPI: {named(apart[0])}."
+            "No input stands apart: each input's 95% interval overlaps that of an input ranked below "
+            f"it, down {down_to}, so this design cannot tell which decides the KPI; by μ*: "
+            f"{named(apart[0] if apart else near_zero)}."
         )
     decided: list[list[int]] = []
     for g in apart:

@@ -116,15 +116,23 @@ def rows(*entries: tuple[str, float, float, float]) -> pd.DataFrame:
         ),
         (  # the first overlaps the second: nothing is named as deciding alone
             rows(("A", 10, 3, 17), ("B", 5, 2, 8), ("C", 4, 1, 7), ("D", 3, 1, 5), ("E", 0, 0, 0)),
-            "No input stands apart: the 95% intervals of the first 4 overlap, so this design cannot tell "
-            "which decides the KPI: 1. A (`x.A`, μ* 10.00, 95% interval 3.00–17.00), 2. B (`x.B`, μ* "
+            "No input stands apart: each input's 95% interval overlaps that of an input ranked below it, "
+            "down to rank 4, so this design cannot tell which decides the KPI; by μ*: 1. A (`x.A`, μ* "
+            "10.00, 95% interval 3.00–17.00), 2. B (`x.B`, μ* "
             "5.00, 95% interval 2.00–8.00), 3. C (`x.C`, μ* 4.00, 95% interval 1.00–7.00), 4. D (`x.D`, "
             "μ* 3.00, 95% interval 1.00–5.00).",
         ),
         (  # every interval reaches 0
             rows(("A", 1, 0, 3), ("B", 0, 0, 0)),
-            "No input stands apart from no effect: the 95% intervals reach 0, so this design cannot tell "
-            "that any moves the KPI: 1. A (`x.A`, μ* 1.00, 95% interval 0.00–3.00).",
+            "No input stands apart from no effect: every 95% interval reaches 0, so this design cannot "
+            "tell that any moves the KPI: 1. A (`x.A`, μ* 1.00, 95% interval 0.00–3.00).",
+        ),
+        (  # the first is above 0, but overlaps the second, which reaches 0
+            rows(("A", 10, 3, 17), ("B", 4, 0, 8), ("C", 0, 0, 0)),
+            "No input stands apart: each input's 95% interval overlaps that of an input ranked below it, "
+            "down to intervals that reach 0, so this design cannot tell which decides the KPI; by μ*: "
+            "1. A (`x.A`, μ* 10.00, 95% interval 3.00–17.00), 2. B (`x.B`, μ* 4.00, 95% interval "
+            "0.00–8.00).",
         ),
     ],
 )
