@@ -115,19 +115,35 @@ def _report(outcome: SensitivityOutcome, out: Path) -> int:
         names = "; ".join(f"{k} ({labels[k]}): {v}" for k, v in runs.failures.items())
         print(f"error: {len(runs.failures)} design points failed, no indices: {names}", file=sys.stderr)
         return 1
-    columns = ["rank", "label", "mu_star", "mu_star_conf", "mu", "sigma"]
-    if outcome.design.spec.method != "morris":
+    from sim.outputs.sensitivity_figures import constant, deciding
+
+    morris = outcome.design.spec.method == "morris"
+    columns = ["rank", "label", "mu_star", "mu_star_low", "mu_star_high", "mu", "sigma"]
+    if not morris:
         columns = ["rank", "label", "ST", "ST_conf", "S1", "S1_conf"]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
         for (kpi, segment), rows in outcome.indices.groupby(["kpi", "segment"], sort=False):
             # Morris' effects are in the KPI's units: a share's in percentage points
-            share = is_share(kpi) and outcome.design.spec.method == "morris"
+            share = is_share(kpi) and morris
+            if (value := constant(outcome, str(kpi), str(segment))) is not None:
+                shown = f"{100 * value:.1f}%" if is_share(kpi) else f"{value:g}"
+                print(
+                    f"\n{label(kpi)} ({segment}): {shown} at every design point; no input moves it "
+                    "within its range, nothing ranked"
+                )
+                continue
             unit = " (effects in percentage points)" if share else ""
             print(f"\n{label(kpi)} ({segment}), inputs ranked{unit}:")
-            shown = rows[columns].copy()
+            shown_rows = rows[columns].copy()
             for c in columns[2:]:
-                shown[c] = [f"{100 * v:.1f}" if share else f"{v:.3g}" for v in shown[c]]
-            print(shown.to_string(index=False))
+                shown_rows[c] = [f"{100 * v:.1f}" if share else f"{v:.3g}" for v in shown_rows[c]]
+            if morris:
+                shown_rows.insert(
+                    3, "95% interval", shown_rows.pop("mu_star_low") + "-" + shown_rows.pop("mu_star_high")
+                )
+            print(shown_rows.to_string(index=False))
+            if rows[columns[2]].notna().all():
+                print(deciding(rows, str(kpi), morris).replace("`", ""))
     written = [*outcome.files, "manifest.json", "runs/"]
     print(f"\nwrote {', '.join(written)} to {out}")
     return 0

@@ -15,9 +15,12 @@ visits twice is run once.
 
 Per KPI and segment, the KPI's mean over replications at each point goes to SALib's analysis:
 Morris gives ``mu_star`` (the mean absolute elementary effect: about how much the KPI moves when
-the input crosses its whole range, in the KPI's unit), its bootstrap 95% half-width, ``mu``
-(signed) and ``sigma`` (spread of the effects: interactions or non-linearity); Sobol gives the
-first-order and total indices ``S1`` and ``ST``. Inputs are ranked by ``mu_star`` (``ST``). A
+the input crosses its whole range, in the KPI's unit), ``mu`` (signed) and ``sigma`` (spread of
+the effects: interactions or non-linearity), and SALib's ``mu_star_conf`` (1.96 bootstrap standard
+deviations: symmetric, it can reach below 0); ``mu_star_interval`` adds the bootstrap-percentile
+95% interval ``mu_star_low`` - ``mu_star_high``, which never does (what the report and figures
+show). Sobol gives the first-order and total indices ``S1`` and ``ST``. Inputs are ranked by
+``mu_star`` (``ST``); a KPI that has the same value at every design point ranks none. A
 whole-number input (a head count) is rounded at each point; its effects are counted per step of
 the design grid, like the others.
 """
@@ -29,16 +32,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
 from sim.experiments.executors import Executor
 from sim.experiments.sensitivity_file import Input, SensitivitySpec, load_sensitivity
+from sim.experiments.sensitivity_ranges import Ranges, explain_refusal
+from sim.experiments.spec_files import points_manifest
 from sim.experiments.sweep import PointProgress, SweepOutcome, run_sweep
 from sim.experiments.sweep_file import SweepPoint, SweepSpec, Variation, make_points, values_table
 from sim.outputs.tables import FORMATS, write_manifest, write_table
+from sim.scenario.errors import ScenarioError
 
 __all__ = [
     "Design",
@@ -50,7 +56,7 @@ __all__ = [
     "sensitivity",
 ]
 
-MORRIS_COLUMNS = ["mu_star", "mu_star_conf", "mu", "sigma"]
+MORRIS_COLUMNS = ["mu_star", "mu_star_low", "mu_star_high", "mu_star_conf", "mu", "sigma"]
 SOBOL_COLUMNS = ["ST", "ST_conf", "S1", "S1_conf"]
 RESAMPLES = 1000  # bootstrap resamples of the confidence intervals
 
@@ -96,8 +102,9 @@ def _value(item: Input, x: float) -> int | float:
 
 
 def design(spec: SensitivitySpec) -> Design:
-    """The design points of ``spec``, each validated as a scenario; a value the schema refuses is
-    reported at the input's line with the point that holds it."""
+    """The design points of ``spec``, each validated as a scenario. The ranges were checked when
+    the file was loaded (ends and corners); a point the scenario still refuses (a rule across parts
+    of the scenario) is reported at the line of the input to blame, with the values it may take."""
     from SALib.sample import morris as morris_sample  # SALib: only when a design is made (slow import)
     from SALib.sample import sobol as sobol_sample
 
@@ -118,7 +125,14 @@ def design(spec: SensitivitySpec) -> Design:
             seen[same] = len(variations)
             variations.append((overrides, spec.at(("inputs",)), dict(origins)))
         rows.append(seen[same])
-    points = make_points(variations, spec.base_data, spec.base_lines, spec.base, spec.at, what="sensitivity")
+    ranges = Ranges(spec.base_scenario, spec.base_data, spec.base_lines, spec.base, spec.at)
+
+    def refused(index: int, overrides: dict[str, Any], exc: ScenarioError) -> NoReturn:
+        explain_refusal(ranges, spec.inputs, overrides, exc, f"design point {index}")
+
+    points = make_points(
+        variations, spec.base_data, spec.base_lines, spec.base, spec.at, "sensitivity", refused
+    )
     sweep = SweepSpec(
         name=spec.name,
         title=spec.title,
@@ -168,7 +182,10 @@ def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFram
     k = len(spec.inputs)
     columns = MORRIS_COLUMNS if spec.method == "morris" else SOBOL_COLUMNS
     values: dict[str, np.ndarray] = {c: np.full(k, np.nan) for c in columns}
-    if np.isfinite(y).all():
+    constant = np.isfinite(y).all() and bool((y == y[0]).all())
+    if constant:  # no input moves it: every elementary effect is 0, a variance share is undefined
+        values = {c: np.zeros(k) if spec.method == "morris" else np.full(k, np.nan) for c in columns}
+    elif np.isfinite(y).all():
         from SALib.analyze import morris as morris_analysis
         from SALib.analyze import sobol as sobol_analysis
 
@@ -185,7 +202,9 @@ def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFram
             result = sobol_analysis.analyze(
                 problem(spec), y, calc_second_order=False, num_resamples=RESAMPLES, seed=spec.seed
             )
-        values = {c: np.asarray(result[c], dtype=float) for c in columns}
+        values = {c: np.asarray(result[c], dtype=float) for c in columns if c in result}
+        if spec.method == "morris":
+            values["mu_star_low"], values["mu_star_high"] = mu_star_interval(plan, y)
     frame = pd.DataFrame(
         {
             "kpi": pd.Series([kpi] * k, dtype="string"),
@@ -200,9 +219,40 @@ def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFram
     order = np.argsort(-np.nan_to_num(values[columns[0]], nan=-np.inf), kind="stable")
     frame = frame.iloc[order].reset_index(drop=True)
     frame["rank"] = pd.Series(
-        [pd.NA if np.isnan(v) else n + 1 for n, v in enumerate(frame[columns[0]])], dtype="Int64"
+        [pd.NA if np.isnan(v) or constant else n + 1 for n, v in enumerate(frame[columns[0]])], dtype="Int64"
     )
     return frame
+
+
+def elementary_effects(plan: Design, y: np.ndarray) -> np.ndarray:
+    """The elementary effects of a Morris design, one row per input and one column per trajectory,
+    as SALib computes them: the change of the KPI ``y`` (per design row) over a step, divided by the
+    step as a fraction of the input's range."""
+    spec = plan.spec
+    k = len(spec.inputs)
+    r = len(y) // (k + 1)
+    span = np.array([i.high - i.low for i in spec.inputs], dtype=float)
+    steps = np.diff(plan.matrix.reshape(r, k + 1, k), axis=1) / span  # (r, k steps, k inputs)
+    changes = np.diff(np.asarray(y, dtype=float).reshape(r, k + 1), axis=1)
+    effects = np.zeros((k, r))
+    for t in range(r):
+        for n in range(k):  # each step of a trajectory moves one input
+            moved = int(np.argmax(steps[t, n] != 0))
+            effects[moved, t] = changes[t, n] / steps[t, n, moved]
+    return effects
+
+
+def mu_star_interval(plan: Design, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bootstrap-percentile 95% interval of each input's ``mu_star``: the trajectories'
+    elementary effects resampled ``RESAMPLES`` times (seeded by the file's seed), the 2.5th and
+    97.5th percentiles of the resampled means of their absolute values. A mean of absolute values:
+    the interval never goes below 0, and is [0, 0] for an input that never moves the KPI."""
+    effects = elementary_effects(plan, y)
+    r = effects.shape[1]
+    rng = np.random.default_rng(plan.spec.seed)
+    means = np.abs(effects[:, rng.integers(r, size=(RESAMPLES, r))]).mean(axis=2)
+    low, high = np.percentile(means, [2.5, 97.5], axis=1)
+    return low, high
 
 
 def run_sensitivity(
@@ -268,29 +318,20 @@ def run_sensitivity(
 
 def _manifest(plan: Design, resume: bool, command: list[str] | None) -> dict:
     spec = plan.spec
-    content = {
-        "result": ["sensitivity", spec.name],
-        "kind": "sensitivity",
-        "sensitivity_file": spec.source,
-        "title": spec.title,
-        "base_scenario": spec.base,
-        "method": spec.method,
-        "trajectories": spec.trajectories,
-        "levels": spec.levels,
-        "samples": spec.samples,
-        "replications": spec.replications,
-        "seed": spec.seed,
-        "set": spec.common,
-        "inputs": {i.key: {"label": i.label, "range": [i.low, i.high]} for i in spec.inputs},
-        "kpis": [list(k) for k in spec.kpis],
-        "design_rows": len(plan.rows),
-        "points": len(plan.sweep.points),
-        "resume": resume,
-        "sensitivity": spec.data,
-    }
-    if command is not None:
-        content["command"] = command
-    return content
+    return points_manifest(
+        "sensitivity",
+        spec,
+        resume,
+        command,
+        method=spec.method,
+        trajectories=spec.trajectories,
+        levels=spec.levels,
+        samples=spec.samples,
+        inputs={i.key: {"label": i.label, "range": [i.low, i.high]} for i in spec.inputs},
+        kpis=[list(k) for k in spec.kpis],
+        design_rows=len(plan.rows),
+        points=len(plan.sweep.points),
+    )
 
 
 def sensitivity(
@@ -305,12 +346,13 @@ def sensitivity(
     fmt: str = "parquet",
 ) -> pd.DataFrame:
     """Screen the inputs of a sensitivity file and return the indices: per KPI, segment and input
-    the Morris ``mu_star`` (its 95% half-width ``mu_star_conf``), ``mu`` and ``sigma`` (Sobol:
-    ``ST``, ``S1`` and their half-widths) and the ``rank``. ``file`` is a sensitivity file or a
-    mapping with the same keys (``base`` may be a loaded ``Scenario``); ``reps`` / ``seed``
-    replace the file's; ``jobs``, ``scheduler``, ``out`` and ``resume`` as for ``sim.sweep``. The
-    indices are the same whatever the executor. Raises ``RuntimeError`` naming the points that
-    failed."""
+    the Morris ``mu_star`` (its bootstrap-percentile 95% interval ``mu_star_low`` -
+    ``mu_star_high``, SALib's half-width ``mu_star_conf``), ``mu`` and ``sigma`` (Sobol: ``ST``,
+    ``S1`` and their half-widths) and the ``rank`` (none for a KPI that never varies). ``file`` is
+    a sensitivity file or a mapping with the same keys (``base`` may be a loaded ``Scenario``);
+    ``reps`` / ``seed`` replace the file's; ``jobs``, ``scheduler``, ``out`` and ``resume`` as
+    for ``sim.sweep``. The indices are the same whatever the executor. Raises ``RuntimeError``
+    naming the points that failed."""
     spec = load_sensitivity(file, reps=reps, seed=seed)
     outcome = run_sensitivity(spec, out=out, jobs=jobs, scheduler=scheduler, resume=resume, fmt=fmt)
     if outcome.runs.failures:

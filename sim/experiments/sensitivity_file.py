@@ -22,39 +22,38 @@ An input is any number of the base scenario (a share, a count, a distribution's 
 ``stages.X.duration.high``), named by its key path; the file's own shape is the pydantic model
 ``SensitivityFile``, checked with the errors of a scenario (file, line, key path, what was found,
 "did you mean"). A key path must name an existing number of the base scenario (``set`` applied),
-checked at its own line; a whole-number value (a head count) takes a range of whole numbers. The
-design points themselves are made and validated by ``sim.experiments.sensitivity.design``.
+checked at its own line; a whole-number value (a head count) takes a range of whole numbers; every
+range's ends and corners are values the scenario takes (``sim.experiments.sensitivity_ranges``).
+The design points themselves are made and validated by ``sim.experiments.sensitivity.design``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, InstanceOf, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
-from sim.experiments.spec_files import Places, read_base, read_spec
-from sim.experiments.sweep_file import (
+from sim.experiments.sensitivity_ranges import SENSITIVITY, Input, Ranges, check_ranges
+from sim.experiments.spec_files import (
     KeyPathText,
+    Places,
+    PointsFile,
+    PointsSpec,
     WholeNumber,
-    Written,
-    check_keys,
-    common_base,
-    value_at,
+    read_base,
+    read_spec,
 )
+from sim.experiments.sweep_file import Written, check_keys, common_base, value_at
 from sim.kpi_catalogue import kpi_names
 from sim.scenario.errors import LineMap, suggest, validated
 from sim.scenario.load import validate_scenario
+from sim.scenario.resources import Strict
 from sim.scenario.schema import Scenario
 
-SENSITIVITY = "a sensitivity file"  # who sets the keys, as override errors name it
 METHODS = ("morris", "sobol")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 Number = Annotated[float, Field(allow_inf_nan=False, description="a number")]
@@ -68,7 +67,7 @@ def _even(levels: int) -> int:
     return levels
 
 
-class InputRange(_Strict):
+class InputRange(Strict):
     """One uncertain input: the range it is screened over and what people call it."""
 
     range: Annotated[tuple[Number, Number], Field(description="a list of two numbers [low, high]")] = Field(
@@ -83,29 +82,18 @@ class InputRange(_Strict):
         return self
 
 
-class KpiRequest(_Strict):
+class KpiRequest(Strict):
     """A KPI of one segment whose inputs are ranked (mean over replications)."""
 
     kpi: str = Field(description="the name of a KPI column")
     segment: str = Field(description="the name of a segment")
 
 
-class SensitivityFile(_Strict):
+class SensitivityFile(PointsFile):
     """What a sensitivity file may hold; its inputs are checked against the base scenario later."""
 
-    name: Annotated[str, Field(min_length=1)] | None = Field(None, description="a name")
-    title: str = Field("", description="a line of text")
-    description: str | None = Field(None, description="text")
-    base: Annotated[str, Field(min_length=1)] | InstanceOf[Scenario] = Field(
-        description="the path of the base scenario, relative to the sensitivity file"
-    )
-    replications: Annotated[WholeNumber, Field(ge=1)] | None = Field(
-        None, description="a whole number of at least 1"
-    )
-    seed: WholeNumber | None = Field(None, description="a whole number of at least 0")
-    common: dict[KeyPathText, Any] | None = Field(
-        None, alias="set", description="a mapping of key paths to values"
-    )
+    kind: ClassVar[str] = SENSITIVITY
+
     method: Literal["morris", "sobol"] = Field("morris", description="morris or sobol")
     trajectories: Annotated[WholeNumber, Field(ge=2)] = Field(10, description="a whole number of at least 2")
     levels: Annotated[WholeNumber, Field(ge=2), AfterValidator(_even)] = Field(
@@ -120,29 +108,10 @@ class SensitivityFile(_Strict):
     )
 
 
-@dataclass(frozen=True)
-class Input:
-    """One uncertain input: its key path, label, range and whether it takes whole numbers."""
-
-    key: str
-    label: str
-    low: float
-    high: float
-    whole: bool
-    base_value: float
-
-
 @dataclass
-class SensitivitySpec:
+class SensitivitySpec(PointsSpec):
     """A loaded, checked sensitivity file with its base scenario (``set`` applied)."""
 
-    name: str
-    title: str
-    source: str  # the file as shown to the user, or "<memory>"
-    base: str  # the base scenario's file
-    replications: int
-    seed: int
-    common: dict[str, Any]
     method: str
     trajectories: int
     levels: int
@@ -153,7 +122,6 @@ class SensitivitySpec:
     base_lines: LineMap
     at: Places
     base_scenario: Scenario
-    data: dict = field(default_factory=dict)  # the file's content, for the manifest
 
 
 def load_sensitivity(
@@ -162,7 +130,7 @@ def load_sensitivity(
     """Read and check a sensitivity file (or a mapping with the same keys whose ``base`` is a path
     relative to the working folder or a ``Scenario``). ``reps`` and ``seed`` replace the file's.
     Raises ``ScenarioError`` on bad input."""
-    data, lines, shown, folder = read_spec(spec, kind="a sensitivity file", unnamed="<sensitivity>")
+    data, lines, shown, folder = read_spec(spec, kind=SensitivityFile.kind, unnamed="<sensitivity>")
     at = Places(lines, shown)
     file = validated(SensitivityFile, data, lines, shown)
     base_data, base_lines, base_shown = read_base(file.base, folder, at)
@@ -177,6 +145,7 @@ def load_sensitivity(
     scenario = validate_scenario(base_data, dict(base_lines), source=base_shown)
     resolved = scenario.model_dump(mode="json", by_alias=True)
     inputs = [_input(key, entry, value_at(resolved, key), at) for key, entry in file.inputs.items()]
+    check_ranges(Ranges(scenario, base_data, base_lines, base_shown, at), inputs)
     _check_kpis(file, list(scenario.segments), at)
     return SensitivitySpec(
         name=file.name or (Path(shown).stem if shown != "<sensitivity>" else "sensitivity"),

@@ -27,29 +27,26 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, InstanceOf, StrictBool, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from sim import kpi_catalogue
-from sim.experiments.spec_files import Places, read_base, read_spec
+from sim.experiments.spec_files import Places, SpecFile, read_base, read_spec
 from sim.scenario.errors import LineMap, ScenarioError, suggest, validated
 from sim.scenario.load import validate_scenario
 from sim.scenario.overrides import OverrideError, apply_overrides, parse_key_path
+from sim.scenario.resources import Strict
 from sim.scenario.schema import Scenario
 
 STAFFING = "a staffing file"  # who sets the keys, as override errors name it
 MAX_STAFFINGS = 20_000  # bounds holding more staffings than this are refused
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
 Members = Annotated[int, Field(strict=True, ge=1, description="a whole number of members, at least 1")]
 
 
-class PoolChoice(_Strict):
+class PoolChoice(Strict):
     """The members of one pool the search may choose, and the cost of one member (e.g. yuan a year;
     any unit, the same for every pool)."""
 
@@ -64,7 +61,7 @@ class PoolChoice(_Strict):
         return self
 
 
-class StaffTarget(_Strict):
+class StaffTarget(Strict):
     """A bound on the mean over replications of one KPI of one segment: ``at_least`` (shares on
     target) or ``at_most`` (times), exactly one."""
 
@@ -104,7 +101,7 @@ class StaffTarget(_Strict):
         return f"{self.segment} {self.kpi} {self.sense} {shown}"
 
 
-class Replications(_Strict):
+class Replications(Strict):
     """Replications per staffing: ``start`` at once, then ``step`` more at each look until every
     target is decided or ``max`` is reached."""
 
@@ -124,17 +121,12 @@ class Replications(_Strict):
         return 1 + math.ceil((self.max - self.start) / self.step)
 
 
-class StaffingFile(_Strict):
-    """What a staffing file may hold; its names are checked against the base scenario later."""
+class StaffingFile(SpecFile):
+    """What a staffing file may hold; its names are checked against the base scenario later. Its
+    ``replications`` are a plan of looks (``Replications``), not a number."""
 
-    name: Annotated[str, Field(min_length=1)] | None = None
-    title: str = ""
-    description: str | None = None
-    base: Annotated[str, Field(min_length=1)] | InstanceOf[Scenario] = Field(
-        description="the path of the base scenario, relative to the staffing file"
-    )
-    seed: Annotated[int, Field(strict=True, ge=0)] | None = None
-    common: dict[str, Any] | None = Field(None, alias="set")
+    kind: ClassVar[str] = STAFFING
+
     pools: Annotated[dict[str, PoolChoice], Field(min_length=1)]
     targets: Annotated[list[StaffTarget], Field(min_length=1)]
     confidence: Annotated[float, Field(gt=0.5, lt=1, description="a fraction such as 0.95")] = 0.95
@@ -183,7 +175,7 @@ def load_staffing(spec: str | Path | Mapping, seed: int | None = None) -> Staffi
     """Read and check a staffing file (or a mapping with the same keys, whose ``base`` is a path
     relative to the working folder or a ``Scenario``). ``seed`` replaces the file's. Raises
     ``ScenarioError`` on bad input."""
-    data, lines, shown, folder = read_spec(spec, kind=STAFFING, unnamed="<staffing>")
+    data, lines, shown, folder = read_spec(spec, kind=StaffingFile.kind, unnamed="<staffing>")
     at = Places(lines, shown)
     file = validated(StaffingFile, data, lines, shown)
     base_data, base_lines, base_shown = read_base(file.base, folder, at)

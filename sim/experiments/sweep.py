@@ -35,6 +35,7 @@ import pandas as pd
 
 from sim.experiments.executors import Executor, Interrupted, make_executor
 from sim.experiments.replications import Outcome, Replication, Task, replicate_as_completed
+from sim.experiments.spec_files import points_manifest
 from sim.experiments.stats import summarise
 from sim.experiments.sweep_file import SweepPoint, SweepSpec, load_sweep
 from sim.outputs.tables import FORMATS, atomic_write, read_table, write_manifest, write_table
@@ -249,28 +250,12 @@ def _assemble_point(point: SweepPoint, parts: list[Replication]) -> tuple[pd.Dat
 
 
 def _manifest_base(spec: SweepSpec, executor: dict, resume: bool, command: list[str] | None) -> dict:
-    content = {
-        "result": ["sweep", spec.name],
-        "kind": "sweep",
-        "sweep_file": spec.source,
-        "sweep_name": spec.name,
-        "title": spec.title,
-        "base_scenario": spec.base,
-        "replications": spec.replications,
-        "seed": spec.seed,
-        "set": spec.common,
-        "parameters": spec.parameters,
-        "resume": resume,
-        **executor,
-        "points": [
-            {"point": p.index, "point_id": p.id, "overrides": p.overrides, "digest": p.scenario.digest()}
-            for p in spec.points
-        ],
-        "sweep": spec.data,
-    }
-    if command is not None:
-        content["command"] = command
-    return content
+    points = [
+        {"point": p.index, "point_id": p.id, "overrides": p.overrides, "digest": p.scenario.digest()}
+        for p in spec.points
+    ]
+    own = {"sweep_name": spec.name, "parameters": spec.parameters, **executor, "points": points}
+    return points_manifest("sweep", spec, resume, command, **own)
 
 
 def sweep(

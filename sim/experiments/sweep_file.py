@@ -30,28 +30,26 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, NoReturn
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    InstanceOf,
     model_validator,
 )
 
-from sim.experiments.spec_files import Places, read_base, read_spec
+from sim.experiments.spec_files import KeyPathText, Places, PointsFile, PointsSpec, read_base, read_spec
 from sim.kpi_catalogue import kpi_names
 from sim.outputs.tables import code_digest
 from sim.scenario.errors import KeyPath, LineMap, Location, ScenarioError, fail_at, suggest, validated
 from sim.scenario.load import validate_scenario
 from sim.scenario.overrides import OverrideError, apply_overrides, parse_key_path
+from sim.scenario.resources import Strict
 from sim.scenario.schema import Scenario
 
 POINT_COLUMNS = ["sweep", "point", "point_id"]  # the values table's first columns
@@ -78,22 +76,14 @@ class SweepPoint:
 
 
 @dataclass
-class SweepSpec:
+class SweepSpec(PointsSpec):
     """A loaded, checked sweep: every point's scenario is validated."""
 
-    name: str
-    title: str
-    source: str  # the sweep file as shown to the user, or "<memory>"
-    base: str  # the base scenario's file
-    replications: int
-    seed: int
-    common: dict[str, Any]
     parameters: list[str]  # parameter columns, in order: grid keys, then keys only points use
     points: list[SweepPoint]
     values: pd.DataFrame  # one row per point: point, point_id and the parameter columns
     labels: dict[str, str] = field(default_factory=dict)
     figures: list[dict] = field(default_factory=list)
-    data: dict = field(default_factory=dict)  # the sweep file's content, for the manifest
 
 
 # ------------------------------------------------------------------------ the sweep file's shape
@@ -116,11 +106,7 @@ def _one_or_many(value: Any) -> Any:
     return ([value] if value else []) if isinstance(value, dict) else value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class FigureRequest(_Strict):
+class FigureRequest(Strict):
     """A figure the sweep draws (``sim.outputs.sweep_figures.plot_sweep``)."""
 
     kpi: str = Field(description="the name of a KPI column")
@@ -132,8 +118,6 @@ class FigureRequest(_Strict):
     file: str | None = Field(None, description="a file name")
 
 
-KeyPathText = Annotated[str, Field(description="a key path such as resources.inspector.capacity")]
-WholeNumber = Annotated[int, Field(strict=True, ge=0)]
 OneFigure = Annotated[FigureRequest, Field(description="a mapping with kpi and segment")]
 Values = Annotated[
     list[Any], Field(min_length=1, description="a non-empty list of values"), AfterValidator(_distinct)
@@ -143,22 +127,11 @@ Assignments = Annotated[
 ]
 
 
-class SweepFile(_Strict):
+class SweepFile(PointsFile):
     """What a sweep file may hold; its values are checked against the base scenario later."""
 
-    name: Annotated[str, Field(min_length=1)] | None = Field(None, description="a name")
-    title: str = Field("", description="a line of text")
-    description: str | None = Field(None, description="text")
-    base: Annotated[str, Field(min_length=1)] | InstanceOf[Scenario] = Field(
-        description="the path of the base scenario, relative to the sweep file"
-    )
-    replications: Annotated[WholeNumber, Field(ge=1)] | None = Field(
-        None, description="a whole number of at least 1"
-    )
-    seed: WholeNumber | None = Field(None, description="a whole number of at least 0")
-    common: dict[KeyPathText, Any] | None = Field(
-        None, alias="set", description="a mapping of key paths to values"
-    )
+    kind: ClassVar[str] = "a sweep file"
+
     grid: dict[KeyPathText, Values] | None = Field(
         None, description="a mapping of key paths to lists of values"
     )
@@ -184,7 +157,7 @@ def load_sweep(sweep: str | Path | Mapping, reps: int | None = None, seed: int |
     """Read and check a sweep (a YAML file, or a mapping with the same keys whose ``base`` is a
     scenario path relative to the working folder or a ``Scenario``), and validate every point.
     ``reps`` and ``seed`` replace the file's. Raises ``ScenarioError`` on bad input."""
-    data, lines, shown, folder = read_spec(sweep)
+    data, lines, shown, folder = read_spec(sweep, kind=SweepFile.kind)
     at = Places(lines, shown)
     file = validated(SweepFile, data, lines, shown)
     base_data, base_lines, base_shown = read_base(file.base, folder, at)
@@ -272,9 +245,11 @@ def make_points(
     base_shown: str,
     at: Places,
     what: str = "sweep",
+    refused: Callable[[int, dict[str, Any], ScenarioError], NoReturn] | None = None,
 ) -> list[SweepPoint]:
     """Every point's scenario, validated; a value the schema refuses is placed at the line of the
-    spec file (a ``what`` file: sweep, sensitivity) that wrote it."""
+    spec file (a ``what`` file: sweep, sensitivity) that wrote it, or explained by ``refused``
+    (the point's index, its overrides and the error)."""
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     for index, (overrides, where, origins) in enumerate(variations):
@@ -288,6 +263,8 @@ def make_points(
         try:
             scenario = validate_scenario(point_data, point_lines, source=base_shown)
         except ScenarioError as exc:
+            if refused is not None:
+                refused(index, overrides, exc)
             raise ScenarioError(f"{exc} ({what} point {index}: {label})") from None
         same = json.dumps(overrides, sort_keys=True, default=str)
         if same in seen:

@@ -33,7 +33,7 @@ def plot_indices(indices: pd.DataFrame, kpi: str, segment: str, title: str | Non
     rows = indices[(indices["kpi"] == kpi) & (indices["segment"] == segment)].reset_index(drop=True)
     morris = "mu_star" in rows.columns
     factor, unit = _scale(kpi) if morris else (1.0, "share of variance")
-    main, conf = ("mu_star", "mu_star_conf") if morris else ("ST", "ST_conf")
+    main = "mu_star" if morris else "ST"
     fig, axes = plt.subplots(
         1, 2 if morris else 1, figsize=(13 if morris else 7.5, 5.5), layout="constrained"
     )
@@ -61,13 +61,17 @@ def plot_indices(indices: pd.DataFrame, kpi: str, segment: str, title: str | Non
         ax.grid(alpha=0.3)
     order = rows.iloc[::-1]  # the first rank at the top
     y = np.arange(len(order))
-    bars.barh(y, order[main] * factor, xerr=order[conf] * factor, color="tab:orange", capsize=3)
+    low, high = interval(order, morris)
+    errors = np.clip([order[main] - low, high - order[main]], 0, None) * factor
+    bars.barh(y, order[main] * factor, xerr=errors, color="tab:orange", capsize=3)
     if not morris:
         bars.scatter(order["S1"] * factor, y, color="black", marker="|", s=200, label="S1 (first order)")
         bars.legend(loc="lower right")
     bars.set_yticks(y, [str(v) for v in order["label"]], fontsize=8)
     bars.set_xlabel(f"{'μ*' if morris else 'total index ST'} ({unit if morris else 'share of variance'})")
-    bars.set_title("Inputs ranked" + (" (95% interval)" if morris else ""))
+    bars.set_title(
+        "Inputs ranked (95% interval" + (", bootstrap percentiles)" if morris else ", at least 0)")
+    )
     bars.grid(axis="x", alpha=0.3)
     fig.suptitle(title or f"{kpi_catalogue.label(kpi)}: {segment}")
     return fig
@@ -80,7 +84,7 @@ def write_sensitivity_outputs(outcome: SensitivityOutcome) -> list[str]:
     names = []
     for kpi, segment in outcome.design.spec.kpis:
         rows = outcome.indices[(outcome.indices["kpi"] == kpi) & (outcome.indices["segment"] == segment)]
-        if rows[main].notna().all():
+        if rows[main].notna().all() and constant(outcome, kpi, segment) is None:
             name = f"sensitivity_{kpi}_{segment}.png"
             figure = plot_indices(outcome.indices, kpi, segment, _heading(outcome, kpi, segment))
             save_figure(figure, outcome.out / name)
@@ -98,6 +102,81 @@ def _heading(outcome: SensitivityOutcome, kpi: str, segment: str) -> str:
     if kpi == "on_target_share" and target is not None:
         share = f" for {target.share:.0%}" if target.share is not None else ""
         text += f": {target.measure.replace('_', ' ')} ≤ {target.days:g} wd{share}"
+    return text
+
+
+def constant(outcome: SensitivityOutcome, kpi: str, segment: str) -> float | None:
+    """The KPI's value when it is the same at every design point (no input moves it), else None."""
+    values = outcome.table[f"{kpi}:{segment}"]
+    return float(values.iloc[0]) if values.notna().all() and values.nunique() == 1 else None
+
+
+def interval(rows: pd.DataFrame, morris: bool) -> tuple[pd.Series, pd.Series]:
+    """The 95% interval of each input's main index: Morris' bootstrap percentiles of ``mu_star``
+    (never below 0), Sobol's ``ST`` ± its half-width with the low end clipped at 0."""
+    if morris:
+        return rows["mu_star_low"], rows["mu_star_high"]
+    return (rows["ST"] - rows["ST_conf"]).clip(lower=0), rows["ST"] + rows["ST_conf"]
+
+
+def tiers(low: list[float], high: list[float]) -> list[list[int]]:
+    """Ranked inputs (their positions) in groups the intervals tell apart: a group ends where the
+    interval of every input so far lies above those of all the inputs ranked below."""
+    groups, start = [], 0
+    for cut in range(1, len(low)):
+        if min(low[:cut]) > max(high[cut:]):
+            groups.append(list(range(start, cut)))
+            start = cut
+    return [*groups, list(range(start, len(low)))]
+
+
+def deciding(rows: pd.DataFrame, kpi: str, morris: bool) -> str:
+    """Which inputs decide a KPI (its ranked rows): the first ``TOP`` whose 95% intervals lie clearly
+    above those ranked below them and above 0, and the inputs the design cannot tell apart (from
+    each other, or from no effect)."""
+    factor = _scale(kpi)[0] if morris else 1.0
+    main = "mu_star" if morris else "ST"
+    rows = rows.reset_index(drop=True)
+    low, high = interval(rows, morris)
+    k = len(rows)
+    *apart, last = tiers([*low, 0.0], [*high, 0.0])  # the last group holds no effect at all (k)
+    near_zero = [i for i in last if i < k and rows.loc[i, main] > 0]
+
+    def named(g: list[int]) -> str:
+        return ", ".join(
+            f"{int(r['rank'])}. {r['label']} (`{r['input']}`, {'μ*' if morris else 'ST'} "
+            f"{_number(r[main], factor)}, 95% interval {_number(low[i], factor)}–{_number(high[i], factor)})"
+            for i, r in rows.loc[g[:LABELLED]].iterrows()
+        ) + (f" and {len(g) - LABELLED} more" if len(g) > LABELLED else "")
+
+    if not apart and not near_zero:
+        return "No input moves this KPI within its range."
+    if not apart and all(low[i] <= 0 for i in near_zero):
+        return (
+            "No input stands apart from no effect: every 95% interval reaches 0, so this design cannot "
+            f"tell that any moves the KPI: {named(near_zero)}."
+        )
+    if not apart or len(apart[0]) > TOP:
+        down_to = "to intervals that reach 0" if not apart else f"to rank {len(apart[0])}"
+        return (
+            "No input stands apart: each input's 95% interval overlaps that of an input ranked below "
+            f"it, down {down_to}, so this design cannot tell which decides the KPI; by μ*: "
+            f"{named(apart[0] if apart else near_zero)}."
+        )
+    decided: list[list[int]] = []
+    for g in apart:
+        if sum(map(len, decided)) + len(g) > TOP:
+            break
+        decided.append(g)
+    parts = [named(g) if len(g) == 1 else f"{named(g)}, not told apart" for g in decided]
+    n = sum(map(len, decided))
+    its = "its interval" if n == 1 else "their intervals"
+    below = f", {its} above those of the inputs ranked below" if n < k else ""
+    text = f"Decided by: {'; '.join(parts)}{below}."
+    if n < TOP and len(apart) > len(decided):
+        text += f" Then, not told apart by this design: {named(apart[len(decided)])}."
+    elif n < TOP and near_zero:
+        text += f" Then, not told apart from no effect (an interval that reaches 0): {named(near_zero)}."
     return text
 
 
@@ -133,7 +212,10 @@ def report(outcome: SensitivityOutcome) -> str:
         lines += [
             "μ*: mean absolute elementary effect, about how much the KPI moves when the input "
             "crosses its whole range (shares in percentage points); σ: spread of the effects "
-            "(interactions, non-linearity); ± the bootstrap 95% half-width of μ*.",
+            "(interactions, non-linearity); the 95% interval of μ*: bootstrap percentiles of the "
+            "trajectories' effects (never below 0). An input decides a KPI when its interval lies "
+            "above those of the inputs ranked below it; inputs whose intervals overlap are not told "
+            "apart.",
             "",
         ]
     for kpi, segment in spec.kpis:
@@ -149,6 +231,14 @@ def _kpi_section(outcome: SensitivityOutcome, kpi: str, segment: str) -> list[st
     main = "mu_star" if morris else "ST"
     values = outcome.table[f"{kpi}:{segment}"]
     lines = [f"## {_heading(outcome, kpi, segment)}", ""]
+    if (value := constant(outcome, kpi, segment)) is not None:
+        shown = f"{value * factor:.2f}" + (" %" if factor == 100.0 else f" {unit}")
+        lines += [
+            f"The KPI is {shown} at every design point: no input moves it within its range; "
+            "nothing is ranked.",
+            "",
+        ]
+        return lines
     if rows[main].isna().any():
         lines += ["No indices: at some design point no replication has a value of this KPI.", ""]
         return lines
@@ -156,21 +246,17 @@ def _kpi_section(outcome: SensitivityOutcome, kpi: str, segment: str) -> list[st
         f"Over the design the mean over replications ranges {values.min() * factor:.2f} – "
         f"{values.max() * factor:.2f}" + (" %." if factor == 100.0 else f" {unit}.")
     )
-    moving = rows[rows[main] > 0].head(TOP)
-    if len(moving):
-        named = "; ".join(
-            f"{int(r['rank'])}. {r['label']} (`{r['input']}`, {'μ*' if morris else 'ST'} "
-            f"{_number(r[main], factor)})"
-            for _, r in moving.iterrows()
-        )
-        lines += ["", f"Decided by: {named}."]
-    else:
-        lines += ["", "No input moves this KPI within its range."]
-    lines += ["", f"| rank | input | range | {'μ* | ± | μ | σ' if morris else 'ST | ± | S1 | ±'} |"]
-    lines.append("|---:|---|---|---:|---:|---:|---:|")
-    others = ("mu_star_conf", "mu", "sigma") if morris else ("ST_conf", "S1", "S1_conf")
+    lines += ["", deciding(rows, kpi, morris)]
+    heads = "μ* | 95% interval | μ | σ" if morris else "ST | ± | S1 | ±"
+    lines += ["", f"| rank | input | range | {heads} |", "|---:|---|---|---:|---:|---:|---:|"]
     for _, r in rows.iterrows():
-        cells = " | ".join(_number(r[c], factor if morris else 1.0) for c in (main, *others))
+        if morris:
+            span = f"{_number(r['mu_star_low'], factor)}–{_number(r['mu_star_high'], factor)}"
+            cells = " | ".join(
+                [_number(r[main], factor), span, _number(r["mu"], factor), _number(r["sigma"], factor)]
+            )
+        else:
+            cells = " | ".join(_number(r[c], 1.0) for c in ("ST", "ST_conf", "S1", "S1_conf"))
         lines.append(f"| {r['rank']} | {r['label']} | [{r['low']:g}, {r['high']:g}] | {cells} |")
     lines.append("")
     return lines

@@ -33,7 +33,12 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 class ScenarioError(ValueError):
-    """Bad scenario input; the message is one line for people."""
+    """Bad scenario input; the message is one line for people. An error raised by ``fail_at``
+    also keeps its key path and its problem apart (``path``, ``problem``), for a caller that places
+    it elsewhere (a sensitivity file's range that made the value)."""
+
+    path: KeyPath | None = None
+    problem: str | None = None
 
 
 def format_path(path: KeyPath) -> str:
@@ -48,7 +53,9 @@ def fail_at(where: Location | None, path: KeyPath, problem: str) -> NoReturn:
     """Raise ``ScenarioError("FILE:LINE: KEY.PATH: problem")``."""
     file, line = where if where else ("<scenario>", None)
     head = f"{file}:{line}" if line else file
-    raise ScenarioError(f"{head}: {format_path(path)}: {problem}" if path else f"{head}: {problem}")
+    error = ScenarioError(f"{head}: {format_path(path)}: {problem}" if path else f"{head}: {problem}")
+    error.path, error.problem = path, problem
+    raise error
 
 
 def locate(path: KeyPath, lines: LineMap, default_file: str) -> Location:

@@ -38,6 +38,8 @@ _INDEX = re.compile(r"^(?P<key>[^\[\]]*)((?:\[\d+\])*)$")
 class OverrideError(ScenarioError):
     """An override that cannot apply: ``key`` as written and the ``problem`` in words."""
 
+    problem: str
+
     def __init__(self, key: str, problem: str, origin: str = "--set") -> None:
         super().__init__(f"{origin} {key}: {problem}")
         self.key = key

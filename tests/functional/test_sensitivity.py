@@ -50,6 +50,11 @@ def test_an_input_that_cannot_reach_a_kpi_has_no_effect_at_all(outcome):
     assert b.loc["stages.wait_a.duration.mode", "mu_star"] == 0.0
     for segment in (a, b):  # a stage in no flow moves nothing
         assert segment.loc["stages.unused.duration.value", "mu_star"] == 0.0
+    # the 95% interval of mu_star (bootstrap percentiles) is [0, 0] then, and never below 0
+    nothing = b.loc["stages.wait_a.duration.mode"]
+    assert nothing["mu_star_low"] == nothing["mu_star_high"] == 0.0
+    indices = outcome.indices
+    assert (indices["mu_star_low"] >= 0).all() and (indices["mu_star_low"] <= indices["mu_star_high"]).all()
 
 
 def test_the_input_that_decides_a_kpi_ranks_first_with_the_effect_theory_gives(outcome):

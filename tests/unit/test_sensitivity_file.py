@@ -5,6 +5,7 @@ command line exits with status 2."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 from pathlib import Path
 
@@ -97,17 +98,91 @@ def test_errors_name_the_file_line_and_key(tmp_path, old, new, line, expected):
     assert "\n" not in message
 
 
-def test_a_value_the_scenario_refuses_is_named_with_its_design_point(tmp_path):
+GRID_UPGRADE = "stages.grid_upgrade.duration.mode: {range: [30, 90]}"  # triangular (30, 60, 120)
+TWO_OF_ONE_TRIANGULAR = (
+    "stages.grid_upgrade.duration.min: {range: [5, 50]}\n"
+    "  stages.grid_upgrade.duration.mode: {range: [40, 90]}"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "expected"),
+    [
+        (  # a share's range beyond its field's bounds (le=1), though no design point need reach 1.5
+            "[0.0, 0.1]",
+            "[0, 1.5]",
+            5,
+            "inputs.segments.lv_smb.attributes.grid_constrained.p.range: found [0, 1.5], but the scenario "
+            "takes only values from 0 to 1 here (1.5 is outside the schema's bounds for this key); "
+            "write a range within [0, 1]",
+        ),
+        (  # a head count below its field's bound (ge=1): one side only
+            "[6, 10]",
+            "[0, 10]",
+            7,
+            "inputs.resources.customer_manager.capacity.range: found [0, 10], but the scenario takes only "
+            "values of at least 1 here (0 is outside the schema's bounds for this key); write a range "
+            "of values of at least 1",
+        ),
+        (  # a model's rule (min <= mode <= max): the most likely upgrade wait above its maximum
+            "[30, 90]",
+            "[30, 150]",
+            6,
+            "inputs.stages.grid_upgrade.duration.mode.range: found [30, 150], but the scenario takes only "
+            "values from 30 to 120 here (at 150, stages.grid_upgrade.duration: triangular needs min <= "
+            "mode <= max, found min=30.0, mode=150.0, max=120.0); write a range within [30, 120]",
+        ),
+        (  # each end alone is taken, their corner is not: min 50 above mode 40
+            GRID_UPGRADE,
+            TWO_OF_ONE_TRIANGULAR,
+            7,
+            "inputs.stages.grid_upgrade.duration.mode.range: found [40, 90], but the scenario takes only "
+            "values from 50 to 120 here with stages.grid_upgrade.duration.min=50 (at the corner of the "
+            "ranges, at 40, stages.grid_upgrade.duration: triangular needs min <= mode <= max, found "
+            "min=50.0, mode=40.0, max=120.0); write a range within [50, 120], or narrow the range of "
+            "stages.grid_upgrade.duration.min",
+        ),
+    ],
+)
+def test_a_range_the_scenario_refuses_is_reported_at_its_line_with_the_allowed_range(
+    tmp_path, old, new, line, expected
+):
+    path = write(tmp_path, old, new)
+    with pytest.raises(ScenarioError) as info:
+        load_sensitivity(path)  # when the file is loaded: before any design point is made
+    assert str(info.value) == f"{path.as_posix()}:{line}: {expected}"
+
+
+def test_a_design_point_the_checks_did_not_foresee_is_placed_at_the_input_line(tmp_path):
     from sim.experiments.sensitivity import design
 
-    # a most likely upgrade wait above its maximum (120) makes the triangular invalid
-    spec = load_sensitivity(write(tmp_path, "[30, 90]", "[30, 150]"))
-    with pytest.raises(ScenarioError, match=r"\(sensitivity point \d+: .*stages.grid_upgrade.duration.mode="):
+    # the checks of the ranges when the file is loaded are bypassed: a point is refused when the
+    # design is made, and explained at the line of the input's range, not in the base scenario
+    path = write(tmp_path)
+    spec = load_sensitivity(path)
+    spec.inputs[1] = dataclasses.replace(spec.inputs[1], low=30.0, high=150.0)
+    with pytest.raises(ScenarioError) as info:
         design(spec)
+    message = str(info.value)
+    assert message.startswith(
+        f"{path.as_posix()}:6: inputs.stages.grid_upgrade.duration.mode.range: found [30, 150], but the "
+        "scenario takes only values from 30 to 120 here (design point "
+    ), message
+    assert message.endswith(
+        ", at 150, stages.grid_upgrade.duration: triangular needs min <= mode <= max, found min=30.0, "
+        "mode=150.0, max=120.0); write a range within [30, 120]"
+    ), message
 
 
-def test_the_command_line_exits_2_with_one_line(tmp_path):
-    path = write(tmp_path, "grid_constrained.p", "grid_constraned.p")
+@pytest.mark.parametrize(
+    ("old", "new", "head"),
+    [
+        ("grid_constrained.p", "grid_constraned.p", "5: inputs.segments.lv_smb"),
+        ("[0.0, 0.1]", "[0, 1.5]", "5: inputs.segments.lv_smb.attributes.grid_constrained.p.range: found"),
+    ],
+)
+def test_the_command_line_exits_2_with_one_line(tmp_path, old, new, head):
+    path = write(tmp_path, old, new)
     for verb in ("sensitivity", "validate"):
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -116,9 +191,7 @@ def test_the_command_line_exits_2_with_one_line(tmp_path):
             )
         assert code == 2 and out.getvalue() == ""
         assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
-        assert err.getvalue().startswith(f"error: {path.as_posix()}:5: inputs.segments.lv_smb"), (
-            err.getvalue()
-        )
+        assert err.getvalue().startswith(f"error: {path.as_posix()}:{head}"), err.getvalue()
 
 
 def test_validate_recognises_a_sensitivity_file_and_makes_its_design(tmp_path):
