@@ -65,7 +65,7 @@ class AttributeColumn:
     """One attribute over the rows: its kind is set by its first value, and a value of another
     kind turns the column into a plain list (so every mix gives the column a list would)."""
 
-    __slots__ = ("flags", "kind", "n", "numbers", "objects", "text")
+    __slots__ = ("flags", "kind", "n", "numbers", "objects", "text", "whole")
 
     def __init__(self, missing: int = 0) -> None:
         self.kind = _MISSING
@@ -74,6 +74,7 @@ class AttributeColumn:
         self.numbers = array("d")  # numbers: NaN for missing, with ``flags`` 1 where present
         self.text: Codes | None = None
         self.objects: list[Any] | None = None
+        self.whole: dict[int, Any] = {}  # rows of numbers that were not floats (ints), as given
 
     def add(self, value: Any, row: int) -> None:
         """``value`` in row ``row`` (rows skipped before it are missing)."""
@@ -109,6 +110,8 @@ class AttributeColumn:
         elif kind == _NUMBER:
             self.numbers.append(value)
             self.flags.append(1)
+            if value.__class__ is not float:  # kept as given, should the column turn into a list
+                self.whole[self.n] = value
         elif kind == _TEXT:
             self.text.append(value)  # type: ignore[union-attr]
         else:
@@ -155,6 +158,9 @@ class AttributeColumn:
             self.flags = taken(self.flags, order)
             if kind == _NUMBER:
                 self.numbers = taken(self.numbers, order)
+                where = np.empty_like(order)
+                where[order] = np.arange(len(order))
+                self.whole = {int(where[row]): value for row, value in self.whole.items()}
         elif kind == _TEXT:
             self.text.reorder(order)  # type: ignore[union-attr]
         elif kind == _OBJECT:
@@ -166,7 +172,10 @@ class AttributeColumn:
         if kind == _BOOL:
             return [None if f < 0 else bool(f) for f in self.flags]
         if kind == _NUMBER:
-            return [v if f else None for v, f in zip(self.numbers, self.flags)]
+            values = [v if f else None for v, f in zip(self.numbers, self.flags)]
+            for row, value in self.whole.items():
+                values[row] = value
+            return values
         if kind == _TEXT:
             return list(self.text.objects())  # type: ignore[union-attr]
         if kind == _OBJECT:
