@@ -56,7 +56,7 @@ __all__ = [
     "sensitivity",
 ]
 
-MORRIS_COLUMNS = ["mu_star", "mu_star_low", "mu_star_high", "mu_star_conf", "mu", "sigma"]
+MORRIS_COLUMNS = ["mu_star", "mu_star_low", "mu_star_high", "mu_star_noise", "mu_star_conf", "mu", "sigma"]
 SOBOL_COLUMNS = ["ST", "ST_conf", "S1", "S1_conf"]
 RESAMPLES = 1000  # bootstrap resamples of the confidence intervals
 
@@ -171,18 +171,18 @@ def analyse(plan: Design, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     for kpi, segment in spec.kpis:
         y = kpi_means(runs, plan.sweep.points, kpi, segment)[plan.rows]
         table[f"{kpi}:{segment}"] = y
-        parts.append(_indices(plan, y, kpi, segment))
+        parts.append(_indices(plan, y, kpi, segment, noise_level(plan, runs, kpi, segment)))
     return pd.concat(parts, ignore_index=True), table
 
 
-def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFrame:
+def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str, noise: np.ndarray) -> pd.DataFrame:
     """One KPI's indices, ranked (1: the input that moves it most); all NaN when a point has no
     value of the KPI."""
     spec = plan.spec
     k = len(spec.inputs)
     columns = MORRIS_COLUMNS if spec.method == "morris" else SOBOL_COLUMNS
     values: dict[str, np.ndarray] = {c: np.full(k, np.nan) for c in columns}
-    constant = np.isfinite(y).all() and bool((y == y[0]).all())
+    constant = constant_value(y) is not None
     if constant:  # no input moves it: every elementary effect is 0, a variance share is undefined
         values = {c: np.zeros(k) if spec.method == "morris" else np.full(k, np.nan) for c in columns}
     elif np.isfinite(y).all():
@@ -205,6 +205,7 @@ def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFram
         values = {c: np.asarray(result[c], dtype=float) for c in columns if c in result}
         if spec.method == "morris":
             values["mu_star_low"], values["mu_star_high"] = mu_star_interval(plan, y)
+            values["mu_star_noise"] = noise
     frame = pd.DataFrame(
         {
             "kpi": pd.Series([kpi] * k, dtype="string"),
@@ -222,6 +223,12 @@ def _indices(plan: Design, y: np.ndarray, kpi: str, segment: str) -> pd.DataFram
         [pd.NA if np.isnan(v) or constant else n + 1 for n, v in enumerate(frame[columns[0]])], dtype="Int64"
     )
     return frame
+
+
+def constant_value(y) -> float | None:
+    """The KPI's value when it is the same at every design point (no input moves it), else None."""
+    y = np.asarray(y, dtype=float)
+    return float(y[0]) if len(y) and np.isfinite(y).all() and bool((y == y[0]).all()) else None
 
 
 def elementary_effects(plan: Design, y: np.ndarray) -> np.ndarray:
@@ -253,6 +260,38 @@ def mu_star_interval(plan: Design, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
     means = np.abs(effects[:, rng.integers(r, size=(RESAMPLES, r))]).mean(axis=2)
     low, high = np.percentile(means, [2.5, 97.5], axis=1)
     return low, high
+
+
+def noise_level(plan: Design, runs: pd.DataFrame, kpi: str, segment: str) -> np.ndarray:
+    """Per input, the ``mu_star`` that the replications' noise alone reaches (97.5%): what an
+    input with no effect would show. A design point's KPI is a mean over replications, so a step
+    that changes nothing the KPI depends on can still change its mean a little (a queue's order);
+    the absolute values of ``mu_star`` turn that noise into a positive effect. From each step's
+    paired differences over the replications (common random numbers), its standard error ``s``;
+    with no effect an elementary effect is about normal with mean 0, so ``mu_star`` over the ``r``
+    trajectories has mean sqrt(2/pi)·mean(s) and variance (1 - 2/pi)·mean(s²)/r; the level is the
+    mean plus 1.96 of its standard deviations. NaN without the replications' values (fewer than
+    two replications, or a table without them); 0 where every step changes nothing at all."""
+    spec = plan.spec
+    k = len(spec.inputs)
+    if spec.method != "morris" or "replication" not in runs:
+        return np.full(k, np.nan)
+    rows = runs[runs["segment"] == segment].pivot_table(index="point", columns="replication", values=kpi)
+    if rows.shape[1] < 2:
+        return np.full(k, np.nan)
+    values = rows.reindex([plan.sweep.points[r].index for r in plan.rows]).to_numpy(dtype=float)
+    r = len(plan.rows) // (k + 1)
+    span = np.array([i.high - i.low for i in spec.inputs], dtype=float)
+    steps = np.diff(plan.matrix.reshape(r, k + 1, k), axis=1) / span  # (r, k steps, k inputs)
+    changes = np.diff(values.reshape(r, k + 1, -1), axis=1)  # (r, k steps, replications)
+    errors = np.zeros((k, r))
+    for t in range(r):
+        for n in range(k):  # each step of a trajectory moves one input (as elementary_effects)
+            moved = int(np.argmax(steps[t, n] != 0))
+            paired = changes[t, n] / steps[t, n, moved]
+            errors[moved, t] = np.std(paired, ddof=1) / np.sqrt(len(paired))
+    mean = np.sqrt(2 / np.pi) * errors.mean(axis=1)
+    return mean + 1.96 * np.sqrt((1 - 2 / np.pi) * (errors**2).mean(axis=1) / r)
 
 
 def run_sensitivity(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import kpi_catalogue
-from sim.experiments.sensitivity import SensitivityOutcome
+from sim.experiments.sensitivity import SensitivityOutcome, constant_value
 from sim.outputs.tables import save_figure, write_text
 
 TOP = 3  # inputs named as deciding a KPI in the report
@@ -107,8 +107,7 @@ def _heading(outcome: SensitivityOutcome, kpi: str, segment: str) -> str:
 
 def constant(outcome: SensitivityOutcome, kpi: str, segment: str) -> float | None:
     """The KPI's value when it is the same at every design point (no input moves it), else None."""
-    values = outcome.table[f"{kpi}:{segment}"]
-    return float(values.iloc[0]) if values.notna().all() and values.nunique() == 1 else None
+    return constant_value(outcome.table[f"{kpi}:{segment}"])
 
 
 def interval(rows: pd.DataFrame, morris: bool) -> tuple[pd.Series, pd.Series]:
@@ -132,15 +131,19 @@ def tiers(low: list[float], high: list[float]) -> list[list[int]]:
 
 def deciding(rows: pd.DataFrame, kpi: str, morris: bool) -> str:
     """Which inputs decide a KPI (its ranked rows): the first ``TOP`` whose 95% intervals lie clearly
-    above those ranked below them and above 0, and the inputs the design cannot tell apart (from
-    each other, or from no effect)."""
+    above those ranked below them and above no effect, and the inputs the design cannot tell apart
+    (from each other, or from no effect). No effect is 0, or, for Morris with the replications'
+    values, the ``mu_star`` their noise alone reaches (``mu_star_noise``, the largest over inputs):
+    a mean of absolute effects turns noise into a positive effect."""
     factor = _scale(kpi)[0] if morris else 1.0
     main = "mu_star" if morris else "ST"
     rows = rows.reset_index(drop=True)
     low, high = interval(rows, morris)
     k = len(rows)
-    *apart, last = tiers([*low, 0.0], [*high, 0.0])  # the last group holds no effect at all (k)
+    noise = noise_of(rows) if morris else 0.0
+    *apart, last = tiers([*low, 0.0], [*high, noise])  # the last group holds no effect at all (k)
     near_zero = [i for i in last if i < k and rows.loc[i, main] > 0]
+    reaches = "reaches 0" if noise == 0 else f"reaches the noise level (μ* {_number(noise, factor)})"
 
     def named(g: list[int]) -> str:
         return ", ".join(
@@ -151,13 +154,17 @@ def deciding(rows: pd.DataFrame, kpi: str, morris: bool) -> str:
 
     if not apart and not near_zero:
         return "No input moves this KPI within its range."
-    if not apart and all(low[i] <= 0 for i in near_zero):
+    if not apart and all(low[i] <= noise for i in near_zero):
         return (
-            "No input stands apart from no effect: every 95% interval reaches 0, so this design cannot "
+            f"No input stands apart from no effect: every 95% interval {reaches}, so this design cannot "
             f"tell that any moves the KPI: {named(near_zero)}."
         )
     if not apart or len(apart[0]) > TOP:
-        down_to = "to intervals that reach 0" if not apart else f"to rank {len(apart[0])}"
+        down_to = (
+            f"to intervals that {reaches.replace('reaches', 'reach')}"
+            if not apart
+            else f"to rank {len(apart[0])}"
+        )
         return (
             "No input stands apart: each input's 95% interval overlaps that of an input ranked below "
             f"it, down {down_to}, so this design cannot tell which decides the KPI; by μ*: "
@@ -176,8 +183,18 @@ def deciding(rows: pd.DataFrame, kpi: str, morris: bool) -> str:
     if n < TOP and len(apart) > len(decided):
         text += f" Then, not told apart by this design: {named(apart[len(decided)])}."
     elif n < TOP and near_zero:
-        text += f" Then, not told apart from no effect (an interval that reaches 0): {named(near_zero)}."
+        chain = f"intervals overlapping down to one that {reaches}"
+        text += f" Then, not told apart from no effect ({chain}): {named(near_zero)}."
     return text
+
+
+def noise_of(rows: pd.DataFrame) -> float:
+    """The noise level of a KPI's ranked Morris rows: the largest ``mu_star_noise`` (0 where it is
+    not known: a table without it, or fewer than two replications)."""
+    if "mu_star_noise" not in rows:
+        return 0.0
+    level = pd.to_numeric(rows["mu_star_noise"], errors="coerce").max()
+    return 0.0 if pd.isna(level) else float(level)
 
 
 def _number(value: float, factor: float) -> str:

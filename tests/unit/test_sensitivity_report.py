@@ -111,8 +111,8 @@ def rows(*entries: tuple[str, float, float, float]) -> pd.DataFrame:
             rows(("A", 10, 6, 12), ("B", 8, 5, 11), ("C", 1, 0, 2)),
             "Decided by: 1. A (`x.A`, μ* 10.00, 95% interval 6.00–12.00), 2. B (`x.B`, μ* 8.00, 95% "
             "interval 5.00–11.00), not told apart, their intervals above those of the inputs ranked below. "
-            "Then, not told apart from no effect (an interval that reaches 0): 3. C (`x.C`, μ* 1.00, 95% "
-            "interval 0.00–2.00).",
+            "Then, not told apart from no effect (intervals overlapping down to one that reaches 0): "
+            "3. C (`x.C`, μ* 1.00, 95% interval 0.00–2.00).",
         ),
         (  # the first overlaps the second: nothing is named as deciding alone
             rows(("A", 10, 3, 17), ("B", 5, 2, 8), ("C", 4, 1, 7), ("D", 3, 1, 5), ("E", 0, 0, 0)),
@@ -138,3 +138,35 @@ def rows(*entries: tuple[str, float, float, float]) -> pd.DataFrame:
 )
 def test_decided_by_names_only_inputs_whose_interval_lies_above_the_next(ranked, expected):
     assert deciding(ranked, "elapsed_wd_mean", morris=True) == expected
+
+
+def _noisy_runs(plan, effect: float, replications: int = 6, seed: int = 3) -> pd.DataFrame:
+    """Per point and replication: the KPI is `effect` times the first input's place in its range,
+    plus noise of standard deviation 1 that differs between replications and between points (no
+    input moves the noise)."""
+    rng = np.random.default_rng(seed)
+    first = plan.spec.inputs[0]
+    rows = []
+    for point in plan.sweep.points:
+        level = (point.overrides[first.key] - first.low) / (first.high - first.low)
+        for r in range(replications):
+            rows.append(
+                {
+                    "point": point.index,
+                    "replication": r,
+                    "segment": "a",
+                    "elapsed_wd_mean": effect * level + rng.normal(),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_noise_alone_decides_nothing_and_a_real_effect_stands_above_it(plan):
+    """A mean of absolute effects turns replication noise into a positive mu_star: the report
+    compares the intervals with the level noise alone reaches, not with 0."""
+    indices, _ = analyse(plan, _noisy_runs(plan, effect=0.0))
+    assert (indices["mu_star_noise"] > 0).all() and (indices["mu_star_low"] > 0).any()
+    assert deciding(indices, "elapsed_wd_mean", morris=True).startswith("No input stands apart")
+    indices, _ = analyse(plan, _noisy_runs(plan, effect=30.0))
+    text = deciding(indices, "elapsed_wd_mean", morris=True)
+    assert text.startswith("Decided by: 1. wait of b") and "wait of a" not in text.split(".")[1]
