@@ -49,7 +49,7 @@ from sim.engine.clocks import CLOSES, OPENS, party_index
 from sim.evidence.case_attributes import CaseAttributes, case_attributes
 from sim.evidence.flows import followers, step_stage
 from sim.evidence.log_reading import Log, LogError
-from sim.evidence.lost_records import LOST, lost_record
+from sim.evidence.lost_records import LOST, lost_record, queues
 from sim.evidence.visits import log_calendar, visits, working_times
 from sim.scenario.conditions import holds
 from sim.scenario.schema import ParallelStep, Scenario
@@ -331,9 +331,10 @@ def _place(
     open_stages = []
     for r, (_, branch, index), fixed in zip(opened, located if opened else [], fixing if opened else []):
         attempt = int(r.attempt)
-        started = not np.isnan(r.start_wd)
-        elapsed_wd = -(r.start_wd if started else r.begun_wd)
-        elapsed_cd = -(r.start_cd if started else r.begun_cd)
+        # with nothing to wait for (no pool with a capacity), it had started: timed from its entry
+        started = not np.isnan(r.start_wd) or not queues(scenario, r.activity)
+        elapsed_wd = -(r.begun_wd if np.isnan(r.start_wd) else r.start_wd)
+        elapsed_cd = -(r.begun_cd if np.isnan(r.start_cd) else r.start_cd)
         open_stages.append(
             OpenStage(r.activity, index, branch, fixed, attempt, started, elapsed_wd, elapsed_cd)
         )

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from builders import fixed, tiny_scenario
+from builders import fixed, staff, tiny_scenario, work
 from test_warm_start import CUT, log_of, sequence_scenario
 
 from sim.evidence.backlog import read_backlog
@@ -248,3 +248,45 @@ def test_the_cut_off_is_checked_against_each_replication_read():
         "2021-03-03, its last event); give a date from 2021-03-02 to 2021-03-04"
     )
     assert warm_start(sequence_scenario(), log, dt.date(2021, 3, 4), reps=2).reading.periods == (0, 1)
+
+
+def test_a_visit_that_cannot_wait_is_timed_from_its_schedule_and_a_wait_has_a_generous_bound():
+    """Defect 1 of walk 15: a resident whose connection lost its start and complete (only its
+    schedule left) was taken as waiting at a pool without a capacity limit, never judged by its
+    age, and charged months. Nothing is waited for there: it is timed from its schedule. A visit
+    waiting at a pool with a capacity is a lost record past 10 times the stage's longest visit."""
+    one_day = {"owner": "utility", "effort": work(1), "handling": True}
+    stages = {
+        "desk": {"label": "Desk", "pool": "office", **one_day},
+        "connect": {"label": "Connect", "pool": "crew", **one_day},
+    }
+    resources = {"office": staff(1), "crew": staff(None)}
+    data = tiny_scenario(stages, ["desk", "connect"], resources=resources, arrivals={"at": [25.0]})
+    log = log_of(
+        [
+            ("OLD", "desk", "start", "2021-02-01"),
+            ("OLD", "desk", "complete", "2021-02-02"),
+            ("OLD", "connect", "schedule", "2021-02-02"),  # its start and complete lost (21 wd ago)
+            ("NEW", "desk", "start", "2021-03-04"),
+            ("NEW", "desk", "complete", "2021-03-05"),
+            ("NEW", "connect", "schedule", "2021-03-05 12:00"),  # half a day of its one run
+            ("Q", "desk", "schedule", "2021-02-20"),  # a working Saturday: 11 days waited, over 10 x 1
+            ("R", "desk", "schedule", "2021-02-23"),  # waiting 9: plausible
+        ]
+    )
+    run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
+    assert run.reading.unplaced[["case", "reason", "detail"]].values.tolist() == [
+        [
+            "OLD",
+            "likely lost record: a stage open longer than the scenario lets it last",
+            "'connect' open 21.0 wd, at most 1.0 by the scenario",
+        ],
+        [
+            "Q",
+            "likely lost record: a stage waited for longer than the scenario plausibly lets it wait",
+            "'desk' waiting 11.0 wd, at most 10.0 taken as plausible",
+        ],
+    ]
+    cases = run.result.cases.set_index("case_id")
+    assert cases.loc["log/NEW", "connected_wd"] == 0.5  # the rest of its one day, from its schedule
+    assert cases.loc["log/R", "connected_wd"] == 2.0  # waited, then served: desk 1, connect 1
