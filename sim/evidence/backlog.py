@@ -295,7 +295,8 @@ def _place(
     """A case placed (with the time it entered its open stage, for the backlog's order, and its
     attributes), the reason it cannot be and its detail, or None when it had finished. ``rows``:
     its visits (``visits``' rows, times from the cut-off) in the order it entered them."""
-    known = case_attributes(scenario, segment, logged, _evidence(scenario, segment, steps, after, rows))
+    path = _evidence(scenario, segment, steps, after, rows)
+    known = case_attributes(scenario, segment, logged, path)
     if _finished(scenario, steps, rows, known.values):
         return None
     lost = lost_record(scenario, rows)
@@ -352,6 +353,7 @@ def _place(
         reworks=sum(n - 1 for a, n in visits_by_stage.items() if scenario.stages[a].rework is not None)
         + sum(o.fixing is not None for o in open_stages),  # its stage failed: in its fix
         charges=_charges(scenario, rows),
+        path=tuple(path),
     )
     return min((r.begun_wd for r in opened), default=0.0), placed, known
 

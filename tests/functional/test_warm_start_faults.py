@@ -290,3 +290,50 @@ def test_a_visit_that_cannot_wait_is_timed_from_its_schedule_and_a_wait_has_a_ge
     cases = run.result.cases.set_index("case_id")
     assert cases.loc["log/NEW", "connected_wd"] == 0.5  # the rest of its one day, from its schedule
     assert cases.loc["log/R", "connected_wd"] == 2.0  # waited, then served: desk 1, connect 1
+
+
+def test_attributes_drawn_for_a_case_agree_with_its_segment_and_its_path():
+    """Defect 2 of walk 15: a warm-started case of a stream's segment drew the stream's attributes
+    freely (LV standard cases with kva <= 160). They are drawn again (the case's further tries)
+    until the stream routes them to its segment and the conditions its path showed hold."""
+    stages = {
+        "review": {"label": "Review", "owner": "utility", "duration": fixed(2)},
+        "big_check": {"label": "Check", "owner": "utility", "duration": fixed(1)},
+        "connect": {"label": "Connect", "owner": "utility", "duration": fixed(3)},
+    }
+    data = tiny_scenario(stages, ["review", "connect"], arrivals={"at": [25.0]})
+    kva = {"dist": "lognormal", "median": 45, "sigma": 0.95}
+    data["streams"] = {"lv": {"label": "LV", "arrivals": {"at": [25.0]}, "attributes": {"kva": kva}}}
+    small = {
+        "label": "small",
+        "arrivals": {"stream": "lv", "when": {"kva": {"max": 160}}},
+        "flow": ["review", "connect"],
+    }
+    flow = ["review", {"stage": "big_check", "when": {"kva": {"min": 300}}}, "connect"]
+    data["segments"] = {
+        "small": small,
+        "large": {"label": "large", "arrivals": {"stream": "lv"}, "flow": flow},
+    }
+    rows = []
+    for i in range(20):
+        segment = ["small", "large", "large"][i % 3]
+        rows.append((f"C{i}", "review", "start", "2021-03-04"))
+        rows.append((f"C{i}", "review", "complete", "2021-03-05"))
+        if i % 6 == 1:  # a large case that took the check: kva >= 300
+            rows.append((f"C{i}", "big_check", "start", "2021-03-05"))
+        elif i % 6 == 2:  # one past it without it (in its connection): kva < 300
+            rows.append((f"C{i}", "connect", "start", "2021-03-05"))
+        rows[-1] = (*rows[-1], segment)
+    frame = log_of([r[:4] for r in rows])
+    segments = {r[0]: r[4] for r in rows if len(r) == 5}
+    frame["segment"] = frame["case:concept:name"].map(segments)
+    run = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
+    cases = run.result.cases[run.result.cases["warm_started"]].copy()
+    cases["number"] = cases["case_id"].str.extract(r"C(\d+)")[0].astype(int)
+    assert len(cases) == 20
+    assert (cases.loc[cases["segment"] == "small", "kva"] <= 160).all()
+    assert (cases.loc[cases["segment"] == "large", "kva"] > 160).all()
+    assert (cases.loc[cases["number"] % 6 == 1, "kva"] >= 300).all()
+    assert (cases.loc[cases["number"] % 6 == 2, "kva"] < 300).all()
+    again = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
+    assert again.result.cases["kva"].equals(run.result.cases["kva"])  # deterministic
