@@ -63,7 +63,8 @@ class BacklogReading:
     per attribute, for how many placed cases the model draws it (neither logged nor inferred) and
     for how many it was inferred from the path (``sim.evidence.case_attributes``); ``finished``:
     cases of the log that had finished by the cut-off (whatever their faults); ``skipped``: events
-    left out, by reason (unknown activities), as ``fit`` counts them."""
+    left out, by reason, as ``fit`` counts them: the rows the log's reading dropped (duplicated,
+    without a time, ...: over the whole log), and the unknown activities before the cut-off."""
 
     cut_off: date
     backlogs: dict[int, Backlog]
@@ -140,10 +141,11 @@ def read_backlog(
     _check_cut_off(log.source, events, calendar, cut, log.events["period"].nunique() > 1)
     before = events[events["timestamp"] < cut]
     unknown = ~before["activity"].isin(list(scenario.stages))
-    skipped = {
-        f"unknown activity '{a}' (not a stage of {scenario.name})": int(n)
+    skipped = {f"{reason} (over the whole log, as read)": int(n) for reason, n in log.skipped.items()}
+    skipped.update(
+        (f"unknown activity '{a}' (not a stage of {scenario.name})", int(n))
         for a, n in before.loc[unknown, "activity"].value_counts().items()
-    }
+    )
     before = before[~unknown].reset_index(drop=True)
     w_cut = float(working_times(calendar, pd.Series([cut]))[0])
     cd_cut = (cut - pd.Timestamp(calendar.start)).total_seconds() / 86400.0

@@ -337,3 +337,21 @@ def test_attributes_drawn_for_a_case_agree_with_its_segment_and_its_path():
     assert (cases.loc[cases["number"] % 6 == 2, "kva"] < 300).all()
     again = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
     assert again.result.cases["kva"].equals(run.result.cases["kva"])  # deterministic
+
+
+def test_rows_the_reading_of_the_log_dropped_are_reported_as_fit_reports_them():
+    """Defect 3 of walk 15: duplicated rows and rows without a valid time were dropped silently
+    (the manifest said ``events_skipped: {}``) while ``fit`` reported them."""
+    log = log_of([("A", "review", "start", "2021-03-01"), ("A", "review", "complete", "2021-03-03")])
+    log = pd.concat([log, log.iloc[[0]]], ignore_index=True)  # a duplicated row
+    log["time:timestamp"] = log["time:timestamp"].astype(str)
+    log.loc[len(log)] = ["A", "works", "start", "03/04/2021", "seg"]  # not ISO 8601
+    log.loc[len(log)] = ["A", "works", "start", "2021-03-05", "seg"]
+    reading = warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=1).reading
+    assert reading.skipped == {
+        "duplicated row (over the whole log, as read)": 1,
+        "row whose time is not a time (expected ISO 8601) (over the whole log, as read)": 1,
+    }
+    assert "  skipped 1 events: duplicated row (over the whole log, as read)" in format_backlog(
+        reading, "log.csv", 1
+    )
