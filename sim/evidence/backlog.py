@@ -75,19 +75,35 @@ class BacklogReading:
     skipped: dict[str, int] = field(default_factory=dict)
     periods: tuple[int, ...] = ()
     log_periods: int = 1
+    runs: tuple[int, ...] = ()
+    """The period each replication run starts from (``sim.experiments.warm_start``): its own of a
+    log of several, else the log's one period in each."""
 
     @property
     def placed(self) -> int:
+        """Cases placed in the log's backlogs read (one per period read)."""
         return sum(len(b.cases) for b in self.backlogs.values())
+
+    @property
+    def warm_started(self) -> int:
+        """Cases warm-started over the replications run: the cases table's ``warm_started`` rows
+        (``placed`` before the replications are known)."""
+        return sum(self.per_replication()) if self.runs else self.placed
+
+    def per_replication(self) -> list[int]:
+        """Cases warm-started in each replication run."""
+        return [len(self.backlogs[p].cases) for p in self.runs]
 
     @property
     def lost(self) -> int:
         """Cases left out as likely lost records (``sim.evidence.lost_records``)."""
         return int(self.unplaced["reason"].str.startswith(LOST).sum()) if len(self.unplaced) else 0
 
-    def by_segment(self) -> pd.Series:
-        """Cases placed per segment (over the periods read)."""
-        segments = [c.segment for b in self.backlogs.values() for c in b.cases]
+    def by_segment(self, runs: bool = True) -> pd.Series:
+        """Cases warm-started per segment over the replications run (the cases table's rows), or
+        (``runs`` false, or before they are known) placed in the backlogs read."""
+        backlogs = [self.backlogs[p] for p in self.runs] if runs and self.runs else self.backlogs.values()
+        segments = [c.segment for b in backlogs for c in b.cases]
         return pd.Series(segments, dtype=object).value_counts().sort_index()
 
 

@@ -79,7 +79,8 @@ def warm_start(
     reading = read_backlog(log, scenario, cut_off, used)
     if not reading.placed and not reading.finished and reading.unplaced.empty:
         raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
-    backlogs = [reading.backlogs[used[r] if len(used) > 1 else used[0]] for r in range(reps)]
+    reading.runs = tuple(used[r] if len(used) > 1 else used[0] for r in range(reps))
+    backlogs = [reading.backlogs[p] for p in reading.runs]
     tasks = [Task(warm, r, events, backlog=backlogs[r]) for r in range(reps)]
     parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
     return WarmStart(assemble(warm, parts), reading)

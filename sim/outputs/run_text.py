@@ -268,15 +268,25 @@ def format_backlog(reading: BacklogReading, source: str, replications: int) -> s
         plural = "s" if len(periods) > 1 else ""
         per = f" in {run}, from the log's replication{plural} {shown} (of its {reading.log_periods})"
     else:
-        per = f" (the same backlog in each of the {replications} replications)" if replications > 1 else ""
+        per = ""
+    count = f"{reading.warm_started} cases warm-started"
+    same = reading.log_periods == 1 and replications > 1
+    if same:  # one backlog, in each replication
+        count = f"{reading.placed} cases warm-started in each of {run} ({reading.warm_started} in all)"
     lines = [
-        f"warm start from {source} at {reading.cut_off}: {reading.placed} cases warm-started{per}, "
+        f"warm start from {source} at {reading.cut_off}: {count}{per}, "
         f"{reading.finished} finished before the cut-off, {len(reading.unplaced)} could not be placed "
         f"({reading.lost} likely lost records)"
     ]
-    counts = reading.by_segment()
+    if same:
+        lines.append(
+            f"  the log has no replications: each of the {replications} starts from its one backlog "
+            "(the same cases and times before the cut-off), with random numbers of its own after it"
+        )
+    counts = reading.by_segment(runs=not same)
     if len(counts):
-        lines.append("  warm-started per segment: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+        each = " (in each replication)" if same else ""
+        lines.append(f"  warm-started per segment{each}: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
     for reason, count in reading.unplaced["reason"].value_counts().items() if len(reading.unplaced) else ():
         lines.append(f"  not placed ({count}): {reason}")
     for reason, count in reading.skipped.items():

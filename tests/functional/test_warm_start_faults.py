@@ -138,6 +138,13 @@ def test_the_count_is_that_of_the_replications_run():
     )
     both = warm_start(sequence_scenario(), log, CUT, reps=2)
     assert both.reading.placed == both.result.cases["warm_started"].sum() == 3
+    assert both.reading.warm_started == 3 and both.reading.per_replication() == [2, 1]
+    # a log without replications: its one backlog in each replication, counted as the table's rows
+    one = log_from_frame(two_replications().query("replication == 1").drop(columns="replication"))
+    each = warm_start(sequence_scenario(), one, CUT, reps=3)
+    assert each.reading.placed == 1 and each.reading.per_replication() == [1, 1, 1]
+    assert each.reading.warm_started == each.result.cases["warm_started"].sum() == 3
+    assert each.reading.by_segment().to_dict() == {"seg": 3}
 
 
 INFER_STAGES = {
