@@ -269,12 +269,12 @@ def format_backlog(reading: BacklogReading, source: str, replications: int) -> s
         per = f" in {run}, from the log's replication{plural} {shown} (of its {reading.log_periods})"
     else:
         per = ""
-    count = f"{reading.warm_started} cases warm-started"
+    started = f"{reading.warm_started} cases warm-started"
     same = reading.log_periods == 1 and replications > 1
     if same:  # one backlog, in each replication
-        count = f"{reading.placed} cases warm-started in each of {run} ({reading.warm_started} in all)"
+        started = f"{reading.placed} cases warm-started in each of {run} ({reading.warm_started} in all)"
     lines = [
-        f"warm start from {source} at {reading.cut_off}: {count}{per}, "
+        f"warm start from {source} at {reading.cut_off}: {started}{per}, "
         f"{reading.finished} finished before the cut-off, {len(reading.unplaced)} could not be placed "
         f"({reading.lost} likely lost records)"
     ]
