@@ -59,7 +59,8 @@ from sim.scenario.schema import ParallelStep, Scenario
 class BacklogReading:
     """A log's backlog at ``cut_off``, over the log's ``periods`` read (replications of a simulated
     log, 0 for a utility's log): per period the cases placed; the cases ``unplaced`` (``period,
-    case, segment, reason, detail``: likely lost records among them); ``drawn`` and ``inferred``:
+    case, segment, reason, detail``: likely lost records among them; ``case``: ``log/`` and its id
+    in the log, as the cases table names a warm-started case); ``drawn`` and ``inferred``:
     per attribute, for how many placed cases the model draws it (neither logged nor inferred) and
     for how many it was inferred from the path (``sim.evidence.case_attributes``); ``finished``:
     cases of the log that had finished by the cut-off (whatever their faults); ``skipped``: events
@@ -73,6 +74,8 @@ class BacklogReading:
     finished: int = 0
     inferred: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    logged: dict[str, int] = field(default_factory=dict)
+    """Per attribute, for how many placed cases the log gave it (``case:NAME``, XES)."""
     periods: tuple[int, ...] = ()
     log_periods: int = 1
     runs: tuple[int, ...] = ()
@@ -106,6 +109,9 @@ class BacklogReading:
         segments = [c.segment for b in backlogs for c in b.cases]
         return pd.Series(segments, dtype=object).value_counts().sort_index()
 
+
+LOG = "log/"
+"""The prefix of a log's case in ``unplaced`` (its id in the log), as the cases table has it."""
 
 Step = tuple[
     str | None, dict | None, list[list[str | None]]
@@ -189,13 +195,13 @@ def read_backlog(
     for case, rows in by_case.items():
         period, segment = int(rows[0].period), str(rows[0].segment)
         if segment not in scenario.segments:
-            unplaced.append((period, case, segment, f"segment '{segment}' is not in the scenario", ""))
+            unplaced.append((period, LOG + case, segment, f"segment '{segment}' is not in the scenario", ""))
             continue
         outcome = _place(scenario, flows[segment], after, case, segment, rows, logged.get(case, {}))
         if outcome is None:
             reading.finished += 1
         elif isinstance(outcome[1], str):
-            unplaced.append((period, case, segment, *outcome))
+            unplaced.append((period, LOG + case, segment, *outcome))
         else:
             order, one, attrs = outcome
             placed[period].append((order, one))
@@ -203,6 +209,8 @@ def read_backlog(
                 reading.drawn[name] = reading.drawn.get(name, 0) + 1
             for name in attrs.inferred:
                 reading.inferred[name] = reading.inferred.get(name, 0) + 1
+            for name in attrs.logged:
+                reading.logged[name] = reading.logged.get(name, 0) + 1
     reading.backlogs = {
         p: Backlog(tuple(c for _, c in sorted(cases, key=lambda x: x[0])))
         for p, cases in sorted(placed.items())

@@ -75,6 +75,7 @@ def write_run(
             "likely_lost_records": reading.lost,
             "finished_before": reading.finished,
             "events_skipped": dict(reading.skipped),
+            "attributes_logged": dict(reading.logged),
             "attributes_inferred": dict(reading.inferred),
             "attributes_drawn": dict(reading.drawn),
             **{

@@ -58,7 +58,7 @@ def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_pl
     cases = pd.read_parquet(out / "cases.parquet")
     assert sorted(cases.loc[cases["warm_started"], "case_id"]) == ["log/A", "log/A", "log/B", "log/B"]
     assert pd.read_parquet(out / "not_placed.parquet")[["case", "reason"]].values.tolist() == [
-        ["C", "segment 'elsewhere' is not in the scenario"]
+        ["log/C", "segment 'elsewhere' is not in the scenario"]
     ]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["warm_start"] == {
@@ -72,11 +72,15 @@ def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_pl
         "likely_lost_records": 0,
         "finished_before": 0,
         "events_skipped": {},
+        "attributes_logged": {},
         "attributes_inferred": {},
         "attributes_drawn": {},
         "backlog_cleared": "2021-03-20",
         "backlog_cleared_lo": "2021-03-20",
         "backlog_cleared_hi": "2021-03-20",
+        "backlog_cleared_first": "2021-03-20",
+        "backlog_cleared_last": "2021-03-20",
+        "backlog_interval_truncated": False,
         "backlog_open_at_end": 0,
         "backlog_replications": 2,
     }

@@ -15,8 +15,8 @@ from test_warm_start import CUT, log_of, sequence_scenario
 
 from sim.evidence.backlog import read_backlog
 from sim.evidence.log_reading import LogError, log_from_frame
-from sim.experiments.warm_start import warm_start
-from sim.outputs.run_text import format_backlog, format_backlog_kpis
+from sim.experiments.warm_start import cleared_by, warm_start
+from sim.outputs.run_text import cleared_text, format_backlog, format_backlog_kpis
 from sim.scenario import scenario_from_dict
 
 
@@ -41,13 +41,17 @@ def test_a_case_whose_complete_was_lost_is_left_out_as_a_likely_lost_record():
     reading = run.reading
     assert reading.unplaced[["case", "reason", "detail"]].values.tolist() == [
         [
-            "M",
+            "log/M",
             "likely lost record: a stage open longer than the scenario lets it last",
             "'connect' open 10.0 wd, at most 3.0 by the scenario",
         ],
-        ["W", "likely lost record: a stage lacks its complete, yet the case went on", "'review' attempt 0"],
         [
-            "Y",
+            "log/W",
+            "likely lost record: a stage lacks its complete, yet the case went on",
+            "'review' attempt 0",
+        ],
+        [
+            "log/Y",
             "likely lost record: a stage open longer than the scenario lets it last",
             "'works' open 11.0 wd, at most 10.0 by the scenario",
         ],
@@ -209,6 +213,8 @@ def test_attributes_are_inferred_from_the_stages_taken_and_logged_ones_kept():
     }
     assert reading.inferred == {"important": 4, "external_works": 3, "route_approval": 2}
     assert reading.drawn == {"important": 1, "external_works": 1, "route_approval": 3}
+    assert reading.logged == {"external_works": 1}  # L's, from its case:external_works
+    assert "  external_works: read from the log for 1 cases" in format_backlog(reading, "log.csv", 1)
     run = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
     cases = run.result.cases.set_index("case_id")
     assert cases.loc["log/S", ["important", "external_works", "route_approval"]].tolist() == [False] * 3
@@ -241,7 +247,26 @@ def test_the_backlog_has_kpis_of_its_own_and_a_date_by_which_it_is_cleared():
     assert backlog["cleared"].tolist() == [pd.Timestamp("2021-03-26")]
     assert format_backlog_kpis(run.result, backlog, cleared).splitlines()[-1] == (
         "backlog cleared (its last case connected) by 2021-03-26 (95% interval 2021-03-26 to "
-        "2021-03-26), over 2 replications"
+        "2021-03-26; per replication 2021-03-26 to 2021-03-26), over 2 replications"
+    )
+    assert "segment   2.0  0.0 " in format_backlog_kpis(run.result, backlog, cleared)  # one decimal
+
+
+def test_a_clearance_interval_reaching_before_the_cut_off_is_said_to_be_truncated():
+    """Polish of walk 15: the interval's lower end, cut at the cut-off, read as "cleared on day
+    one". Two replications clearing 1 and 31 days after it: mean 16, t-interval ±190 days."""
+    warm = pd.DataFrame(
+        {
+            "replication": [0, 0, 1],
+            "finished": [True] * 3,
+            "connected": pd.to_datetime(["2021-03-02", "2021-03-09", "2021-04-08"]),
+        }
+    )
+    cleared = cleared_by(warm, dt.date(2021, 3, 8))
+    assert cleared["interval_truncated"] and cleared["cleared_lo"] == pd.Timestamp("2021-03-08")
+    assert cleared_text(cleared) == (
+        "by 2021-03-24 (95% interval up to 2021-09-30, truncated at the cut-off; "
+        "per replication 2021-03-09 to 2021-04-08)"
     )
 
 
@@ -284,12 +309,12 @@ def test_a_visit_that_cannot_wait_is_timed_from_its_schedule_and_a_wait_has_a_ge
     run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
     assert run.reading.unplaced[["case", "reason", "detail"]].values.tolist() == [
         [
-            "OLD",
+            "log/OLD",
             "likely lost record: a stage open longer than the scenario lets it last",
             "'connect' open 21.0 wd, at most 1.0 by the scenario",
         ],
         [
-            "Q",
+            "log/Q",
             "likely lost record: a stage waited for longer than the scenario plausibly lets it wait",
             "'desk' waiting 11.0 wd, at most 10.0 taken as plausible",
         ],
@@ -359,6 +384,6 @@ def test_rows_the_reading_of_the_log_dropped_are_reported_as_fit_reports_them():
         "duplicated row (over the whole log, as read)": 1,
         "row whose time is not a time (expected ISO 8601) (over the whole log, as read)": 1,
     }
-    assert "  skipped 1 events: duplicated row (over the whole log, as read)" in format_backlog(
+    assert "  skipped 1 event: duplicated row (over the whole log, as read)" in format_backlog(
         reading, "log.csv", 1
     )
