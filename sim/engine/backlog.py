@@ -44,7 +44,8 @@ from sim.engine.model import ConnectionModel, Visit
 from sim.engine.plans import StagePlan, Step
 from sim.engine.records import RunRecords
 from sim.engine.rules import RuleSet
-from sim.scenario.conditions import SEGMENT
+from sim.engine.streams import CHUNK
+from sim.scenario.conditions import SEGMENT, holds
 from sim.scenario.distributions import Distribution
 from sim.scenario.schema import Scenario
 
@@ -102,6 +103,9 @@ class Placed:
     procedures: frozenset[str]
     reworks: int
     charges: tuple[Charge, ...]
+    path: tuple[tuple[Any, bool], ...] = ()
+    """What its path showed: (condition, whether it held) per conditional step it took or went past;
+    the attributes drawn for it must agree (``WarmModel._attributes``)."""
 
     @property
     def party_cd(self) -> tuple[float, ...]:
@@ -212,6 +216,8 @@ def resume_stage(model: ConnectionModel, case: Case, plan: StagePlan, placed: Op
 RESAMPLE = 1000
 """Draw numbers ``attempt + RESAMPLE * k`` (k = 1, 2, ...) are the further tries of ``_served``."""
 TRIES = 200
+ATTRIBUTE_TRIES = 1000
+"""A warm-started case's attributes are drawn at most this many times (``WarmModel._attributes``)."""
 
 
 def _served(
@@ -278,6 +284,7 @@ class WarmModel(ConnectionModel):
             raise ValueError("a warm start of a scenario with companies is not supported")
         super().__init__(scenario, replication, events=events)
         self.backlog = backlog
+        self._tried = 0  # the most further tries of a case's attributes
 
     def run_all(self) -> list[RunRecords]:
         unit = self.units[0]
@@ -309,20 +316,54 @@ class WarmModel(ConnectionModel):
             else:
                 resume = resume_parallel(self, case, step, placed)
             self.env.process(self.walk(case, steps[placed.step + 1 :], True, resume))
+        for key in numbers:  # the numbers of the further tries of attributes go
+            for k in range(1, self._tried + 1):
+                for chunk in range(numbers[key] // CHUNK + 1):
+                    unit.streams.passed(f"{key}#{k}", (chunk + 1) * CHUNK)
         return super().run_all()
 
     def _attributes(self, placed: Placed, rules: RuleSet, key: str, number: int) -> dict[str, Any]:
         """The case's attributes from the log; those it lacks drawn on the case's own numbers
-        (its arrival stream's first, if it has one, then its segment's)."""
-        attrs = dict(placed.attrs)
+        (its arrival stream's first, if it has one, then its segment's), consistent with its
+        segment (a stream routes them to it) and its path (``Placed.path``): the first of its
+        tries (key ``key``, then ``key#1``, ``key#2``, ...) that is; the first try if none of
+        ``TRIES`` is (the log contradicts the scenario)."""
         stream = self.sc.segments[placed.segment].arrivals.stream
         samplers = rules.samplers[placed.segment]
         if stream is not None:
             samplers = (*rules.stream_samplers[stream], *samplers)
-        for sampler in samplers:
-            if sampler.name not in attrs:
-                attrs[sampler.name] = sampler.draw(self.units[0].streams, key, number, attrs)
-        return attrs
+        first: dict[str, Any] | None = None
+        for k in range(ATTRIBUTE_TRIES):
+            attrs = dict(placed.attrs)
+            for sampler in samplers:
+                if sampler.name not in attrs:
+                    draws = key if k == 0 else f"{key}#{k}"
+                    self._tried = max(self._tried, k)
+                    attrs[sampler.name] = sampler.draw(self.units[0].streams, draws, number, attrs)
+            first = attrs if first is None else first
+            if _consistent(placed, rules, stream, attrs):
+                return attrs
+        return first  # type: ignore[return-value]
+
+
+def _consistent(placed: Placed, rules: RuleSet, stream: str | None, attrs: dict[str, Any]) -> bool:
+    """Whether drawn attributes agree with the case's segment (its stream routes them to it, as
+    ``ConnectionModel._arrivals`` does) and its path (a condition reading an attribute it lacks
+    says nothing)."""
+    if stream is not None:
+        try:
+            route = next(n for when, n in rules.routes[stream] if when is None or holds(when, attrs))
+        except KeyError:
+            route = placed.segment
+        if route != placed.segment:
+            return False
+    for condition, held in placed.path:
+        try:
+            if holds(condition, attrs) != held:
+                return False
+        except KeyError:
+            continue
+    return True
 
 
 def warm_records(scenario: Scenario, replication: int, backlog: Backlog, events: bool = False) -> RunRecords:

@@ -49,7 +49,7 @@ from sim.engine.clocks import CLOSES, OPENS, party_index
 from sim.evidence.case_attributes import CaseAttributes, case_attributes
 from sim.evidence.flows import followers, step_stage
 from sim.evidence.log_reading import Log, LogError
-from sim.evidence.lost_records import LOST, lost_record
+from sim.evidence.lost_records import LOST, lost_record, queues
 from sim.evidence.visits import log_calendar, visits, working_times
 from sim.scenario.conditions import holds
 from sim.scenario.schema import ParallelStep, Scenario
@@ -59,11 +59,13 @@ from sim.scenario.schema import ParallelStep, Scenario
 class BacklogReading:
     """A log's backlog at ``cut_off``, over the log's ``periods`` read (replications of a simulated
     log, 0 for a utility's log): per period the cases placed; the cases ``unplaced`` (``period,
-    case, segment, reason, detail``: likely lost records among them); ``drawn`` and ``inferred``:
+    case, segment, reason, detail``: likely lost records among them; ``case``: ``log/`` and its id
+    in the log, as the cases table names a warm-started case); ``drawn`` and ``inferred``:
     per attribute, for how many placed cases the model draws it (neither logged nor inferred) and
     for how many it was inferred from the path (``sim.evidence.case_attributes``); ``finished``:
     cases of the log that had finished by the cut-off (whatever their faults); ``skipped``: events
-    left out, by reason (unknown activities), as ``fit`` counts them."""
+    left out, by reason, as ``fit`` counts them: the rows the log's reading dropped (duplicated,
+    without a time, ...: over the whole log), and the unknown activities before the cut-off."""
 
     cut_off: date
     backlogs: dict[int, Backlog]
@@ -72,23 +74,44 @@ class BacklogReading:
     finished: int = 0
     inferred: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    logged: dict[str, int] = field(default_factory=dict)
+    """Per attribute, for how many placed cases the log gave it (``case:NAME``, XES)."""
     periods: tuple[int, ...] = ()
     log_periods: int = 1
+    runs: tuple[int, ...] = ()
+    """The period each replication run starts from (``sim.experiments.warm_start``): its own of a
+    log of several, else the log's one period in each."""
 
     @property
     def placed(self) -> int:
+        """Cases placed in the log's backlogs read (one per period read)."""
         return sum(len(b.cases) for b in self.backlogs.values())
+
+    @property
+    def warm_started(self) -> int:
+        """Cases warm-started over the replications run: the cases table's ``warm_started`` rows
+        (``placed`` before the replications are known)."""
+        return sum(self.per_replication()) if self.runs else self.placed
+
+    def per_replication(self) -> list[int]:
+        """Cases warm-started in each replication run."""
+        return [len(self.backlogs[p].cases) for p in self.runs]
 
     @property
     def lost(self) -> int:
         """Cases left out as likely lost records (``sim.evidence.lost_records``)."""
         return int(self.unplaced["reason"].str.startswith(LOST).sum()) if len(self.unplaced) else 0
 
-    def by_segment(self) -> pd.Series:
-        """Cases placed per segment (over the periods read)."""
-        segments = [c.segment for b in self.backlogs.values() for c in b.cases]
+    def by_segment(self, runs: bool = True) -> pd.Series:
+        """Cases warm-started per segment over the replications run (the cases table's rows), or
+        (``runs`` false, or before they are known) placed in the backlogs read."""
+        backlogs = [self.backlogs[p] for p in self.runs] if runs and self.runs else self.backlogs.values()
+        segments = [c.segment for b in backlogs for c in b.cases]
         return pd.Series(segments, dtype=object).value_counts().sort_index()
 
+
+LOG = "log/"
+"""The prefix of a log's case in ``unplaced`` (its id in the log), as the cases table has it."""
 
 Step = tuple[
     str | None, dict | None, list[list[str | None]]
@@ -140,10 +163,11 @@ def read_backlog(
     _check_cut_off(log.source, events, calendar, cut, log.events["period"].nunique() > 1)
     before = events[events["timestamp"] < cut]
     unknown = ~before["activity"].isin(list(scenario.stages))
-    skipped = {
-        f"unknown activity '{a}' (not a stage of {scenario.name})": int(n)
+    skipped = {f"{reason} (over the whole log, as read)": int(n) for reason, n in log.skipped.items()}
+    skipped.update(
+        (f"unknown activity '{a}' (not a stage of {scenario.name})", int(n))
         for a, n in before.loc[unknown, "activity"].value_counts().items()
-    }
+    )
     before = before[~unknown].reset_index(drop=True)
     w_cut = float(working_times(calendar, pd.Series([cut]))[0])
     cd_cut = (cut - pd.Timestamp(calendar.start)).total_seconds() / 86400.0
@@ -171,13 +195,13 @@ def read_backlog(
     for case, rows in by_case.items():
         period, segment = int(rows[0].period), str(rows[0].segment)
         if segment not in scenario.segments:
-            unplaced.append((period, case, segment, f"segment '{segment}' is not in the scenario", ""))
+            unplaced.append((period, LOG + case, segment, f"segment '{segment}' is not in the scenario", ""))
             continue
         outcome = _place(scenario, flows[segment], after, case, segment, rows, logged.get(case, {}))
         if outcome is None:
             reading.finished += 1
         elif isinstance(outcome[1], str):
-            unplaced.append((period, case, segment, *outcome))
+            unplaced.append((period, LOG + case, segment, *outcome))
         else:
             order, one, attrs = outcome
             placed[period].append((order, one))
@@ -185,6 +209,8 @@ def read_backlog(
                 reading.drawn[name] = reading.drawn.get(name, 0) + 1
             for name in attrs.inferred:
                 reading.inferred[name] = reading.inferred.get(name, 0) + 1
+            for name in attrs.logged:
+                reading.logged[name] = reading.logged.get(name, 0) + 1
     reading.backlogs = {
         p: Backlog(tuple(c for _, c in sorted(cases, key=lambda x: x[0])))
         for p, cases in sorted(placed.items())
@@ -295,7 +321,8 @@ def _place(
     """A case placed (with the time it entered its open stage, for the backlog's order, and its
     attributes), the reason it cannot be and its detail, or None when it had finished. ``rows``:
     its visits (``visits``' rows, times from the cut-off) in the order it entered them."""
-    known = case_attributes(scenario, segment, logged, _evidence(scenario, segment, steps, after, rows))
+    path = _evidence(scenario, segment, steps, after, rows)
+    known = case_attributes(scenario, segment, logged, path)
     if _finished(scenario, steps, rows, known.values):
         return None
     lost = lost_record(scenario, rows)
@@ -331,9 +358,10 @@ def _place(
     open_stages = []
     for r, (_, branch, index), fixed in zip(opened, located if opened else [], fixing if opened else []):
         attempt = int(r.attempt)
-        started = not np.isnan(r.start_wd)
-        elapsed_wd = -(r.start_wd if started else r.begun_wd)
-        elapsed_cd = -(r.start_cd if started else r.begun_cd)
+        # with nothing to wait for (no pool with a capacity), it had started: timed from its entry
+        started = not np.isnan(r.start_wd) or not queues(scenario, r.activity)
+        elapsed_wd = -(r.begun_wd if np.isnan(r.start_wd) else r.start_wd)
+        elapsed_cd = -(r.begun_cd if np.isnan(r.start_cd) else r.start_cd)
         open_stages.append(
             OpenStage(r.activity, index, branch, fixed, attempt, started, elapsed_wd, elapsed_cd)
         )
@@ -351,6 +379,7 @@ def _place(
         reworks=sum(n - 1 for a, n in visits_by_stage.items() if scenario.stages[a].rework is not None)
         + sum(o.fixing is not None for o in open_stages),  # its stage failed: in its fix
         charges=_charges(scenario, rows),
+        path=tuple(path),
     )
     return min((r.begun_wd for r in opened), default=0.0), placed, known
 

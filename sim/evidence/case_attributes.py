@@ -40,11 +40,14 @@ COMBINATIONS = 512
 @dataclass(frozen=True)
 class CaseAttributes:
     """``values``: the attributes known (logged, inferred, constant); ``inferred`` and ``drawn``:
-    the names inferred from the path, and those left to the model to draw."""
+    the names inferred from the path, and those left to the model to draw; ``logged``: those the
+    log gave."""
 
     values: dict[str, Any]
     inferred: tuple[str, ...]
     drawn: tuple[str, ...]
+    logged: tuple[str, ...] = ()
+    """The names read from the log (its ``case:NAME`` columns, XES trace attributes)."""
 
 
 def attribute_specs(scenario: Scenario, segment: str) -> dict[str, Any]:
@@ -87,10 +90,13 @@ def case_attributes(
     whether it held) per conditional step it took or went past (see the module doc)."""
     specs = attribute_specs(scenario, segment)
     values: dict[str, Any] = {}
+    read_from_log = []
     for name, spec in specs.items():
         value = spec.value if isinstance(spec, Constant) else logged_value(spec, logged.get(name))
         if value is not None:
             values[name] = value
+            if not isinstance(spec, Constant):
+                read_from_log.append(name)
     read = {n for condition, _ in evidence for n in attributes_used(condition)}
     for name in list(read):  # a flag drawn under a condition: that condition's attributes too
         if isinstance(specs.get(name), Bernoulli):
@@ -114,7 +120,7 @@ def case_attributes(
                 inferred[name] = seen.pop()
     values.update(inferred)
     drawn = tuple(n for n in specs if n not in values)
-    return CaseAttributes(values, tuple(inferred), drawn)
+    return CaseAttributes(values, tuple(inferred), drawn, tuple(read_from_log))
 
 
 def _when_reads(spec: Bernoulli) -> list[str]:

@@ -17,8 +17,15 @@ likely lost record, left out and reported (``not_placed``), when:
   its lead time, each at that quantile, summed over the pools. The longest over the stage's
   variants is taken. The quantile is high because an open visit's age is length-biased (with an
   exponential duration, the share of the scenario's own open visits older than its q-quantile is
-  1 - q). A visit still waiting for staff is not judged by its age: its wait has no bound in the
-  scenario.
+  1 - q).
+
+A visit entered but not started at a stage whose pools all have no capacity limit (or a stage
+without staff) cannot be waiting: nothing is there to wait for. Its start is taken as lost: it is
+timed from its ``schedule`` (``queues``; ``sim.evidence.backlog`` resumes it as started) and judged
+by the rule above. A visit that can wait (a pool with a capacity) is judged by a generous bound of
+its wait: **waiting too long** when it has waited more than ``WAIT_FACTOR`` (10) times the longest
+the stage lasts once started (a queue where each case waits ten of the longest services of the
+stage is taken for a lost record, not for a queue).
 
 Finished cases (``sim.evidence.backlog``) are never judged: whatever their faults, they are over.
 """
@@ -35,6 +42,9 @@ QUANTILE = 0.99999
 WENT_ON = "likely lost record: a stage lacks its complete, yet the case went on"
 NO_START = "likely lost record: a stage lacks its start"
 TOO_OLD = "likely lost record: a stage open longer than the scenario lets it last"
+WAITED = "likely lost record: a stage waited for longer than the scenario plausibly lets it wait"
+WAIT_FACTOR = 10.0
+"""A visit waiting for staff longer than this many times its stage's ``longest`` is a lost record."""
 LOST = "likely lost record"
 """The beginning of every reason of this module (``not_placed``'s ``reason``)."""
 
@@ -71,6 +81,13 @@ def staffed(scenario: Scenario, name: str) -> bool:
     return any(w.pools for w in [stage.way(), *(stage.way(v) for v in stage.variants)])
 
 
+def queues(scenario: Scenario, name: str) -> bool:
+    """Whether a visit of stage ``name`` can wait for staff: one of its pools has a capacity."""
+    stage = scenario.stages[name]
+    ways = [stage.way(), *(stage.way(v) for v in stage.variants)]
+    return any(scenario.resources[p].capacity is not None for w in ways for p in w.pools)
+
+
 def lost_record(scenario: Scenario, rows: list[Any]) -> tuple[str, str] | None:
     """(reason, detail) when a case not finished by the cut-off likely lost a record (see the
     module doc), else None. ``rows``: its visits (``visits``' rows, times from the cut-off, with
@@ -84,7 +101,10 @@ def lost_record(scenario: Scenario, rows: list[Any]) -> tuple[str, str] | None:
         if r.status != "open":
             continue
         started = not np.isnan(r.start_wd)
-        if staffed(scenario, r.activity) and not started:
+        if not started and queues(scenario, r.activity):  # waiting for staff: a bound of its wait
+            age, bound = -r.begun_wd, WAIT_FACTOR * longest(scenario, r.activity)
+            if age > bound:
+                return WAITED, f"'{r.activity}' waiting {age:.1f} wd, at most {bound:.1f} taken as plausible"
             continue
         on_calendar = not staffed(scenario, r.activity) and scenario.stages[r.activity].calendar == "calendar"
         age = (

@@ -79,7 +79,8 @@ def warm_start(
     reading = read_backlog(log, scenario, cut_off, used)
     if not reading.placed and not reading.finished and reading.unplaced.empty:
         raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
-    backlogs = [reading.backlogs[used[r] if len(used) > 1 else used[0]] for r in range(reps)]
+    reading.runs = tuple(used[r] if len(used) > 1 else used[0] for r in range(reps))
+    backlogs = [reading.backlogs[p] for p in reading.runs]
     tasks = [Task(warm, r, events, backlog=backlogs[r]) for r in range(reps)]
     parts = collect(replicate(tasks, jobs=jobs, scheduler=scheduler, progress=progress))
     return WarmStart(assemble(warm, parts), reading)
@@ -104,8 +105,9 @@ def backlog_summary(result: RunResult) -> pd.DataFrame:
 def cleared_by(warm: pd.DataFrame, cut_off: dt.date) -> dict[str, Any]:
     """The date by which warm-started cases (a cases table's rows) are all connected: per
     replication the day the last of them connects, its mean over replications (``cleared``) and
-    95% t-interval (``cleared_lo``, not before the cut-off, ``cleared_hi``; NaT with one
-    replication), over the replications
+    95% t-interval (``cleared_lo``, not before the cut-off: ``interval_truncated`` when the
+    interval reached before it and was cut there; ``cleared_hi``; NaT with one replication), the
+    first and last replication's day (``cleared_first``, ``cleared_last``), over the replications
     that connected them all; ``open_at_end``: replications in which some were still open when the
     run ended (their day is unknown: later than the run)."""
     start = pd.Timestamp(cut_off)
@@ -123,8 +125,11 @@ def cleared_by(warm: pd.DataFrame, cut_off: dt.date) -> dict[str, Any]:
 
     return {
         "cleared": day(mean),
-        "cleared_lo": day(max(mean - half, 0.0)),  # never before the cut-off
+        "cleared_lo": day(max(mean - half, 0.0)),  # never before the cut-off: see interval_truncated
         "cleared_hi": day(mean + half),
+        "cleared_first": day(min(days, default=float("nan"))),
+        "cleared_last": day(max(days, default=float("nan"))),
+        "interval_truncated": bool(mean - half < 0.0),
         "open_at_end": still_open,
         "replications": len(days) + still_open,
     }

@@ -66,13 +66,16 @@ def write_run(
         warm = {
             "log": str(warm_start["log"]),
             "cut_off": str(reading.cut_off),
-            "log_replications_read": list(reading.periods),
-            "warm_started": reading.placed,
+            # null: the log has no replications, its one backlog starts each replication
+            "log_replications_read": list(reading.periods) if reading.log_periods > 1 else None,
+            "warm_started": reading.warm_started,  # the cases table's warm_started rows
+            "warm_started_per_replication": reading.per_replication(),
             "warm_started_per_segment": {str(k): int(v) for k, v in reading.by_segment().items()},
             "not_placed": len(reading.unplaced),
             "likely_lost_records": reading.lost,
             "finished_before": reading.finished,
             "events_skipped": dict(reading.skipped),
+            "attributes_logged": dict(reading.logged),
             "attributes_inferred": dict(reading.inferred),
             "attributes_drawn": dict(reading.drawn),
             **{

@@ -113,8 +113,14 @@ def _statistics(lang: str) -> str:
     return "/".join((s.zh if lang == "zh" else s.short) for s in STATISTICS.values())
 
 
-def _segments(result: RunResult, lang: str, summary: pd.DataFrame | None = None) -> str:
+def _segments(result: RunResult, lang: str, summary: pd.DataFrame | None = None, means: bool = False) -> str:
+    """The KPI table per segment; ``means``: its case counts are means per replication (one
+    decimal)."""
     summary = result.summary() if summary is None else summary
+
+    def count(key: str, n: float) -> str:
+        return f"{n:.1f}" if means and pd.notna(n) else show(key, n)
+
     sc = result.scenario
     rows = []
     for _, r in summary.iterrows():
@@ -129,8 +135,8 @@ def _segments(result: RunResult, lang: str, summary: pd.DataFrame | None = None)
         rows.append(
             {
                 column_label("segment", lang): segment_label(sc, r["segment"], lang),
-                column_label("n_cases", lang): show("n_cases", r["n_cases"]),
-                column_label("n_open", lang): show("n_open", r["n_open"]),
+                column_label("n_cases", lang): count("n_cases", r["n_cases"]),
+                column_label("n_open", lang): count("n_open", r["n_open"]),
                 **stats,
                 column_label("target_days", lang): target,
                 column_label("on_target_share", lang): share_cell(r, "on_target_share"),
@@ -268,24 +274,52 @@ def format_backlog(reading: BacklogReading, source: str, replications: int) -> s
         plural = "s" if len(periods) > 1 else ""
         per = f" in {run}, from the log's replication{plural} {shown} (of its {reading.log_periods})"
     else:
-        per = f" (the same backlog in each of the {replications} replications)" if replications > 1 else ""
+        per = ""
+    started = f"{reading.warm_started} cases warm-started"
+    same = reading.log_periods == 1 and replications > 1
+    if same:  # one backlog, in each replication
+        started = f"{reading.placed} cases warm-started in each of {run} ({reading.warm_started} in all)"
     lines = [
-        f"warm start from {source} at {reading.cut_off}: {reading.placed} cases warm-started{per}, "
+        f"warm start from {source} at {reading.cut_off}: {started}{per}, "
         f"{reading.finished} finished before the cut-off, {len(reading.unplaced)} could not be placed "
         f"({reading.lost} likely lost records)"
     ]
-    counts = reading.by_segment()
+    if same:
+        lines.append(
+            f"  the log has no replications: each of the {replications} starts from its one backlog "
+            "(the same cases and times before the cut-off), with random numbers of its own after it"
+        )
+    counts = reading.by_segment(runs=not same)
     if len(counts):
-        lines.append("  warm-started per segment: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+        each = " (in each replication)" if same else ""
+        lines.append(f"  warm-started per segment{each}: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
     for reason, count in reading.unplaced["reason"].value_counts().items() if len(reading.unplaced) else ():
         lines.append(f"  not placed ({count}): {reason}")
     for reason, count in reading.skipped.items():
-        lines.append(f"  skipped {count} events: {reason}")
+        lines.append(f"  skipped {count} event{'s' if count != 1 else ''}: {reason}")
+    for name, count in reading.logged.items():
+        lines.append(f"  {name}: read from the log for {count} cases")
     for name, count in reading.inferred.items():
         lines.append(f"  {name}: inferred from the stages taken for {count} cases")
     for name, count in reading.drawn.items():
         lines.append(f"  {name}: not in the log for {count} cases, drawn from the scenario")
     return "\n".join(lines)
+
+
+def cleared_text(cleared: dict) -> str:
+    """When the backlog is cleared (``cleared_by``'s dict): its mean day, its 95% interval (said to
+    be truncated when it reached before the cut-off) and the replications' first and last day."""
+    if pd.isna(cleared["cleared"]):
+        return "not cleared by the end of the run"
+    when = f"by {cleared['cleared'].date()}"
+    if pd.isna(cleared["cleared_lo"]):
+        return when
+    if cleared.get("interval_truncated"):
+        interval = f"95% interval up to {cleared['cleared_hi'].date()}, truncated at the cut-off"
+    else:
+        interval = f"95% interval {cleared['cleared_lo'].date()} to {cleared['cleared_hi'].date()}"
+    first, last = cleared["cleared_first"].date(), cleared["cleared_last"].date()
+    return f"{when} ({interval}; per replication {first} to {last})"
 
 
 def format_backlog_kpis(result: RunResult, backlog: pd.DataFrame, cleared: dict, lang: str = "en") -> str:
@@ -294,18 +328,13 @@ def format_backlog_kpis(result: RunResult, backlog: pd.DataFrame, cleared: dict,
     n = cleared["replications"]
     if backlog.empty:
         return "\nthe backlog: no case was warm-started"
-    if pd.isna(cleared["cleared"]):
-        when = "not cleared by the end of the run"
-    else:
-        when = f"by {cleared['cleared'].date()}"
-        if not pd.isna(cleared["cleared_lo"]):
-            when += f" (95% interval {cleared['cleared_lo'].date()} to {cleared['cleared_hi'].date()})"
+    when = cleared_text(cleared)
     open_note = (
         f"; still open at the end in {cleared['open_at_end']} of {n}" if cleared["open_at_end"] else ""
     )
     return (
-        "\nthe backlog (warm-started cases only; cases: per replication):\n"
-        + _segments(result, lang, backlog)
+        "\nthe backlog (warm-started cases only; cases and open: mean per replication):\n"
+        + _segments(result, lang, backlog, means=True)
         + f"\nbacklog cleared (its last case connected) {when}, over {n} replication{'s' if n != 1 else ''}"
         + open_note
     )

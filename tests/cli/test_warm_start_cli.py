@@ -40,11 +40,13 @@ def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_pl
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == (
-        f"warm start from {log} at 2021-03-05: 2 cases warm-started (the same backlog in each of the 2 "
-        "replications), 0 finished before the cut-off, 1 could not be placed (0 likely lost records)"
+        f"warm start from {log} at 2021-03-05: 2 cases warm-started in each of 2 replications (4 in all), "
+        "0 finished before the cut-off, 1 could not be placed (0 likely lost records)"
     )
-    assert lines[1:3] == [
-        "  warm-started per segment: seg 2",
+    assert lines[1:4] == [
+        "  the log has no replications: each of the 2 starts from its one backlog (the same cases and "
+        "times before the cut-off), with random numbers of its own after it",
+        "  warm-started per segment (in each replication): seg 2",
         "  not placed (1): segment 'elsewhere' is not in the scenario",
     ]
     # the backlog's own KPIs, and when it is cleared: A connects on 17 March, B at the end of the 19th
@@ -56,24 +58,29 @@ def test_the_run_says_how_many_cases_were_warm_started_and_which_could_not_be_pl
     cases = pd.read_parquet(out / "cases.parquet")
     assert sorted(cases.loc[cases["warm_started"], "case_id"]) == ["log/A", "log/A", "log/B", "log/B"]
     assert pd.read_parquet(out / "not_placed.parquet")[["case", "reason"]].values.tolist() == [
-        ["C", "segment 'elsewhere' is not in the scenario"]
+        ["log/C", "segment 'elsewhere' is not in the scenario"]
     ]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["warm_start"] == {
         "log": str(log),
         "cut_off": "2021-03-05",
-        "log_replications_read": [0],
-        "warm_started": 2,
-        "warm_started_per_segment": {"seg": 2},
+        "log_replications_read": None,  # the log has none: its one backlog in each replication
+        "warm_started": 4,  # the cases table's rows: 2 in each of 2 replications
+        "warm_started_per_replication": [2, 2],
+        "warm_started_per_segment": {"seg": 4},
         "not_placed": 1,
         "likely_lost_records": 0,
         "finished_before": 0,
         "events_skipped": {},
+        "attributes_logged": {},
         "attributes_inferred": {},
         "attributes_drawn": {},
         "backlog_cleared": "2021-03-20",
         "backlog_cleared_lo": "2021-03-20",
         "backlog_cleared_hi": "2021-03-20",
+        "backlog_cleared_first": "2021-03-20",
+        "backlog_cleared_last": "2021-03-20",
+        "backlog_interval_truncated": False,
         "backlog_open_at_end": 0,
         "backlog_replications": 2,
     }

@@ -173,7 +173,7 @@ def test_a_case_inside_a_parallel_step_resumes_each_open_branch_under_the_clock_
     )
     run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
     assert run.reading.unplaced[["case", "reason"]].values.tolist() == [
-        ["X", "likely lost record: a stage lacks its complete, yet the case went on"]
+        ["log/X", "likely lost record: a stage lacks its complete, yet the case went on"]
     ]
     cases = run.result.cases.set_index("case_id")
     columns = ["connected_wd", "elapsed_wd", "utility_wd", "government_wd", "customer_wd"]

@@ -10,13 +10,13 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from builders import fixed, tiny_scenario
+from builders import fixed, staff, tiny_scenario, work
 from test_warm_start import CUT, log_of, sequence_scenario
 
 from sim.evidence.backlog import read_backlog
 from sim.evidence.log_reading import LogError, log_from_frame
-from sim.experiments.warm_start import warm_start
-from sim.outputs.run_text import format_backlog, format_backlog_kpis
+from sim.experiments.warm_start import cleared_by, warm_start
+from sim.outputs.run_text import cleared_text, format_backlog, format_backlog_kpis
 from sim.scenario import scenario_from_dict
 
 
@@ -41,13 +41,17 @@ def test_a_case_whose_complete_was_lost_is_left_out_as_a_likely_lost_record():
     reading = run.reading
     assert reading.unplaced[["case", "reason", "detail"]].values.tolist() == [
         [
-            "M",
+            "log/M",
             "likely lost record: a stage open longer than the scenario lets it last",
             "'connect' open 10.0 wd, at most 3.0 by the scenario",
         ],
-        ["W", "likely lost record: a stage lacks its complete, yet the case went on", "'review' attempt 0"],
         [
-            "Y",
+            "log/W",
+            "likely lost record: a stage lacks its complete, yet the case went on",
+            "'review' attempt 0",
+        ],
+        [
+            "log/Y",
             "likely lost record: a stage open longer than the scenario lets it last",
             "'works' open 11.0 wd, at most 10.0 by the scenario",
         ],
@@ -138,6 +142,13 @@ def test_the_count_is_that_of_the_replications_run():
     )
     both = warm_start(sequence_scenario(), log, CUT, reps=2)
     assert both.reading.placed == both.result.cases["warm_started"].sum() == 3
+    assert both.reading.warm_started == 3 and both.reading.per_replication() == [2, 1]
+    # a log without replications: its one backlog in each replication, counted as the table's rows
+    one = log_from_frame(two_replications().query("replication == 1").drop(columns="replication"))
+    each = warm_start(sequence_scenario(), one, CUT, reps=3)
+    assert each.reading.placed == 1 and each.reading.per_replication() == [1, 1, 1]
+    assert each.reading.warm_started == each.result.cases["warm_started"].sum() == 3
+    assert each.reading.by_segment().to_dict() == {"seg": 3}
 
 
 INFER_STAGES = {
@@ -202,6 +213,8 @@ def test_attributes_are_inferred_from_the_stages_taken_and_logged_ones_kept():
     }
     assert reading.inferred == {"important": 4, "external_works": 3, "route_approval": 2}
     assert reading.drawn == {"important": 1, "external_works": 1, "route_approval": 3}
+    assert reading.logged == {"external_works": 1}  # L's, from its case:external_works
+    assert "  external_works: read from the log for 1 cases" in format_backlog(reading, "log.csv", 1)
     run = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
     cases = run.result.cases.set_index("case_id")
     assert cases.loc["log/S", ["important", "external_works", "route_approval"]].tolist() == [False] * 3
@@ -234,7 +247,26 @@ def test_the_backlog_has_kpis_of_its_own_and_a_date_by_which_it_is_cleared():
     assert backlog["cleared"].tolist() == [pd.Timestamp("2021-03-26")]
     assert format_backlog_kpis(run.result, backlog, cleared).splitlines()[-1] == (
         "backlog cleared (its last case connected) by 2021-03-26 (95% interval 2021-03-26 to "
-        "2021-03-26), over 2 replications"
+        "2021-03-26; per replication 2021-03-26 to 2021-03-26), over 2 replications"
+    )
+    assert "segment   2.0  0.0 " in format_backlog_kpis(run.result, backlog, cleared)  # one decimal
+
+
+def test_a_clearance_interval_reaching_before_the_cut_off_is_said_to_be_truncated():
+    """Polish of walk 15: the interval's lower end, cut at the cut-off, read as "cleared on day
+    one". Two replications clearing 1 and 31 days after it: mean 16, t-interval ±190 days."""
+    warm = pd.DataFrame(
+        {
+            "replication": [0, 0, 1],
+            "finished": [True] * 3,
+            "connected": pd.to_datetime(["2021-03-02", "2021-03-09", "2021-04-08"]),
+        }
+    )
+    cleared = cleared_by(warm, dt.date(2021, 3, 8))
+    assert cleared["interval_truncated"] and cleared["cleared_lo"] == pd.Timestamp("2021-03-08")
+    assert cleared_text(cleared) == (
+        "by 2021-03-24 (95% interval up to 2021-09-30, truncated at the cut-off; "
+        "per replication 2021-03-09 to 2021-04-08)"
     )
 
 
@@ -248,3 +280,110 @@ def test_the_cut_off_is_checked_against_each_replication_read():
         "2021-03-03, its last event); give a date from 2021-03-02 to 2021-03-04"
     )
     assert warm_start(sequence_scenario(), log, dt.date(2021, 3, 4), reps=2).reading.periods == (0, 1)
+
+
+def test_a_visit_that_cannot_wait_is_timed_from_its_schedule_and_a_wait_has_a_generous_bound():
+    """Defect 1 of walk 15: a resident whose connection lost its start and complete (only its
+    schedule left) was taken as waiting at a pool without a capacity limit, never judged by its
+    age, and charged months. Nothing is waited for there: it is timed from its schedule. A visit
+    waiting at a pool with a capacity is a lost record past 10 times the stage's longest visit."""
+    one_day = {"owner": "utility", "effort": work(1), "handling": True}
+    stages = {
+        "desk": {"label": "Desk", "pool": "office", **one_day},
+        "connect": {"label": "Connect", "pool": "crew", **one_day},
+    }
+    resources = {"office": staff(1), "crew": staff(None)}
+    data = tiny_scenario(stages, ["desk", "connect"], resources=resources, arrivals={"at": [25.0]})
+    log = log_of(
+        [
+            ("OLD", "desk", "start", "2021-02-01"),
+            ("OLD", "desk", "complete", "2021-02-02"),
+            ("OLD", "connect", "schedule", "2021-02-02"),  # its start and complete lost (21 wd ago)
+            ("NEW", "desk", "start", "2021-03-04"),
+            ("NEW", "desk", "complete", "2021-03-05"),
+            ("NEW", "connect", "schedule", "2021-03-05 12:00"),  # half a day of its one run
+            ("Q", "desk", "schedule", "2021-02-20"),  # a working Saturday: 11 days waited, over 10 x 1
+            ("R", "desk", "schedule", "2021-02-23"),  # waiting 9: plausible
+        ]
+    )
+    run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
+    assert run.reading.unplaced[["case", "reason", "detail"]].values.tolist() == [
+        [
+            "log/OLD",
+            "likely lost record: a stage open longer than the scenario lets it last",
+            "'connect' open 21.0 wd, at most 1.0 by the scenario",
+        ],
+        [
+            "log/Q",
+            "likely lost record: a stage waited for longer than the scenario plausibly lets it wait",
+            "'desk' waiting 11.0 wd, at most 10.0 taken as plausible",
+        ],
+    ]
+    cases = run.result.cases.set_index("case_id")
+    assert cases.loc["log/NEW", "connected_wd"] == 0.5  # the rest of its one day, from its schedule
+    assert cases.loc["log/R", "connected_wd"] == 2.0  # waited, then served: desk 1, connect 1
+
+
+def test_attributes_drawn_for_a_case_agree_with_its_segment_and_its_path():
+    """Defect 2 of walk 15: a warm-started case of a stream's segment drew the stream's attributes
+    freely (LV standard cases with kva <= 160). They are drawn again (the case's further tries)
+    until the stream routes them to its segment and the conditions its path showed hold."""
+    stages = {
+        "review": {"label": "Review", "owner": "utility", "duration": fixed(2)},
+        "big_check": {"label": "Check", "owner": "utility", "duration": fixed(1)},
+        "connect": {"label": "Connect", "owner": "utility", "duration": fixed(3)},
+    }
+    data = tiny_scenario(stages, ["review", "connect"], arrivals={"at": [25.0]})
+    kva = {"dist": "lognormal", "median": 45, "sigma": 0.95}
+    data["streams"] = {"lv": {"label": "LV", "arrivals": {"at": [25.0]}, "attributes": {"kva": kva}}}
+    small = {
+        "label": "small",
+        "arrivals": {"stream": "lv", "when": {"kva": {"max": 160}}},
+        "flow": ["review", "connect"],
+    }
+    flow = ["review", {"stage": "big_check", "when": {"kva": {"min": 300}}}, "connect"]
+    data["segments"] = {
+        "small": small,
+        "large": {"label": "large", "arrivals": {"stream": "lv"}, "flow": flow},
+    }
+    rows = []
+    for i in range(20):
+        segment = ["small", "large", "large"][i % 3]
+        rows.append((f"C{i}", "review", "start", "2021-03-04"))
+        rows.append((f"C{i}", "review", "complete", "2021-03-05"))
+        if i % 6 == 1:  # a large case that took the check: kva >= 300
+            rows.append((f"C{i}", "big_check", "start", "2021-03-05"))
+        elif i % 6 == 2:  # one past it without it (in its connection): kva < 300
+            rows.append((f"C{i}", "connect", "start", "2021-03-05"))
+        rows[-1] = (*rows[-1], segment)
+    frame = log_of([r[:4] for r in rows])
+    segments = {r[0]: r[4] for r in rows if len(r) == 5}
+    frame["segment"] = frame["case:concept:name"].map(segments)
+    run = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
+    cases = run.result.cases[run.result.cases["warm_started"]].copy()
+    cases["number"] = cases["case_id"].str.extract(r"C(\d+)")[0].astype(int)
+    assert len(cases) == 20
+    assert (cases.loc[cases["segment"] == "small", "kva"] <= 160).all()
+    assert (cases.loc[cases["segment"] == "large", "kva"] > 160).all()
+    assert (cases.loc[cases["number"] % 6 == 1, "kva"] >= 300).all()
+    assert (cases.loc[cases["number"] % 6 == 2, "kva"] < 300).all()
+    again = warm_start(scenario_from_dict(data), log_from_frame(frame), CUT, reps=1)
+    assert again.result.cases["kva"].equals(run.result.cases["kva"])  # deterministic
+
+
+def test_rows_the_reading_of_the_log_dropped_are_reported_as_fit_reports_them():
+    """Defect 3 of walk 15: duplicated rows and rows without a valid time were dropped silently
+    (the manifest said ``events_skipped: {}``) while ``fit`` reported them."""
+    log = log_of([("A", "review", "start", "2021-03-01"), ("A", "review", "complete", "2021-03-03")])
+    log = pd.concat([log, log.iloc[[0]]], ignore_index=True)  # a duplicated row
+    log["time:timestamp"] = log["time:timestamp"].astype(str)
+    log.loc[len(log)] = ["A", "works", "start", "03/04/2021", "seg"]  # not ISO 8601
+    log.loc[len(log)] = ["A", "works", "start", "2021-03-05", "seg"]
+    reading = warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=1).reading
+    assert reading.skipped == {
+        "duplicated row (over the whole log, as read)": 1,
+        "row whose time is not a time (expected ISO 8601) (over the whole log, as read)": 1,
+    }
+    assert "  skipped 1 event: duplicated row (over the whole log, as read)" in format_backlog(
+        reading, "log.csv", 1
+    )
