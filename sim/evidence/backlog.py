@@ -228,7 +228,11 @@ def _check_cut_off(
     spans = events.groupby("period")["timestamp"].agg(["min", "max"])
     earliest = {p: lo.normalize() + pd.Timedelta(days=1) for p, lo in spans["min"].items()}
     latest = {p: _next_working_day(calendar, hi) for p, hi in spans["max"].items()}
-    allowed = f"give a date from {max(earliest.values()).date()} to {min(latest.values()).date()}"
+    first, last_day = max(earliest.values()), min(latest.values())
+    if first > last_day:  # the replications read do not overlap in time: no one cut-off fits all
+        allowed = "no one cut-off lies in every replication read; read fewer with --reps"
+    else:
+        allowed = f"give a date from {first.date()} to {last_day.date()}"
     for p, (lo, hi) in spans.iterrows():
         if not earliest[p] <= cut <= latest[p]:
             where = f"the span of the log's replication {int(p)}" if several else "the log's span"
@@ -298,7 +302,8 @@ def _evidence(
 
 def _finished(scenario: Scenario, steps: list[Step], rows: list[Any], attrs: dict[str, Any]) -> bool:
     """Whether a case had finished by the cut-off: nothing began after its last completed visit,
-    and no later step of its flow applies to it (whatever faults its log has before)."""
+    no visit of its step or a later one is still open (a parallel branch), and no later step of
+    its flow applies to it (whatever faults its log has before)."""
     timed = [r for r in rows if not np.isnan(r.complete_wd)]
     if not timed:
         return False
@@ -306,7 +311,13 @@ def _finished(scenario: Scenario, steps: list[Step], rows: list[Any], attrs: dic
     if any(r is not last and r.begun_wd >= last.complete_wd for r in rows):
         return False
     place = _locate(steps, last.activity)
-    return place is not None and not _may_apply(scenario, steps[place[0] + 1 :], attrs)
+    if place is None:
+        return False
+    for r in rows:  # a branch still open beside the last one completed (a parallel step)
+        where = _locate(steps, r.activity) if r.status == "open" else None
+        if where is not None and where[0] >= place[0]:
+            return False
+    return not _may_apply(scenario, steps[place[0] + 1 :], attrs)
 
 
 def _place(

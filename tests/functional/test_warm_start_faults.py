@@ -387,3 +387,44 @@ def test_rows_the_reading_of_the_log_dropped_are_reported_as_fit_reports_them():
     assert "  skipped 1 event: duplicated row (over the whole log, as read)" in format_backlog(
         reading, "log.csv", 1
     )
+
+
+def test_a_case_with_a_branch_still_open_in_its_last_parallel_step_is_not_finished():
+    """A review finding: a case whose last step is parallel, one branch completed and the other
+    still open, was counted as finished (nothing began after the last completion) and left out."""
+    stages = {
+        "review": {"label": "Review", "owner": "utility", "duration": fixed(2)},
+        "works": {"label": "Works", "owner": "customer", "duration": fixed(10)},
+        "approval": {"label": "Approval", "owner": "government", "duration": fixed(4)},
+    }
+    data = tiny_scenario(stages, ["review", {"parallel": [["works"], ["approval"]]}], arrivals={"at": [25.0]})
+    log = log_of(
+        [
+            ("G", "review", "start", "2021-03-01"),
+            ("G", "review", "complete", "2021-03-03"),
+            ("G", "works", "start", "2021-03-03"),
+            ("G", "works", "complete", "2021-03-04"),
+            ("G", "approval", "start", "2021-03-03"),  # 1 day to go at the cut-off
+            ("D", "review", "start", "2021-03-01"),
+            ("D", "review", "complete", "2021-03-02"),
+            ("D", "works", "start", "2021-03-02"),
+            ("D", "approval", "start", "2021-03-02"),
+            ("D", "approval", "complete", "2021-03-04"),
+            ("D", "works", "complete", "2021-03-05"),  # both branches done: finished
+        ]
+    )
+    run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
+    assert (run.reading.placed, run.reading.finished) == (1, 1)
+    cases = run.result.cases.set_index("case_id")
+    assert cases.loc["log/G", "warm_started"] and cases.loc["log/G", "connected_wd"] == 1.0
+
+
+def test_replications_that_do_not_overlap_get_no_empty_range_of_dates():
+    """A review finding: replications read that do not overlap in time made the error advise a
+    range of dates whose start is after its end."""
+    zero = log_of([("A", "review", "start", "2021-03-01"), ("A", "review", "complete", "2021-03-03")])
+    one = log_of([("B", "review", "start", "2021-06-01"), ("B", "review", "complete", "2021-06-03")])
+    log = pd.concat([zero.assign(replication=0), one.assign(replication=1)], ignore_index=True)
+    with pytest.raises(LogError) as error:
+        warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=2)
+    assert str(error.value).endswith("no one cut-off lies in every replication read; read fewer with --reps")
