@@ -107,9 +107,10 @@ def cleared_by(warm: pd.DataFrame, cut_off: dt.date) -> dict[str, Any]:
     replication the day the last of them connects, its mean over replications (``cleared``) and
     95% t-interval (``cleared_lo``, not before the cut-off: ``interval_truncated`` when the
     interval reached before it and was cut there; ``cleared_hi``; NaT with one replication), the
-    first and last replication's day (``cleared_first``, ``cleared_last``), over the replications
-    that connected them all; ``open_at_end``: replications in which some were still open when the
-    run ended (their day is unknown: later than the run)."""
+    first and last replication's day (``cleared_first``, ``cleared_last``). ``open_at_end``:
+    replications in which some were still open when the run ended: their day is later than the
+    run, unknown, so then there is no mean, interval or last day (only the first day of the
+    replications that did clear)."""
     start = pd.Timestamp(cut_off)
     days, still_open = [], 0
     for _, part in warm.groupby("replication"):
@@ -117,8 +118,10 @@ def cleared_by(warm: pd.DataFrame, cut_off: dt.date) -> dict[str, Any]:
             still_open += 1
             continue
         days.append((pd.Timestamp(part["connected"].max()) - start).total_seconds() / 86400.0)
-    mean = float(np.mean(days)) if days else float("nan")
-    half = t_half_width(days)
+    # a replication still open at the end cleared later than the run, at a day unknown: a mean or a
+    # t-interval of the others would be early, so there is none then (the others' days are kept)
+    mean = float(np.mean(days)) if days and not still_open else float("nan")
+    half = t_half_width(days) if not still_open else float("nan")
 
     def day(offset: float) -> Any:
         return (start + pd.Timedelta(days=offset)).normalize() if np.isfinite(offset) else pd.NaT
@@ -128,8 +131,8 @@ def cleared_by(warm: pd.DataFrame, cut_off: dt.date) -> dict[str, Any]:
         "cleared_lo": day(max(mean - half, 0.0)),  # never before the cut-off: see interval_truncated
         "cleared_hi": day(mean + half),
         "cleared_first": day(min(days, default=float("nan"))),
-        "cleared_last": day(max(days, default=float("nan"))),
-        "interval_truncated": bool(mean - half < 0.0),
+        "cleared_last": day(max(days, default=float("nan")) if not still_open else float("nan")),
+        "interval_truncated": bool(mean - half < 0.0),  # False when NaN
         "open_at_end": still_open,
         "replications": len(days) + still_open,
     }

@@ -309,6 +309,13 @@ def format_backlog(reading: BacklogReading, source: str, replications: int) -> s
 def cleared_text(cleared: dict) -> str:
     """When the backlog is cleared (``cleared_by``'s dict): its mean day, its 95% interval (said to
     be truncated when it reached before the cut-off) and the replications' first and last day."""
+    n, still_open = cleared.get("replications", 0), cleared.get("open_at_end", 0)
+    if still_open:
+        later = f"later than the run's end in {still_open} of {n} replication{'s' if n != 1 else ''}"
+        if pd.isna(cleared["cleared_first"]):
+            return f"not cleared by the end of the run ({later})"
+        first = cleared["cleared_first"].date()
+        return f"{later} (so no mean day); the first replication to clear it, by {first}"
     if pd.isna(cleared["cleared"]):
         return "not cleared by the end of the run"
     when = f"by {cleared['cleared'].date()}"
@@ -329,12 +336,8 @@ def format_backlog_kpis(result: RunResult, backlog: pd.DataFrame, cleared: dict,
     if backlog.empty:
         return "\nthe backlog: no case was warm-started"
     when = cleared_text(cleared)
-    open_note = (
-        f"; still open at the end in {cleared['open_at_end']} of {n}" if cleared["open_at_end"] else ""
-    )
     return (
         "\nthe backlog (warm-started cases only; cases and open: mean per replication):\n"
         + _segments(result, lang, backlog, means=True)
         + f"\nbacklog cleared (its last case connected) {when}, over {n} replication{'s' if n != 1 else ''}"
-        + open_note
     )

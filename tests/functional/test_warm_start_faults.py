@@ -428,3 +428,22 @@ def test_replications_that_do_not_overlap_get_no_empty_range_of_dates():
     with pytest.raises(LogError) as error:
         warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=2)
     assert str(error.value).endswith("no one cut-off lies in every replication read; read fewer with --reps")
+
+
+def test_a_replication_still_open_at_the_end_leaves_no_mean_clearing_day():
+    """A review finding: replications whose backlog was still open at the end were left out of the
+    mean and its interval, which were then early, yet said to be over every replication."""
+    warm = pd.DataFrame(
+        {
+            "replication": [0, 0, 1, 2],
+            "finished": [True, True, False, True],
+            "connected": pd.to_datetime(["2021-03-09", "2021-03-12", None, "2021-03-20"]),
+        }
+    )
+    cleared = cleared_by(warm, dt.date(2021, 3, 8))
+    assert pd.isna(cleared["cleared"]) and pd.isna(cleared["cleared_hi"]) and pd.isna(cleared["cleared_last"])
+    assert (cleared["open_at_end"], cleared["replications"]) == (1, 3)
+    assert cleared_text(cleared) == (
+        "later than the run's end in 1 of 3 replications (so no mean day); the first replication to "
+        "clear it, by 2021-03-12"
+    )
