@@ -73,8 +73,10 @@ class FitResult:
     monthly: pd.DataFrame  # arrivals per segment or stream and month
     durations: dict[str, DurationFit]  # key path -> the duration or effort fit
     overlay: dict[str, tuple[Any, str]]  # key path -> (value, comment)
-    skipped: dict[str, int] = field(default_factory=dict)  # reading and pairing
+    skipped: dict[str, int] = field(default_factory=dict)  # rows: used + skipped = rows read
     notes: list[str] = field(default_factory=list)
+    untimed: dict[str, int] = field(default_factory=dict)  # visits not timed (pairing)
+    used: pd.DataFrame = field(default_factory=pd.DataFrame)  # the events fitted
 
     def add(
         self, key: str, kind: str, n: int, estimate: float, ci, base: float, family: str, **more: Any
@@ -357,13 +359,11 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
         )
     calendar = log_calendar(base, events["timestamp"].min(), events["timestamp"].max())
     v = visits(events, calendar, followers(base))
-    for status, what in UNTIMED.items():
-        count = int((v["status"] == status).sum())
-        if count:
-            skipped[what] = count
+    untimed = {what: int((v["status"] == status).sum()) for status, what in UNTIMED.items()}
     cases = case_table(events, v, calendar)
     ends = period_ends(events, calendar)
-    result = FitResult(base, log, [], pd.DataFrame(), pd.DataFrame(), {}, {}, skipped, notes)
+    result = FitResult(base, log, [], pd.DataFrame(), pd.DataFrame(), {}, {}, skipped, notes, {}, events)
+    result.untimed = {what: count for what, count in untimed.items() if count}
     rows = [
         _fit_stage(base, name, base.stages[name], group, ends, result, calendar)
         for name, group in v.groupby("activity", sort=True)

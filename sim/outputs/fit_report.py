@@ -11,8 +11,10 @@ open, against the fitted CDF and the base's, and the QQ plot), and ``manifest.js
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,24 +83,26 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 def report_text(result: FitResult, figures: list[str]) -> str:
     """``report.md``: the fit in words and tables."""
-    log, base = result.log, result.base
-    events = log.events
+    log, base, events = result.log, result.base, result.used
     lines = [
         f"# Fit of {base.name} to the event log {log.source}",
         "",
-        f"{log.rows_read} rows read; {len(events)} events of {events['case'].nunique()} cases used "
-        f"({events['period'].nunique()} period(s)). Durations are in working days through the working-day "
-        "calendar (calendar days for stages that count them), efforts in hours.",
+        f"{log.rows_read} rows read: {len(events)} events of {events['case'].nunique()} cases used "
+        f"({events['period'].nunique()} period(s)), {sum(result.skipped.values())} rows skipped. Durations "
+        "are in working days through the working-day calendar (calendar days for stages that count "
+        "them), efforts in hours.",
         "",
         "## Skipped",
         "",
     ]
     if result.skipped:
-        skipped = pd.DataFrame(list(result.skipped.items()), columns=["what", "rows or visits"])
-        lines += [_markdown(skipped), ""]
-    else:
-        lines += ["Nothing.", ""]
-    lines += [f"- {note}" for note in result.notes] + ([""] if result.notes else [])
+        lines += [_markdown(pd.DataFrame(list(result.skipped.items()), columns=["what", "rows"])), ""]
+    if result.untimed:
+        lines += [_markdown(pd.DataFrame(list(result.untimed.items()), columns=["what", "visits"])), ""]
+    if not (result.skipped or result.untimed):
+        lines += ["No row skipped, every visit timed.", ""]
+    if result.notes:
+        lines += ["Notes:", "", *[f"- {note}" for note in result.notes], ""]
     parameters = result.parameters.drop(columns=["cv_low", "cv_high"])
     lines += [
         "## Does the log agree with the base?",
@@ -178,7 +182,10 @@ def write_fit(
             "scenario_file": base_file,
             "scenario_name": result.base.name,
             "scenario_digest": result.base.digest(),
+            "rows_read": result.log.rows_read,
+            "events_used": len(result.used),
             "skipped": result.skipped,
+            "visits_not_timed": result.untimed,
             "files": [p.name for p in written],
         },
     )
@@ -249,8 +256,9 @@ def write_round_trip(
     seeds: tuple[int, int],
     base_file: str | None = None,
 ) -> list[Path]:
-    """``round-trip.md`` and the ``round-trip-parameters``, ``-kpis`` and ``-distances`` tables;
-    with ``base_file`` (a round trip on its own, not beside a fit) the manifest too."""
+    """``round-trip.md`` and the ``round-trip-parameters``, ``-kpis`` and ``-distances`` tables, and
+    the manifest: with ``base_file`` (a round trip on its own) a new one, else (beside a fit, whose
+    manifest is in ``out``) the fit's, with the round trip's replications, seeds and files added."""
     out = Path(out)
     written = [
         write_text(out / "round-trip.md", round_trip_text(trip, scenario, reps, seeds)),
@@ -258,9 +266,13 @@ def write_round_trip(
         write_table(trip.kpis, out, "round-trip-kpis", "csv"),
         write_table(trip.distances, out, "round-trip-distances", "csv"),
     ]
+    files = [p.name for p in written]
+    content: dict[str, Any] = {"reps": reps, "seeds": list(seeds), "files": files}
     if base_file is not None:
-        content = {"result": ["fit --round-trip", scenario], "scenario_file": base_file, "reps": reps}
-        written.append(
-            write_manifest(out, content | {"seeds": list(seeds), "files": [p.name for p in written]})
-        )
-    return written
+        body = {"result": ["fit --round-trip", scenario], "scenario_file": base_file} | content
+    else:  # beside a fit: the fit's manifest gains the round trip and its files
+        body = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        body = {k: v for k, v in body.items() if k not in ("command", "versions")}
+        body["round_trip"] = {"scenario": scenario} | content
+        body["files"] = [*body.get("files", []), *files]
+    return [*written, write_manifest(out, body)]

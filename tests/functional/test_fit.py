@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -287,7 +288,7 @@ def test_an_open_visit_in_one_parallel_branch_is_censored_while_the_other_branch
     assert works_open & cases("approval", "complete")  # the other branch went on meanwhile
     fit = fit_log(log_from_frame(cut), load_scenario(path))
     assert fit.durations["stages.customer_works.duration"].n_censored == len(works_open)
-    assert not [what for what in fit.skipped if "without its complete" in what]
+    assert not [what for what in fit.untimed if "without its complete" in what]
 
 
 def test_an_arrival_rate_per_year_is_shown_per_year_everywhere(tmp_path):
@@ -440,6 +441,10 @@ def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_sce
     assert {"fitted.yaml", "report.md", "round-trip.md", "round-trip-kpis.csv"} <= {
         p.name for p in (tmp_path / "fit").iterdir()
     }
+    manifest = json.loads((tmp_path / "fit" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["round_trip"]["reps"] == 2 and manifest["round_trip"]["seeds"] == [7, 8]
+    assert {"fitted.yaml", "round-trip.md", "round-trip-kpis.csv"} <= set(manifest["files"])
+    assert "round-trip.md" in out.splitlines()[-1] and out.splitlines()[-1].startswith("wrote ")
     code, _, err = cli("fit", "--base", path)
     assert code == 2
     assert (
@@ -475,3 +480,53 @@ def test_missing_columns_are_named_at_once_with_guesses_by_their_values(two_segm
         "--map case=case_number --map lifecycle=status --map timestamp=stamp (guessed from the columns' "
         "names and values: check them)"
     )
+
+
+def with_phone_calls(events: pd.DataFrame, every: int) -> pd.DataFrame:
+    """Every ``every``-th case gets two ``phone_call`` events (not a stage), attempt 0, a day apart."""
+    firsts = events.groupby(["replication", "case:concept:name"], sort=False).head(1).iloc[::every]
+    calls = [firsts.assign(**{"concept:name": "phone_call", "lifecycle:transition": "complete"})]
+    calls.append(calls[0].assign(**{"time:timestamp": lambda t: t["time:timestamp"] + pd.Timedelta(days=1)}))
+    return pd.concat([events, *calls], ignore_index=True)
+
+
+def test_a_repeated_activity_that_is_not_a_stage_is_skipped_before_case_ids_are_checked(two_segment_log):
+    # a phone call twice in 10% of the cases is not a case id used for two cases: read against the
+    # base's stages, the calls are skipped first and every case is kept (read blind, it is refused)
+    base = scenario_from_dict(two_waits())
+    events = with_phone_calls(two_segment_log, every=10)
+    with pytest.raises(LogError, match="the same event twice at different times"):
+        log_from_frame(events)
+    log = log_from_frame(events, stages=base.stages, scenario=base.name)
+    calls = int((events["concept:name"] == "phone_call").sum())
+    assert log.skipped == {f"unknown activity 'phone_call' (not a stage of {base.name})": calls}
+    assert log.events["case"].nunique() == log_from_frame(two_segment_log).events["case"].nunique()
+
+
+def test_events_used_and_rows_skipped_add_up_to_the_rows_read(two_segment_log):
+    base = scenario_from_dict(two_waits())
+    events = with_phone_calls(two_segment_log, every=150)  # below 1% of cases: once skipped quietly
+    events = pd.concat([events, events.iloc[:7]], ignore_index=True)  # 7 duplicated rows
+    events.loc[events.index[10:13], "lifecycle:transition"] = "suspend"
+    fit = fit_log(log_from_frame(events, stages=base.stages, scenario=base.name), base)
+    assert fit.skipped["duplicated row"] == 7 and "unknown activity" in " ".join(fit.skipped)
+    assert len(fit.used) + sum(fit.skipped.values()) == fit.log.rows_read == len(events)
+
+
+def test_a_case_column_of_a_few_values_is_neither_guessed_nor_fitted(two_segment_log):
+    # 'owner' (3 values) is close to 'order' by name; the case id is 'app', by its values: many
+    # values of a few events each. Following a wrong --map is refused in one line naming 'app'
+    base = scenario_from_dict(two_waits())
+    events = two_segment_log.drop(columns=["case_number", "attempt"])
+    events = events.rename(columns={"case:concept:name": "app"})
+    events = events.assign(owner=np.arange(len(events)) % 3)
+    with pytest.raises(LogError, match="--map case=app "):
+        log_from_frame(events)
+    with pytest.raises(LogError) as error:
+        log_from_frame(events, {"case": "owner"}, stages=base.stages, scenario=base.name)
+    rows = len(events)  # owners taken apart per segment and replication: 12 "cases"
+    assert str(error.value) == (
+        f"<events>: {rows} events of only 12 cases ({rows / 12:.0f} per case) in the column 'owner', "
+        "which does not look like the case id; the column 'app' looks like it: --map case=app"
+    )
+    assert log_from_frame(events, {"case": "app"}, stages=base.stages).events["case"].nunique() > 100
