@@ -52,7 +52,7 @@ def add_parser(verbs: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from sim.evidence.estimates import fit_log  # scipy.stats and the figures: only for this verb
+    from sim.evidence.estimates import SMALL_SAMPLE, fit_log  # scipy.stats and figures: only for this verb
     from sim.evidence.round_trip import RoundTrip, round_trip
     from sim.outputs.fit_report import round_trip_summary, write_fit, write_round_trip
 
@@ -95,14 +95,16 @@ def command(args: argparse.Namespace) -> int:
     print(f"fitted {plural(len(table), 'parameter')} (estimate [95% interval], base, unit):")
     for r in table.itertuples(index=False):
         interval = f"[{r.ci_low:.4g}, {r.ci_high:.4g}]"
-        print(f"  {r.key}: {r.estimate:.4g} {interval}, base {r.base:.4g} {r.unit} (n={r.n})")
+        family = f", {r.family}, KS={r.ks:.3f}" if r.kind in ("duration", "effort") else ""
+        small = f", small sample (< {SMALL_SAMPLE})" if r.n < SMALL_SAMPLE else ""
+        print(f"  {r.key}: {r.estimate:.4g} {interval}, base {r.base:.4g} {r.unit} (n={r.n}{family}{small})")
     for line in result.agreement():
         print(line)
     unidentified = result.stages[~result.stages["fitted"].str.startswith(("duration", "effort"))]
-    print(f"{plural(len(unidentified), 'stage')} not fitted (why: report.md)")
+    print(f"why each of the {plural(len(unidentified), 'stage')} is not fitted: report.md")
     if trip is not None:
         print(f"round trip of {fitted.name} ({args.reps} replications, seeds {seeds[0]} and {seeds[1]}):")
-        for line in round_trip_summary(trip):
+        for line in round_trip_summary(trip, args.reps):
             print(f"  {line}")
     trip_files = ", round-trip.md and its tables" if trip is not None else ""
     print(
@@ -124,7 +126,7 @@ def _round_trip_of_base(args: argparse.Namespace, seeds: tuple[int, int]) -> int
     with staged(out) as folder:
         write_round_trip(trip, folder, base.name, args.reps, seeds, base_file=args.base)
     print(f"round trip of {base.name} ({args.reps} replications, seeds {seeds[0]} and {seeds[1]}):")
-    for line in round_trip_summary(trip):
+    for line in round_trip_summary(trip, args.reps):
         print(f"  {line}")
     print(f"wrote {out}/round-trip.md and its tables")
     return 0

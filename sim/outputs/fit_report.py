@@ -26,16 +26,16 @@ from sim.evidence.round_trip import RoundTrip
 from sim.outputs.tables import save_figure, write_manifest, write_table, write_text
 
 
-def fit_figure(key: str, fit: DurationFit, base=None):
+def fit_figure(key: str, fit: DurationFit, base=None, clock: str = "working days"):
     """Empirical (Kaplan-Meier) vs fitted vs the base scenario's CDF (``base``: its distribution,
     drawn from its quantile function), and the QQ plot of the fitted and the base's quantiles
-    against the log's, of one fitted duration or effort."""
+    against the log's, of one fitted duration or effort; ``clock``: a duration's unit."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    unit = "hours" if key.endswith(".effort") else "days"
+    unit = "hours" if key.endswith(".effort") else clock
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     times, km = kaplan_meier(fit.observed, fit.censored)
     left.step(np.r_[0.0, times], np.r_[0.0, km], where="post", label="log (Kaplan-Meier)", color="black")
@@ -137,7 +137,9 @@ def report_text(result: FitResult, figures: list[str]) -> str:
         "## Arrivals per month",
         "",
         "Applications per month against the fitted rate and the base scenario's seasonal profile "
-        "(`expected`): a check of the profile, not a fit of it.",
+        "(`expected`): a check of the profile, not a fit of it. `n`, `working_days_over_periods` and "
+        "`expected` are summed over the `periods` (replications) whose window covers part of the month; "
+        "`rate_wd` is per working day of one period.",
         "",
         _markdown(result.monthly),
         "",
@@ -165,7 +167,9 @@ def write_fit(
     figures = []
     for key, fit in result.durations.items():
         name = f"fit-{key.split('.')[1]}.png"
-        written.append(save_figure(fit_figure(key, fit, base_distribution(result.base, key)), out / name))
+        clock = result.parameters.set_index("key").at[key, "unit"]
+        figure = fit_figure(key, fit, base_distribution(result.base, key), clock)
+        written.append(save_figure(figure, out / name))
         figures.append(name)
     written += [
         write_table(result.parameters, out, "parameters", fmt),
@@ -192,8 +196,9 @@ def write_fit(
     return [*written, manifest]
 
 
-def round_trip_summary(trip: RoundTrip) -> list[str]:
-    """The round trip in three lines: intervals that cover the truth, KPIs that agree, distances."""
+def round_trip_summary(trip: RoundTrip, reps: int | None = None) -> list[str]:
+    """The round trip in three lines: intervals that cover the truth, KPIs that agree (with the
+    widest bound, and a warning that few ``reps`` make agreement weak evidence), distances."""
     table = trip.parameters
     judged = table[table["covered"].notna()]
     missed = judged.loc[judged["covered"] == False, "key"].tolist()  # noqa: E712
@@ -202,12 +207,21 @@ def round_trip_summary(trip: RoundTrip) -> list[str]:
     apart = kpis.loc[kpis["agree"] == False]  # noqa: E712
     distances = trip.distances
     within = int((distances["emd_wd"] <= 2 * distances["emd_noise_wd"]).sum()) if len(distances) else 0
+    relative = (kpis["bound"] / kpis["original"].abs()).replace(np.inf, np.nan) if len(kpis) else None
+    widest = ""
+    if relative is not None and relative.notna().any():
+        w = relative.idxmax()
+        widest = f"; widest bound ±{kpis.at[w, 'bound']:.3g}, {relative[w]:.0%} of {kpis.at[w, 'segment']}"
+        widest += f".{kpis.at[w, 'kpi']}"
+    if reps is not None and reps < 5:
+        widest += f"; with {reps} replications the bounds are wide and agreement weak evidence: use --reps 5+"
     return [
         f"{len(judged) - len(missed)} of {len(judged)} 95% intervals cover the true value"
         + (f"; not: {', '.join(missed)}" if missed else "")
         + f" (cv: {int(cvs['cv_covered'].sum())} of {len(cvs)})",
         f"{len(kpis) - len(apart)} of {len(kpis)} KPI comparisons agree (fitted vs original run)"
-        + (f"; not: {', '.join(apart['segment'] + '.' + apart['kpi'])}" if len(apart) else ""),
+        + (f"; not: {', '.join(apart['segment'] + '.' + apart['kpi'])}" if len(apart) else "")
+        + widest,
         f"{within} of {len(distances)} segments: elapsed-time distance of the fitted run within twice "
         "the noise floor (the base on the other seed)",
     ]
@@ -226,7 +240,7 @@ def round_trip_text(trip: RoundTrip, scenario: str, reps: int, seeds: tuple[int,
         f"the fitted scenario and the scenario itself run again on seed {seeds[1]} (docs/fit.md, "
         '"The round trip").',
         "",
-        *[f"- {line}" for line in round_trip_summary(trip)],
+        *[f"- {line}" for line in round_trip_summary(trip, reps)],
         "",
         "## Fitted vs true parameters",
         "",

@@ -408,16 +408,17 @@ def test_the_fit_says_where_the_log_disagrees_with_the_base(tmp_path):
     assert stages.at["inspection", "base_service_mean"] == pytest.approx(10 / 3 / 6 + 3.0)
     assert stages.at["inspection", "base_service"] == "effort / hours_per_day + lead time"
     assert fit.agreement() == [
-        f"{inside} of {len(table)} base values inside the log's 95% intervals; outside: "
-        "stages.customer_works.duration",
-        "0 of 1 stages not fitted: the base's implied mean service inside the 95% interval of the log's; "
-        "outside: inspection",
+        f"{inside} of {len(table)} base values inside the log's 95% intervals (chance alone puts about "
+        f"{0.05 * len(table):.1f} outside, 5%); outside: stages.customer_works.duration",
+        "stages not fitted: 1; of the 1 compared by mean service, the base's implied mean inside the log's "
+        "95% interval for 0; outside: inspection",
     ]
     figure = fit_figure("stages.customer_works.duration", fit.durations["stages.customer_works.duration"],
                         base_distribution(wrong, "stages.customer_works.duration"))  # fmt: skip
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert labels[0] == "log (Kaplan-Meier)" and labels[2] == "base lognormal"
     assert figure.axes[1].get_legend_handles_labels()[1] == ["fitted", "base", "equal"]
+    assert figure.axes[0].get_xlabel() == "working days"
 
 
 def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_scenario(tmp_path):
@@ -430,6 +431,9 @@ def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_sce
     summary = [line.removeprefix("- ") for line in report.splitlines() if line.startswith("- ")]
     assert out.splitlines()[1:4] == [f"  {line}" for line in summary]
     assert summary[0].startswith("2 of 2 95% intervals cover the true value")  # the duration and the rate
+    assert "; widest bound ±" in summary[1] and summary[1].endswith(
+        "; with 2 replications the bounds are wide and agreement weak evidence: use --reps 5+"
+    )
     table = pd.read_csv(tmp_path / "trip" / "round-trip-parameters.csv")
     assert sorted(table["key"]) == ["segments.seg.arrivals.per_working_day", "stages.works.duration"]
     # with a log: the fit, then the round trip of the fitted scenario beside it
@@ -530,3 +534,22 @@ def test_a_case_column_of_a_few_values_is_neither_guessed_nor_fitted(two_segment
         "which does not look like the case id; the column 'app' looks like it: --map case=app"
     )
     assert log_from_frame(events, {"case": "app"}, stages=base.stages).events["case"].nunique() > 100
+
+
+def test_one_minimum_for_every_estimate_and_small_samples_flagged(two_segment_log):
+    # 3 cases of segment a, 12 of b: a's wait and a's arrival rate are both too few to write (one
+    # minimum, 5); b's are written, flagged as small samples in the overlay and the notes
+    base = scenario_from_dict(two_waits())
+    events = two_segment_log[two_segment_log["replication"] == 0]
+    keep = [
+        events.loc[events["segment"] == s, "case:concept:name"].unique()[:k] for s, k in (("a", 3), ("b", 12))
+    ]
+    fit = fit_log(log_from_frame(events[events["case:concept:name"].isin(np.concatenate(keep))]), base)
+    keys = set(fit.parameters["key"])
+    assert "stages.wait_a.duration" not in keys and not any("segments.a.arrivals" in k for k in keys)
+    assert {"stages.wait_b.duration"} <= keys and not set(fit.overlay) - keys
+    assert all(comment.startswith("SMALL SAMPLE (n=12 < 30)") for _, comment in fit.overlay.values())
+    assert any(note.startswith("too few observations (< 5) to fit") for note in fit.notes)
+    assert any(note.startswith("small samples (n < 30)") for note in fit.notes)
+    report = report_text(fit, [])
+    assert "Notes:\n\n- too few observations" in report and "Nothing." not in report
