@@ -315,6 +315,15 @@ def _clean(
 
     drop(blank(ev["case"]), "row without a case id")
     drop(blank(ev["activity"]), "row without an activity")
+    if known is not None:  # first (before the reused-id check: a phone call twice is no reuse)
+        unknown, scenario = ~ev["activity"].isin(known[0]), known[1]
+        for activity, count in ev.loc[unknown, "activity"].value_counts().items():
+            skipped[f"unknown activity '{activity}' (not a stage of {scenario})"] = int(count)
+        if (ev := ev[~unknown]).empty and unknown.any():
+            raise LogError(
+                f"{shown}: no event of a stage and segment of {scenario} ({_reasons(skipped, 3)}); check the "
+                "log's activities and segments against the scenario"
+            )
     drop(blank(frame.loc[ev.index, columns["timestamp"]]), "row without a time")
     drop(ev["timestamp"].isna(), "row whose time is not a time (expected ISO 8601)")
     drop(ev["period"].isna(), "row whose replication is not a number")
@@ -326,16 +335,6 @@ def _clean(
     ):
         skipped[f"lifecycle '{value}' (expected schedule, start or complete)"] = int(count)
     ev = ev[ev["lifecycle"].isin(LIFECYCLES)]
-    if known is not None:  # before the reused-id check: a phone call twice in a case is no reuse
-        stages, scenario = known
-        unknown = ~ev["activity"].isin(stages)
-        for activity, count in ev.loc[unknown, "activity"].value_counts().items():
-            skipped[f"unknown activity '{activity}' (not a stage of {scenario})"] = int(count)
-        if (ev := ev[~unknown]).empty and unknown.any():
-            raise LogError(
-                f"{shown}: no event of a stage and segment of {scenario} ({_reasons(skipped)}); check the "
-                "log's activities and segments against the scenario"
-            )
     ev = _cases_apart(frame, ev, columns, shown, notes, skipped)
     key = ["case", "activity", "lifecycle", "timestamp", *(["attempt"] if "attempt" in ev else [])]
     drop(ev.duplicated(subset=key), "duplicated row")
@@ -416,5 +415,6 @@ def _segments(frame: pd.DataFrame, columns: dict[str, str], cases: pd.Series, sh
     return cases.str.rsplit(":", n=1).str[0].str.rsplit("/", n=1).str[-1]  # ids are segment:number
 
 
-def _reasons(skipped: Mapping[str, int]) -> str:
-    return "; ".join(f"{reason}: {count}" for reason, count in skipped.items()) or "none"
+def _reasons(skipped: Mapping[str, int], most: int | None = None) -> str:
+    shown = [f"{reason}: {count}" for reason, count in list(skipped.items())[:most]]
+    return "; ".join(shown + (["..."] if most is not None and len(skipped) > most else [])) or "none"

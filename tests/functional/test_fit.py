@@ -505,6 +505,9 @@ def test_a_repeated_activity_that_is_not_a_stage_is_skipped_before_case_ids_are_
     calls = int((events["concept:name"] == "phone_call").sum())
     assert log.skipped == {f"unknown activity 'phone_call' (not a stage of {base.name})": calls}
     assert log.events["case"].nunique() == log_from_frame(two_segment_log).events["case"].nunique()
+    # calls logged without an attempt number are unknown activities too, not rows without an attempt
+    blank = events.assign(attempt=events["attempt"].where(events["concept:name"] != "phone_call"))
+    assert log_from_frame(blank, stages=base.stages, scenario=base.name).skipped == log.skipped
 
 
 def test_events_used_and_rows_skipped_add_up_to_the_rows_read(two_segment_log):
