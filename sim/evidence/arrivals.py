@@ -89,9 +89,10 @@ def arrival_rates(cases: pd.DataFrame, base: Scenario, calendar: WorkingCalendar
 def monthly_arrivals(
     cases: pd.DataFrame, base: Scenario, calendar: WorkingCalendar, rates: pd.DataFrame
 ) -> pd.DataFrame:
-    """Per segment (or stream) and calendar month of application: ``n``, ``working_days`` of the
-    window in the month, ``rate_wd`` observed, and ``expected`` under the fitted rate and the base
-    scenario's profile."""
+    """Per segment (or stream) and calendar month of application: ``n``, ``periods`` (replications)
+    whose window covers part of the month, ``working_days_over_periods`` of those windows in the
+    month (summed over the periods, as ``n`` is), ``rate_wd`` observed, and ``expected`` under the
+    fitted rate and the base scenario's profile."""
     integral, _ = _cumulative(calendar, base)
     windows = cases.groupby("period")["arrival_wd"].agg(["min", "max"])
     rate_of = dict(zip(rates["key"].str.rsplit(".", n=2).str[0], rates["rate_wd"])) if len(rates) else {}
@@ -119,7 +120,8 @@ def monthly_arrivals(
                     "arrivals": where,
                     "month": str(month),
                     "n": n,
-                    "working_days": working,
+                    "periods": sum(1 for lo, hi in spans if hi > lo),
+                    "working_days_over_periods": working,
                     "rate_wd": n / working if working > 0 else np.nan,
                     "expected": rate_of.get(where, np.nan) * base.scale * exposure,
                 }

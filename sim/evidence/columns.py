@@ -10,7 +10,9 @@ when another role already has it:
 * ``lifecycle``: values that are lifecycle transitions (``schedule``, ``start``, ``complete``, ...);
 * ``case``, ``activity``, ``segment``, ``replication``, ``attempt``: text or whole numbers, ranked by
   how close the column's name is to the role's usual names (``application_no``, ``step``,
-  ``category``, ``rep``), and a case id by its many distinct values when no name is close.
+  ``category``, ``rep``), and a case id by its many distinct values when no name is close; a case
+  id only where its values fit (``is_case_ids``: many values of a few rows each; ``owner``, with
+  three values, is not one however close its name is to ``order``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ USUAL_NAMES = {
 }
 """Names a utility's export may give each column (compared without case, separators or prefixes)."""
 _SAMPLE = 200
+MAX_EVENTS_PER_CASE = 100
+"""More events than this per case on average: the case column is not the case id."""
 _ORDER = ("timestamp", "lifecycle", "case", "activity", "segment", "replication", "attempt", "resource")
 """Roles guessed in this order: those the content tells first, so the others do not take them."""
 
@@ -95,6 +99,17 @@ def is_label(values: pd.Series) -> bool:
     return True
 
 
+def is_case_ids(values: pd.Series) -> bool:
+    """Values that can be case ids: a few events each (at most 100 rows per value on average), and
+    in a log of some size many values, not each on one row (an event id) nor a handful (an owner, a
+    segment, a team)."""
+    rows = int(values.notna().sum())
+    distinct = int(values.nunique())
+    if not distinct or rows / distinct > MAX_EVENTS_PER_CASE:
+        return False
+    return rows < 200 or (distinct >= 20 and distinct < rows)
+
+
 def guesses(frame: pd.DataFrame, missing: list[str], taken: set[str]) -> dict[str, str]:
     """For each role in ``missing``, the column of ``frame`` it most likely is (not in ``taken``, and
     each column guessed once), or nothing where no column fits."""
@@ -110,6 +125,8 @@ def guesses(frame: pd.DataFrame, missing: list[str], taken: set[str]) -> dict[st
             fits = [c for c in fits if kinds[c] == "lifecycle"]
         else:
             fits = [c for c in fits if kinds[c] == "" and is_label(frame[c])]
+            if role == "case":  # by its values too: a few events per case, many cases
+                fits = [c for c in fits if is_case_ids(frame[c])]
         scored = sorted(fits, key=lambda c: -name_score(c, role))
         if scored and (role in ("timestamp", "lifecycle") or name_score(scored[0], role) >= 0.6):
             out[role] = scored[0]

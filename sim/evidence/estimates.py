@@ -38,7 +38,7 @@ from scipy import stats
 from sim.engine.calendar import WorkingCalendar
 from sim.evidence.arrivals import YEAR_WD, arrival_rates, monthly_arrivals
 from sim.evidence.branches import branch_shares
-from sim.evidence.fitting import DurationFit, fit_duration, wilson
+from sim.evidence.fitting import MIN_OBSERVATIONS, DurationFit, fit_duration, wilson
 from sim.evidence.flows import followers
 from sim.evidence.log_reading import Log, LogError
 from sim.evidence.visits import case_table, log_calendar, period_ends, visits
@@ -55,6 +55,8 @@ INTERVALS = {"share": "Wilson", "rework": "Wilson", "arrivals": "Garwood (exact 
 field its key names (``per_year`` or ``per_working_day``, at scale 1)."""
 
 
+SMALL_SAMPLE = 30
+"""Fewer observations than this (and at least ``MIN_OBSERVATIONS``): written, flagged as small."""
 UNTIMED = {
     "missing complete": "stage visit without its complete while the case went on (not timed)",
     "missing start": "stage visit without its start (not timed)",
@@ -73,8 +75,10 @@ class FitResult:
     monthly: pd.DataFrame  # arrivals per segment or stream and month
     durations: dict[str, DurationFit]  # key path -> the duration or effort fit
     overlay: dict[str, tuple[Any, str]]  # key path -> (value, comment)
-    skipped: dict[str, int] = field(default_factory=dict)  # reading and pairing
+    skipped: dict[str, int] = field(default_factory=dict)  # rows: used + skipped = rows read
     notes: list[str] = field(default_factory=list)
+    untimed: dict[str, int] = field(default_factory=dict)  # visits not timed (pairing)
+    used: pd.DataFrame = field(default_factory=pd.DataFrame)  # the events fitted
 
     def add(
         self, key: str, kind: str, n: int, estimate: float, ci, base: float, family: str, **more: Any
@@ -109,7 +113,8 @@ class FitResult:
         judged = table[table["base_inside"].notna()]
         outside = judged.loc[judged["base_inside"] == False, "key"].tolist()  # noqa: E712
         lines = [
-            f"{len(judged) - len(outside)} of {len(judged)} base values inside the log's 95% intervals"
+            f"{len(judged) - len(outside)} of {len(judged)} base values inside the log's 95% intervals "
+            f"(chance alone puts about {0.05 * len(judged):.1f} outside, 5%)"
             + (f"; outside: {', '.join(outside)}" if outside else "")
         ]
         stages = self.stages
@@ -119,8 +124,8 @@ class FitResult:
             away = shown.loc[shown["base_inside"] == False, "stage"].tolist()  # noqa: E712
             unjudged = not_fitted.loc[not_fitted["base_inside"].isna(), "stage"].tolist()
             lines.append(
-                f"{len(shown) - len(away)} of {len(shown)} stages not fitted: the base's implied mean "
-                "service inside the 95% interval of the log's"
+                f"stages not fitted: {len(not_fitted)}; of the {len(shown)} compared by mean service, the "
+                f"base's implied mean inside the log's 95% interval for {len(shown) - len(away)}"
                 + (f"; outside: {', '.join(away)}" if away else "")
                 + (f"; not compared: {', '.join(unjudged)}" if unjudged else "")
             )
@@ -357,13 +362,11 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
         )
     calendar = log_calendar(base, events["timestamp"].min(), events["timestamp"].max())
     v = visits(events, calendar, followers(base))
-    for status, what in UNTIMED.items():
-        count = int((v["status"] == status).sum())
-        if count:
-            skipped[what] = count
+    untimed = {what: int((v["status"] == status).sum()) for status, what in UNTIMED.items()}
     cases = case_table(events, v, calendar)
     ends = period_ends(events, calendar)
-    result = FitResult(base, log, [], pd.DataFrame(), pd.DataFrame(), {}, {}, skipped, notes)
+    result = FitResult(base, log, [], pd.DataFrame(), pd.DataFrame(), {}, {}, skipped, notes, {}, events)
+    result.untimed = {what: count for what, count in untimed.items() if count}
     rows = [
         _fit_stage(base, name, base.stages[name], group, ends, result, calendar)
         for name, group in v.groupby("activity", sort=True)
@@ -386,7 +389,30 @@ def fit_log(log: Log, base: Scenario) -> FitResult:
             unit=f"{unit} (scale 1)",
         )  # fmt: skip
     result.monthly = monthly_arrivals(cases, base, calendar, rates)
+    _small_samples(result)
     missing = sorted(set(base.segments) - set(cases["segment"]))
     if missing:
         notes.append(f"segments without a case in the log (their arrivals are kept): {', '.join(missing)}")
     return result
+
+
+def _small_samples(result: FitResult) -> None:
+    """One minimum for every estimate, as for a duration's: fewer than ``MIN_OBSERVATIONS`` and it is
+    not written (the base's value kept); fewer than ``SMALL_SAMPLE``, written and flagged so."""
+    dropped, small = [], []
+    for row in list(result.rows):
+        key, n = (row["key"].removesuffix(".p") if row["kind"] == "share" else row["key"]), row["n"]
+        if n < MIN_OBSERVATIONS:
+            result.rows.remove(row)
+            result.overlay.pop(key, None)
+            dropped.append(f"{row['key']} (n={n})")
+        elif n < SMALL_SAMPLE and key in result.overlay:
+            value, comment = result.overlay[key]
+            result.overlay[key] = (value, f"SMALL SAMPLE (n={n} < {SMALL_SAMPLE}), {comment}")
+            small.append(f"{row['key']} (n={n})")
+    if dropped:
+        result.notes.append(
+            f"too few observations (< {MIN_OBSERVATIONS}) to fit, the base's value kept: {', '.join(dropped)}"
+        )
+    if small:
+        result.notes.append(f"small samples (n < {SMALL_SAMPLE}), read with care: {', '.join(small)}")

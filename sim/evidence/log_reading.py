@@ -30,13 +30,13 @@ import difflib
 import gzip
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from sim.evidence.columns import REQUIRED, STANDARD, guesses, is_label
+from sim.evidence.columns import MAX_EVENTS_PER_CASE, REQUIRED, STANDARD, guesses, is_label
 
 __all__ = ["REQUIRED", "STANDARD", "Log", "LogError", "log_from_frame", "parse_mapping", "read_log"]
 LIFECYCLES = ("schedule", "start", "complete")
@@ -84,8 +84,16 @@ def parse_mapping(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def read_log(path: str | os.PathLike, mapping: Mapping[str, str] | None = None) -> Log:
-    """Read and clean the event log at ``path`` (.csv, .parquet, .xes; .csv.gz, .xes.gz)."""
+def read_log(
+    path: str | os.PathLike,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    stages: Collection[str] | None = None,
+    scenario: str = "the scenario",
+) -> Log:
+    """Read and clean the event log at ``path`` (.csv, .parquet, .xes; .csv.gz, .xes.gz). Given the
+    ``stages`` of a ``scenario``, other activities are skipped first, before case ids are checked (a
+    phone call twice in a case is no reused id), and implausibly few cases are refused."""
     path = Path(path)
     shown = str(path)
     if not path.is_file():
@@ -93,16 +101,39 @@ def read_log(path: str | os.PathLike, mapping: Mapping[str, str] | None = None) 
     frame = _read_frame(path, shown)
     if frame.empty:
         raise LogError(f"{shown}: holds no events; expected one row per event with {_expected()}")
-    return log_from_frame(frame, mapping, shown)
+    return log_from_frame(frame, mapping, shown, stages=stages, scenario=scenario)
 
 
 def log_from_frame(
-    frame: pd.DataFrame, mapping: Mapping[str, str] | None = None, source: str = "<events>"
+    frame: pd.DataFrame,
+    mapping: Mapping[str, str] | None = None,
+    source: str = "<events>",
+    *,
+    stages: Collection[str] | None = None,
+    scenario: str = "the scenario",
 ) -> Log:
-    """A log from a table already in memory (``sim.run(..., events=True).events``)."""
+    """A log from a table already in memory (``sim.run(..., events=True).events``); ``stages`` and
+    ``scenario`` as for ``read_log``."""
     if frame.empty:
         raise LogError(f"{source}: holds no events; expected one row per event with {_expected()}")
-    return _clean(frame, _columns(frame, dict(mapping or {}), source), source)
+    columns = _columns(frame, dict(mapping or {}), source)
+    log = _clean(frame, columns, source, None if stages is None else (set(stages), scenario))
+    return log if stages is None else _plausible_cases(frame, columns, log, len(set(stages)))
+
+
+def _plausible_cases(frame: pd.DataFrame, columns: dict[str, str], log: Log, stages: int) -> Log:
+    """Refuse a log of implausibly few cases for its events (over ``MAX_EVENTS_PER_CASE`` a case, or
+    fewer cases than stages): its case column is not the id; name the one that looks like it."""
+    events, cases = len(log.events), int(log.events["case"].nunique())
+    if not cases or (events <= MAX_EVENTS_PER_CASE * cases and (cases >= stages or events <= 100)):
+        return log
+    others = {c for name, c in columns.items() if name != "case"}
+    guess = guesses(frame, ["case"], others | {columns["case"]}).get("case")
+    hint = f"the column '{guess}' looks like it: --map case={guess}" if guess else "--map case=COLUMN"
+    raise LogError(
+        f"{log.source}: {events} events of only {cases} cases ({events / cases:.0f} per case) in the "
+        f"column '{columns['case']}', which does not look like the case id; {hint}"
+    )
 
 
 def _expected() -> str:
@@ -253,7 +284,9 @@ def local_times(values: pd.Series, shown: str, column: str) -> pd.Series:
     return stamps.astype("datetime64[ns]")
 
 
-def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
+def _clean(
+    frame: pd.DataFrame, columns: dict[str, str], shown: str, known: tuple[set[str], str] | None = None
+) -> Log:
     skipped: dict[str, int] = {}
     notes: list[str] = []
     rows_read = len(frame)
@@ -282,6 +315,15 @@ def _clean(frame: pd.DataFrame, columns: dict[str, str], shown: str) -> Log:
 
     drop(blank(ev["case"]), "row without a case id")
     drop(blank(ev["activity"]), "row without an activity")
+    if known is not None:  # first (before the reused-id check: a phone call twice is no reuse)
+        unknown, scenario = ~ev["activity"].isin(known[0]), known[1]
+        for activity, count in ev.loc[unknown, "activity"].value_counts().items():
+            skipped[f"unknown activity '{activity}' (not a stage of {scenario})"] = int(count)
+        if (ev := ev[~unknown]).empty and unknown.any():
+            raise LogError(
+                f"{shown}: no event of a stage and segment of {scenario} ({_reasons(skipped, 3)}); check the "
+                "log's activities and segments against the scenario"
+            )
     drop(blank(frame.loc[ev.index, columns["timestamp"]]), "row without a time")
     drop(ev["timestamp"].isna(), "row whose time is not a time (expected ISO 8601)")
     drop(ev["period"].isna(), "row whose replication is not a number")
@@ -373,5 +415,6 @@ def _segments(frame: pd.DataFrame, columns: dict[str, str], cases: pd.Series, sh
     return cases.str.rsplit(":", n=1).str[0].str.rsplit("/", n=1).str[-1]  # ids are segment:number
 
 
-def _reasons(skipped: Mapping[str, int]) -> str:
-    return "; ".join(f"{reason}: {count}" for reason, count in skipped.items()) or "none"
+def _reasons(skipped: Mapping[str, int], most: int | None = None) -> str:
+    shown = [f"{reason}: {count}" for reason, count in list(skipped.items())[:most]]
+    return "; ".join(shown + (["..."] if most is not None and len(skipped) > most else [])) or "none"

@@ -11,8 +11,10 @@ open, against the fitted CDF and the base's, and the QQ plot), and ``manifest.js
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,16 +26,16 @@ from sim.evidence.round_trip import RoundTrip
 from sim.outputs.tables import save_figure, write_manifest, write_table, write_text
 
 
-def fit_figure(key: str, fit: DurationFit, base=None):
+def fit_figure(key: str, fit: DurationFit, base=None, clock: str = "working days"):
     """Empirical (Kaplan-Meier) vs fitted vs the base scenario's CDF (``base``: its distribution,
     drawn from its quantile function), and the QQ plot of the fitted and the base's quantiles
-    against the log's, of one fitted duration or effort."""
+    against the log's, of one fitted duration or effort; ``clock``: a duration's unit."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    unit = "hours" if key.endswith(".effort") else "days"
+    unit = "hours" if key.endswith(".effort") else clock
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     times, km = kaplan_meier(fit.observed, fit.censored)
     left.step(np.r_[0.0, times], np.r_[0.0, km], where="post", label="log (Kaplan-Meier)", color="black")
@@ -81,24 +83,26 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 def report_text(result: FitResult, figures: list[str]) -> str:
     """``report.md``: the fit in words and tables."""
-    log, base = result.log, result.base
-    events = log.events
+    log, base, events = result.log, result.base, result.used
     lines = [
         f"# Fit of {base.name} to the event log {log.source}",
         "",
-        f"{log.rows_read} rows read; {len(events)} events of {events['case'].nunique()} cases used "
-        f"({events['period'].nunique()} period(s)). Durations are in working days through the working-day "
-        "calendar (calendar days for stages that count them), efforts in hours.",
+        f"{log.rows_read} rows read: {len(events)} events of {events['case'].nunique()} cases used "
+        f"({events['period'].nunique()} period(s)), {sum(result.skipped.values())} rows skipped. Durations "
+        "are in working days through the working-day calendar (calendar days for stages that count "
+        "them), efforts in hours.",
         "",
         "## Skipped",
         "",
     ]
     if result.skipped:
-        skipped = pd.DataFrame(list(result.skipped.items()), columns=["what", "rows or visits"])
-        lines += [_markdown(skipped), ""]
-    else:
-        lines += ["Nothing.", ""]
-    lines += [f"- {note}" for note in result.notes] + ([""] if result.notes else [])
+        lines += [_markdown(pd.DataFrame(list(result.skipped.items()), columns=["what", "rows"])), ""]
+    if result.untimed:
+        lines += [_markdown(pd.DataFrame(list(result.untimed.items()), columns=["what", "visits"])), ""]
+    if not (result.skipped or result.untimed):
+        lines += ["No row skipped, every visit timed.", ""]
+    if result.notes:
+        lines += ["Notes:", "", *[f"- {note}" for note in result.notes], ""]
     parameters = result.parameters.drop(columns=["cv_low", "cv_high"])
     lines += [
         "## Does the log agree with the base?",
@@ -133,7 +137,9 @@ def report_text(result: FitResult, figures: list[str]) -> str:
         "## Arrivals per month",
         "",
         "Applications per month against the fitted rate and the base scenario's seasonal profile "
-        "(`expected`): a check of the profile, not a fit of it.",
+        "(`expected`): a check of the profile, not a fit of it. `n`, `working_days_over_periods` and "
+        "`expected` are summed over the `periods` (replications) whose window covers part of the month; "
+        "`rate_wd` is per working day of one period.",
         "",
         _markdown(result.monthly),
         "",
@@ -161,7 +167,9 @@ def write_fit(
     figures = []
     for key, fit in result.durations.items():
         name = f"fit-{key.split('.')[1]}.png"
-        written.append(save_figure(fit_figure(key, fit, base_distribution(result.base, key)), out / name))
+        clock = result.parameters.set_index("key").at[key, "unit"]
+        figure = fit_figure(key, fit, base_distribution(result.base, key), clock)
+        written.append(save_figure(figure, out / name))
         figures.append(name)
     written += [
         write_table(result.parameters, out, "parameters", fmt),
@@ -178,15 +186,19 @@ def write_fit(
             "scenario_file": base_file,
             "scenario_name": result.base.name,
             "scenario_digest": result.base.digest(),
+            "rows_read": result.log.rows_read,
+            "events_used": len(result.used),
             "skipped": result.skipped,
+            "visits_not_timed": result.untimed,
             "files": [p.name for p in written],
         },
     )
     return [*written, manifest]
 
 
-def round_trip_summary(trip: RoundTrip) -> list[str]:
-    """The round trip in three lines: intervals that cover the truth, KPIs that agree, distances."""
+def round_trip_summary(trip: RoundTrip, reps: int | None = None) -> list[str]:
+    """The round trip in three lines: intervals that cover the truth, KPIs that agree (with the
+    widest bound, and a warning that few ``reps`` make agreement weak evidence), distances."""
     table = trip.parameters
     judged = table[table["covered"].notna()]
     missed = judged.loc[judged["covered"] == False, "key"].tolist()  # noqa: E712
@@ -195,12 +207,21 @@ def round_trip_summary(trip: RoundTrip) -> list[str]:
     apart = kpis.loc[kpis["agree"] == False]  # noqa: E712
     distances = trip.distances
     within = int((distances["emd_wd"] <= 2 * distances["emd_noise_wd"]).sum()) if len(distances) else 0
+    relative = (kpis["bound"] / kpis["original"].abs()).replace(np.inf, np.nan) if len(kpis) else None
+    widest = ""
+    if relative is not None and relative.notna().any():
+        w = relative.idxmax()
+        widest = f"; widest bound ±{kpis.at[w, 'bound']:.3g}, {relative[w]:.0%} of {kpis.at[w, 'segment']}"
+        widest += f".{kpis.at[w, 'kpi']}"
+    if reps is not None and reps < 5:
+        widest += f"; with {reps} replications the bounds are wide and agreement weak evidence: use --reps 5+"
     return [
         f"{len(judged) - len(missed)} of {len(judged)} 95% intervals cover the true value"
         + (f"; not: {', '.join(missed)}" if missed else "")
         + f" (cv: {int(cvs['cv_covered'].sum())} of {len(cvs)})",
         f"{len(kpis) - len(apart)} of {len(kpis)} KPI comparisons agree (fitted vs original run)"
-        + (f"; not: {', '.join(apart['segment'] + '.' + apart['kpi'])}" if len(apart) else ""),
+        + (f"; not: {', '.join(apart['segment'] + '.' + apart['kpi'])}" if len(apart) else "")
+        + widest,
         f"{within} of {len(distances)} segments: elapsed-time distance of the fitted run within twice "
         "the noise floor (the base on the other seed)",
     ]
@@ -219,7 +240,7 @@ def round_trip_text(trip: RoundTrip, scenario: str, reps: int, seeds: tuple[int,
         f"the fitted scenario and the scenario itself run again on seed {seeds[1]} (docs/fit.md, "
         '"The round trip").',
         "",
-        *[f"- {line}" for line in round_trip_summary(trip)],
+        *[f"- {line}" for line in round_trip_summary(trip, reps)],
         "",
         "## Fitted vs true parameters",
         "",
@@ -249,8 +270,9 @@ def write_round_trip(
     seeds: tuple[int, int],
     base_file: str | None = None,
 ) -> list[Path]:
-    """``round-trip.md`` and the ``round-trip-parameters``, ``-kpis`` and ``-distances`` tables;
-    with ``base_file`` (a round trip on its own, not beside a fit) the manifest too."""
+    """``round-trip.md`` and the ``round-trip-parameters``, ``-kpis`` and ``-distances`` tables, and
+    the manifest: with ``base_file`` (a round trip on its own) a new one, else (beside a fit, whose
+    manifest is in ``out``) the fit's, with the round trip's replications, seeds and files added."""
     out = Path(out)
     written = [
         write_text(out / "round-trip.md", round_trip_text(trip, scenario, reps, seeds)),
@@ -258,9 +280,13 @@ def write_round_trip(
         write_table(trip.kpis, out, "round-trip-kpis", "csv"),
         write_table(trip.distances, out, "round-trip-distances", "csv"),
     ]
+    files = [p.name for p in written]
+    content: dict[str, Any] = {"reps": reps, "seeds": list(seeds), "files": files}
     if base_file is not None:
-        content = {"result": ["fit --round-trip", scenario], "scenario_file": base_file, "reps": reps}
-        written.append(
-            write_manifest(out, content | {"seeds": list(seeds), "files": [p.name for p in written]})
-        )
-    return written
+        body = {"result": ["fit --round-trip", scenario], "scenario_file": base_file} | content
+    else:  # beside a fit: the fit's manifest gains the round trip and its files
+        body = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        body = {k: v for k, v in body.items() if k not in ("command", "versions")}
+        body["round_trip"] = {"scenario": scenario} | content
+        body["files"] = [*body.get("files", []), *files]
+    return [*written, write_manifest(out, body)]

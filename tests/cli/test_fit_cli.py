@@ -99,3 +99,10 @@ def test_a_log_of_another_process_has_no_stage_of_the_scenario(tmp_path):
         f"{log}: no event of a stage and segment of baseline (unknown activity 'order pizza' (not a stage "
         "of baseline): 2); check the log's activities and segments against the scenario"
     )
+
+
+def test_round_trip_options_without_the_round_trip_are_refused(tmp_path):
+    # --reps would be ignored silently: it applies to the round trip only
+    assert fails("fit", tmp_path / "x.csv", "--base", BASE, "--reps", "3") == (
+        "fit: --reps applies to --round-trip only; add it, or leave it out"
+    )

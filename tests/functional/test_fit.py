@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -287,7 +288,7 @@ def test_an_open_visit_in_one_parallel_branch_is_censored_while_the_other_branch
     assert works_open & cases("approval", "complete")  # the other branch went on meanwhile
     fit = fit_log(log_from_frame(cut), load_scenario(path))
     assert fit.durations["stages.customer_works.duration"].n_censored == len(works_open)
-    assert not [what for what in fit.skipped if "without its complete" in what]
+    assert not [what for what in fit.untimed if "without its complete" in what]
 
 
 def test_an_arrival_rate_per_year_is_shown_per_year_everywhere(tmp_path):
@@ -407,16 +408,17 @@ def test_the_fit_says_where_the_log_disagrees_with_the_base(tmp_path):
     assert stages.at["inspection", "base_service_mean"] == pytest.approx(10 / 3 / 6 + 3.0)
     assert stages.at["inspection", "base_service"] == "effort / hours_per_day + lead time"
     assert fit.agreement() == [
-        f"{inside} of {len(table)} base values inside the log's 95% intervals; outside: "
-        "stages.customer_works.duration",
-        "0 of 1 stages not fitted: the base's implied mean service inside the 95% interval of the log's; "
-        "outside: inspection",
+        f"{inside} of {len(table)} base values inside the log's 95% intervals (chance alone puts about "
+        f"{0.05 * len(table):.1f} outside, 5%); outside: stages.customer_works.duration",
+        "stages not fitted: 1; of the 1 compared by mean service, the base's implied mean inside the log's "
+        "95% interval for 0; outside: inspection",
     ]
     figure = fit_figure("stages.customer_works.duration", fit.durations["stages.customer_works.duration"],
                         base_distribution(wrong, "stages.customer_works.duration"))  # fmt: skip
     labels = figure.axes[0].get_legend_handles_labels()[1]
     assert labels[0] == "log (Kaplan-Meier)" and labels[2] == "base lognormal"
     assert figure.axes[1].get_legend_handles_labels()[1] == ["fitted", "base", "equal"]
+    assert figure.axes[0].get_xlabel() == "working days"
 
 
 def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_scenario(tmp_path):
@@ -429,6 +431,9 @@ def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_sce
     summary = [line.removeprefix("- ") for line in report.splitlines() if line.startswith("- ")]
     assert out.splitlines()[1:4] == [f"  {line}" for line in summary]
     assert summary[0].startswith("2 of 2 95% intervals cover the true value")  # the duration and the rate
+    assert "; widest bound ±" in summary[1] and summary[1].endswith(
+        "; with 2 replications the bounds are wide and agreement weak evidence: use --reps 5+"
+    )
     table = pd.read_csv(tmp_path / "trip" / "round-trip-parameters.csv")
     assert sorted(table["key"]) == ["segments.seg.arrivals.per_working_day", "stages.works.duration"]
     # with a log: the fit, then the round trip of the fitted scenario beside it
@@ -440,6 +445,10 @@ def test_the_round_trip_runs_from_the_command_line_on_the_base_or_the_fitted_sce
     assert {"fitted.yaml", "report.md", "round-trip.md", "round-trip-kpis.csv"} <= {
         p.name for p in (tmp_path / "fit").iterdir()
     }
+    manifest = json.loads((tmp_path / "fit" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["round_trip"]["reps"] == 2 and manifest["round_trip"]["seeds"] == [7, 8]
+    assert {"fitted.yaml", "round-trip.md", "round-trip-kpis.csv"} <= set(manifest["files"])
+    assert "round-trip.md" in out.splitlines()[-1] and out.splitlines()[-1].startswith("wrote ")
     code, _, err = cli("fit", "--base", path)
     assert code == 2
     assert (
@@ -475,3 +484,75 @@ def test_missing_columns_are_named_at_once_with_guesses_by_their_values(two_segm
         "--map case=case_number --map lifecycle=status --map timestamp=stamp (guessed from the columns' "
         "names and values: check them)"
     )
+
+
+def with_phone_calls(events: pd.DataFrame, every: int) -> pd.DataFrame:
+    """Every ``every``-th case gets two ``phone_call`` events (not a stage), attempt 0, a day apart."""
+    firsts = events.groupby(["replication", "case:concept:name"], sort=False).head(1).iloc[::every]
+    calls = [firsts.assign(**{"concept:name": "phone_call", "lifecycle:transition": "complete"})]
+    calls.append(calls[0].assign(**{"time:timestamp": lambda t: t["time:timestamp"] + pd.Timedelta(days=1)}))
+    return pd.concat([events, *calls], ignore_index=True)
+
+
+def test_a_repeated_activity_that_is_not_a_stage_is_skipped_before_case_ids_are_checked(two_segment_log):
+    # a phone call twice in 10% of the cases is not a case id used for two cases: read against the
+    # base's stages, the calls are skipped first and every case is kept (read blind, it is refused)
+    base = scenario_from_dict(two_waits())
+    events = with_phone_calls(two_segment_log, every=10)
+    with pytest.raises(LogError, match="the same event twice at different times"):
+        log_from_frame(events)
+    log = log_from_frame(events, stages=base.stages, scenario=base.name)
+    calls = int((events["concept:name"] == "phone_call").sum())
+    assert log.skipped == {f"unknown activity 'phone_call' (not a stage of {base.name})": calls}
+    assert log.events["case"].nunique() == log_from_frame(two_segment_log).events["case"].nunique()
+    # calls logged without an attempt number are unknown activities too, not rows without an attempt
+    blank = events.assign(attempt=events["attempt"].where(events["concept:name"] != "phone_call"))
+    assert log_from_frame(blank, stages=base.stages, scenario=base.name).skipped == log.skipped
+
+
+def test_events_used_and_rows_skipped_add_up_to_the_rows_read(two_segment_log):
+    base = scenario_from_dict(two_waits())
+    events = with_phone_calls(two_segment_log, every=150)  # below 1% of cases: once skipped quietly
+    events = pd.concat([events, events.iloc[:7]], ignore_index=True)  # 7 duplicated rows
+    events.loc[events.index[10:13], "lifecycle:transition"] = "suspend"
+    fit = fit_log(log_from_frame(events, stages=base.stages, scenario=base.name), base)
+    assert fit.skipped["duplicated row"] == 7 and "unknown activity" in " ".join(fit.skipped)
+    assert len(fit.used) + sum(fit.skipped.values()) == fit.log.rows_read == len(events)
+
+
+def test_a_case_column_of_a_few_values_is_neither_guessed_nor_fitted(two_segment_log):
+    # 'owner' (3 values) is close to 'order' by name; the case id is 'app', by its values: many
+    # values of a few events each. Following a wrong --map is refused in one line naming 'app'
+    base = scenario_from_dict(two_waits())
+    events = two_segment_log.drop(columns=["case_number", "attempt"])
+    events = events.rename(columns={"case:concept:name": "app"})
+    events = events.assign(owner=np.arange(len(events)) % 3)
+    with pytest.raises(LogError, match="--map case=app "):
+        log_from_frame(events)
+    with pytest.raises(LogError) as error:
+        log_from_frame(events, {"case": "owner"}, stages=base.stages, scenario=base.name)
+    rows = len(events)  # owners taken apart per segment and replication: 12 "cases"
+    assert str(error.value) == (
+        f"<events>: {rows} events of only 12 cases ({rows / 12:.0f} per case) in the column 'owner', "
+        "which does not look like the case id; the column 'app' looks like it: --map case=app"
+    )
+    assert log_from_frame(events, {"case": "app"}, stages=base.stages).events["case"].nunique() > 100
+
+
+def test_one_minimum_for_every_estimate_and_small_samples_flagged(two_segment_log):
+    # 3 cases of segment a, 12 of b: a's wait and a's arrival rate are both too few to write (one
+    # minimum, 5); b's are written, flagged as small samples in the overlay and the notes
+    base = scenario_from_dict(two_waits())
+    events = two_segment_log[two_segment_log["replication"] == 0]
+    keep = [
+        events.loc[events["segment"] == s, "case:concept:name"].unique()[:k] for s, k in (("a", 3), ("b", 12))
+    ]
+    fit = fit_log(log_from_frame(events[events["case:concept:name"].isin(np.concatenate(keep))]), base)
+    keys = set(fit.parameters["key"])
+    assert "stages.wait_a.duration" not in keys and not any("segments.a.arrivals" in k for k in keys)
+    assert {"stages.wait_b.duration"} <= keys and not set(fit.overlay) - keys
+    assert all(comment.startswith("SMALL SAMPLE (n=12 < 30)") for _, comment in fit.overlay.values())
+    assert any(note.startswith("too few observations (< 5) to fit") for note in fit.notes)
+    assert any(note.startswith("small samples (n < 30)") for note in fit.notes)
+    report = report_text(fit, [])
+    assert "Notes:\n\n- too few observations" in report and "Nothing." not in report
