@@ -100,8 +100,9 @@ def cut_off_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}") from None
 
 
-def _warm_start_log(args: argparse.Namespace) -> Log | None:
-    """The log of ``--warm-start`` (None without it), read before anything runs."""
+def _warm_start_log(args: argparse.Namespace, scenario) -> Log | None:
+    """The log of ``--warm-start`` (None without it), read before anything runs; rows of
+    activities that are not the scenario's stages are skipped (and counted) as it is read."""
     if args.warm_start is None:
         if args.cut_off is not None or args.map:
             raise UsageError("--cut-off and --map go with --warm-start LOG; add it, or leave them out")
@@ -112,12 +113,12 @@ def _warm_start_log(args: argparse.Namespace) -> Log | None:
         raise UsageError(
             "--warm-start runs the whole scenario its replications: leave out --precision and --company"
         )
-    return read_log(args.warm_start, parse_mapping(args.map))
+    return read_log(args.warm_start, parse_mapping(args.map), stages=scenario.stages, scenario=scenario.name)
 
 
 def command(args: argparse.Namespace) -> int:
-    log = _warm_start_log(args)
     scenario = load_scenario(args.scenario, args.overrides)
+    log = _warm_start_log(args, scenario)
     if log is not None and scenario.companies:
         raise UsageError(
             f"--warm-start: {args.scenario} has companies; a warm start of a city is not supported"
