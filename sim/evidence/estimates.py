@@ -37,6 +37,7 @@ from scipy import stats
 
 from sim.engine.calendar import WorkingCalendar
 from sim.evidence.arrivals import YEAR_WD, arrival_rates, monthly_arrivals
+from sim.evidence.base_implied import base_distribution, base_service, effort_hours_per_day, service_inside
 from sim.evidence.branches import branch_shares
 from sim.evidence.fitting import MIN_OBSERVATIONS, DurationFit, fit_duration, wilson
 from sim.evidence.flows import followers
@@ -173,67 +174,6 @@ def _stage_times(v: pd.DataFrame, stage: Stage, ends: pd.DataFrame, calendar: Wo
     return observed[exact], np.maximum(censored, 0.0), between
 
 
-def base_service(base: Scenario, stage: Stage, segments: dict[str, int] | None = None) -> tuple[float, str]:
-    """The mean service (start to complete, on the stage's clock) the base scenario implies for a
-    stage, and how it is made: its duration's mean; or (effort + travel) / hours per day + lead
-    time, with the slowest pool's hours (for an effort per pool, the largest of the pools' means: a
-    lower bound of the mean of their maximum). Travel is the mean over the travel attribute's
-    categories as the base draws them, for the ``segments`` visiting the stage weighted by their
-    visits (NaN where a segment does not draw it from categories); NaN for variants."""
-    if stage.variants:
-        return np.nan, "variants: the mix of ways is not known"
-    if not stage.pool:
-        return (stage.duration.mean(), "duration") if stage.duration is not None else (np.nan, "")
-    pools = [stage.pool] if isinstance(stage.pool, str) else list(stage.pool)
-    hours = {p: base.resources[p].hours_per_day for p in pools}
-    travel = _travel_mean(base, segments or {}) if stage.site_visit and base.travel is not None else 0.0
-    if isinstance(stage.effort, dict):
-        work = max((stage.effort[p].mean() + travel) / hours[p] for p in stage.effort)
-        how = "at least max((effort + travel) / hours_per_day)"
-    else:
-        effort = stage.effort.mean() if stage.effort is not None else 0.0
-        work, how = (effort + travel) / min(hours.values()), "(effort + travel) / hours_per_day"
-    if not stage.site_visit or base.travel is None:
-        how = how.replace("(effort + travel)", "effort").replace("((effort) /", "(effort /")
-    lead = stage.lead_time.mean() if stage.lead_time is not None else 0.0
-    return work + lead, how + (" + lead time" if stage.lead_time is not None else "")
-
-
-def _travel_mean(base: Scenario, segments: dict[str, int]) -> float:
-    """Mean travel hours of a site visit: each segment's categories of the travel attribute, weighted."""
-    assert base.travel is not None
-    means, weights = [], []
-    for segment, count in segments.items():
-        spec = base.segments[segment].attributes.get(base.travel.attribute)
-        values = getattr(spec, "values", None)
-        if not isinstance(values, dict):
-            return np.nan
-        total = sum(values.values())
-        hours = base.travel.hours
-        means.append(sum(w / total * hours[v].mean() for v, w in values.items() if v in hours))
-        weights.append(count)
-    return float(np.average(means, weights=weights)) if means else np.nan
-
-
-def base_distribution(base: Scenario, key: str) -> Any:
-    """The base scenario's distribution of a fitted duration or effort (``stages.S.duration``,
-    ``stages.S.effort``: the first pool's for an effort per pool), or None."""
-    _, name, what = key.split(".")
-    value = getattr(base.stages[name], what)
-    return next(iter(value.values())) if isinstance(value, dict) else value
-
-
-def _effort_hours_per_day(base: Scenario, stage: Stage) -> float | None:
-    """Hours per working day that turn a staffed stage's service into its effort, or None when
-    the service is more than the effort (lead time, travel, an effort per pool)."""
-    pools = [stage.pool] if isinstance(stage.pool, str) else list(stage.pool)
-    if stage.lead_time is not None or (stage.site_visit and base.travel is not None):
-        return None
-    if isinstance(stage.effort, dict) and len(pools) > 1:
-        return None
-    return min(base.resources[p].hours_per_day for p in pools)
-
-
 def _fit_stage(
     base: Scenario, name: str, stage: Stage, v: pd.DataFrame, ends: pd.DataFrame, result: FitResult,
     calendar: WorkingCalendar,
@@ -246,6 +186,7 @@ def _fit_stage(
         half = stats.t.ppf(0.975, len(service) - 1) * service.std(ddof=1) / np.sqrt(len(service))
         low, high = service.mean() - half, service.mean() + half
     implied, how = base_service(base, stage, v.groupby("segment").size().to_dict())
+    censored = int(((v["status"] == "open") & v["start_wd"].notna()).sum())
     row: dict[str, Any] = {
         "stage": name,
         "visits": len(v),
@@ -257,7 +198,8 @@ def _fit_stage(
         "service_low": low,
         "service_high": high,
         "base_service_mean": implied,
-        "base_inside": bool(low <= implied <= high) if np.isfinite(implied) and np.isfinite(low) else None,
+        "censored": censored,  # started and not finished: the finished visits' mean is biased low
+        "base_inside": service_inside(implied, how, low, high, censored),
         "base_service": how,
     }
     if stage.variants:
@@ -267,7 +209,7 @@ def _fit_stage(
     if not stage.pool:
         what, scale = "duration", 1.0
     else:
-        hpd = _effort_hours_per_day(base, stage)
+        hpd = effort_hours_per_day(base, stage)
         if hpd is None:
             row["fitted"] = (
                 "not identified: the service (start to complete) is effort / hours_per_day"

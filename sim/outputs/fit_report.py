@@ -112,7 +112,10 @@ def report_text(result: FitResult, figures: list[str]) -> str:
         "`base_inside` below: the base's value inside the log's 95% interval. A stage the log cannot "
         "fit is compared by its mean service: the base's implied one (`base_service_mean`, made as "
         "`base_service` says) against the 95% t-interval of the log's finished visits "
-        "(`service_low`-`service_high`, on the stage's clock). The figures draw the base's "
+        "(`service_low`-`service_high`, on the stage's clock); not compared where visits had started "
+        "and not finished by the log's end (`censored`: the finished ones are the shorter, their mean "
+        "biased low), and a lower bound (`at least ...`) only disagrees above the interval. The "
+        "figures draw the base's "
         "distribution beside the log's and the fitted one.",
         "",
     ]
