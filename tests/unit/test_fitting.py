@@ -87,8 +87,10 @@ def test_a_triangular_fits_interval_is_of_its_own_mean_by_a_reproducible_bootstr
     times = rng.triangular(3.0, 5.0, 9.0, 400)
     fit = fit_duration(times)
     assert fit.family == "triangular" and fit.interval == "bootstrap (100 resamples, seed 20210301)"
-    assert fit.mean_ci[0] < fit.mean < fit.mean_ci[1]
-    assert (fit.mean_ci[0] + fit.mean_ci[1]) / 2 == pytest.approx(fit.mean)
+    # theory: the mean's standard error is about sd / sqrt(n) (sd of triangular(3, 5, 9): sqrt(28/18));
+    # resampled refits started near the whole sample's fit shrink it a little (review): within 15%
+    half = (fit.mean_ci[1] - fit.mean_ci[0]) / 2
+    assert half == pytest.approx(1.959964 * np.sqrt(28 / 18) / np.sqrt(400), rel=0.15)
     assert fit.mean_ci[0] <= 17 / 3 <= fit.mean_ci[1]
     assert (round(fit.mean, 3), round(fit.mean_ci[0], 3), round(fit.mean_ci[1], 3)) == (5.637, 5.519, 5.756)
     ends = rng.exponential(40.0, 400)
