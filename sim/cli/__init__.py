@@ -11,6 +11,8 @@ reported as one line on stderr without a traceback (``--debug`` shows it).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -61,6 +63,10 @@ def main(argv: list[str] | None = None, prog: str = "run_sim.py") -> int:
     except KeyboardInterrupt as exc:  # said once, with what was kept when the verb says it
         print(f"interrupted: {exc}" if isinstance(exc, Interrupted) else "interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output went away (``| head``): stop quietly
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # a stdout without a file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # exit's flush would fail
+        return 141
     finally:
         release_folders()
 

@@ -768,3 +768,19 @@ def test_a_sweep_figure_of_an_unknown_kpi_is_refused(tmp_path):
     assert result.stderr.startswith(
         f"error: {sweep.as_posix()}:6: figure.kpi: no KPI 'on_target_shar' (did you mean 'on_target_share'?)"
     )
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(monkeypatch, capsys):
+    """``run_sim.py fit LOG ... | head``: the reader goes away; no traceback, the pipe's status."""
+    import sim.cli as cli
+
+    def cut_short(args):
+        raise BrokenPipeError
+
+    monkeypatch.setitem(cli.COMMANDS, "validate", cut_short)
+    redirected = []
+    monkeypatch.setattr(cli.os, "dup2", lambda fd, to: redirected.append(to))
+    monkeypatch.setattr(cli.sys.stdout, "fileno", lambda: 1, raising=False)
+    assert cli.main(["validate", "scenarios/baseline.yaml"]) == 141
+    assert redirected == [1]  # standard output now goes nowhere: Python's last flush cannot fail
+    assert capsys.readouterr().err == ""
