@@ -50,10 +50,10 @@ PARAMETER_COLUMNS = [
     "cv", "cv_low", "cv_high", "base_cv", "family", "ks", "interval", "base_inside",
 ]  # fmt: skip
 UNITS = {"share": "probability", "rework": "probability"}
-INTERVALS = {"share": "Wilson", "rework": "Wilson", "arrivals": "Garwood (exact Poisson)"}
-"""How a parameter's 95% interval is made, by kind; a duration's or effort's: ``DurationFit.interval``."""
 """A parameter's unit by kind; a duration's is its clock, an effort's hours, an arrival rate's the
 field its key names (``per_year`` or ``per_working_day``, at scale 1)."""
+INTERVALS = {"share": "Wilson", "rework": "Wilson", "arrivals": "Garwood (exact Poisson)"}
+"""How a parameter's 95% interval is made, by kind; a duration's or effort's: ``DurationFit.interval``."""
 
 
 SMALL_SAMPLE = 30
