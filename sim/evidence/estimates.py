@@ -126,9 +126,14 @@ class FitResult:
             unjudged = not_fitted.loc[not_fitted["base_inside"].isna(), "stage"].tolist()
             lines.append(
                 f"stages not fitted: {len(not_fitted)}; of the {len(shown)} compared by mean service, the "
-                f"base's implied mean inside the log's 95% interval for {len(shown) - len(away)}"
+                f"base's implied mean inside the log's 95% interval for {len(shown) - len(away)} (chance "
+                f"alone puts about {0.05 * len(shown):.1f} outside)"
                 + (f"; outside: {', '.join(away)}" if away else "")
-                + (f"; not compared: {', '.join(unjudged)}" if unjudged else "")
+                + (
+                    f"; not compared (visits still open, or variants): {', '.join(unjudged)}"
+                    if unjudged
+                    else ""
+                )
             )
         return lines
 

@@ -28,6 +28,11 @@ its wait: **waiting too long** when it has waited more than ``WAIT_FACTOR`` (10)
 the stage lasts once started (a queue where each case waits ten of the longest services of the
 stage is taken for a lost record, not for a queue).
 
+A case with no stage open whose flow is not over (by the log, between two stages) has **stalled**
+when its last completion lies more than ``STALL_WD`` (2) working days before the cut-off: the
+model enters the next stage the instant the last one completes, so the next stage's records were
+lost (a case whose whole last stage is missing from the log, say).
+
 Finished cases (``sim.evidence.backlog``) are never judged: whatever their faults, they are over.
 """
 
@@ -44,6 +49,11 @@ WENT_ON = "likely lost record: a stage lacks its complete, yet the case went on"
 NO_START = "likely lost record: a stage lacks its start"
 TOO_OLD = "likely lost record: a stage open longer than the scenario lets it last"
 WAITED = "likely lost record: a stage waited for longer than the scenario plausibly lets it wait"
+STALLED = "likely lost record: nothing logged since a stage completed, though its flow goes on"
+STALL_WD = 2.0
+"""A case with no stage open, its last completion more than this many working days before the
+cut-off and its flow not over, lost the records of its next stage (the model enters the next stage
+the instant the last one completes; the margin allows for a log cut within a day)."""
 WAIT_FACTOR = 10.0
 """A visit waiting for staff longer than this many times its stage's ``longest`` is a lost record."""
 LOST = "likely lost record"
@@ -117,4 +127,9 @@ def lost_record(scenario: Scenario, rows: list[Any]) -> tuple[str, str] | None:
         if age > bound:
             unit = "calendar days" if on_calendar else "wd"
             return TOO_OLD, f"'{r.activity}' open {age:.1f} {unit}, at most {bound:.1f} by the scenario"
+    done = [r for r in rows if not np.isnan(r.complete_wd)]
+    if done and not any(r.status == "open" for r in rows):  # between two stages, by the log
+        last = max(done, key=lambda r: r.complete_wd)
+        if -last.complete_wd > STALL_WD:
+            return STALLED, f"'{last.activity}' completed {-last.complete_wd:.1f} wd before the cut-off"
     return None

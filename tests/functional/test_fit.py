@@ -411,7 +411,7 @@ def test_the_fit_says_where_the_log_disagrees_with_the_base(tmp_path):
         f"{inside} of {len(table)} base values inside the log's 95% intervals (chance alone puts about "
         f"{0.05 * len(table):.1f} outside, 5%); outside: stages.customer_works.duration",
         "stages not fitted: 1; of the 1 compared by mean service, the base's implied mean inside the log's "
-        "95% interval for 0; outside: inspection",
+        "95% interval for 0 (chance alone puts about 0.1 outside); outside: inspection",
     ]
     figure = fit_figure("stages.customer_works.duration", fit.durations["stages.customer_works.duration"],
                         base_distribution(wrong, "stages.customer_works.duration"))  # fmt: skip

@@ -447,3 +447,25 @@ def test_a_replication_still_open_at_the_end_leaves_no_mean_clearing_day():
         "later than the run's end in 1 of 3 replications (so no mean day); the first replication to "
         "clear it, by 2021-03-12"
     )
+
+
+def test_a_case_stalled_between_stages_long_before_the_cut_off_is_a_likely_lost_record():
+    """The second walk-through: a resident whose whole last stage was missing from the log sat
+    between two stages since April and was warm-started with 100 working days of full process."""
+    log = log_of(
+        [
+            ("S", "review", "start", "2021-02-01"),
+            ("S", "review", "complete", "2021-02-03"),  # then nothing: works' records lost
+            ("N", "review", "start", "2021-03-03"),
+            ("N", "review", "complete", "2021-03-05 18:00"),  # the log cut the next day: no gap
+        ]
+    )
+    run = warm_start(sequence_scenario(), log_from_frame(log), CUT, reps=1)
+    assert run.reading.unplaced[["case", "reason", "detail"]].values.tolist() == [
+        [
+            "log/S",
+            "likely lost record: nothing logged since a stage completed, though its flow goes on",
+            "'review' completed 20.0 wd before the cut-off",  # the Spring Festival's days off between
+        ]
+    ]
+    assert run.result.cases.set_index("case_id").loc["log/N", "warm_started"]
