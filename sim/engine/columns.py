@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 class Codes:
@@ -50,6 +52,10 @@ class Codes:
 
     def reorder(self, order: np.ndarray) -> None:
         self.codes = taken(self.codes, order)
+
+    def arrow(self) -> pa.Array:
+        """The values, one per row, as an Arrow text array (null where missing)."""
+        return arrow_text(self.values, self.codes)
 
     def objects(self) -> np.ndarray:
         """The values, one per row, as an object array (None where missing)."""
@@ -158,8 +164,7 @@ class AttributeColumn:
             self.flags = taken(self.flags, order)
             if kind == _NUMBER:
                 self.numbers = taken(self.numbers, order)
-                where = np.empty_like(order)
-                where[order] = np.arange(len(order))
+                where = positions(order)
                 self.whole = {int(where[row]): value for row, value in self.whole.items()}
         elif kind == _TEXT:
             self.text.reorder(order)  # type: ignore[union-attr]
@@ -205,10 +210,42 @@ def _kind_of(value: Any) -> int:
     return _OBJECT
 
 
+def view(values: array) -> np.ndarray:
+    """A typed buffer as a numpy array of its type, without a copy."""
+    return np.frombuffer(values, dtype=np.dtype(values.typecode))
+
+
 def taken(values: array, order: np.ndarray) -> array:
     """The entries of a typed buffer in ``order``, as a buffer of the same type."""
-    taken = np.frombuffer(values, dtype=np.dtype(values.typecode))[order]
-    return array(values.typecode, taken.tobytes())
+    return array(values.typecode, view(values)[order].tobytes())
+
+
+def positions(order: np.ndarray) -> np.ndarray:
+    """Where each row goes when the rows are taken in ``order`` (its inverse permutation)."""
+    where = np.empty_like(order)
+    where[order] = np.arange(len(order))
+    return where
+
+
+def arrow_text(values: list, codes) -> pa.Array:
+    """Text from codes (-1: missing) into ``values``, made by Arrow (no Python string per row)."""
+    codes = np.asarray(codes, dtype=np.int32)
+    return pc.take(pa.array(values, type=pa.string()), pa.array(codes, mask=codes < 0))
+
+
+def case_ids(segments: Codes, numbers: np.ndarray, logged: dict[int, Any], prefix: str = "") -> pd.Series:
+    """A case's id per row: ``PREFIX SEGMENT:NUMBER``, or ``PREFIX log/ID`` for a row in ``logged``
+    (a warm-started case keeps the id ``ID`` of the log it came from)."""
+    heads = [f"{prefix}{segment}:" for segment in segments.values]
+    ids = pc.binary_join_element_wise(
+        arrow_text(heads, segments.codes), pc.cast(pa.array(numbers), pa.string()), ""
+    )
+    if logged:
+        rows = np.zeros(len(numbers), dtype=bool)
+        rows[list(logged)] = True
+        names = [f"{prefix}log/{logged[row]}" for row in sorted(logged)]
+        ids = pc.replace_with_mask(ids, pa.array(rows), pa.array(names, type=pa.string()))
+    return pd.Series(pd.arrays.ArrowStringArray(ids))
 
 
 def attribute_series(values: list) -> pd.Series:

@@ -13,11 +13,9 @@ from array import array
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from sim.engine.calendar import WorkingCalendar
-from sim.engine.columns import Codes, timestamps
+from sim.engine.columns import Codes, arrow_text, case_ids, timestamps, view
 
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text column
 
@@ -62,42 +60,27 @@ class EventRecords:
     def table(self, scenario: str, replication: int, calendar: WorkingCalendar) -> pd.DataFrame:
         """The event log as a table (its buffers are emptied on the way)."""
         n = len(self._number)
-        numbers = _column(self._number, np.int64)
-        segments = _text(self._segment)
-        numbered = pc.binary_join_element_wise(segments, pc.cast(pa.array(numbers), pa.string()), ":")
-        if self._origin:  # a warm-started case keeps its id in the log it came from (as in ``cases``)
-            rows = np.zeros(n, dtype=bool)
-            rows[list(self._origin)] = True
-            logged = pa.array([f"log/{self._origin[row]}" for row in sorted(self._origin)], type=pa.string())
-            numbered = pc.replace_with_mask(numbered, pa.array(rows), logged)
-        times = _column(self._time, float)
+        numbers = view(self._number).copy()
+        times = view(self._time).copy()
         df = pd.DataFrame(
             {
-                "scenario": pd.array(pc.take(pa.array([scenario]), np.zeros(n, dtype=np.int32)), dtype=_TEXT),
+                "scenario": pd.array(arrow_text([scenario], np.zeros(n, dtype=np.int32)), dtype=_TEXT),
                 "replication": np.full(n, replication, dtype=np.int64),
-                "case:concept:name": pd.Series(pd.arrays.ArrowStringArray(numbered)),
-                "segment": pd.array(segments, dtype=_TEXT),
+                # a warm-started case keeps its id in the log it came from (as in ``cases``)
+                "case:concept:name": case_ids(self._segment, numbers, self._origin),
+                "segment": pd.array(self._segment.arrow(), dtype=_TEXT),
                 "case_number": numbers,
             }
         )
-        del numbered, segments
         self._segment, self._number = Codes(), array("q")
-        df["concept:name"] = pd.array(_text(self._stage), dtype=_TEXT)
-        df["lifecycle:transition"] = pd.array(_text(self._transition), dtype=_TEXT)
+        df["concept:name"] = pd.array(self._stage.arrow(), dtype=_TEXT)
+        df["lifecycle:transition"] = pd.array(self._transition.arrow(), dtype=_TEXT)
         self._stage, self._transition = Codes(), Codes()
         df["time_wd"] = times
-        df["org:resource"] = pd.array(_text(self._resource), dtype=_TEXT)
-        df["owner"] = pd.array(_text(self._owner), dtype=_TEXT)
+        df["org:resource"] = pd.array(self._resource.arrow(), dtype=_TEXT)
+        df["owner"] = pd.array(self._owner.arrow(), dtype=_TEXT)
         self._resource, self._owner = Codes(), Codes()
-        df["attempt"] = _column(self._attempt, np.int64)
+        df["attempt"] = view(self._attempt).copy()
         self._time, self._attempt = array("d"), array("q")
         df["time:timestamp"] = timestamps(calendar, calendar.calendar_time(times) if n else times)
         return df
-
-
-def _column(values: array, dtype) -> np.ndarray:
-    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
-
-
-def _text(codes: Codes) -> pa.Array:
-    return pc.take(pa.array(codes.values, type=pa.string()), np.asarray(codes.codes, dtype=np.int32))

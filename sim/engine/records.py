@@ -15,11 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.clocks import PARTIES
-from sim.engine.columns import AttributeColumn, Codes, taken, timestamps
+from sim.engine.columns import (
+    AttributeColumn,
+    Codes,
+    arrow_text,
+    case_ids,
+    positions,
+    taken,
+    timestamps,
+    view,
+)
 from sim.engine.event_records import EventRecords
 from sim.scenario.conditions import SEGMENT
 
@@ -99,7 +107,7 @@ class RunRecords:
         n = len(self._number)
         for column in self._attrs.values():
             column.pad(n)
-        end = np.frombuffer(self._end_time, dtype=float)
+        end = view(self._end_time)
         if len(end) < 2 or bool((end[1:] >= end[:-1]).all()):
             return
         order = np.argsort(end, kind="stable")
@@ -109,10 +117,9 @@ class RunRecords:
         self._finished = taken(self._finished, order)
         self._counts = {k: taken(v, order) for k, v in self._counts.items()}
         self._end_time = taken(self._end_time, order)
-        where = np.empty_like(order)
-        where[order] = np.arange(len(order))  # a row's new place
+        where = positions(order)  # a row's new place
         self._observed = {int(where[row]): past for row, past in self._observed.items()}
-        self._mark_row = array("q", where[np.frombuffer(self._mark_row, dtype=np.int64)].tobytes())
+        self._mark_row = array("q", where[view(self._mark_row)].tobytes())
         for column in self._attrs.values():
             column.reorder(order)
         first = {k: column.first_present() for k, column in self._attrs.items()}
@@ -126,19 +133,22 @@ class RunRecords:
         warm = np.zeros(n, dtype=bool)
         warm[list(observed)] = True
         # each buffer is let go as soon as its columns are made: the peak is the table, not twice it
-        end_time = _floats(self._end_time)
+        end_time = view(self._end_time)
         party_cd = self._calendar_days_by_party(n, end_time)
         self._mark_row, self._mark_time, self._mark_party = array("q"), array("d"), array("b")
         if warm.any():  # the calendar days before the cut-off, from the log
             for row, past in observed.items():
                 party_cd[row] += past.party_cd
-        numbers = np.frombuffer(self._number, dtype=np.int64).copy() if n else np.zeros(0, dtype=np.int64)
+        numbers = view(self._number).copy()
+        origins = {row: past.origin for row, past in observed.items()}
+        prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
         df = pd.DataFrame(
             {
-                "scenario": _text([self.scenario.name], np.zeros(n, dtype=np.int32)),
+                "scenario": _series(arrow_text([self.scenario.name], np.zeros(n, dtype=np.int32))),
                 "replication": np.full(n, self.replication, dtype=np.int64),
-                "case_id": self._case_ids(numbers),
-                "segment": _text(self._segment.values, self._segment.codes),
+                # case ids unique across the city: its company before them
+                "case_id": case_ids(self._segment, numbers, origins, prefix),
+                "segment": _series(self._segment.arrow()),
                 "case_number": numbers,
             }
         )
@@ -146,13 +156,13 @@ class RunRecords:
         for name, column in self._attrs.items():
             df[name] = column.series()
         self._attrs = {}
-        arrival, connected = _floats(self._times.pop("arrival_wd")), _floats(self._times.pop("connected_wd"))
+        arrival, connected = view(self._times.pop("arrival_wd")), view(self._times.pop("connected_wd"))
         cal = self.calendar
         arrival_cd = cal.calendar_time(arrival) if n and not warm.any() else np.zeros(n)
         if warm.any():  # applied before the calendar's start: the log gave its calendar time
             arrival_cd[~warm] = cal.calendar_time(arrival[~warm])
             arrival_cd[list(observed)] = [past.arrival_cd for past in observed.values()]
-        finished = np.frombuffer(self._finished, dtype=np.int8).astype(bool)
+        finished = view(self._finished).astype(bool)
         self._finished = array("b")
         connected_cd = np.full(n, np.nan)
         connected_cd[finished] = cal.calendar_time(connected[finished]) if finished.any() else []
@@ -166,16 +176,16 @@ class RunRecords:
         del arrival, connected, end_time
         self._end_time = array("d")
         for party in ("utility", "government", "customer"):
-            df[f"{party}_wd"] = _floats(self._times.pop(f"{party}_wd")).copy()
+            df[f"{party}_wd"] = view(self._times.pop(f"{party}_wd")).copy()
         df["full_process_wd"] = df["utility_wd"] + df["government_wd"]
-        df["handling_wd"] = _floats(self._times.pop("handling_wd")).copy()
+        df["handling_wd"] = view(self._times.pop("handling_wd")).copy()
         df["elapsed_cd"] = party_cd.sum(axis=1)
         for i, party in enumerate(PARTIES):
             df[f"{party}_cd"] = party_cd[:, i]
         del party_cd
         df["full_process_cd"] = df["utility_cd"] + df["government_cd"]
         for name in ("procedures", "reworks"):
-            df[name] = np.frombuffer(self._counts.pop(name), dtype=np.int64).copy()
+            df[name] = view(self._counts.pop(name)).copy()
         df["warm_started"] = warm
         self.cases = df
         self.pools = pd.DataFrame([p.summary(end) for p in pools])
@@ -188,28 +198,12 @@ class RunRecords:
         if self.log is not None:
             self.events = self.log.table(self.scenario.name, self.replication, self.calendar)
 
-    def _case_ids(self, numbers: np.ndarray) -> pd.Series:
-        """``segment:number`` (with ``company/`` before it in a city); a warm-started case keeps
-        the id of the log it came from, ``log/ID``."""
-        prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
-        heads = pa.array([f"{prefix}{segment}:" for segment in self._segment.values], type=pa.string())
-        codes = np.frombuffer(self._segment.codes, dtype=np.int32) if len(numbers) else np.zeros(0, np.int32)
-        ids = pc.binary_join_element_wise(pc.take(heads, codes), pc.cast(pa.array(numbers), pa.string()), "")
-        if self._observed:
-            rows = np.zeros(len(numbers), dtype=bool)
-            rows[list(self._observed)] = True
-            logged = [f"{prefix}log/{self._observed[row].origin}" for row in sorted(self._observed)]
-            ids = pc.replace_with_mask(ids, pa.array(rows), pa.array(logged, type=pa.string()))
-        return pd.Series(pd.arrays.ArrowStringArray(ids))
-
     def _calendar_days_by_party(self, n: int, end_time: np.ndarray) -> np.ndarray:
         """Sum, per case and party, the calendar length of the intervals between marks."""
         out = np.zeros((n, len(PARTIES)))
         if n == 0:
             return out
-        rows = np.frombuffer(self._mark_row, dtype=np.int64)
-        times = np.frombuffer(self._mark_time, dtype=float)
-        party = np.frombuffer(self._mark_party, dtype=np.int8)
+        rows, times, party = view(self._mark_row), view(self._mark_time), view(self._mark_party)
         cal = self.calendar
         # an interval ends at the next mark of the same case, or at the case's end time; taken
         # in slices of marks, so that the arrays of a pass stay small (the sums are the same)
@@ -229,11 +223,5 @@ class RunRecords:
 _MARKS_AT_ONCE = 1 << 16
 
 
-def _text(values: list[str], codes) -> pd.Series:
-    """Text column from codes into ``values``, made by Arrow (no Python string per row)."""
-    taken = pc.take(pa.array(values, type=pa.string()), np.asarray(codes, dtype=np.int32))
-    return pd.Series(pd.arrays.ArrowStringArray(taken))
-
-
-def _floats(values: array) -> np.ndarray:
-    return np.frombuffer(values, dtype=float) if len(values) else np.zeros(0)
+def _series(text: pa.Array) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowStringArray(text))
