@@ -55,8 +55,8 @@ def add_parser(verbs: Any) -> None:
 def command(args: argparse.Namespace) -> int:
     from sim.outputs.answer import answer_sentences, verdict_matrix
     from sim.outputs.by_measure import by_measure_legend, by_measure_table
-    from sim.outputs.figures import CJK_HINT
     from sim.outputs.folders import write_comparison
+    from sim.outputs.fonts import CJK_HINT
     from sim.outputs.report import comparison_table, table_legend, target_changes
     from sim.outputs.wording import TEXT, compared_label
 

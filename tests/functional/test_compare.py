@@ -154,7 +154,7 @@ def test_chinese_labels_come_from_the_scenario(result):
 
 
 def _no_cjk() -> bool:
-    from sim.outputs.figures import cjk_font
+    from sim.outputs.fonts import cjk_font
 
     return cjk_font() is None
 

@@ -6,7 +6,7 @@ import warnings
 import pytest
 from matplotlib import font_manager
 
-from sim.outputs.figures import cjk_font
+from sim.outputs.fonts import cjk_font
 
 
 def test_a_font_missing_from_matplotlibs_cached_list_is_found_by_a_rescan(monkeypatch):
