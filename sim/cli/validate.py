@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from sim.cli.common import UsageError, add_debug, add_set, plural
-from sim.engine.model import calendar_for
+from sim.engine.calendar import calendar_for
 from sim.scenario import load_scenario
 from sim.scenario.files import bounded
 

@@ -19,14 +19,18 @@ working days (调休, e.g. Sunday 2021-02-07 was worked); queries then only use
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import holidays
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
 
 BEYOND_PUBLISHED_CHOICES = ("error", "statutory_only")
 
@@ -184,3 +188,20 @@ class WorkingCalendar:
             )
         lo = (first - self.start).days
         return int(np.count_nonzero(self.is_working[lo : lo + (last - first).days + 1]))
+
+
+@lru_cache(maxsize=8)
+def _china(start, end, beyond_published: str) -> WorkingCalendar:
+    return WorkingCalendar.china(start, end, beyond_published=beyond_published)
+
+
+def calendar_for(scenario: Scenario) -> WorkingCalendar:
+    """A scenario's calendar, long enough for its whole horizon (warm-up, arrivals and the drain
+    cap); one per horizon and process (cached)."""
+    h = scenario.horizon
+    needed = h.warmup_days + h.arrival_days + h.drain_days
+    days = math.ceil(needed * 7 / 5 * 1.1) + 45  # ample: 5 working days a week plus holidays
+    cal = _china(h.start, h.start + timedelta(days=days), scenario.calendar.beyond_published)
+    if cal.total_working_days < needed:  # pragma: no cover - the margin above is generous
+        raise AssertionError("calendar margin too small")
+    return cal

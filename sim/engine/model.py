@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Iterator
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -37,7 +36,7 @@ import simpy
 
 from sim.engine.arrivals import arrival_times
 from sim.engine.attributes import draw_attributes
-from sim.engine.calendar import WorkingCalendar
+from sim.engine.calendar import WorkingCalendar, calendar_for
 from sim.engine.cases import Ahead, Case, delay_until
 from sim.engine.clocks import CLOSES, OPENS
 from sim.engine.plans import StagePlan, Step, Way
@@ -48,25 +47,6 @@ from sim.engine.units import Unit
 from sim.scenario.city import SHARED
 from sim.scenario.conditions import SEGMENT, holds, reads_segment
 from sim.scenario.schema import Scenario
-
-
-@lru_cache(maxsize=8)
-def _china_calendar(start, end, beyond_published: str) -> WorkingCalendar:
-    return WorkingCalendar.china(start, end, beyond_published=beyond_published)
-
-
-def calendar_for(scenario: Scenario) -> WorkingCalendar:
-    """A calendar long enough for the whole horizon (warm-up, arrivals and the drain cap)."""
-    import datetime as dt
-
-    h = scenario.horizon
-    needed = h.warmup_days + h.arrival_days + h.drain_days
-    days = math.ceil(needed * 7 / 5 * 1.1) + 45  # ample: 5 working days a week plus holidays
-    cal = _china_calendar(h.start, h.start + dt.timedelta(days=days), scenario.calendar.beyond_published)
-    if cal.total_working_days < needed:  # pragma: no cover - the margin above is generous
-        raise AssertionError("calendar margin too small")
-    return cal
-
 
 Process = Generator[simpy.Event, Any, None]
 Visit = Generator[simpy.Event, Any, float]  # a stage's visit (or a part of it): gives its end time

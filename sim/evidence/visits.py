@@ -27,8 +27,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sim.engine.calendar import CalendarError, WorkingCalendar
-from sim.engine.model import calendar_for
+from sim.engine.calendar import CalendarError, WorkingCalendar, calendar_for
 from sim.scenario.schema import Scenario
 
 STATUSES = ("done", "open", "missing complete", "missing start")
