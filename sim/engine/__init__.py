@@ -7,4 +7,5 @@ leaves each rule to its home: ``plans`` (stages and flows with their names resol
 ``streams`` (random numbers keyed to the case), ``calendar`` (working time), ``records`` (the
 tables a run produces), ``arrivals`` (when applications come), ``seasons`` (their intensity
 through the year), ``rules`` (the rules under the dated measures in force), ``units`` (what a
-supply company owns in a run) and ``backlog`` (a run warm-started from an event log's open cases)."""
+supply company owns in a run), ``batch`` (cases that never wait, a chunk at a time) and
+``backlog`` (a run warm-started from an event log's open cases)."""

@@ -17,8 +17,9 @@ case-keyed streams (``sim.engine.streams``), so cases meet the same luck in ever
 A case whose flow touches no pool with a capacity, no stock and no parallel branches (today:
 residential applications) can never wait for another case, so it is walked to its connection at
 its application, by the same code, with ``Ahead`` standing for the environment: its times, draws
-and records are those the event loop would give (tested), without an event per wait. The run
-then ends at the last counted connection, wherever it was computed.
+and records are those the event loop would give (tested), without an event per wait; most such
+segments' cases are computed a chunk at a time before the loop starts (``sim.engine.batch``). The
+run then ends at the last counted connection, wherever it was computed.
 
 The model is pure: scenario and replication number in, ``RunRecords`` out. No printing, no files.
 It holds the processes only; the rules they apply have their own modules (``sim.engine``'s
@@ -36,6 +37,7 @@ from typing import Any
 import pandas as pd
 import simpy
 
+from sim.engine import batch
 from sim.engine.arrivals import arrival_times
 from sim.engine.attributes import draw_attributes
 from sim.engine.calendar import WorkingCalendar, calendar_for
@@ -122,8 +124,12 @@ class ConnectionModel:
             own = [(n, s.arrivals, False) for n, s in segments if s.arrivals.stream is None]
             for key, arrivals, stream in own + [(n, s.arrivals, True) for n, s in self.sc.streams.items()]:
                 times = arrival_times(arrivals, key, unit.scale, unit.streams, self.intensity)
-                if times is not None:
-                    self.env.process(self._arrivals(unit, key, times, stream))
+                if times is None:
+                    continue
+                cases: Iterator[tuple[int, float]] = enumerate(times)
+                if self.ahead is not None and not stream and batch.applies(unit, key):
+                    cases = iter(batch.compute(self, unit, key, cases))  # those left: one by one
+                self.env.process(self._arrivals(unit, key, cases, stream))
         self.env.process(self._close_cohort())
         if self.units[0].rules.dated:
             self.env.process(self._dated_staff_and_stock())
@@ -178,7 +184,7 @@ class ConnectionModel:
             for name, pool in self.shared.items():
                 pool.adjust(rules.resources[name], self.sc.scale, now)
 
-    def _arrivals(self, unit: Unit, key: str, times: Iterator[float], stream: bool) -> Process:
+    def _arrivals(self, unit: Unit, key: str, cases: Iterator[tuple[int, float]], stream: bool) -> Process:
         """The cases of a segment's own arrivals (``key``: the segment) or of an arrival stream
         (``key``: the stream). A stream's case draws the stream's attributes, joins the first of
         the stream's segments whose ``when`` holds (the last takes the rest), then draws that
@@ -190,7 +196,7 @@ class ConnectionModel:
         ahead = self.ahead is not None
         # a segment whose cases never wait, whatever the rules: only its counted cases matter
         alone = ahead and not stream and not dated and key in rules.independent
-        for number, t in enumerate(times):
+        for number, t in cases:
             streams.passed(key, number)  # an earlier chunk's random numbers may go
             if alone and t < self.count_from:
                 continue

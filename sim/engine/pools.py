@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from array import array
 
+import numpy as np
 import simpy
 from simpy.resources.base import BaseResource
 from simpy.resources.resource import PriorityRequest, Request, SortedQueue
@@ -224,6 +225,15 @@ class ResourcePool(_Ledger):
         claim.counted = counted
         claim.asked = now
         return claim
+
+    def served(self, taken: np.ndarray, let_go: np.ndarray) -> None:
+        """Counted cases took members of this unlimited pool at ``taken`` and let them go at
+        ``let_go`` (cases computed a chunk at a time, ``sim.engine.batch``): what ``request``
+        and ``release`` record for them one at a time (the order does not matter)."""
+        assert self._members is None, "only an unlimited pool is told of members after the fact"
+        self._taken.frombytes(np.asarray(taken, dtype=np.float64).tobytes())
+        self._let_go.frombytes(np.asarray(let_go, dtype=np.float64).tobytes())
+        self.waits += len(taken)
 
     def rank(self, important: bool, deadline: float) -> float:
         """A case's rank in this pool's queue under its dispatch rule (lowest first)."""

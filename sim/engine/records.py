@@ -99,6 +99,44 @@ class RunRecords:
             self._mark_party.append(party)
         self._end_time.append(now)
 
+    def add_connected(
+        self,
+        segment: str,
+        numbers: np.ndarray,
+        arrival: np.ndarray,
+        clocks: dict[str, np.ndarray],
+        procedures: np.ndarray,
+        attrs: dict[str, list],
+        marks: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> None:
+        """Rows of connected cases at once (``sim.engine.batch``): what ``add`` gives each, with
+        ``clocks`` their clocks at connection (``connected_wd`` and the parties' ``_wd``, as
+        ``CaseClock.reading``), ``attrs`` their attributes by name (a list of values each, in
+        the order of a case's own) and ``marks`` (case index, time, party) in case order."""
+        first, n = len(self._number), len(numbers)
+        self._segment.codes.extend(array("i", [self._segment.code(segment)]) * n)
+        _extend(self._number, numbers)
+        for name, times in clocks.items():
+            _extend(self._times[name], times)
+        _extend(self._times["arrival_wd"], arrival)
+        _extend(self._end_time, clocks["connected_wd"])
+        self._finished.extend(array("b", [1]) * n)
+        _extend(self._counts["procedures"], procedures)
+        self._counts["reworks"].extend(array("q", [0]) * n)
+        columns = self._attrs
+        for name, values in attrs.items():
+            if name == SEGMENT:  # carried for conditions on it: the table has a column already
+                continue
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = AttributeColumn(first)
+            for row, value in enumerate(values, first):
+                column.add(value, row)
+        rows, times, parties = marks
+        _extend(self._mark_row, rows + first)
+        _extend(self._mark_time, times)
+        _extend(self._mark_party, parties)
+
     def _in_order_of_ends(self) -> None:
         """Rows in the order cases ended (connected, or open at the end of the run), as the event
         loop adds them; a case computed at its application (``sim.engine.model``) was added
@@ -225,3 +263,8 @@ _MARKS_AT_ONCE = 1 << 16
 
 def _series(text: pa.Array) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(text))
+
+
+def _extend(buffer: array, values: np.ndarray) -> None:
+    """Values appended to a typed buffer, converted to its type."""
+    buffer.frombytes(np.asarray(values, dtype=np.dtype(buffer.typecode)).tobytes())

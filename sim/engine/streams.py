@@ -56,22 +56,32 @@ class CaseStreams:
         key = (segment, purpose, draw, chunk)
         block = self._uniform_blocks.get(key)
         if block is None:
-            seq = np.random.SeedSequence(
-                entropy=self.seed,
-                spawn_key=(
-                    self.replication,
-                    *self._company,
-                    stable_key(segment),
-                    stable_key(purpose),
-                    draw,
-                    chunk,
-                ),
-            )
-            # kept as array('d'): indexing it gives a Python float directly (fast), 8 bytes a number
-            block = array("d", np.random.default_rng(seq).random(CHUNK).tobytes())
-            self._uniform_blocks[key] = block
+            block = self._uniform_blocks[key] = self._drawn(segment, purpose, draw, chunk)
             self._of_chunk.setdefault((segment, chunk), []).append(key)
         return block
+
+    def _drawn(self, segment: str, purpose: str, draw: int, chunk: int) -> array:
+        seq = np.random.SeedSequence(
+            entropy=self.seed,
+            spawn_key=(
+                self.replication,
+                *self._company,
+                stable_key(segment),
+                stable_key(purpose),
+                draw,
+                chunk,
+            ),
+        )
+        # kept as array('d'): indexing it gives a Python float directly (fast), 8 bytes a number
+        return array("d", np.random.default_rng(seq).random(CHUNK).tobytes())
+
+    def block(
+        self, segment: str, purpose: str, chunk: int, spec: Distribution | None = None, draw: int = 0
+    ) -> np.ndarray:
+        """A whole chunk's numbers at once: row ``i`` is what ``uniform`` (no ``spec``) or
+        ``sample`` gives case ``chunk * CHUNK + i``, computed the same way, and not kept."""
+        u = np.frombuffer(self._drawn(segment, purpose, draw, chunk), dtype=np.float64)
+        return u if spec is None else np.asarray(spec.ppf(u), dtype=np.float64)
 
     def uniform(self, segment: str, purpose: str, case: int, draw: int = 0) -> float:
         """Draw number ``draw`` of case ``case`` for ``purpose``: a float in [0, 1)."""

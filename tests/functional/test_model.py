@@ -10,6 +10,7 @@ import simpy
 from builders import BASELINE, HOURS_PER_DAY, baseline_dict, fixed, tiny_scenario
 
 import sim
+from sim.engine import batch
 from sim.engine.clocks import CLOSES, CUSTOMER, GOVERNMENT, OPENS, UTILITY, CaseClock
 from sim.engine.model import ConnectionModel, calendar_for
 from sim.engine.pools import ResourcePool
@@ -388,6 +389,85 @@ def test_a_case_computed_ahead_is_left_open_at_the_drain_cap_as_in_the_event_loo
     assert ahead.end_wd == 40.0  # the drain cap: 30 days of applications and 10 of drain
     # an open case is charged to the customer from the end of its desk visit to the cap
     assert (cut["customer_wd"] - (40.0 - cut["arrival_wd"] - 0.5)).abs().max() < 1e-9
+
+
+def _every_rule_a_chunk_applies() -> dict:
+    """Cases that never wait, through every rule the chunks apply (``sim.engine.batch``): a
+    stage with a variant, conditions on a step and on a stage, a stage visited twice (its second
+    draw), one effort per pool, travel by region, a stage without staff, three owners, handling
+    and procedures; attributes of every kind (a flag with a condition); some cases skip every
+    stage (connected as they apply), some are cut by the drain cap."""
+    tri = {"dist": "triangular", "min": 0.5, "mode": 1.0, "max": 3.0}
+    stages = {
+        "desk": {
+            "label": "desk",
+            "owner": "utility",
+            "pool": "office",
+            "effort": tri,
+            "lead_time": {"dist": "uniform", "min": 0, "max": 1},
+            "handling": True,
+            "procedure": "application",
+            "when": {"skip": False},
+            "variants": [{"name": "quick", "when": {"kind": ["a"], "size": {"max": 50}}, "effort": fixed(1)}],
+        },
+        "visit": {
+            "label": "visit",
+            "owner": "government",
+            "pool": "crew",
+            "effort": {"crew": tri},
+            "site_visit": True,
+            "handling": True,
+            "procedure": "visit",
+        },
+        "build": {
+            "label": "build",
+            "owner": "customer",
+            "duration": {"dist": "uniform", "min": 5, "max": 40},
+        },
+    }
+    attributes = {
+        "kind": {"dist": "categorical", "values": {"a": 0.5, "b": 0.3, "c": 0.2}},
+        "size": {"dist": "uniform", "min": 1, "max": 100},
+        "region": {"dist": "categorical", "values": {"near": 0.6, "far": 0.4}},
+        "online": True,
+        "big": {"dist": "bernoulli", "p": 0.5, "when": {"size": {"min": 40}}},
+        "skip": {"dist": "bernoulli", "p": 0.1},
+    }
+    flow = [
+        "desk",
+        {"stage": "visit", "when": {"any": [{"big": True}, {"not": {"kind": "c"}}]}},
+        {"stage": "build", "when": {"skip": False}},
+        {"stage": "visit", "when": {"all": [{"kind": ["b", "c"]}, {"skip": False}]}},
+    ]
+    unlimited = {"capacity": None, "hours_per_day": 6}
+    data = tiny_scenario(
+        stages,
+        flow,
+        attributes=attributes,
+        resources={"office": unlimited, "crew": dict(unlimited)},
+        per_day=80,
+        days=60,
+    )
+    data["travel"] = {"attribute": "region", "hours": {"near": fixed(0.5), "far": tri}}
+    data["horizon"].update(warmup_days=5, drain_days=25)
+    return data
+
+
+def test_cases_computed_a_chunk_at_a_time_give_the_event_loops_tables():
+    scenario = scenario_from_dict(_every_rule_a_chunk_applies())
+    assert batch.batchable(ConnectionModel(scenario, 0).units[0].rules.base.flows["seg"])
+    ahead, looped, _, n_looped = _both_ways(scenario)
+    for table in ("cases", "pools"):
+        pd.testing.assert_frame_equal(
+            getattr(ahead, table), getattr(looped, table), obj=table, check_exact=True
+        )
+    cases = ahead.cases
+    # the rules all came into play: a chunk's worth and more, each way through
+    assert len(cases) > 2 * 2048 and n_looped == 0
+    assert 0 < (cases["connected_wd"] == cases["arrival_wd"]).sum() < len(cases) // 5  # skipped all
+    assert (~cases["finished"]).sum() > 0  # cut by the drain cap
+    assert set(cases["procedures"]) == {0, 1, 2}
+    assert (cases["customer_wd"] > 0).any() and (cases["government_wd"] > 0).any()
 
 
 def test_members_added_by_a_dated_measure_take_every_waiting_case_at_once():
