@@ -28,7 +28,9 @@ Nothing here keeps state between chunks: each chunk's numbers are drawn, used an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,11 +43,13 @@ from sim.scenario.conditions import SEGMENT
 
 
 def applies(unit: Any, key: str) -> bool:
-    """Whether segment ``key``'s own arrivals in ``unit`` are computed a chunk at a time: its
-    cases never wait, whatever the rules (no dated measures), and its flow is one the chunks can
-    walk. (Only without an event log, whose rows come in the order things happen.)"""
+    """Whether segment ``key``'s own arrivals in ``unit`` go through the chunks: its cases never
+    wait and its flow is one the chunks can walk, under the scenario's rules (with dated
+    measures: before them, or with every measure that has no ``where``; each case's own rules
+    are then checked). Only without an event log, whose rows come in the order things happen."""
     rules = unit.rules
-    return not rules.dated and key in rules.base.independent and batchable(rules.base.flows[key])
+    sets = [rules.base, rules.get(rules.unscoped(math.inf))] if rules.dated else [rules.base]
+    return any(key in r.independent and batchable(r.flows[key]) for r in sets)
 
 
 def batchable(steps: Sequence[Step]) -> bool:
@@ -99,6 +103,7 @@ class _Chunk:
 
     def __init__(self, model: Any, unit: Any, key: str, numbers: np.ndarray, arrival: np.ndarray):
         self.model, self.unit, self.key = model, unit, key
+        self.numbers, self.arrival = numbers, arrival
         self.chunk = int(numbers[0]) // CHUNK
         self.rows = numbers - self.chunk * CHUNK
         self.n = n = len(numbers)
@@ -117,7 +122,14 @@ class _Chunk:
         self.columns: dict[str, list] = {}
         self.bits: dict[str, int] = {}  # a procedure's bit in ``procedures``
 
-    def numbers(self, purpose: str, spec: Any = None, draw: int = 0) -> np.ndarray:
+    def subset(self, cases: np.ndarray) -> _Chunk:
+        """Some of its cases (``cases``: a mask), with their attributes, before they walk."""
+        part = _Chunk(self.model, self.unit, self.key, self.numbers[cases], self.arrival[cases])
+        kept = cases.tolist()
+        part.columns = {k: [v for v, c in zip(vs, kept) if c] for k, vs in self.columns.items()}
+        return part
+
+    def drawn(self, purpose: str, spec: Any = None, draw: int = 0) -> np.ndarray:
         """The chunk's cases' numbers for ``purpose`` (``CaseStreams.uniform``, or ``sample``
         of ``spec``)."""
         key = (purpose, draw, id(spec))
@@ -139,10 +151,10 @@ class _Chunk:
             if isinstance(sampler, ConstantAttribute):
                 columns[sampler.name] = [sampler.value] * n
             elif isinstance(sampler, NumberAttribute):
-                columns[sampler.name] = self.numbers(sampler.purpose, sampler.distribution).tolist()
+                columns[sampler.name] = self.drawn(sampler.purpose, sampler.distribution).tolist()
             elif isinstance(sampler, ChoiceAttribute):
                 ppf = sampler.ppf
-                values = [ppf(u) for u in self.numbers(sampler.purpose).tolist()]
+                values = [ppf(u) for u in self.drawn(sampler.purpose).tolist()]
                 if sampler.when is not None:
                     ok = mask(sampler.when, columns, n).tolist()
                     values = [v if o else False for v, o in zip(values, ok)]
@@ -186,13 +198,13 @@ class _Chunk:
                 pool = way.pools[0]
                 taken = now[these]
                 travel = self._travel(plan, these, draw) if way.site_visit else 0.0
-                effort = self.numbers(way.purposes[0], way.efforts[0], draw)
+                effort = self.drawn(way.purposes[0], way.efforts[0], draw)
                 now[these] += ((effort + travel) / pool.hours_per_day)[these]
                 self.pool_times.setdefault(pool, []).append((np.flatnonzero(these), taken, now[these]))
                 if way.lead is not None:
-                    now[these] += self.numbers(plan.lead_purpose, way.lead, draw)[these]
+                    now[these] += self.drawn(plan.lead_purpose, way.lead, draw)[these]
             else:
-                now[these] += self.numbers(plan.duration_purpose, way.duration, draw)[these]
+                now[these] += self.drawn(plan.duration_purpose, way.duration, draw)[these]
 
     def _travel(self, plan: StagePlan, cases: np.ndarray, draw: int) -> np.ndarray | float:
         """``ConnectionModel.travel_hours`` for the chunk (0 where a case does not travel)."""
@@ -204,7 +216,7 @@ class _Chunk:
         for value in set(v for v, c in zip(values, cases.tolist()) if c):
             spec = model.travel[value]
             these = cases & np.fromiter((v == value for v in values), dtype=bool, count=self.n)
-            hours[these] = self.numbers(plan.travel_purpose, spec, draw)[these]
+            hours[these] = self.drawn(plan.travel_purpose, spec, draw)[these]
         return hours
 
     def _charge(self, cases: np.ndarray, party: int, handling: bool, opens: bool) -> None:
@@ -232,45 +244,87 @@ class _Chunk:
                 self.handling[done] += now[done] - self.handling_since[done]
 
 
-def compute(model: Any, unit: Any, key: str, cases: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
+def compute(
+    model: Any, unit: Any, key: str, cases: Iterator[tuple[int, float]]
+) -> Iterator[tuple[int, float]]:
     """Compute the counted ones of segment ``key``'s cases ``(number, application time)`` a
-    chunk at a time into ``unit``'s records and pools (those not counted change nothing, as
-    ``sim.engine.pools`` says of unlimited pools); the counted cases to walk one at a time."""
-    rules = unit.rules.base
-    steps, samplers = rules.flows[key], rules.samplers[key]
+    chunk at a time into ``unit``'s records and pools; the cases the model walks one at a time
+    instead, in order of application. Without dated measures those are counted cases a chunk
+    cannot place, and the cases not counted are left out (they change nothing, as
+    ``sim.engine.pools`` says of unlimited pools). With them, a case's rules decide whether it
+    can wait for others, so the cases not counted go back too, as do those whose rules the
+    chunks cannot walk (a flow that can wait, or one the chunks do not take)."""
+    rules = unit.rules
     left: list[tuple[int, float]] = []
-    counted = []
+    counted: list[tuple[int, float]] = []
+    rest: Iterator[tuple[int, float]] = iter(())
     for number, t in cases:
         unit.streams.passed(key, number)  # an earlier chunk's arrival numbers may go
         if t >= model.count_until:
+            rest = itertools.chain([(number, t)], cases) if rules.dated else rest
             break
         if t >= model.count_from:
             counted.append((number, t))
+        elif rules.dated:
+            left.append((number, t))
     numbers_all = np.fromiter((c[0] for c in counted), dtype=np.int64, count=len(counted))
     times_all = np.fromiter((c[1] for c in counted), dtype=np.float64, count=len(counted))
-    chunks = numbers_all // CHUNK
-    bounds = np.flatnonzero(np.diff(chunks)) + 1
+    bounds = np.flatnonzero(np.diff(numbers_all // CHUNK)) + 1
     for numbers, arrival in zip(np.split(numbers_all, bounds), np.split(times_all, bounds)):
         if not len(numbers):
             continue
-        part = _Chunk(model, unit, key, numbers, arrival)
-        part.draw_attributes(samplers, unit.fixed)
-        if model.reads_segment:
-            part.columns[SEGMENT] = [key] * part.n
-        part.walk(steps)
-        connected = part.now
-        keep = (connected < model.cap) & (connected != arrival)
-        left += [(int(c), float(t)) for c, t in zip(numbers[~keep], arrival[~keep])]
-        _record(unit, key, part, numbers, arrival, keep)
-        if keep.any():
-            model.last_connection = max(model.last_connection, float(connected[keep].max()))
-        model.computed_ahead += int(keep.sum())
-    return left
+        for part, steps in _parts(model, unit, key, numbers, arrival):
+            if steps is None:  # its rules are not for the chunks
+                left += zip(part.numbers.tolist(), part.arrival.tolist())
+                continue
+            part.walk(steps)
+            connected = part.now
+            keep = (connected < model.cap) & (connected != part.arrival)
+            left += zip(part.numbers[~keep].tolist(), part.arrival[~keep].tolist())
+            _record(unit, key, part, keep)
+            if keep.any():
+                model.last_connection = max(model.last_connection, float(connected[keep].max()))
+            model.computed_ahead += int(keep.sum())
+    left.sort()
+    return itertools.chain(left, rest)
 
 
-def _record(
-    unit: Any, key: str, part: _Chunk, numbers: np.ndarray, arrival: np.ndarray, keep: np.ndarray
-) -> None:
+def _parts(
+    model: Any, unit: Any, key: str, numbers: np.ndarray, arrival: np.ndarray
+) -> Iterator[tuple[_Chunk, tuple[Step, ...] | None]]:
+    """A chunk's cases with their attributes drawn, by the rules they follow, each part with
+    its flow (None: rules the chunks cannot walk). With dated measures, attributes are drawn
+    under those without ``where`` in force at the application, then the case's scope decides
+    its rules, as ``ConnectionModel._arrivals`` has it."""
+    rules = unit.rules
+    if not rules.dated:
+        yield _drawn(model, unit, key, numbers, arrival, rules.base), rules.base.flows[key]
+        return
+    drawn_by = [rules.unscoped(t) for t in arrival.tolist()]
+    for measures in dict.fromkeys(drawn_by):
+        these = np.array([m == measures for m in drawn_by])
+        part = _drawn(model, unit, key, numbers[these], arrival[these], rules.get(measures))
+        names = list(part.columns)
+        scopes = [
+            rules.for_case(t, dict(zip(names, values)))
+            for t, values in zip(part.arrival.tolist(), zip(*part.columns.values()))
+        ]
+        for scope in dict.fromkeys(scopes):
+            subset = part.subset(np.array([s == scope for s in scopes]))
+            flows = rules.get(scope)
+            steps = flows.flows[key]
+            yield subset, steps if key in flows.independent and batchable(steps) else None
+
+
+def _drawn(model: Any, unit: Any, key: str, numbers: np.ndarray, arrival: np.ndarray, rules: Any) -> _Chunk:
+    part = _Chunk(model, unit, key, numbers, arrival)
+    part.draw_attributes(rules.samplers[key], unit.fixed)
+    if model.reads_segment:
+        part.columns[SEGMENT] = [key] * part.n
+    return part
+
+
+def _record(unit: Any, key: str, part: _Chunk, keep: np.ndarray) -> None:
     """The kept cases' rows and their pools' members."""
     if not keep.any():
         return
@@ -300,7 +354,7 @@ def _record(
     by_case = np.lexsort((order_a, rows_a))
     marks = (rows_a[by_case], np.concatenate(times)[by_case], np.concatenate(parties)[by_case])
     attrs = {name: [v for v, k in zip(values, keep.tolist()) if k] for name, values in part.columns.items()}
-    unit.records.add_connected(key, numbers[keep], arrival[keep], clocks, procedures, attrs, marks)
+    unit.records.add_connected(key, part.numbers[keep], part.arrival[keep], clocks, procedures, attrs, marks)
     for pool, visits in part.pool_times.items():  # each visit's members, of the cases kept
         pool.served(
             np.concatenate([taken[keep[cases]] for cases, taken, _ in visits]),

@@ -10,7 +10,7 @@ place in the flow, or parallel branches that are flows themselves. Nothing here 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,11 +158,12 @@ def compile_flow(steps: Sequence[Any], plans: Mapping[str, StagePlan | None]) ->
     return tuple(out)
 
 
-def independent(steps: Sequence[Step]) -> bool:
+def independent(steps: Sequence[Step], changing: Collection[str] = ()) -> bool:
     """Whether a flow's case can never wait for another case: no parallel branches, and no stage
     it may visit (its variants and rework fixes included) takes stock or a member of a pool with a
     capacity. Such a case's times follow from its own draws alone (``sim.engine.model`` computes
-    it at its application)."""
+    it at its application), unless it visits a pool in ``changing`` (whose members or hours a
+    dated measure changes: the visit's time decides them)."""
     seen: set[int] = set()
 
     def alone(plan: StagePlan | None) -> bool:
@@ -170,7 +171,9 @@ def independent(steps: Sequence[Step]) -> bool:
             return True
         seen.add(id(plan))
         ways = [plan.way, *(v.way for v in plan.variants)]
-        unlimited = all(pool.units is None for way in ways for pool in way.pools)
+        unlimited = all(
+            pool.units is None and pool.name not in changing for way in ways for pool in way.pools
+        )
         return unlimited and plan.material is None and alone(plan.fix)
 
     return all(step.stage is not None and alone(step.stage) for step in steps)

@@ -41,7 +41,14 @@ class RuleSet:
         return next((days for when, days in self.due_in[segment] if holds(when, attrs)), math.inf)
 
 
-def compile_rules(scenario: Scenario, pools: Mapping[str, Any], materials: Mapping[str, Any]) -> RuleSet:
+def compile_rules(
+    scenario: Scenario,
+    pools: Mapping[str, Any],
+    materials: Mapping[str, Any],
+    changing: frozenset[str] = frozenset(),
+) -> RuleSet:
+    """A scenario's rules; ``changing``: the pools a dated measure changes (a case that visits
+    one is not computed at its application: its members' hours are those of the visit's time)."""
     plans = compile_plans(scenario.stages, pools, materials)
     routes: dict[str, list[tuple[dict | None, str]]] = {}
     for name in scenario.streams:
@@ -58,7 +65,7 @@ def compile_rules(scenario: Scenario, pools: Mapping[str, Any], materials: Mappi
             name: [(t.when, t.days) for t in seg.targets if t.kind == "share"]
             for name, seg in scenario.segments.items()
         },
-        independent=frozenset(name for name, flow in flows.items() if independent(flow)),
+        independent=frozenset(name for name, flow in flows.items() if independent(flow, changing)),
     )
 
 
@@ -86,13 +93,21 @@ class Rules:
         self.dated = bool(scenario.measures)
         self.starts = [_opening(calendar, m.from_) for m in scenario.measures]
         self.scopes = [m.where for m in scenario.measures]
-        self.base = compile_rules(scenario, pools, materials)
+        self.changing = frozenset(
+            name
+            for start in {s for s in self.starts if 0 < s < math.inf}
+            for name, spec in scenario.under(self.unscoped(start)).resources.items()
+            if (spec.capacity, spec.hours_per_day)
+            != (scenario.resources[name].capacity, scenario.resources[name].hours_per_day)
+        )  # the pools whose members or hours a dated measure changes (``independent``)
+        self.base = compile_rules(scenario, pools, materials, self.changing)
         self._compiled: dict[tuple[int, ...], RuleSet] = {(): self.base}
 
     def get(self, key: tuple[int, ...]) -> RuleSet:
         rules = self._compiled.get(key)
         if rules is None:
-            rules = self._compiled[key] = compile_rules(self.scenario.under(key), self.pools, self.materials)
+            scenario = self.scenario.under(key)
+            rules = self._compiled[key] = compile_rules(scenario, self.pools, self.materials, self.changing)
         return rules
 
     def unscoped(self, t: float) -> tuple[int, ...]:
