@@ -108,9 +108,14 @@ def tandem_scenario(days: float, seed: int = 1) -> dict:
 
 
 def counting_model():
-    """The model class, extended to keep its cases and count their stage visits afterwards."""
+    """The model class, extended to keep its cases and count their stage visits afterwards
+    (those computed a chunk at a time too, in checkouts that have ``sim.engine.batch``)."""
     from sim.engine.model import ConnectionModel
 
+    try:
+        from sim.engine import batch
+    except ImportError:  # older checkouts
+        batch = None
     walk = "walk" if hasattr(ConnectionModel, "walk") else "_walk"  # ``_walk`` in older checkouts
     walked = getattr(ConnectionModel, walk)
 
@@ -118,14 +123,36 @@ def counting_model():
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.all_cases = []
+            self.chunk_cases = 0
+            self.chunk_visits = 0
 
         def counted_walk(self, case, steps, whole, *more):
             if whole:
                 self.all_cases.append(case)
             return walked(self, case, steps, whole, *more)  # the generator itself: no extra frame per event
 
+        def run_all(self):
+            if batch is None:
+                return super().run_all()
+            recorded = batch._record
+
+            def counting(unit, key, part, *rest):  # the cases a chunk kept, and their visits
+                keep = rest[-1]
+                self.chunk_cases += int(keep.sum())
+                self.chunk_visits += int(sum(v[keep].sum() for v in part.visits.values()))
+                return recorded(unit, key, part, *rest)
+
+            batch._record = counting
+            try:
+                return super().run_all()
+            finally:
+                batch._record = recorded
+
+        def cases(self) -> int:
+            return len(self.all_cases) + self.chunk_cases
+
         def visits(self) -> int:
-            return sum(sum(c.visits.values()) for c in self.all_cases)
+            return sum(sum(c.visits.values()) for c in self.all_cases) + self.chunk_visits
 
     setattr(CountingModel, walk, CountingModel.counted_walk)
     return CountingModel
@@ -292,16 +319,16 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
         scenario = scenario.model_copy(update={"seed": seed})
     calendar_for(scenario)
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     records = ConnectionModel(scenario, 0, calendar=calendar_for(scenario)).run()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
     counted, end_wd, still_open = len(records.cases), records.end_wd, int((~records.cases["finished"]).sum())
     del records  # the peak above is this run's alone
     gc.collect()
     model = counting_model()(scenario, 0, calendar=calendar_for(scenario))  # counts the visits (untimed)
     model.run()
-    all_cases, visits = len(model.all_cases), model.visits()
+    all_cases, visits = model.cases(), model.visits()
     del model
     traced = None
     if trace:  # peak of the Python heap during a run, in a run of its own (tracemalloc is slow)
@@ -309,6 +336,7 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
     return {
         "scale": scale,
         "seconds": seconds,
+        "cpu_s": cpu,
         "counted_cases": counted,
         "all_cases": all_cases,
         "visits": visits,
@@ -389,7 +417,8 @@ def main(argv=None) -> int:
     if args.what in ("city", "all"):
         r = bench_city(args.scale, trace=args.trace)
         print(
-            f"city-wide year (baseline, scale {r['scale']:g}, 1 replication): {r['seconds']:.1f} s; "
+            f"city-wide year (baseline, scale {r['scale']:g}, 1 replication): {r['seconds']:.1f} s "
+            f"({r['cpu_s']:.1f} s CPU); "
             f"{r['counted_cases']:,} counted cases ({r['all_cases']:,} simulated with warm-up and drain, "
             f"{r['open']} open at the end), {r['visits']:,} stage visits = "
             f"{r['visits_per_s']:,.0f} visits/s; "
