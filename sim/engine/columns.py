@@ -65,6 +65,7 @@ class Codes:
 
 
 _MISSING, _BOOL, _NUMBER, _TEXT, _OBJECT = range(5)
+_CLASS = {_BOOL: bool, _NUMBER: float, _TEXT: str}  # the one class a kind's fast path takes
 
 
 class AttributeColumn:
@@ -98,6 +99,31 @@ class AttributeColumn:
             self._add_slowly(value)
             return
         self.n += 1
+
+    def extend(self, values: list, row: int) -> None:
+        """``values`` in the rows from ``row`` on: what ``add`` gives each, at once where they
+        are all of the column's kind (a chunk's attribute, ``sim.engine.batch``)."""
+        if not values:
+            return
+        if self.kind == _MISSING or self.n < row:  # the first value sets the kind, or pads
+            self.add(values[0], row)
+            values, row = values[1:], row + 1
+        kind, count = self.kind, len(values)
+        of_kind = _CLASS.get(kind)
+        if of_kind is None or any(v.__class__ is not of_kind for v in values):
+            for i, value in enumerate(values, row):
+                self.add(value, i)
+            return
+        if kind == _BOOL:
+            self.flags.frombytes(np.array(values, dtype=np.int8).tobytes())
+        elif kind == _NUMBER:
+            self.numbers.frombytes(np.array(values, dtype=np.float64).tobytes())
+            self.flags.extend(array("b", [1]) * count)
+        else:
+            append = self.text.append  # type: ignore[union-attr]
+            for value in values:
+                append(value)
+        self.n += count
 
     def _add_slowly(self, value: Any) -> None:
         kind = self.kind

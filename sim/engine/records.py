@@ -130,8 +130,7 @@ class RunRecords:
             column = columns.get(name)
             if column is None:
                 column = columns[name] = AttributeColumn(first)
-            for row, value in enumerate(values, first):
-                column.add(value, row)
+            column.extend(values, first)
         rows, times, parties = marks
         _extend(self._mark_row, rows + first)
         _extend(self._mark_time, times)

@@ -69,3 +69,23 @@ def test_codes_keep_distinct_values_once():
     assert codes.values == ["a", "b"]
     assert list(codes.codes) == [0, 1, 0, -1, 1]
     assert list(codes.objects()) == ["a", "b", "a", None, "b"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.lists(VALUES, max_size=8)), min_size=1, max_size=6))
+def test_values_added_at_once_are_those_added_one_by_one(blocks):
+    """``extend`` (a chunk's attribute) gives the column ``add`` gives, value by value: runs of
+    one kind at once, a mix, gaps between the runs."""
+    at_once, one_by_one = AttributeColumn(), AttributeColumn()
+    row = 0
+    for gap, values in blocks:
+        row += gap
+        at_once.extend(values, row)
+        for i, value in enumerate(values, row):
+            one_by_one.add(value, i)
+        row += len(values)
+    at_once.pad(row)
+    one_by_one.pad(row)
+    assert at_once.values() == one_by_one.values() and at_once.whole == one_by_one.whole
+    if at_once.kind:  # some value came: the column it gives
+        pd.testing.assert_series_equal(at_once.series(), one_by_one.series())
