@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.engine.calendar import WorkingCalendar
 from sim.engine.seasons import Intensity
-from sim.evidence.fitting import poisson_interval
+from sim.experiments.stats import poisson_interval
 from sim.scenario.schema import Scenario
 
 YEAR_WD = 250.0  # ``per_year`` is divided by 250 working days (docs/scenario-format.md)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.evidence.fitting import wilson
 from sim.evidence.flows import conditional_steps
+from sim.experiments.stats import wilson
 from sim.scenario.distributions import Bernoulli
 from sim.scenario.schema import Scenario
 

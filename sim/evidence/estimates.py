@@ -39,10 +39,11 @@ from sim.engine.calendar import WorkingCalendar
 from sim.evidence.arrivals import YEAR_WD, arrival_rates, monthly_arrivals
 from sim.evidence.base_implied import base_distribution, base_service, effort_hours_per_day, service_inside
 from sim.evidence.branches import branch_shares
-from sim.evidence.fitting import MIN_OBSERVATIONS, DurationFit, fit_duration, wilson
+from sim.evidence.fitting import MIN_OBSERVATIONS, DurationFit, fit_duration
 from sim.evidence.flows import followers
 from sim.evidence.log_reading import Log, LogError
 from sim.evidence.visits import case_table, log_calendar, period_ends, visits
+from sim.experiments.stats import wilson
 from sim.scenario.schema import Scenario, Stage
 
 PARAMETER_COLUMNS = [

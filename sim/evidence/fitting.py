@@ -35,11 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from sim.experiments.stats import wilson_bounds
+from sim.experiments.stats import Z95
 
 MIN_OBSERVATIONS = 5
 """Fewer finished observations than this are reported, not fitted."""
-Z95 = 1.959963984540054
 REFIT_SIMPLEX, REFIT_TOL, REFIT_MAXFEV = 0.1, 1e-4, 1500
 """A resample's refit (simplex, tolerance, evaluations); at 0.02, 1e-3, 400 its SE was 9% small."""
 BOOTSTRAP_RESAMPLES = 100
@@ -404,17 +403,3 @@ def fit_duration(observed, censored=(), between=None) -> DurationFit | None:
         len(low),
         method,
     )
-
-
-def wilson(successes: int, trials: int) -> tuple[float, float, float]:
-    """The share and its 95% Wilson score interval (NaN when there is no trial)."""
-    if trials <= 0:
-        return math.nan, math.nan, math.nan
-    p = successes / trials
-    return (p, *wilson_bounds(p, trials, Z95))
-
-
-def poisson_interval(count: int) -> tuple[float, float]:
-    """The exact (Garwood) 95% interval of a Poisson mean from one observed count."""
-    low = stats.chi2.ppf(0.025, 2 * count) / 2 if count > 0 else 0.0
-    return float(low), float(stats.chi2.ppf(0.975, 2 * count + 2) / 2)

@@ -27,16 +27,16 @@ and the zone dropped, as the simulator's own tables keep them.
 from __future__ import annotations
 
 import difflib
-import gzip
 import os
-import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import pandas as pd
 
 from sim.evidence.columns import MAX_EVENTS_PER_CASE, REQUIRED, STANDARD, guesses, is_label
+from sim.evidence.xes import read_xes
 
 __all__ = ["REQUIRED", "STANDARD", "Log", "LogError", "log_from_frame", "parse_mapping", "read_log"]
 LIFECYCLES = ("schedule", "start", "complete")
@@ -161,7 +161,7 @@ def _read_frame(path: Path, shown: str) -> pd.DataFrame:
         raise LogError(
             f"{shown}: empty file; expected a header with {_expected()} and one row per event"
         ) from None
-    except ET.ParseError as exc:
+    except ParseError as exc:
         raise LogError(f"{shown}: not well-formed XES (line {exc.position[0]}): {exc.msg}") from None
     except (pd.errors.ParserError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -169,54 +169,6 @@ def _read_frame(path: Path, shown: str) -> pd.DataFrame:
     raise LogError(
         f"{shown}: unknown log format '{path.suffix}'; expected .csv, .parquet or .xes (.csv.gz, .xes.gz)"
     )
-
-
-def read_xes(path: Path) -> pd.DataFrame:
-    """An XES file as a table: one row per event, its attributes as columns and its trace's
-    attributes as ``case:NAME`` (pm4py's convention), streamed with ``iterparse``."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows: list[dict] = []
-    trace: dict = {}
-    event: dict | None = None
-    depth = 0
-    with opener(path, "rb") as fh:
-        for what, elem in ET.iterparse(fh, events=("start", "end")):
-            tag = elem.tag.rsplit("}", 1)[-1]
-            if what == "start":
-                depth += 1
-                if tag == "trace":
-                    trace = {}
-                elif tag == "event":
-                    event = {}
-                continue
-            depth -= 1
-            if tag == "event" and event is not None:
-                rows.append({**trace, **event})
-                event = None
-            elif tag in _XES_TYPES and "key" in elem.attrib:
-                value = _xes_value(tag, elem.attrib.get("value"))
-                if event is not None:
-                    event[elem.attrib["key"]] = value
-                elif depth == 2:  # an attribute of the trace (the log's own are at depth 1)
-                    trace[f"case:{elem.attrib['key']}"] = value
-            if tag in ("event", "trace"):
-                elem.clear()
-    return pd.DataFrame(rows)
-
-
-_XES_TYPES = {"string", "date", "int", "float", "boolean", "id"}
-
-
-def _xes_value(kind: str, text: str | None):
-    if text is None:
-        return None
-    if kind == "int":
-        return int(text)
-    if kind == "float":
-        return float(text)
-    if kind == "boolean":
-        return text.lower() == "true"
-    return text
 
 
 def _columns(frame: pd.DataFrame, mapping: dict[str, str], shown: str) -> dict[str, str]:

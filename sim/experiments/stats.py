@@ -102,12 +102,32 @@ def share_interval(values, cases=None, confidence: float = 0.95) -> tuple[float,
     return wilson_bounds(p, n, t_quantile(q, len(x) - 1) if spread < total else normal_quantile(q))
 
 
+Z95 = 1.959963984540054
+"""The 97.5% quantile of the standard normal: a two-sided 95% interval is ± ``Z95`` SE."""
+
+
 def wilson_bounds(p: float, n: float, z: float) -> tuple[float, float]:
     """The Wilson score interval of a share ``p`` of ``n`` independent cases, ``z`` its quantile."""
     shrink = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / shrink
     half = z / shrink * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def wilson(successes: int, trials: int) -> tuple[float, float, float]:
+    """The share and its 95% Wilson score interval (NaN when there is no trial)."""
+    if trials <= 0:
+        return math.nan, math.nan, math.nan
+    p = successes / trials
+    return (p, *wilson_bounds(p, trials, Z95))
+
+
+def poisson_interval(count: int) -> tuple[float, float]:
+    """The exact (Garwood) 95% interval of a Poisson mean from one observed count."""
+    from scipy.stats import chi2  # here: scipy is slow to import, and few callers need it
+
+    low = chi2.ppf(0.025, 2 * count) / 2 if count > 0 else 0.0
+    return float(low), float(chi2.ppf(0.975, 2 * count + 2) / 2)
 
 
 def summarise(

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.evidence.fitting import fit_duration, kaplan_meier, poisson_interval, wilson
+from sim.evidence.fitting import fit_duration, kaplan_meier
+from sim.experiments.stats import poisson_interval, wilson
 
 
 def test_wilson_interval_of_published_examples():
