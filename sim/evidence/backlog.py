@@ -47,12 +47,11 @@ from sim.engine.backlog import Backlog, Charge, OpenStage, Placed
 from sim.engine.calendar import CalendarError, WorkingCalendar
 from sim.engine.clocks import CLOSES, OPENS, party_index
 from sim.evidence.case_attributes import CaseAttributes, case_attributes
-from sim.evidence.flows import followers, step_stage
+from sim.evidence.flows import FlowStep, followers, locate, may_apply, top_level
 from sim.evidence.log_reading import Log, LogError
 from sim.evidence.lost_records import LOST, lost_record, queues
 from sim.evidence.visits import log_calendar, visits, working_times
-from sim.scenario.conditions import holds
-from sim.scenario.schema import ParallelStep, Scenario
+from sim.scenario.schema import Scenario
 
 
 @dataclass
@@ -113,37 +112,6 @@ class BacklogReading:
 LOG = "log/"
 """The prefix of a log's case in ``unplaced`` (its id in the log), as the cases table has it."""
 
-Step = tuple[
-    str | None, dict | None, list[list[str | None]]
-]  # a step: stage (None: parallel), when, branches
-
-
-def _top_level(scenario: Scenario, steps: list[Any]) -> list[Step]:
-    """A flow as the model compiles it (disabled stages left out): per step, its stage (None for a
-    parallel step), its condition, and a parallel step's branches, each a list of its stages
-    (None for a parallel step nested in it)."""
-    out: list[Step] = []
-    for step in steps:
-        if isinstance(step, ParallelStep):
-            branches = [[name for name, _, _ in _top_level(scenario, b)] for b in step.parallel]
-            out.append((None, step.when, branches))
-        elif (name := step_stage(step)) is not None and scenario.stages[name].enabled:
-            out.append((name, getattr(step, "when", None), []))
-    return out
-
-
-def _may_apply(scenario: Scenario, steps: list[Step], attrs: dict[str, Any]) -> bool:
-    """Whether any of ``steps`` may still be taken by a case with ``attrs`` (an attribute the log
-    does not give: it may)."""
-    for name, when, _ in steps:
-        try:
-            stage_when = scenario.stages[name].when if name is not None else None
-            if holds(when, attrs) and holds(stage_when, attrs):
-                return True
-        except KeyError:
-            return True
-    return False
-
 
 def read_backlog(
     log: Log, scenario: Scenario, cut_off: date, periods: Sequence[int] | None = None
@@ -177,7 +145,7 @@ def read_backlog(
         table[column] -= w_cut
     for column in ("scheduled_cd", "start_cd", "complete_cd"):
         table[column] -= cd_cut
-    flows = {name: _top_level(scenario, segment.flow) for name, segment in scenario.segments.items()}
+    flows = {name: top_level(scenario, segment.flow) for name, segment in scenario.segments.items()}
     used = tuple(sorted(int(p) for p in events["period"].unique()))
     reading = BacklogReading(cut_off, {}, pd.DataFrame(), skipped=skipped, periods=used)
     reading.log_periods = int(log.events["period"].nunique())
@@ -252,19 +220,6 @@ def _next_working_day(calendar: WorkingCalendar, last: pd.Timestamp) -> pd.Times
     return pd.Timestamp(calendar.start) + pd.Timedelta(days=day)
 
 
-def _locate(steps: list[Step], stage: str) -> tuple[int, int | None, int] | None:
-    """Where a stage stands in a compiled flow, its first place: (top-level step, branch of a
-    parallel step or None, its index in the branch, or the step again); None if nowhere (a fix
-    stage, a nested parallel step)."""
-    for k, (name, _, branches) in enumerate(steps):
-        if name == stage:
-            return k, None, k
-        for b, branch in enumerate(branches):
-            if stage in branch:
-                return k, b, branch.index(stage)
-    return None
-
-
 def _fixed_by(scenario: Scenario, rows: list[Any], visit: Any) -> str | None:
     """The stage a visit of a rework's fix stage fixes: the last the case completed before it
     whose rework names that fix (None if none)."""
@@ -280,7 +235,7 @@ def _fixed_by(scenario: Scenario, rows: list[Any], visit: Any) -> str | None:
 
 
 def _evidence(
-    scenario: Scenario, segment: str, steps: list[Step], after: dict, rows: list[Any]
+    scenario: Scenario, segment: str, steps: list[FlowStep], after: dict, rows: list[Any]
 ) -> list[tuple[dict, bool]]:
     """What a case's path says of its conditional steps: (condition, held) for each it took (it
     held) or went past without taking (it did not): ``sim.evidence.case_attributes``."""
@@ -300,7 +255,7 @@ def _evidence(
     return out
 
 
-def _finished(scenario: Scenario, steps: list[Step], rows: list[Any], attrs: dict[str, Any]) -> bool:
+def _finished(scenario: Scenario, steps: list[FlowStep], rows: list[Any], attrs: dict[str, Any]) -> bool:
     """Whether a case had finished by the cut-off: nothing began after its last completed visit,
     no visit of its step or a later one is still open (a parallel branch), and no later step of
     its flow applies to it (whatever faults its log has before)."""
@@ -310,19 +265,19 @@ def _finished(scenario: Scenario, steps: list[Step], rows: list[Any], attrs: dic
     last = max(timed, key=lambda r: (r.complete_wd, r.begun_wd))
     if any(r is not last and r.begun_wd >= last.complete_wd for r in rows):
         return False
-    place = _locate(steps, last.activity)
+    place = locate(steps, last.activity)
     if place is None:
         return False
     for r in rows:  # a branch still open beside the last one completed (a parallel step)
-        where = _locate(steps, r.activity) if r.status == "open" else None
+        where = locate(steps, r.activity) if r.status == "open" else None
         if where is not None and where[0] >= place[0]:
             return False
-    return not _may_apply(scenario, steps[place[0] + 1 :], attrs)
+    return not may_apply(scenario, steps[place[0] + 1 :], attrs)
 
 
 def _place(
     scenario: Scenario,
-    steps: list[Step],
+    steps: list[FlowStep],
     after: dict,
     case: str,
     segment: str,
@@ -343,7 +298,7 @@ def _place(
     opened = [r for r in rows if r.status == "open"]
     if opened:
         fixing = [None if r.activity in flat else _fixed_by(scenario, rows, r) for r in opened]
-        places = [_locate(steps, f or r.activity) for r, f in zip(opened, fixing)]
+        places = [locate(steps, f or r.activity) for r, f in zip(opened, fixing)]
         nowhere = [r.activity for r, p in zip(opened, places) if p is None]
         if nowhere:
             return (
@@ -357,7 +312,7 @@ def _place(
             return "several stages open, not one in each branch of a parallel step", ""
         step = located[0][0]
     else:
-        place = _locate(steps, max(rows, key=lambda r: r.complete_wd).activity)
+        place = locate(steps, max(rows, key=lambda r: r.complete_wd).activity)
         if place is None:
             return "its last stage is a rework's fix or in a nested parallel step: not followed", ""
         step = place[0] + 1  # a parallel step with no stage open is over

@@ -5,11 +5,15 @@ the rest of its branch and by all that comes after the block, but not by the sta
 branches, which run beside it. A stage with rework is also followed by its fix stage (and the fix
 by the stage it fixes, which is repeated). The fit uses this to tell a visit still open (nothing
 that follows it has happened: censored) from a lost record (a stage that follows it was visited),
-and to tell which cases are past a conditional step.
+and to tell which cases are past a conditional step. A warm start places a case by its flow as
+the model compiles it (``top_level``, ``locate``, ``may_apply``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from sim.scenario.conditions import holds
 from sim.scenario.schema import ParallelStep, Scenario, StageStep
 
 
@@ -66,3 +70,48 @@ def followers(base: Scenario) -> dict[tuple[str, str], set[str]]:
                 mine.setdefault(rework.fix, set()).update({stage, *mine[stage]})
         out |= {(segment_name, stage): later for stage, later in mine.items()}
     return out
+
+
+FlowStep = tuple[
+    str | None, dict | None, list[list[str | None]]
+]  # a step: stage (None: parallel), when, branches
+
+
+def top_level(scenario: Scenario, steps: list[Any]) -> list[FlowStep]:
+    """A flow as the model compiles it (disabled stages left out): per step, its stage (None for a
+    parallel step), its condition, and a parallel step's branches, each a list of its stages
+    (None for a parallel step nested in it)."""
+    out: list[FlowStep] = []
+    for step in steps:
+        if isinstance(step, ParallelStep):
+            branches = [[name for name, _, _ in top_level(scenario, b)] for b in step.parallel]
+            out.append((None, step.when, branches))
+        elif (name := step_stage(step)) is not None and scenario.stages[name].enabled:
+            out.append((name, getattr(step, "when", None), []))
+    return out
+
+
+def may_apply(scenario: Scenario, steps: list[FlowStep], attrs: dict[str, Any]) -> bool:
+    """Whether any of ``steps`` may still be taken by a case with ``attrs`` (an attribute the log
+    does not give: it may)."""
+    for name, when, _ in steps:
+        try:
+            stage_when = scenario.stages[name].when if name is not None else None
+            if holds(when, attrs) and holds(stage_when, attrs):
+                return True
+        except KeyError:
+            return True
+    return False
+
+
+def locate(steps: list[FlowStep], stage: str) -> tuple[int, int | None, int] | None:
+    """Where a stage stands in a compiled flow, its first place: (top-level step, branch of a
+    parallel step or None, its index in the branch, or the step again); None if nowhere (a fix
+    stage, a nested parallel step)."""
+    for k, (name, _, branches) in enumerate(steps):
+        if name == stage:
+            return k, None, k
+        for b, branch in enumerate(branches):
+            if stage in branch:
+                return k, b, branch.index(stage)
+    return None
