@@ -21,7 +21,7 @@ It takes only flows it can walk this way (``batchable``): one attempt per stage 
 calendar-day stages, at most one pool per way. A case it cannot place exactly is handed back to
 be walked one at a time (``compute`` returns it): one whose connection reaches the drain cap (it
 is left open there, as the event loop leaves it) and one connected at the instant it applied
-(its row's place among the rows of that instant is the event loop's).
+(its row then takes its place among the rows of that instant as the walk gives it).
 
 Nothing here keeps state between chunks: each chunk's numbers are drawn, used and let go.
 """

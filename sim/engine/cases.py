@@ -77,10 +77,20 @@ class Ahead:
 
 def delay_until(now: float, t: float) -> float:
     """The delay after which SimPy's clock, at ``now``, reads ``t`` exactly (its own sum
-    ``now + delay``; ``t - now`` can be a rounding off when ``t`` is more than twice ``now``)."""
+    ``now + delay``; ``t - now`` can be a rounding off when ``t`` is more than twice ``now``), if
+    one does: else the longest that stops short of ``t`` (``toward`` gets there in two)."""
     delay = t - now
     while now + delay < t:
         delay = math.nextafter(delay, math.inf)
     while now + delay > t:
         delay = math.nextafter(delay, -math.inf)
     return delay
+
+
+def toward(now: float, t: float) -> float:
+    """The next delay on the way from ``now`` to ``t``: one after which SimPy's clock reads ``t``
+    exactly; or, where no delay does (some ``t`` more than twice ``now``: the sums round past
+    it), one to three quarters of the way, from where the clock reaches ``t`` exactly (``t``
+    minus a time between half ``t`` and ``t`` is exact)."""
+    delay = delay_until(now, t)
+    return delay if now + delay == t else delay_until(now, 0.75 * t)

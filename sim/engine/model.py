@@ -41,7 +41,7 @@ from sim.engine import batch
 from sim.engine.arrivals import arrival_times
 from sim.engine.attributes import draw_attributes
 from sim.engine.calendar import WorkingCalendar, calendar_for
-from sim.engine.cases import Ahead, Case, delay_until
+from sim.engine.cases import Ahead, Case, toward
 from sim.engine.clocks import CLOSES, OPENS
 from sim.engine.plans import StagePlan, Step, Way
 from sim.engine.pools import ResourcePool
@@ -130,6 +130,7 @@ class ConnectionModel:
                 if self.ahead is not None and not stream and batch.applies(unit, key):
                     cases = iter(batch.compute(self, unit, key, cases))  # those left: one by one
                 self.env.process(self._arrivals(unit, key, cases, stream))
+            unit.records.in_order_of_applications()  # rows computed a chunk at a time
         self.env.process(self._close_cohort())
         if self.units[0].rules.dated:
             self.env.process(self._dated_staff_and_stock())
@@ -160,13 +161,12 @@ class ConnectionModel:
 
     def _drained(self, timer: simpy.Event | None = None) -> None:
         """Every counted case has applied and connected: the run ends at the last connection, at
-        once or, if a case computed ahead connects later, then (a timer set to end exactly at
-        its time)."""
+        once or, if a case computed ahead connects later, then (a timer set to end at its time)."""
         if self.done.triggered:
             return
         now = self.env.now
-        if timer is None and self.last_connection > now:
-            self.env.timeout(delay_until(now, self.last_connection)).callbacks.append(self._drained)
+        if self.last_connection > now:  # (twice if no one delay ends there: ``toward``)
+            self.env.timeout(toward(now, self.last_connection)).callbacks.append(self._drained)
             return
         self.end = self.env.now
         self.done.succeed()
@@ -202,7 +202,9 @@ class ConnectionModel:
                 continue
             if alone and t >= self.count_until:
                 return
-            yield self.env.timeout(delay_until(self.env.now, t))  # then now is t exactly
+            yield self.env.timeout(toward(self.env.now, t))
+            if self.env.now != t:  # no delay ends at t from there: two do
+                yield self.env.timeout(toward(self.env.now, t))  # then now is t exactly
             counted = self.count_from <= t < self.count_until
             if dated:
                 rules = unit.rules.get(unit.rules.unscoped(t))
@@ -236,7 +238,7 @@ class ConnectionModel:
         waits: Iterator[Any] = self.walk(case, steps, True)  # each wait's length (``Ahead``)
         for days in waits:
             now += days
-            if now >= self.cap:
+            if now > self.cap:  # one that ends at the cap is over before the run is (as in the loop)
                 return
 
     # ------------------------------------------------------------------ a case

@@ -136,6 +136,15 @@ class RunRecords:
         _extend(self._mark_time, times)
         _extend(self._mark_party, parties)
 
+    def in_order_of_applications(self) -> None:
+        """The rows so far in the order their cases applied (those of one instant in the order
+        they came): rows computed a chunk at a time (``sim.engine.batch``), a segment's after
+        another's, placed as cases walked at their application add theirs, so that cases that
+        end at the same instant come in the same order either way."""
+        arrival = view(self._times["arrival_wd"])
+        if len(arrival) > 1 and not bool((arrival[1:] >= arrival[:-1]).all()):
+            self._reorder(np.argsort(arrival, kind="stable"))
+
     def _in_order_of_ends(self) -> None:
         """Rows in the order cases ended (connected, or open at the end of the run), as the event
         loop adds them; a case computed at its application (``sim.engine.model``) was added
@@ -147,7 +156,13 @@ class RunRecords:
         end = view(self._end_time)
         if len(end) < 2 or bool((end[1:] >= end[:-1]).all()):
             return
-        order = np.argsort(end, kind="stable")
+        self._reorder(np.argsort(end, kind="stable"))
+
+    def _reorder(self, order: np.ndarray) -> None:
+        """Every row in ``order``; attribute columns in the order of their first row."""
+        n = len(self._number)
+        for column in self._attrs.values():
+            column.pad(n)
         self._segment.reorder(order)
         self._number = taken(self._number, order)
         self._times = {k: taken(v, order) for k, v in self._times.items()}
