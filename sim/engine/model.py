@@ -130,7 +130,6 @@ class ConnectionModel:
                 if self.ahead is not None and not stream and batch.applies(unit, key):
                     cases = iter(batch.compute(self, unit, key, cases))  # those left: one by one
                 self.env.process(self._arrivals(unit, key, cases, stream))
-            unit.records.in_order_of_applications()  # rows computed a chunk at a time
         self.env.process(self._close_cohort())
         if self.units[0].rules.dated:
             self.env.process(self._dated_staff_and_stock())

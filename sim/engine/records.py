@@ -136,27 +136,31 @@ class RunRecords:
         _extend(self._mark_time, times)
         _extend(self._mark_party, parties)
 
-    def in_order_of_applications(self) -> None:
-        """The rows so far in the order their cases applied (those of one instant in the order
-        they came): rows computed a chunk at a time (``sim.engine.batch``), a segment's after
-        another's, placed as cases walked at their application add theirs, so that cases that
-        end at the same instant come in the same order either way."""
-        arrival = view(self._times["arrival_wd"])
-        if len(arrival) > 1 and not bool((arrival[1:] >= arrival[:-1]).all()):
-            self._reorder(np.argsort(arrival, kind="stable"))
-
     def _in_order_of_ends(self) -> None:
-        """Rows in the order cases ended (connected, or open at the end of the run), as the event
-        loop adds them; a case computed at its application (``sim.engine.model``) was added
-        ahead of its time and moves to its place. A stable sort: rows already in order stay as
-        they are. Attribute columns then come in the order of their first row."""
+        """Rows in the order cases ended: connected, or open at the end of the run; those that
+        ended at one instant in the order they applied, then by segment (its name) and number.
+        The order is the rows' own, however they were added (the event loop adds a row as its
+        case ends; a case computed ahead, ``sim.engine.batch`` or ``sim.engine.model``, adds it
+        when it applies). Attribute columns then come in the order of their first row."""
         n = len(self._number)
         for column in self._attrs.values():
             column.pad(n)
-        end = view(self._end_time)
-        if len(end) < 2 or bool((end[1:] >= end[:-1]).all()):
+        if n < 2:
             return
-        self._reorder(np.argsort(end, kind="stable"))
+        names = self._segment.values  # a segment's place among the names, for its code
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        order = np.lexsort(
+            (
+                view(self._number),
+                rank[view(self._segment.codes)],
+                view(self._times["arrival_wd"]),
+                view(self._end_time),
+            )
+        )
+        if bool((order[1:] > order[:-1]).all()):  # in order already
+            return
+        self._reorder(order)
 
     def _reorder(self, order: np.ndarray) -> None:
         """Every row in ``order``; attribute columns in the order of their first row."""
