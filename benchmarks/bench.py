@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py tandem      # the model vs plain SimPy on the same tandem network
     python benchmarks/bench.py city        # a city-wide year: baseline with scale=35, 1 replication
+    python benchmarks/bench.py memory      # memory per counted case: peak RSS at scales 10 and 35
     python benchmarks/bench.py parallel    # 8 replications serially and on all cores
     python benchmarks/bench.py all         # all three (a few minutes)
     python benchmarks/bench.py compare /tmp/other-checkout   # tandem ratio: that tree vs this one
@@ -348,6 +349,33 @@ def bench_city(scale: float = 35, seed: int | None = None, trace: bool = False) 
     }
 
 
+def peak_rss_of_run(scale: float) -> dict:
+    """The peak resident memory of this process over one city-wide year at ``scale`` (run in a
+    process of its own by ``bench_memory``: the peak is the run's)."""
+    import sim
+    from sim.engine.model import ConnectionModel, calendar_for
+
+    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", {"scale": scale})
+    records = ConnectionModel(scenario, 0, calendar=calendar_for(scenario)).run()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB (Linux reports KiB)
+    return {"scale": scale, "counted": len(records.cases), "peak_rss_mib": rss}
+
+
+def bench_memory(scales: tuple[float, float], root: Path | None) -> dict:
+    """Memory per counted case: the slope of the peak resident memory between city-wide years
+    at two scales, each run in a fresh process (what stays the same, the interpreter and its
+    libraries, cancels out)."""
+    runs = []
+    for scale in scales:
+        command = [sys.executable, __file__, "memory-run", "--scale", str(scale)]
+        command += ["--root", str(root)] if root is not None else []
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        runs.append(json.loads(out.splitlines()[-1]))
+    (a, b) = runs
+    slope = (b["peak_rss_mib"] - a["peak_rss_mib"]) * 2**20 / (b["counted"] - a["counted"])
+    return {"runs": runs, "bytes_per_case": slope}
+
+
 def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
     import sim
     from sim.experiments.executors import default_jobs
@@ -372,7 +400,9 @@ def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("tandem", "city", "parallel", "all", "compare", "tandem-cpu"))
+    parser.add_argument(
+        "what", choices=("tandem", "city", "memory", "parallel", "all", "compare", "tandem-cpu", "memory-run")
+    )
     parser.add_argument("other", nargs="?", type=Path, help="compare: another checkout of the project")
     parser.add_argument("--root", type=Path, help="the checkout whose sim package is measured")
     parser.add_argument("--rounds", type=int, default=6, help="compare: fresh processes per tree")
@@ -387,6 +417,9 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(args.root.resolve()))
     if args.what == "tandem-cpu":  # one round of compare, in a process of its own
         print(json.dumps(tandem_cpu_times(args.days, args.repeat)))
+        return 0
+    if args.what == "memory-run":  # one run of memory, in a process of its own
+        print(json.dumps(peak_rss_of_run(args.scale)))
         return 0
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
@@ -428,6 +461,15 @@ def main(argv=None) -> int:
                 if r["traced_bytes_per_case"] is not None
                 else ""
             )
+        )
+    if args.what == "memory":
+        r = bench_memory((10.0, 35.0), args.root)
+        runs = "; ".join(
+            f"scale {x['scale']:g}: {x['counted']:,} counted cases, peak RSS {x['peak_rss_mib']:.0f} MiB"
+            for x in r["runs"]
+        )
+        print(
+            f"memory per counted case (peak RSS slope, city-wide year): {r['bytes_per_case']:,.0f} B ({runs})"
         )
     if args.what in ("parallel", "all"):
         r = bench_parallel(args.reps, args.parallel_scale)
