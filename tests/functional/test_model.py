@@ -393,7 +393,7 @@ def test_a_case_computed_ahead_is_left_open_at_the_drain_cap_as_in_the_event_loo
     assert (cut["customer_wd"] - (40.0 - cut["arrival_wd"] - 0.5)).abs().max() < 1e-9
 
 
-def _every_rule_a_chunk_applies() -> dict:
+def _every_rule_a_chunk_applies(per_day: float = 80) -> dict:
     """Cases that never wait, through every rule the chunks apply (``sim.engine.batch``): a
     stage with a variant, conditions on a step and on a stage, a stage visited twice (its second
     draw), one effort per pool, travel by region, a stage without staff, three owners, handling
@@ -447,7 +447,7 @@ def _every_rule_a_chunk_applies() -> dict:
         flow,
         attributes=attributes,
         resources={"office": unlimited, "crew": dict(unlimited)},
-        per_day=80,
+        per_day=per_day,
         days=60,
     )
     data["travel"] = {"attribute": "region", "hours": {"near": fixed(0.5), "far": tri}}
@@ -496,7 +496,7 @@ def test_cases_with_dated_rules_computed_a_chunk_at_a_time_give_the_event_loops_
     rework is walked one at a time). A case that visits an unlimited pool whose hours a dated
     measure changes stays in the event loop: its visits take the hours of their time. (Computed
     at its application, it took the hours of that time for every visit: fixed with the chunks.)"""
-    data = _every_rule_a_chunk_applies()
+    data = _every_rule_a_chunk_applies(per_day=25)
     data["measures"] = _DATED[measures]
     scenario = scenario_from_dict(data)
     with mock.patch.object(batch, "_record", wraps=batch._record) as chunks:
