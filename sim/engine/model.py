@@ -385,14 +385,8 @@ class ConnectionModel:
         return case.unit.streams.sample(case.key, plan.travel_purpose, case.number, spec, draw)
 
     def calendar_delay(self, days: float, now: float) -> float:
-        """Working time that ``days`` calendar days from ``now`` take; past the calendar, beyond the cap."""
-        cal = self.calendar
-        t_end = cal.calendar_time(now) + days
-        if t_end >= len(cal.is_working):
-            return self.cap + 1 - now
-        # W(W⁻¹(now) + days) - now can come out a rounding error below zero for a very short
-        # stage (found by the property test): a stage never ends before it starts
-        return max(cal.working_time(t_end) - now, 0.0)
+        """Working time that ``days`` calendar days from ``now`` take (``WorkingCalendar.delay``)."""
+        return self.calendar.delay(days, now, self.cap + 1 - now)
 
 
 @contextmanager
