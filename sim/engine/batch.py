@@ -164,6 +164,7 @@ class _Chunk:
 
     # ------------------------------------------------------------------ the flow
     def walk(self, steps: Sequence[Step]) -> None:
+        """``ConnectionModel.walk`` for every case of the chunk: each step where it applies."""
         for step in steps:
             plan: StagePlan = step.stage  # type: ignore[assignment]
             active = mask(step.when, self.columns, self.n) & mask(plan.when, self.columns, self.n)
@@ -171,12 +172,13 @@ class _Chunk:
                 self.visit(plan, active)
 
     def visit(self, plan: StagePlan, active: np.ndarray) -> None:
+        """``ConnectionModel.visit`` (one attempt) for the ``active`` cases."""
         n = self.n
         seen = self.visits.setdefault(plan.name, np.zeros(n, dtype=np.int64))
         draws = seen.copy()  # a case's draw number at this stage: its visits so far
         seen[active] += 1
         self._charge(active, plan.party, plan.handling, opens=True)
-        taken = np.zeros(n, dtype=bool)  # cases whose way it is not yet
+        taken = np.zeros(n, dtype=bool)  # cases given a way already (the first that holds)
         for variant in plan.variants:
             way = active & ~taken & mask(variant.when, self.columns, n)
             taken |= way
