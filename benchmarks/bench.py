@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py tandem      # the model vs plain SimPy on the same tandem network
     python benchmarks/bench.py city        # a city-wide year: baseline with scale=35, 1 replication
+    python benchmarks/bench.py companies   # the city as its companies: a year, 1 process and split
     python benchmarks/bench.py memory      # memory per counted case: peak RSS at scales 10 and 35
     python benchmarks/bench.py parallel    # 8 replications serially and on all cores
     python benchmarks/bench.py all         # all three (a few minutes)
@@ -376,6 +377,30 @@ def bench_memory(scales: tuple[float, float], root: Path | None) -> dict:
     return {"runs": runs, "bytes_per_case": slope}
 
 
+def bench_companies(name: str = "city-2020.yaml") -> dict:
+    """One replication of the city as its supply companies (``name``): in this process, and split
+    into its companies on all cores (the same tables)."""
+    import sim
+    from sim.experiments.executors import default_jobs
+
+    scenario = sim.load_scenario(ROOT / "scenarios" / name)
+    jobs = default_jobs()
+    start = time.process_time()
+    one_s, one = _timed(sim.run, scenario, 1, None, 1)
+    cpu = time.process_time() - start
+    split_s, split = _timed(lambda: sim.run(scenario, 1, None, jobs, split_companies=True))
+    return {
+        "scenario": name,
+        "companies": len(scenario.companies),
+        "one_s": one_s,
+        "one_cpu_s": cpu,
+        "jobs": jobs,
+        "split_s": split_s,
+        "counted": len(one.cases),
+        "identical": one.cases.equals(split.cases),
+    }
+
+
 def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
     import sim
     from sim.experiments.executors import default_jobs
@@ -401,7 +426,18 @@ def bench_parallel(reps: int = 8, scale: float = 1.0) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "what", choices=("tandem", "city", "memory", "parallel", "all", "compare", "tandem-cpu", "memory-run")
+        "what",
+        choices=(
+            "tandem",
+            "city",
+            "companies",
+            "memory",
+            "parallel",
+            "all",
+            "compare",
+            "tandem-cpu",
+            "memory-run",
+        ),
     )
     parser.add_argument("other", nargs="?", type=Path, help="compare: another checkout of the project")
     parser.add_argument("--root", type=Path, help="the checkout whose sim package is measured")
@@ -461,6 +497,14 @@ def main(argv=None) -> int:
                 if r["traced_bytes_per_case"] is not None
                 else ""
             )
+        )
+    if args.what == "companies":
+        r = bench_companies()
+        print(
+            f"the city as its {r['companies']} companies ({r['scenario']}, 1 replication, "
+            f"{r['counted']:,} counted cases): one process {r['one_s']:.1f} s ({r['one_cpu_s']:.1f} s CPU); "
+            f"split into its companies on {r['jobs']} processes {r['split_s']:.1f} s "
+            f"(tables identical: {r['identical']})"
         )
     if args.what == "memory":
         r = bench_memory((10.0, 35.0), args.root)
