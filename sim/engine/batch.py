@@ -306,10 +306,10 @@ def _parts(
     for measures in dict.fromkeys(drawn_by):
         these = np.array([m == measures for m in drawn_by])
         part = _drawn(model, unit, key, numbers[these], arrival[these], rules.get(measures))
-        names = list(part.columns)
+        columns = part.columns.items()  # (a case's attributes: none, for a segment without any)
         scopes = [
-            rules.for_case(t, dict(zip(names, values)))
-            for t, values in zip(part.arrival.tolist(), zip(*part.columns.values()))
+            rules.for_case(t, {name: values[i] for name, values in columns})
+            for i, t in enumerate(part.arrival.tolist())
         ]
         for scope in dict.fromkeys(scopes):
             subset = part.subset(np.array([s == scope for s in scopes]))

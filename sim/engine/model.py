@@ -46,6 +46,7 @@ from sim.engine.clocks import CLOSES, OPENS
 from sim.engine.plans import StagePlan, Step, Way
 from sim.engine.pools import ResourcePool
 from sim.engine.records import RunRecords
+from sim.engine.rules import at_start
 from sim.engine.seasons import Intensity
 from sim.engine.units import Unit
 from sim.scenario.city import SHARED
@@ -84,7 +85,7 @@ class ConnectionModel:
         )
         self.shared = {
             name: ResourcePool(self.env, name, spec, scenario.scale, self.count_from, h.arrival_days)
-            for name, spec in scenario.resources.items()
+            for name, spec in at_start(scenario, self.calendar).resources.items()
             if spec.shared and scenario.companies
         }
         self.units = [

@@ -79,6 +79,13 @@ def _opening(calendar: WorkingCalendar, day: date) -> float:
     return float(calendar.working_time(float(offset)))
 
 
+def at_start(scenario: Scenario, calendar: WorkingCalendar) -> Scenario:
+    """The scenario with the measures without ``where`` dated on or before its start (in force
+    from time 0): the staff and stock a run starts with."""
+    starts = [_opening(calendar, m.from_) if m.where is None else math.inf for m in scenario.measures]
+    return scenario.under(tuple(i for i, s in enumerate(starts) if s <= 0))
+
+
 class Rules:
     """Which rules a case follows, by its application time and its attributes."""
 
@@ -93,13 +100,13 @@ class Rules:
         self.dated = bool(scenario.measures)
         self.starts = [_opening(calendar, m.from_) for m in scenario.measures]
         self.scopes = [m.where for m in scenario.measures]
+        first = scenario.under(self.unscoped(0.0)).resources  # (``at_start``)
         self.changing = frozenset(
             name
             for start in {s for s in self.starts if 0 < s < math.inf}
             for name, spec in scenario.under(self.unscoped(start)).resources.items()
-            if (spec.capacity, spec.hours_per_day)
-            != (scenario.resources[name].capacity, scenario.resources[name].hours_per_day)
-        )  # the pools whose members or hours a dated measure changes (``independent``)
+            if (spec.capacity, spec.hours_per_day) != (first[name].capacity, first[name].hours_per_day)
+        )  # the pools whose members or hours a dated measure changes after the start (``independent``)
         self.base = compile_rules(scenario, pools, materials, self.changing)
         self._compiled: dict[tuple[int, ...], RuleSet] = {(): self.base}
 

@@ -15,7 +15,7 @@ from sim.engine.calendar import WorkingCalendar
 from sim.engine.materials import MaterialStock
 from sim.engine.pools import ResourcePool
 from sim.engine.records import RunRecords
-from sim.engine.rules import Rules
+from sim.engine.rules import Rules, at_start
 from sim.engine.streams import CaseStreams
 from sim.scenario.resources import Pool
 from sim.scenario.schema import Scenario
@@ -43,15 +43,16 @@ class Unit:
         self.fixed = {"company": company, "region": self.company.region} if self.company else None
         h = scenario.horizon
         observed = (h.warmup_days, h.arrival_days)  # from the end of the warm-up; the counted days
+        start = at_start(scenario, calendar)  # staff and stock as the measures of the start say
         self.own_pools = {
             name: ResourcePool(env, name, *self.staffed(name, spec), *observed)
-            for name, spec in scenario.resources.items()
+            for name, spec in start.resources.items()
             if name not in shared
         }
         self.pools = {name: shared.get(name) or self.own_pools[name] for name in scenario.resources}
         self.materials = {
             name: MaterialStock(env, name, spec, self.scale, self.streams)
-            for name, spec in scenario.materials.items()
+            for name, spec in start.materials.items()
         }
         self.rules = Rules(scenario, calendar, self.pools, self.materials)
         self.records = RunRecords(scenario, replication, calendar, events=events, company=company)

@@ -105,3 +105,49 @@ def test_cases_of_one_segment_that_end_at_the_same_instant_come_in_one_order_eit
     )
     data["seed"] = 11 if not zero else 1
     _same_tables(data)
+
+
+def _staffed_desk(measures: list) -> dict:
+    """Cases through one unlimited pool (6 hours a day, effort 3: half a day a visit), with
+    ``measures`` dated on its hours."""
+    stages = {"desk": {"label": "desk", "owner": "utility", "pool": "office", "effort": fixed(3)}}
+    resources = {"office": {"capacity": None, "hours_per_day": 6}}
+    data = tiny_scenario(stages, ["desk"], resources=resources, per_day=3, days=20)
+    data["measures"] = measures
+    return data
+
+
+@pytest.mark.parametrize("day", ["2021-02-01", "2021-03-01"])
+def test_a_measure_dated_on_or_before_the_start_staffs_the_pools_from_the_start(day):
+    """Staff and stock follow the measures in force at the start (its ``from`` on or before
+    ``horizon.start``: in force from time 0), as a case's rules do. They were left as the
+    scenario has them: ``_dated_staff_and_stock`` adjusts at the dates after the start only."""
+    data = _staffed_desk([{"from": day, "changes": {"resources": {"office": {"hours_per_day": 3}}}}])
+    _same_tables(data)
+    run = ConnectionModel(scenario_from_dict(data), 0).run()
+    assert run.pools.set_index("pool").loc["office", "hours_per_day"] == 3.0
+    spent = run.cases["connected_wd"] - run.cases["arrival_wd"]
+    assert len(spent) > 20 and (spent - 1.0).abs().max() < 1e-9  # 3 hours of 3 a day
+
+
+def test_a_pools_hours_changed_back_by_a_later_measure_keep_its_cases_in_the_loop():
+    """Hours set at the start (3) and back to the scenario's (6) on 15 March: the pool changes,
+    though its hours then equal the scenario's own (``Rules.changing`` compares with the start)."""
+    hours = [("2021-03-01", 3), ("2021-03-15", 6)]
+    measures = [{"from": d, "changes": {"resources": {"office": {"hours_per_day": h}}}} for d, h in hours]
+    data = _staffed_desk(measures)
+    _same_tables(data)
+    spent = ConnectionModel(scenario_from_dict(data), 0).run().cases
+    spent = spent["connected_wd"] - spent["arrival_wd"]
+    assert ((spent - 1.0).abs() < 1e-9).any() and ((spent - 0.5).abs() < 1e-9).any()
+
+
+def test_cases_of_a_segment_without_attributes_under_dated_measures_are_computed():
+    """A chunk's cases take their scopes from their attributes: a segment without any has a scope
+    for each case all the same (zipping no columns gave none, and every counted case was lost)."""
+    measure = {"from": "2021-03-15", "changes": {"stages": {"only": {"duration": fixed(1)}}}}
+    data = tiny_scenario(_one_stage(fixed(2)), ["only"], per_day=3, days=20)
+    data["measures"] = [measure]
+    _same_tables(data)
+    cases = ConnectionModel(scenario_from_dict(data), 0).run().cases
+    assert len(cases) > 40 and set((cases["connected_wd"] - cases["arrival_wd"]).round(9)) == {1.0, 2.0}
