@@ -12,8 +12,9 @@ loaded, so a measure that does not fit its base fails at once with its file and 
 middle of a run. What a dated measure may change:
 
 - ``stages`` and the segments' ``flow`` and ``targets``: per case, by the rules above;
-- attributes (segments' and streams'), stream routing and arrivals: only a measure without
-  ``where``, because a case's attributes decide its scope (it would be circular);
+- attributes (segments' and streams') and stream routing: only a measure without ``where``,
+  because a case's attributes decide its scope (it would be circular); not when applications
+  arrive (a rate, given times, a gap: the run's arrival processes are the scenario's own);
 - ``resources`` (a pool's ``capacity`` and ``hours_per_day``) and ``materials`` (all but
   ``initial``): only a measure without ``where``; staff and stock are shared, so they change at the
   date for every case, cases in progress included (new members take waiting cases at once; members
@@ -92,6 +93,7 @@ def check_changes(measures: list, lines: LineMap, shown: str) -> None:
                     "deciding its scope); drop `where` or the change",
                 )
             fail_at(at, path, f"a dated measure cannot change `{key}`: it belongs to the scenario itself")
+        _check_arrival_times(m.changes, i, lines, shown)
         if m.where is not None:
             for name, segment in (m.changes.get("segments") or {}).items():
                 for key in segment or {}:
@@ -103,6 +105,25 @@ def check_changes(measures: list, lines: LineMap, shown: str) -> None:
                             "a measure with `where` changes only the flow and the targets of a segment "
                             "(a case's attributes decide its scope); drop `where` or the change",
                         )
+
+
+def _check_arrival_times(changes: dict, i: int, lines: LineMap, shown: str) -> None:
+    """A measure does not change when applications arrive (a rate, given times, a gap, a
+    segment's stream): a run's arrival processes are the scenario's own, so such a change would
+    be ignored. It may change a stream's routing (``arrivals.when``)."""
+    for kind in ("segments", "streams"):
+        for name, item in (changes.get(kind) or {}).items():
+            for key in (item or {}).get("arrivals") or {}:
+                if kind == "segments" and key == "when":
+                    continue
+                path = ("measures", i, "changes", kind, name, "arrivals", key)
+                fail_at(
+                    lines.get(path, lines.get(("measures", i), (shown, None))),
+                    path,
+                    "a dated measure cannot change when applications arrive (the run's arrivals are "
+                    "the scenario's own); vary the rate over the year with `seasonality`, or run the "
+                    "periods as scenarios of their own",
+                )
 
 
 def check_relative_order(measures: list, lines: LineMap, shown: str) -> None:

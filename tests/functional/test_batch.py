@@ -14,6 +14,7 @@ from builders import fixed, tiny_scenario
 from sim.engine.cases import delay_until, toward
 from sim.engine.model import ConnectionModel
 from sim.scenario import scenario_from_dict
+from sim.scenario.errors import ScenarioError
 
 # from 8.047..., no delay makes SimPy's clock read 29.236... (the sums round past it)
 FROM, UNREACHABLE = 8.047076010655585, 29.23612070935543
@@ -153,16 +154,18 @@ def test_cases_of_a_segment_without_attributes_under_dated_measures_are_computed
     assert len(cases) > 40 and set((cases["connected_wd"] - cases["arrival_wd"]).round(9)) == {1.0, 2.0}
 
 
-@pytest.mark.xfail(strict=True, reason="arrival_times reads the scenario's own arrivals, never a measure's")
-def test_a_measure_that_changes_a_segments_arrivals_changes_them_from_its_date():
-    """docs/scenario-format.md: a dated measure without ``where`` may change arrivals. Both ways
-    (chunks and event loop) the applications keep the scenario's rate after the date."""
+def test_a_measure_that_changes_when_applications_arrive_is_refused_at_load():
+    """A run's arrival processes are the scenario's own: a dated measure that changed a rate was
+    ignored, both ways (chunks and event loop). It is refused, in one line; routing may change."""
     measure = {
         "from": "2021-03-15",
         "changes": {"segments": {"seg": {"arrivals": {"per_working_day": 0.01}}}},
     }
     data = tiny_scenario(_one_stage(fixed(2)), ["only"], per_day=3, days=20)
     data["measures"] = [measure]
-    _same_tables(data)
-    cases = ConnectionModel(scenario_from_dict(data), 0).run().cases
-    assert (cases["arrival_wd"] >= 10.0).sum() < 5  # from 15 March (10 working days in): next to none
+    with pytest.raises(
+        ScenarioError,
+        match=r"measures\[0\]\.changes\.segments\.seg\.arrivals\.per_working_day: "
+        r"a dated measure cannot change when applications arrive",
+    ):
+        scenario_from_dict(data)
