@@ -18,10 +18,9 @@ compares the tables with those of the event loop):
   duration, without staff) and closes the stage.
 
 It takes only flows it can walk this way (``batchable``): one attempt per stage (no rework), no
-calendar-day stages, at most one pool per way. A case it cannot place exactly is handed back to
-be walked one at a time (``compute`` returns it): one whose connection reaches the drain cap (it
-is left open there, as the event loop leaves it) and one connected at the instant it applied
-(its row then takes its place among the rows of that instant as the walk gives it).
+calendar-day stages, at most one pool per way. A case whose connection would come after the
+drain cap is handed back to be walked one at a time (``compute`` returns it): it is left open at
+the wait that crosses the cap, as the event loop leaves it.
 
 Nothing here keeps state between chunks: each chunk's numbers are drawn, used and let go.
 """
@@ -53,13 +52,14 @@ def applies(unit: Any, key: str) -> bool:
 
 
 def batchable(steps: Sequence[Step]) -> bool:
-    """Whether a flow (of a segment whose cases never wait) can be computed a chunk at a time."""
+    """Whether a flow whose cases never wait (``plans.independent``: no parallel step, no stock,
+    no pool with a capacity) is one the chunks can walk: one attempt per stage, no calendar-day
+    stage, at most one pool per way."""
     for step in steps:
         plan = step.stage
-        if plan is None or plan.attempts != 1 or plan.calendar_days or plan.material is not None:
+        if plan is None or plan.attempts != 1 or plan.calendar_days:
             return False
-        ways = [plan.way, *(v.way for v in plan.variants)]
-        if any(len(w.pools) > 1 or any(p.units is not None for p in w.pools) for w in ways):
+        if any(len(w.pools) > 1 for w in [plan.way, *(v.way for v in plan.variants)]):
             return False
     return True
 
@@ -281,7 +281,7 @@ def compute(
                 continue
             part.walk(steps)
             connected = part.now
-            keep = (connected < model.cap) & (connected != part.arrival)
+            keep = connected <= model.cap  # (as ``ConnectionModel._compute_ahead`` has it)
             left += zip(part.numbers[~keep].tolist(), part.arrival[~keep].tolist())
             _record(unit, key, part, keep)
             if keep.any():

@@ -160,13 +160,6 @@ class RunRecords:
         )
         if bool((order[1:] > order[:-1]).all()):  # in order already
             return
-        self._reorder(order)
-
-    def _reorder(self, order: np.ndarray) -> None:
-        """Every row in ``order``; attribute columns in the order of their first row."""
-        n = len(self._number)
-        for column in self._attrs.values():
-            column.pad(n)
         self._segment.reorder(order)
         self._number = taken(self._number, order)
         self._times = {k: taken(v, order) for k, v in self._times.items()}

@@ -100,7 +100,7 @@ class Rules:
         self.dated = bool(scenario.measures)
         self.starts = [_opening(calendar, m.from_) for m in scenario.measures]
         self.scopes = [m.where for m in scenario.measures]
-        first = scenario.under(self.unscoped(0.0)).resources  # (``at_start``)
+        first = at_start(scenario, calendar).resources
         self.changing = frozenset(
             name
             for start in {s for s in self.starts if 0 < s < math.inf}
