@@ -242,8 +242,12 @@ def view(values: array) -> np.ndarray:
 
 
 def taken(values: array, order: np.ndarray) -> array:
-    """The entries of a typed buffer in ``order``, as a buffer of the same type."""
-    return array(values.typecode, view(values)[order].tobytes())
+    """The entries of a typed buffer put in ``order``, in place (one row's worth of scratch at a
+    time is all it adds); the buffer."""
+    entries = view(values)
+    entries[:] = entries[order]
+    del entries  # (a buffer seen by numpy cannot grow)
+    return values
 
 
 def positions(order: np.ndarray) -> np.ndarray:
@@ -256,15 +260,24 @@ def positions(order: np.ndarray) -> np.ndarray:
 def arrow_text(values: list, codes) -> pa.Array:
     """Text from codes (-1: missing) into ``values``, made by Arrow (no Python string per row)."""
     codes = np.asarray(codes, dtype=np.int32)
-    return pc.take(pa.array(values, type=pa.string()), pa.array(codes, mask=codes < 0))
+    pool = pa.system_memory_pool()
+    return pc.take(
+        pa.array(values, type=pa.string(), memory_pool=pool),
+        pa.array(codes, mask=codes < 0, memory_pool=pool),
+        memory_pool=pool,
+    )
 
 
 def case_ids(segments: Codes, numbers: np.ndarray, logged: dict[int, Any], prefix: str = "") -> pd.Series:
     """A case's id per row: ``PREFIX SEGMENT:NUMBER``, or ``PREFIX log/ID`` for a row in ``logged``
     (a warm-started case keeps the id ``ID`` of the log it came from)."""
     heads = [f"{prefix}{segment}:" for segment in segments.values]
+    pool = pa.system_memory_pool()
     ids = pc.binary_join_element_wise(
-        arrow_text(heads, segments.codes), pc.cast(pa.array(numbers), pa.string()), ""
+        arrow_text(heads, segments.codes),
+        pc.cast(pa.array(numbers, memory_pool=pool), pa.string(), memory_pool=pool),
+        "",
+        memory_pool=pool,
     )
     if logged:
         rows = np.zeros(len(numbers), dtype=bool)

@@ -161,14 +161,14 @@ class RunRecords:
         if bool((order[1:] > order[:-1]).all()):  # in order already
             return
         self._segment.reorder(order)
-        self._number = taken(self._number, order)
-        self._times = {k: taken(v, order) for k, v in self._times.items()}
-        self._finished = taken(self._finished, order)
-        self._counts = {k: taken(v, order) for k, v in self._counts.items()}
-        self._end_time = taken(self._end_time, order)
+        buffers: list[array] = [self._number, self._finished, self._end_time]
+        for buffer in buffers + list(self._times.values()) + list(self._counts.values()):
+            taken(buffer, order)
         where = positions(order)  # a row's new place
         self._observed = {int(where[row]): past for row, past in self._observed.items()}
-        self._mark_row = array("q", where[view(self._mark_row)].tobytes())
+        rows = view(self._mark_row)
+        rows[:] = where[rows]
+        del rows
         for column in self._attrs.values():
             column.reorder(order)
         first = {k: column.first_present() for k, column in self._attrs.items()}
@@ -176,67 +176,6 @@ class RunRecords:
 
     def finish(self, end: float, pools, materials) -> None:
         self.end_wd = end
-        self._in_order_of_ends()
-        n = len(self._number)
-        observed = self._observed  # a warm-started case's past (sim.engine.backlog), by row
-        warm = np.zeros(n, dtype=bool)
-        warm[list(observed)] = True
-        # each buffer is let go as soon as its columns are made: the peak is the table, not twice it
-        end_time = view(self._end_time)
-        party_cd = self._calendar_days_by_party(n, end_time)
-        self._mark_row, self._mark_time, self._mark_party = array("q"), array("d"), array("b")
-        if warm.any():  # the calendar days before the cut-off, from the log
-            for row, past in observed.items():
-                party_cd[row] += past.party_cd
-        numbers = view(self._number).copy()
-        origins = {row: past.origin for row, past in observed.items()}
-        prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
-        df = pd.DataFrame(
-            {
-                "scenario": _series(arrow_text([self.scenario.name], np.zeros(n, dtype=np.int32))),
-                "replication": np.full(n, self.replication, dtype=np.int64),
-                # case ids unique across the city: its company before them
-                "case_id": case_ids(self._segment, numbers, origins, prefix),
-                "segment": _series(self._segment.arrow()),
-                "case_number": numbers,
-            }
-        )
-        self._number, self._segment = array("q"), Codes()
-        for name, column in self._attrs.items():
-            df[name] = column.series()
-        self._attrs = {}
-        arrival, connected = view(self._times.pop("arrival_wd")), view(self._times.pop("connected_wd"))
-        cal = self.calendar
-        arrival_cd = cal.calendar_time(arrival) if n and not warm.any() else np.zeros(n)
-        if warm.any():  # applied before the calendar's start: the log gave its calendar time
-            arrival_cd[~warm] = cal.calendar_time(arrival[~warm])
-            arrival_cd[list(observed)] = [past.arrival_cd for past in observed.values()]
-        finished = view(self._finished).astype(bool)
-        self._finished = array("b")
-        connected_cd = np.full(n, np.nan)
-        connected_cd[finished] = cal.calendar_time(connected[finished]) if finished.any() else []
-        df["arrival"] = timestamps(cal, arrival_cd)
-        df["connected"] = timestamps(cal, connected_cd)
-        del arrival_cd, connected_cd
-        df["arrival_wd"] = arrival.copy()
-        df["connected_wd"] = connected.copy()
-        df["finished"] = finished
-        df["elapsed_wd"] = end_time - arrival
-        del arrival, connected, end_time
-        self._end_time = array("d")
-        for party in ("utility", "government", "customer"):
-            df[f"{party}_wd"] = view(self._times.pop(f"{party}_wd")).copy()
-        df["full_process_wd"] = df["utility_wd"] + df["government_wd"]
-        df["handling_wd"] = view(self._times.pop("handling_wd")).copy()
-        df["elapsed_cd"] = party_cd.sum(axis=1)
-        for i, party in enumerate(PARTIES):
-            df[f"{party}_cd"] = party_cd[:, i]
-        del party_cd
-        df["full_process_cd"] = df["utility_cd"] + df["government_cd"]
-        for name in ("procedures", "reworks"):
-            df[name] = view(self._counts.pop(name)).copy()
-        df["warm_started"] = warm
-        self.cases = df
         self.pools = pd.DataFrame([p.summary(end) for p in pools])
         self.materials = pd.DataFrame([m.summary() for m in materials])
         for frame in (self.pools, self.materials):
@@ -244,12 +183,73 @@ class RunRecords:
                 frame.insert(0, "company", self.company)
             frame.insert(0, "replication", self.replication)
             frame.insert(0, "scenario", self.scenario.name)
+        self._in_order_of_ends()
+        n = len(self._number)
+        observed = self._observed  # a warm-started case's past (sim.engine.backlog), by row
+        warm = np.zeros(n, dtype=bool)
+        warm[list(observed)] = True
+        end_time = view(self._end_time)
+        party_cd = self._calendar_days_by_party(n, end_time)
+        self._mark_row, self._mark_time, self._mark_party = array("q"), array("d"), array("b")
+        if warm.any():  # the calendar days before the cut-off, from the log
+            for row, past in observed.items():
+                party_cd[:, row] += past.party_cd
+        # the table's number columns are the buffers themselves (no copy); each other buffer is
+        # let go as soon as its column is made: the peak is about the table, not twice it
+        numbers = view(self._number)
+        origins = {row: past.origin for row, past in observed.items()}
+        prefix = f"{self.company}/" if self.company else ""  # case ids unique across the city
+        columns: dict[str, Any] = {
+            "scenario": _series(arrow_text([self.scenario.name], np.zeros(n, dtype=np.int32))),
+            "replication": np.full(n, self.replication, dtype=np.int64),
+            # case ids unique across the city: its company before them
+            "case_id": case_ids(self._segment, numbers, origins, prefix),
+            "segment": _series(self._segment.arrow()),
+            "case_number": numbers,
+        }
+        self._number, self._segment = array("q"), Codes()
+        for name, column in self._attrs.items():
+            columns[name] = column.series()
+        self._attrs = {}
+        arrival, connected = view(self._times.pop("arrival_wd")), view(self._times.pop("connected_wd"))
+        cal = self.calendar
+        arrival_cd = cal.calendar_time(arrival) if n and not warm.any() else np.zeros(n)
+        if warm.any():  # applied before the calendar's start: the log gave its calendar time
+            arrival_cd[~warm] = cal.calendar_time(arrival[~warm])
+            arrival_cd[list(observed)] = [past.arrival_cd for past in observed.values()]
+        finished = view(self._finished).view(bool)  # (its entries are 0 and 1)
+        self._finished = array("b")
+        connected_cd = np.full(n, np.nan)
+        connected_cd[finished] = cal.calendar_time(connected[finished]) if finished.any() else []
+        columns["arrival"] = timestamps(cal, arrival_cd)
+        columns["connected"] = timestamps(cal, connected_cd)
+        del arrival_cd, connected_cd
+        columns["arrival_wd"] = arrival
+        columns["connected_wd"] = connected
+        columns["finished"] = finished
+        columns["elapsed_wd"] = end_time - arrival
+        del end_time
+        self._end_time = array("d")
+        for party in ("utility", "government", "customer"):
+            columns[f"{party}_wd"] = view(self._times.pop(f"{party}_wd"))
+        columns["full_process_wd"] = columns["utility_wd"] + columns["government_wd"]
+        columns["handling_wd"] = view(self._times.pop("handling_wd"))
+        columns["elapsed_cd"] = party_cd.sum(axis=0)
+        for i, party in enumerate(PARTIES):
+            columns[f"{party}_cd"] = party_cd[i]  # a row of its own in memory
+        del party_cd
+        columns["full_process_cd"] = columns["utility_cd"] + columns["government_cd"]
+        for name in ("procedures", "reworks"):
+            columns[name] = view(self._counts.pop(name))
+        columns["warm_started"] = warm
+        df = pd.DataFrame(columns, copy=False)
+        self.cases = df
         if self.log is not None:
             self.events = self.log.table(self.scenario.name, self.replication, self.calendar)
 
     def _calendar_days_by_party(self, n: int, end_time: np.ndarray) -> np.ndarray:
         """Sum, per case and party, the calendar length of the intervals between marks."""
-        out = np.zeros((n, len(PARTIES)))
+        out = np.zeros((len(PARTIES), n))  # a party's days in a row of their own: the column
         if n == 0:
             return out
         rows, times, party = view(self._mark_row), view(self._mark_time), view(self._mark_party)
@@ -265,7 +265,7 @@ class RunRecords:
             last[: len(r) - 1] = r[1:] != r[:-1]
             next_time[last] = end_time[r[: b - a][last]]
             length = cal.calendar_time(next_time) - cal.calendar_time(t[: b - a])
-            np.add.at(out, (r[: b - a], party[a:b]), length)
+            np.add.at(out, (party[a:b], r[: b - a]), length)
         return out
 
 
