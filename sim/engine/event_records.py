@@ -60,27 +60,27 @@ class EventRecords:
     def table(self, scenario: str, replication: int, calendar: WorkingCalendar) -> pd.DataFrame:
         """The event log as a table (its buffers are emptied on the way)."""
         n = len(self._number)
-        numbers = view(self._number).copy()
-        times = view(self._time).copy()
-        df = pd.DataFrame(
-            {
-                "scenario": pd.array(arrow_text([scenario], np.zeros(n, dtype=np.int32)), dtype=_TEXT),
-                "replication": np.full(n, replication, dtype=np.int64),
-                # a warm-started case keeps its id in the log it came from (as in ``cases``)
-                "case:concept:name": case_ids(self._segment, numbers, self._origin),
-                "segment": pd.array(self._segment.arrow(), dtype=_TEXT),
-                "case_number": numbers,
-            }
-        )
+        # number columns are the buffers themselves (no copy); text ones are made from their
+        # codes, each buffer let go as soon as its column is made: the peak is about the table
+        numbers, times = view(self._number), view(self._time)
+        columns = {
+            "scenario": pd.array(arrow_text([scenario], np.zeros(n, dtype=np.int32)), dtype=_TEXT),
+            "replication": np.full(n, replication, dtype=np.int64),
+            # a warm-started case keeps its id in the log it came from (as in ``cases``)
+            "case:concept:name": case_ids(self._segment, numbers, self._origin),
+            "segment": pd.array(self._segment.arrow(), dtype=_TEXT),
+            "case_number": numbers,
+        }
         self._segment, self._number = Codes(), array("q")
-        df["concept:name"] = pd.array(self._stage.arrow(), dtype=_TEXT)
-        df["lifecycle:transition"] = pd.array(self._transition.arrow(), dtype=_TEXT)
+        columns["concept:name"] = pd.array(self._stage.arrow(), dtype=_TEXT)
+        columns["lifecycle:transition"] = pd.array(self._transition.arrow(), dtype=_TEXT)
         self._stage, self._transition = Codes(), Codes()
-        df["time_wd"] = times
-        df["org:resource"] = pd.array(self._resource.arrow(), dtype=_TEXT)
-        df["owner"] = pd.array(self._owner.arrow(), dtype=_TEXT)
+        columns["time_wd"] = times
+        columns["org:resource"] = pd.array(self._resource.arrow(), dtype=_TEXT)
+        columns["owner"] = pd.array(self._owner.arrow(), dtype=_TEXT)
         self._resource, self._owner = Codes(), Codes()
-        df["attempt"] = view(self._attempt).copy()
+        columns["attempt"] = view(self._attempt)
         self._time, self._attempt = array("d"), array("q")
-        df["time:timestamp"] = timestamps(calendar, calendar.calendar_time(times) if n else times)
+        columns["time:timestamp"] = timestamps(calendar, calendar.calendar_time(times) if n else times)
+        df = pd.DataFrame(columns, copy=False)
         return df
