@@ -4,6 +4,7 @@
     python benchmarks/bench.py city        # a city-wide year: baseline with scale=35, 1 replication
     python benchmarks/bench.py companies   # the city as its companies: a year, 1 process and split
     python benchmarks/bench.py memory      # memory per counted case: peak RSS at scales 10 and 35
+    python benchmarks/bench.py eventlog    # the peak RSS the event log's table adds, against its size
     python benchmarks/bench.py parallel    # 8 replications serially and on all cores
     python benchmarks/bench.py all         # all three (a few minutes)
     python benchmarks/bench.py compare /tmp/other-checkout   # tandem ratio: that tree vs this one
@@ -377,6 +378,38 @@ def bench_memory(scales: tuple[float, float], root: Path | None) -> dict:
     return {"runs": runs, "bytes_per_case": slope}
 
 
+def _rss_mib() -> tuple[float, float]:
+    """This process's resident memory now and at its peak so far (MiB; Linux ``/proc``)."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
+def event_log_peak(scale: float) -> dict:
+    """How much building the event log's table raises this process's peak resident memory, against
+    the size of the table (the district baseline at ``scale`` with the log; run in a process of
+    its own by ``eventlog``: the peak is the run's). The log's buffers are held during the run, so
+    the peak just before the table is built counts them already."""
+    import sim
+    from sim.engine import event_records
+    from sim.engine.model import ConnectionModel, calendar_for
+
+    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml", {"scale": scale})
+    seen: dict = {}
+    table = event_records.EventRecords.table
+
+    def measured(self, *args):
+        seen["rows"], seen["before"] = len(self), _rss_mib()[1]
+        built = table(self, *args)
+        seen["after"] = _rss_mib()[1]
+        return built
+
+    event_records.EventRecords.table = measured  # type: ignore[method-assign]
+    events = ConnectionModel(scenario, 0, calendar=calendar_for(scenario), events=True).run().events
+    log = float(events.memory_usage(deep=True).sum()) / 2**20
+    raised = seen["after"] - seen["before"]
+    return {"scale": scale, "rows": seen["rows"], "log_mib": log, "raised_mib": raised}
+
+
 def bench_companies(name: str = "city-2020.yaml") -> dict:
     """One replication of the city as its supply companies (``name``): in this process, and split
     into its companies on all cores (the same tables)."""
@@ -432,11 +465,13 @@ def main(argv=None) -> int:
             "city",
             "companies",
             "memory",
+            "eventlog",
             "parallel",
             "all",
             "compare",
             "tandem-cpu",
             "memory-run",
+            "eventlog-run",
         ),
     )
     parser.add_argument("other", nargs="?", type=Path, help="compare: another checkout of the project")
@@ -446,6 +481,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="tandem: runs of each, best taken")
     parser.add_argument("--scale", type=float, default=35, help="city: scale of the baseline")
     parser.add_argument("--trace", action="store_true", help="city: also the peak heap per case")
+    parser.add_argument("--log-scale", type=float, default=10, help="eventlog: scale of the baseline")
     parser.add_argument("--reps", type=int, default=8, help="parallel: replications")
     parser.add_argument("--parallel-scale", type=float, default=1.0, help="parallel: scale of the baseline")
     args = parser.parse_args(argv)
@@ -456,6 +492,9 @@ def main(argv=None) -> int:
         return 0
     if args.what == "memory-run":  # one run of memory, in a process of its own
         print(json.dumps(peak_rss_of_run(args.scale)))
+        return 0
+    if args.what == "eventlog-run":  # one run of eventlog, in a process of its own
+        print(json.dumps(event_log_peak(args.scale)))
         return 0
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
@@ -514,6 +553,17 @@ def main(argv=None) -> int:
         )
         print(
             f"memory per counted case (peak RSS slope, city-wide year): {r['bytes_per_case']:,.0f} B ({runs})"
+        )
+    if args.what == "eventlog":
+        command = [sys.executable, __file__, "eventlog-run", "--scale", str(args.log_scale)]
+        command += ["--root", str(args.root)] if args.root is not None else []
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        r = json.loads(out.splitlines()[-1])
+        over = r["raised_mib"] - r["log_mib"]
+        print(
+            f"event log (baseline, scale {r['scale']:g}, {r['rows']:,} rows, "
+            f"a {r['log_mib']:.0f} MiB table): building it raises the peak RSS by {r['raised_mib']:.0f} MiB "
+            f"({r['raised_mib'] / r['log_mib']:.2f}x the log; {over:+.0f} MiB over it)"
         )
     if args.what in ("parallel", "all"):
         r = bench_parallel(args.reps, args.parallel_scale)

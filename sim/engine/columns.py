@@ -260,10 +260,12 @@ def positions(order: np.ndarray) -> np.ndarray:
 def arrow_text(values: list, codes) -> pa.Array:
     """Text from codes (-1: missing) into ``values``, made by Arrow (no Python string per row)."""
     codes = np.asarray(codes, dtype=np.int32)
-    pool = pa.system_memory_pool()
+    missing = codes < 0
+    pool = pa.system_memory_pool()  # (the run's buffers, let go, are in its memory)
     return pc.take(
         pa.array(values, type=pa.string(), memory_pool=pool),
-        pa.array(codes, mask=codes < 0, memory_pool=pool),
+        # without missing values, Arrow reads the codes where they are
+        pa.array(codes, mask=missing if missing.any() else None, memory_pool=pool),
         memory_pool=pool,
     )
 
