@@ -292,7 +292,9 @@ class WarmModel(ConnectionModel):
         for placed in self.backlog.cases:  # they ask for staff before anything else happens
             key = WARM + placed.segment
             number = numbers[key] = numbers.get(key, -1) + 1
-            rules = unit.rules.base
+            # what it lacks is drawn as a case applying at the cut-off would draw it: under the
+            # measures without ``where`` in force then (as ``ConnectionModel._arrivals``)
+            rules = unit.rules.get(unit.rules.unscoped(0.0)) if unit.rules.dated else unit.rules.base
             attrs = self._attributes(placed, rules, key, number)
             if self.reads_segment:
                 attrs[SEGMENT] = placed.segment

@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from builders import fixed, staff, tiny_scenario, work
-from test_warm_start import CUT, log_of, sequence_scenario
+from test_warm_start import CUT, SEQUENCE, log_of, sequence_scenario
 
 from sim.evidence.backlog import read_backlog
 from sim.evidence.log_reading import LogError, log_from_frame
@@ -469,3 +469,26 @@ def test_a_case_stalled_between_stages_long_before_the_cut_off_is_a_likely_lost_
         ]
     ]
     assert run.result.cases.set_index("case_id").loc["log/N", "warm_started"]
+
+
+@pytest.mark.parametrize("dated", [False, True])
+def test_attributes_a_case_lacks_are_drawn_under_the_measures_in_force_at_the_cut_off(dated):
+    """A review noticed that a warm-started case's missing attributes were drawn under the
+    scenario's own rules, not under the measures without ``where`` in force at the cut-off (as a
+    case applying then draws them). Here a measure dated before the cut-off makes every case
+    important."""
+    data = tiny_scenario(
+        SEQUENCE, ["review", "works", "connect"], attributes={"important": {"dist": "bernoulli", "p": 0.0}}
+    )
+    if dated:
+        changes = {"segments": {"seg": {"attributes": {"important": {"dist": "bernoulli", "p": 1.0}}}}}
+        data["measures"] = [{"from": "2021-01-04", "changes": changes}]
+    rows = []
+    for i in range(6):
+        rows += [(f"C{i}", "review", "start", "2021-03-01"), (f"C{i}", "review", "complete", "2021-03-03")]
+        rows += [(f"C{i}", "works", "start", "2021-03-03")]
+    rows.append(("C0", "connect", "start", "2021-03-20"))  # after the cut-off: the log goes on
+    run = warm_start(scenario_from_dict(data), log_from_frame(log_of(rows)), CUT, reps=1)
+    warm = run.result.cases[run.result.cases["warm_started"]]
+    assert len(warm) == 6
+    assert warm["important"].eq(dated).all()
