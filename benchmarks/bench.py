@@ -388,11 +388,12 @@ def _rss_mib() -> tuple[float, float]:
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
-def event_log_peak(scale: float) -> dict:
-    """How much building the event log's table raises this process's peak resident memory, against
-    the size of the table (the district baseline at ``scale`` with the log; run in a process of
-    its own by ``eventlog``: the peak is the run's). The log's buffers are held during the run, so
-    the peak just before the table is built counts them already."""
+def event_log_peak(scale: float, events: bool) -> dict:
+    """The peak resident memory of a run of the district baseline at ``scale``, with the event log
+    or without it (run in a process of its own by ``eventlog``: the peak is the run's); with it,
+    also how much building the log's table raised the peak, and the table's size. Without it,
+    every case is still walked in the event loop, as the log has it (``ahead`` off), so that the
+    two runs differ by the log alone."""
     import sim
     from sim.engine import event_records
     from sim.engine.model import ConnectionModel, calendar_for
@@ -408,10 +409,15 @@ def event_log_peak(scale: float) -> dict:
         return built
 
     event_records.EventRecords.table = measured  # type: ignore[method-assign]
-    events = ConnectionModel(scenario, 0, calendar=calendar_for(scenario), events=True).run().events
-    log = float(events.memory_usage(deep=True).sum()) / 2**20
-    raised = seen["after"] - seen["before"]
-    return {"scale": scale, "rows": seen["rows"], "log_mib": log, "raised_mib": raised}
+    model = ConnectionModel(scenario, 0, calendar=calendar_for(scenario), events=events)
+    model.ahead = None  # no case computed at its application: the same run either way
+    records = model.run()
+    run = {"scale": scale, "events": events, "peak_mib": _rss_mib()[1]}
+    if events:
+        assert records.events is not None
+        run["log_mib"] = float(records.events.memory_usage(deep=True).sum()) / 2**20
+        run["rows"], run["raised_mib"] = seen["rows"], seen["after"] - seen["before"]
+    return run
 
 
 def bench_companies(name: str = "city-2020.yaml") -> dict:
@@ -486,6 +492,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=float, default=35, help="city: scale of the baseline")
     parser.add_argument("--trace", action="store_true", help="city: also the peak heap per case")
     parser.add_argument("--log-scale", type=float, default=10, help="eventlog: scale of the baseline")
+    parser.add_argument("--events", action="store_true", help="eventlog-run: with the event log")
     parser.add_argument("--reps", type=int, default=8, help="parallel: replications")
     parser.add_argument("--parallel-scale", type=float, default=1.0, help="parallel: scale of the baseline")
     args = parser.parse_args(argv)
@@ -498,7 +505,7 @@ def main(argv=None) -> int:
         print(json.dumps(peak_rss_of_run(args.scale)))
         return 0
     if args.what == "eventlog-run":  # one run of eventlog, in a process of its own
-        print(json.dumps(event_log_peak(args.scale)))
+        print(json.dumps(event_log_peak(args.scale, args.events)))
         return 0
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
@@ -560,15 +567,22 @@ def main(argv=None) -> int:
             f"each): {r['bytes_per_case']:,.0f} B ({runs})"
         )
     if args.what == "eventlog":
-        command = [sys.executable, __file__, "eventlog-run", "--scale", str(args.log_scale)]
-        command += ["--root", str(args.root)] if args.root is not None else []
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        r = json.loads(out.splitlines()[-1])
-        over = r["raised_mib"] - r["log_mib"]
+        runs = {}
+        for events in (False, True):
+            command = [sys.executable, __file__, "eventlog-run", "--scale", str(args.log_scale)]
+            command += ["--root", str(args.root)] if args.root is not None else []
+            command += ["--events"] if events else []
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            runs[events] = json.loads(out.splitlines()[-1])
+        r, without = runs[True], runs[False]["peak_mib"]
+        added = r["peak_mib"] - without
         print(
             f"event log (baseline, scale {r['scale']:g}, {r['rows']:,} rows, "
-            f"a {r['log_mib']:.0f} MiB table): building it raises the peak RSS by {r['raised_mib']:.0f} MiB "
-            f"({r['raised_mib'] / r['log_mib']:.2f}x the log; {over:+.0f} MiB over it)"
+            f"a {r['log_mib']:.0f} MiB table): peak RSS {without:.0f} MiB without it, "
+            f"{r['peak_mib']:.0f} MiB with it (every case in the event loop both ways): "
+            f"it adds {added:.0f} MiB, {added / r['log_mib']:.2f}x the log "
+            f"({added - r['log_mib']:+.0f} MiB); "
+            f"building its table raises the peak by {r['raised_mib']:.0f} MiB"
         )
     if args.what in ("parallel", "all"):
         r = bench_parallel(args.reps, args.parallel_scale)

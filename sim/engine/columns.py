@@ -299,15 +299,24 @@ def attribute_series(values: list) -> pd.Series:
     return pd.Series(values, dtype="string")
 
 
-def timestamps(cal, t: np.ndarray) -> pd.Series:
-    """Times of a ``WorkingCalendar`` (calendar days since its start) as timestamps to the second:
-    NaN gives NaT, a time before the start (a warm-started case's application) counts back."""
+def timestamps(cal, t: np.ndarray, working: bool = False) -> pd.Series:
+    """Times of a ``WorkingCalendar`` (calendar days since its start; ``working``: working days,
+    turned into calendar days on the way) as timestamps to the second: NaN gives NaT, a time
+    before the start (a warm-started case's application) counts back. Made a slice at a time
+    into the column, so that the arrays of a step stay small beside a long table."""
     stamps = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[s]")
-    ok = ~np.isnan(t) & (t >= 0)
-    if ok.any():
-        stamps[ok] = cal.to_datetime(t[ok])
-    before = t < 0  # a warm-started case's application, before the calendar's start
-    if before.any():
-        seconds = np.round(t[before] * 86400.0).astype(np.int64)
-        stamps[before] = np.datetime64(cal.start, "s") + seconds.astype("timedelta64[s]")
+    for a in range(0, len(t), _ROWS_AT_ONCE):
+        part, out = t[a : a + _ROWS_AT_ONCE], stamps[a : a + _ROWS_AT_ONCE]
+        if working:
+            part = cal.calendar_time(part)
+        ok = ~np.isnan(part) & (part >= 0)
+        if ok.any():
+            out[ok] = cal.to_datetime(part[ok])
+        before = part < 0  # a warm-started case's application, before the calendar's start
+        if before.any():
+            seconds = np.round(part[before] * 86400.0).astype(np.int64)
+            out[before] = np.datetime64(cal.start, "s") + seconds.astype("timedelta64[s]")
     return pd.Series(stamps)
+
+
+_ROWS_AT_ONCE = 1 << 16

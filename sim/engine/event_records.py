@@ -81,6 +81,6 @@ class EventRecords:
         self._resource, self._owner = Codes(), Codes()
         columns["attempt"] = view(self._attempt)
         self._time, self._attempt = array("d"), array("q")
-        columns["time:timestamp"] = timestamps(calendar, calendar.calendar_time(times) if n else times)
+        columns["time:timestamp"] = timestamps(calendar, times, working=True)
         df = pd.DataFrame(columns, copy=False)
         return df
