@@ -289,12 +289,14 @@ class WarmModel(ConnectionModel):
     def run_all(self) -> list[RunRecords]:
         unit = self.units[0]
         numbers: dict[str, int] = {}
+        # what a case lacks is drawn as a case applying at the cut-off would draw it: under the
+        # measures without ``where`` in force then (as ``ConnectionModel._arrivals``), whose
+        # flows the cases were placed in (``sim.experiments.warm_start``)
+        at_cut_off = unit.rules.get(unit.rules.unscoped(0.0)) if unit.rules.dated else unit.rules.base
         for placed in self.backlog.cases:  # they ask for staff before anything else happens
             key = WARM + placed.segment
             number = numbers[key] = numbers.get(key, -1) + 1
-            # what it lacks is drawn as a case applying at the cut-off would draw it: under the
-            # measures without ``where`` in force then (as ``ConnectionModel._arrivals``)
-            rules = unit.rules.get(unit.rules.unscoped(0.0)) if unit.rules.dated else unit.rules.base
+            rules = at_cut_off
             attrs = self._attributes(placed, rules, key, number)
             if self.reads_segment:
                 attrs[SEGMENT] = placed.segment

@@ -242,8 +242,8 @@ def view(values: array) -> np.ndarray:
 
 
 def taken(values: array, order: np.ndarray) -> array:
-    """The entries of a typed buffer put in ``order``, in place (one row's worth of scratch at a
-    time is all it adds); the buffer."""
+    """The entries of a typed buffer put in ``order``, in place (a copy of them in that order is
+    the scratch, let go at once; no second buffer is kept); the buffer."""
     entries = view(values)
     entries[:] = entries[order]
     del entries  # (a buffer seen by numpy cannot grow)

@@ -114,11 +114,18 @@ LOG = "log/"
 
 
 def read_backlog(
-    log: Log, scenario: Scenario, cut_off: date, periods: Sequence[int] | None = None
+    log: Log,
+    scenario: Scenario,
+    cut_off: date,
+    periods: Sequence[int] | None = None,
+    placed_in: Scenario | None = None,
 ) -> BacklogReading:
     """The backlog of ``log`` at 00:00 of ``cut_off``, placed in ``scenario``'s flows (see the
     module doc), from the log's ``periods`` (default: all). A cut-off outside a period's span
-    (after its first day, up to the first working day after its last event) is a ``LogError``."""
+    (after its first day, up to the first working day after its last event) is a ``LogError``.
+    ``placed_in``: the scenario whose stages and flows the cases are placed in, when they are not
+    ``scenario``'s own (its dated measures in force at the cut-off: the warm run walks those);
+    the log's times are read with ``scenario``'s calendar either way."""
     events = log.events
     if periods is not None:
         events = events[events["period"].isin(list(periods))]
@@ -130,6 +137,7 @@ def read_backlog(
     cut = pd.Timestamp(cut_off)
     _check_cut_off(log.source, events, calendar, cut, log.events["period"].nunique() > 1)
     before = events[events["timestamp"] < cut]
+    scenario = placed_in if placed_in is not None else scenario
     unknown = ~before["activity"].isin(list(scenario.stages))
     skipped = {f"{reason} (over the whole log, as read)": int(n) for reason, n in log.skipped.items()}
     skipped.update(

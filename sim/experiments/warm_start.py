@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 
 from sim import kpi_catalogue
+from sim.engine.calendar import calendar_for
+from sim.engine.rules import at_start
 from sim.evidence.backlog import BacklogReading, read_backlog
+from sim.evidence.flows import top_level
 from sim.evidence.log_reading import Log, LogError
 from sim.experiments.kpis import segment_kpis
 from sim.experiments.replications import Progress, Task, collect, replicate, with_seed
@@ -51,6 +54,31 @@ def warm_scenario(scenario: Scenario, cut_off: dt.date) -> Scenario:
     return scenario.model_copy(update={"horizon": horizon})
 
 
+def _at_cut_off(warm: Scenario, log: Log) -> Scenario | None:
+    """The warm scenario under its dated measures without ``where`` in force at the cut-off (its
+    start), whose flows the backlog's cases walk and are placed in (``WarmModel``); None without
+    measures. A measure with ``where`` in force then that changes a flow would walk some cases
+    in flows they were not placed in: refused (``LogError``), as not supported."""
+    if not warm.measures:
+        return None
+    start = warm.horizon.start
+    placed_in = at_start(warm, calendar_for(warm))
+    unscoped = tuple(i for i, m in enumerate(warm.measures) if m.where is None and m.from_ <= start)
+    flows = {name: top_level(placed_in, s.flow) for name, s in placed_in.segments.items()}
+    for i, measure in enumerate(warm.measures):
+        if measure.where is None or measure.from_ > start:
+            continue
+        scoped = warm.under(tuple(sorted((*unscoped, i))))
+        changed = [n for n, s in scoped.segments.items() if top_level(scoped, s.flow) != flows.get(n)]
+        if changed:
+            raise LogError(
+                f"{log.source}: the measure from {measure.from_} (where {measure.where}) changes the flow "
+                f"of {', '.join(changed)} before the cut-off {start}; a warm start under a "
+                "measure with `where` that changes a flow is not supported: give a cut-off before it"
+            )
+    return placed_in
+
+
 def warm_start(
     scenario: Scenario,
     log: Log,
@@ -76,7 +104,7 @@ def warm_start(
             f"ask for at most {len(periods)} (each starts from its own replication's backlog)"
         )
     used = periods[:reps] if len(periods) > 1 else periods  # only the replications run are read
-    reading = read_backlog(log, scenario, cut_off, used)
+    reading = read_backlog(log, scenario, cut_off, used, placed_in=_at_cut_off(warm, log))
     if not reading.placed and not reading.finished and reading.unplaced.empty:
         raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
     reading.runs = tuple(used[r] if len(used) > 1 else used[0] for r in range(reps))

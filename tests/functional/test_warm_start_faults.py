@@ -492,3 +492,36 @@ def test_attributes_a_case_lacks_are_drawn_under_the_measures_in_force_at_the_cu
     warm = run.result.cases[run.result.cases["warm_started"]]
     assert len(warm) == 6
     assert warm["important"].eq(dated).all()
+
+
+def test_a_warm_start_places_its_cases_in_the_flows_of_the_measures_in_force_at_the_cut_off():
+    """A review found that a warm start under a dated measure that changes a flow crashed
+    (district-2021-2023, cut in 2022): the cases were placed in the scenario's own flows and
+    walked in the measure's. They are now placed in the flows they walk."""
+    data = tiny_scenario(SEQUENCE, ["review", "works", "connect"], arrivals={"at": [25.0]})
+    shorter = {"segments": {"seg": {"flow": ["review", "connect"]}}}
+    data["measures"] = [{"from": "2021-03-02", "changes": shorter}]
+    log = log_of(
+        [
+            ("A", "review", "start", "2021-03-01"),
+            ("A", "review", "complete", "2021-03-03"),
+            ("A", "connect", "start", "2021-03-05"),  # 1 of its 3 working days run at the cut-off
+            ("B", "review", "start", "2021-03-20"),  # after the cut-off: not seen
+        ]
+    )
+    run = warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
+    assert run.reading.placed == 1
+    case = run.result.cases.set_index("case_id").loc["log/A"]
+    assert case["finished"] and case["connected_wd"] == 2.0
+
+
+def test_a_warm_start_under_a_scoped_measure_that_changes_a_flow_is_refused_in_one_line():
+    data = tiny_scenario(
+        SEQUENCE, ["review", "works", "connect"], attributes={"important": {"dist": "bernoulli", "p": 0.5}}
+    )
+    changes = {"segments": {"seg": {"flow": ["review", "connect"]}}}
+    data["measures"] = [{"from": "2021-03-02", "where": {"important": True}, "changes": changes}]
+    log = log_of([("A", "review", "start", "2021-03-01"), ("B", "review", "start", "2021-03-20")])
+    refused = r"changes the flow of seg before the cut-off 2021-03-08; .* not supported"
+    with pytest.raises(LogError, match=refused):
+        warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
