@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim import kpi_catalogue
-from sim.engine.calendar import calendar_for
+from sim.engine.calendar import CalendarError, calendar_for
 from sim.engine.rules import at_start
 from sim.evidence.backlog import BacklogReading, read_backlog
 from sim.evidence.flows import top_level
@@ -96,6 +96,15 @@ def warm_start(
     if scenario.companies:
         raise ValueError(f"{scenario.name}: a warm start of a scenario with companies is not supported")
     warm = warm_scenario(with_seed(scenario, seed), cut_off)
+    try:
+        calendar_for(warm)
+    except CalendarError as exc:  # say that the warm start moved the horizon
+        h = warm.horizon
+        raise CalendarError(
+            f"--cut-off {cut_off}: a warm run counts the scenario's {h.arrival_days:g} working days of "
+            f"applications and {h.drain_days:g} of drain from the cut-off, and then {exc}; or shorten "
+            "them (--set horizon.arrival_days=N)"
+        ) from None
     reps = warm.replications if reps is None else int(reps)
     periods = sorted(int(p) for p in log.events["period"].unique())
     if len(periods) > 1 and reps > len(periods):

@@ -13,6 +13,7 @@ import pytest
 from builders import fixed, staff, tiny_scenario, work
 from test_warm_start import CUT, SEQUENCE, log_of, sequence_scenario
 
+from sim.engine.calendar import CalendarError
 from sim.evidence.backlog import read_backlog
 from sim.evidence.log_reading import LogError, log_from_frame
 from sim.experiments.warm_start import cleared_by, warm_start
@@ -525,3 +526,10 @@ def test_a_warm_start_under_a_scoped_measure_that_changes_a_flow_is_refused_in_o
     refused = r"changes the flow of seg before the cut-off 2021-03-08; .* not supported"
     with pytest.raises(LogError, match=refused):
         warm_start(scenario_from_dict(data), log_from_frame(log), CUT, reps=1)
+
+
+def test_a_warm_run_whose_horizon_from_the_cut_off_passes_the_calendar_says_why_in_one_line():
+    data = tiny_scenario(SEQUENCE, ["review", "works", "connect"], days=1100)  # to 2025 from 2021-03-01
+    log = log_of([("A", "review", "start", "2021-03-01"), ("A", "review", "start", "2022-06-01")])
+    with pytest.raises(CalendarError, match=r"--cut-off 2022-03-01: a warm run counts the scenario's 1100"):
+        warm_start(scenario_from_dict(data), log_from_frame(log), dt.date(2022, 3, 1), reps=1)
