@@ -69,7 +69,7 @@ def compile_rules(
     )
 
 
-def _opening(calendar: WorkingCalendar, day: date) -> float:
+def opening(calendar: WorkingCalendar, day: date) -> float:
     """The working time at the opening of ``day`` (0 before the calendar, inf after it)."""
     offset = (day - calendar.start).days
     if offset <= 0:
@@ -82,7 +82,7 @@ def _opening(calendar: WorkingCalendar, day: date) -> float:
 def at_start(scenario: Scenario, calendar: WorkingCalendar) -> Scenario:
     """The scenario with the measures without ``where`` dated on or before its start (in force
     from time 0): the staff and stock a run starts with."""
-    starts = [_opening(calendar, m.from_) if m.where is None else math.inf for m in scenario.measures]
+    starts = [opening(calendar, m.from_) if m.where is None else math.inf for m in scenario.measures]
     return scenario.under(tuple(i for i, s in enumerate(starts) if s <= 0))
 
 
@@ -98,7 +98,7 @@ class Rules:
     ):
         self.scenario, self.pools, self.materials = scenario, pools, materials
         self.dated = bool(scenario.measures)
-        self.starts = [_opening(calendar, m.from_) for m in scenario.measures]
+        self.starts = [opening(calendar, m.from_) for m in scenario.measures]
         self.scopes = [m.where for m in scenario.measures]
         first = at_start(scenario, calendar).resources
         self.changing = frozenset(

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sim import kpi_catalogue
-from sim.engine.calendar import CalendarError, calendar_for
-from sim.engine.rules import at_start
+from sim.engine.calendar import CalendarError, WorkingCalendar, calendar_for
+from sim.engine.rules import opening
 from sim.evidence.backlog import BacklogReading, read_backlog
 from sim.evidence.flows import top_level
 from sim.evidence.log_reading import Log, LogError
@@ -54,26 +54,27 @@ def warm_scenario(scenario: Scenario, cut_off: dt.date) -> Scenario:
     return scenario.model_copy(update={"horizon": horizon})
 
 
-def _at_cut_off(warm: Scenario, log: Log) -> Scenario | None:
+def _at_cut_off(warm: Scenario, calendar: WorkingCalendar, log: Log) -> Scenario | None:
     """The warm scenario under its dated measures without ``where`` in force at the cut-off (its
-    start), whose flows the backlog's cases walk and are placed in (``WarmModel``); None without
-    measures. A measure with ``where`` in force then that changes a flow would walk some cases
-    in flows they were not placed in: refused (``LogError``), as not supported."""
+    start: ``rules.at_start``), whose flows the backlog's cases walk and are placed in
+    (``WarmModel``); None without measures. A measure with ``where`` in force then that changes a
+    flow would walk some cases in flows they were not placed in: refused (``LogError``), as not
+    supported."""
     if not warm.measures:
         return None
-    start = warm.horizon.start
-    placed_in = at_start(warm, calendar_for(warm))
-    unscoped = tuple(i for i, m in enumerate(warm.measures) if m.where is None and m.from_ <= start)
+    starts = [opening(calendar, m.from_) for m in warm.measures]  # as ``sim.engine.rules`` has them
+    unscoped = tuple(i for i, (m, s) in enumerate(zip(warm.measures, starts)) if m.where is None and s <= 0)
+    placed_in = warm.under(unscoped)
     flows = {name: top_level(placed_in, s.flow) for name, s in placed_in.segments.items()}
-    for i, measure in enumerate(warm.measures):
-        if measure.where is None or measure.from_ > start:
+    for i, (measure, s) in enumerate(zip(warm.measures, starts)):
+        if measure.where is None or s > 0:
             continue
         scoped = warm.under(tuple(sorted((*unscoped, i))))
-        changed = [n for n, s in scoped.segments.items() if top_level(scoped, s.flow) != flows.get(n)]
+        changed = [n for n, seg in scoped.segments.items() if top_level(scoped, seg.flow) != flows.get(n)]
         if changed:
             raise LogError(
                 f"{log.source}: the measure from {measure.from_} (where {measure.where}) changes the flow "
-                f"of {', '.join(changed)} before the cut-off {start}; a warm start under a "
+                f"of {', '.join(changed)} before the cut-off {warm.horizon.start}; a warm start under a "
                 "measure with `where` that changes a flow is not supported: give a cut-off before it"
             )
     return placed_in
@@ -97,7 +98,7 @@ def warm_start(
         raise ValueError(f"{scenario.name}: a warm start of a scenario with companies is not supported")
     warm = warm_scenario(with_seed(scenario, seed), cut_off)
     try:
-        calendar_for(warm)
+        calendar = calendar_for(warm)
     except CalendarError as exc:  # say that the warm start moved the horizon
         h = warm.horizon
         raise CalendarError(
@@ -113,7 +114,7 @@ def warm_start(
             f"ask for at most {len(periods)} (each starts from its own replication's backlog)"
         )
     used = periods[:reps] if len(periods) > 1 else periods  # only the replications run are read
-    reading = read_backlog(log, scenario, cut_off, used, placed_in=_at_cut_off(warm, log))
+    reading = read_backlog(log, scenario, cut_off, used, placed_in=_at_cut_off(warm, calendar, log))
     if not reading.placed and not reading.finished and reading.unplaced.empty:
         raise LogError(f"{log.source}: no case applied before the cut-off {cut_off}")
     reading.runs = tuple(used[r] if len(used) > 1 else used[0] for r in range(reps))
